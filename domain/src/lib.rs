@@ -1,0 +1,18 @@
+//! Adflow's domain: aggregates decide, events record, rules live here once.
+//!
+//! Pure by construction: no IO, no async, no clock. The caller passes "now" in, so every rule is a
+//! deterministic function that a property test can hammer without a runtime.
+
+pub mod aggregate;
+pub mod audience;
+pub mod campaign;
+pub mod event;
+pub mod ids;
+pub mod scenario;
+pub mod text;
+pub mod violation;
+
+pub use aggregate::{Aggregate, Rejection};
+pub use event::{DecodeError, DomainEvent, EventPayload};
+pub use ids::{AudienceId, CampaignId, TenantId};
+pub use violation::{Violation, Violations};

@@ -1,0 +1,246 @@
+//! The PostgreSQL adapter.
+//!
+//! Appends are one call of the `append_events` function (schemas/migrations/0001_event_store.sql):
+//! one round trip, one transaction, writers to different streams never wait for each other.
+//! Reads of the global log only return events written by transactions below the reader's snapshot
+//! xmin, so an event that commits late can never be skipped (see that migration's header).
+
+use crate::catch_up::{catch_up, CatchUpOptions};
+use crate::error::StoreError;
+use crate::model::{
+    AppendOutcome, EventMetadata, ExpectedVersion, NewEvent, Position, RecordedEvent,
+};
+use crate::port::{EventAppender, EventReader, EventSubscription};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgDatabaseError, PgPool, PgRow};
+use sqlx::Row;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Bounds what one append may carry, so one request cannot hold a stream lock for long.
+pub const MAX_EVENTS_PER_APPEND: usize = 1_000;
+
+#[derive(Clone)]
+pub struct PostgresEventStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    /// Wakes this process's subscriptions when this process appends (other processes are seen
+    /// by polling).
+    appended: Arc<Notify>,
+    catch_up: Arc<CatchUpOptions>,
+}
+
+impl PostgresEventStore {
+    pub fn new(pool: PgPool) -> Self {
+        Self::with_poll_interval(pool, Duration::from_millis(20))
+    }
+
+    pub fn with_poll_interval(pool: PgPool, poll_interval: Duration) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                pool,
+                appended: Arc::new(Notify::new()),
+                catch_up: Arc::new(CatchUpOptions {
+                    batch_size: 500,
+                    poll_interval,
+                    max_backoff: Duration::from_secs(5),
+                }),
+            }),
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+}
+
+fn expected_code(expected: ExpectedVersion) -> Option<i64> {
+    match expected {
+        ExpectedVersion::Any => None,
+        ExpectedVersion::NoStream => Some(-1),
+        ExpectedVersion::StreamExists => Some(-2),
+        ExpectedVersion::Exact(n) => Some(i64::try_from(n).unwrap_or(i64::MAX)),
+    }
+}
+
+fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what}: {value}")))
+}
+
+fn map_append_error(stream: &str, expected: ExpectedVersion, error: sqlx::Error) -> StoreError {
+    let Some(db) = error
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<PgDatabaseError>())
+    else {
+        return StoreError::from(error);
+    };
+    match db.code() {
+        "AF001" => StoreError::WrongExpectedVersion {
+            stream: stream.to_owned(),
+            expected,
+            actual: db.detail().and_then(|d| d.parse().ok()).unwrap_or(0),
+        },
+        "AF002" => StoreError::EventIdConflict(db.message().to_owned()),
+        "23505" if db.constraint() == Some("events_event_id_unique") => {
+            StoreError::EventIdConflict(db.detail().unwrap_or_default().to_owned())
+        }
+        _ => StoreError::from(error),
+    }
+}
+
+fn decode_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    let metadata: serde_json::Value = row.try_get("metadata").map_err(corrupt)?;
+    let metadata: EventMetadata = serde_json::from_value(metadata)
+        .map_err(|e| StoreError::Corrupt(format!("event metadata: {e}")))?;
+    let schema_version: i32 = row.try_get("schema_version").map_err(corrupt)?;
+    Ok(RecordedEvent {
+        position: Position {
+            commit: to_u64(row.try_get("commit_id").map_err(corrupt)?, "commit id")?,
+            prepare: to_u64(row.try_get("position").map_err(corrupt)?, "position")?,
+        },
+        stream_name: row.try_get("stream_name").map_err(corrupt)?,
+        stream_version: to_u64(
+            row.try_get("stream_version").map_err(corrupt)?,
+            "stream version",
+        )?,
+        event_id: row.try_get("event_id").map_err(corrupt)?,
+        event_type: row.try_get("event_type").map_err(corrupt)?,
+        schema_version: u32::try_from(schema_version)
+            .map_err(|_| StoreError::Corrupt(format!("schema version {schema_version}")))?,
+        data: row.try_get("data").map_err(corrupt)?,
+        metadata,
+        recorded_at: row
+            .try_get::<DateTime<Utc>, _>("recorded_at")
+            .map_err(corrupt)?,
+    })
+}
+
+const COLUMNS: &str = "position, commit_id, stream_name, stream_version, event_id, event_type, \
+                       schema_version, data, metadata, recorded_at";
+
+#[async_trait]
+impl EventAppender for PostgresEventStore {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let Some(first) = events.first() else {
+            return Err(StoreError::InvalidAppend(
+                "an append needs at least one event",
+            ));
+        };
+        if events.len() > MAX_EVENTS_PER_APPEND {
+            return Err(StoreError::InvalidAppend("too many events in one append"));
+        }
+        let tenant = first.metadata.tenant_id;
+        if events.iter().any(|e| e.metadata.tenant_id != tenant) {
+            return Err(StoreError::InvalidAppend(
+                "all events of one append belong to one tenant",
+            ));
+        }
+        let mut ids = Vec::with_capacity(events.len());
+        let mut types = Vec::with_capacity(events.len());
+        let mut versions = Vec::with_capacity(events.len());
+        let mut data = Vec::with_capacity(events.len());
+        let mut metadata = Vec::with_capacity(events.len());
+        for event in events {
+            ids.push(event.event_id);
+            types.push(event.event_type);
+            versions.push(
+                i32::try_from(event.schema_version)
+                    .map_err(|_| StoreError::InvalidAppend("schema version too large"))?,
+            );
+            data.push(event.data);
+            metadata.push(
+                serde_json::to_value(&event.metadata)
+                    .map_err(|_| StoreError::InvalidAppend("metadata is not serialisable"))?,
+            );
+        }
+        let row = sqlx::query(
+            "SELECT stream_version, commit_id, log_position \
+             FROM append_events($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(stream)
+        .bind(expected_code(expected))
+        .bind(tenant)
+        .bind(&ids)
+        .bind(&types)
+        .bind(&versions)
+        .bind(&data)
+        .bind(&metadata)
+        .fetch_one(&self.inner.pool)
+        .await
+        .map_err(|e| map_append_error(stream, expected, e))?;
+        self.inner.appended.notify_waiters();
+        let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+        Ok(AppendOutcome {
+            stream_version: to_u64(
+                row.try_get("stream_version").map_err(corrupt)?,
+                "stream version",
+            )?,
+            position: Position {
+                commit: to_u64(row.try_get("commit_id").map_err(corrupt)?, "commit id")?,
+                prepare: to_u64(row.try_get("log_position").map_err(corrupt)?, "position")?,
+            },
+        })
+    }
+}
+
+#[async_trait]
+impl EventReader for PostgresEventStore {
+    async fn read_stream(
+        &self,
+        stream: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM events WHERE stream_name = $1 AND stream_version >= $2 \
+             ORDER BY stream_version LIMIT $3"
+        ))
+        .bind(stream)
+        .bind(i64::try_from(from).unwrap_or(i64::MAX))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.inner.pool)
+        .await?;
+        rows.iter().map(decode_row).collect()
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        // The xmin filter is what keeps readers from skipping late commits; without it this is the
+        // classic gap bug (tested in tests/postgres_gaps.rs).
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM events \
+             WHERE (commit_id, position) > ($1, $2) \
+               AND commit_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint \
+             ORDER BY commit_id, position LIMIT $3"
+        ))
+        .bind(i64::try_from(after.commit).unwrap_or(i64::MAX))
+        .bind(i64::try_from(after.prepare).unwrap_or(i64::MAX))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.inner.pool)
+        .await?;
+        rows.iter().map(decode_row).collect()
+    }
+
+    fn subscribe_all(&self, after: Position) -> EventSubscription {
+        catch_up(
+            Arc::new(self.clone()),
+            self.inner.appended.clone(),
+            after,
+            self.inner.catch_up.clone(),
+        )
+    }
+}
