@@ -1,1 +1,251 @@
-//! placeholder
+//! Who is calling and what they may do.
+//!
+//! Callers present a bearer JWT whose claims name their tenant and role. Locally the tokens are
+//! HS256-signed with a development key (`adflow token` prints one); production verification against
+//! a JWKS comes with the command-API issue. The role table below is the one place that says which
+//! role may do what.
+
+use adflow_domain::TenantId;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+use uuid::Uuid;
+
+pub const ISSUER: &str = "adflow";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Manager,
+    Analyst,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Manager, Role::Analyst, Role::Viewer];
+
+    pub fn parse(value: &str) -> Option<Role> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(value))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Analyst => "analyst",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// The role table: Admin does everything; Manager runs campaigns; Analyst reads and maintains
+    /// audiences; Viewer reads.
+    pub fn may(self, action: Action) -> bool {
+        match action {
+            Action::Read => true,
+            Action::ManageCampaigns => matches!(self, Role::Admin | Role::Manager),
+            Action::ManageAudiences => matches!(self, Role::Admin | Role::Manager | Role::Analyst),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    ManageCampaigns,
+    ManageAudiences,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    tenant: Uuid,
+    role: Role,
+    iss: String,
+    iat: u64,
+    exp: u64,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub subject: String,
+    pub tenant_id: TenantId,
+    pub role: Role,
+}
+
+impl Principal {
+    /// The actor recorded on the events this caller causes.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.subject)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("no bearer token: send `Authorization: Bearer <token>`")]
+    MissingToken,
+    #[error("the bearer token is invalid or expired: {0}")]
+    InvalidToken(String),
+    #[error("cannot sign a token: {0}")]
+    Signing(String),
+}
+
+#[derive(Clone)]
+pub struct Authenticator {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl Authenticator {
+    /// HS256 with a shared secret: the local development setting.
+    pub fn hs256(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.leeway = 30;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// Verifies the value of an `Authorization` header.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
+        let token = authorization
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::MissingToken)?;
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| AuthError::InvalidToken(e.to_string()))?
+            .claims;
+        Ok(Principal {
+            subject: claims.sub,
+            tenant_id: TenantId(claims.tenant),
+            role: claims.role,
+        })
+    }
+
+    /// Signs a token valid for `ttl_seconds` from now.
+    pub fn issue(
+        &self,
+        subject: &str,
+        tenant: TenantId,
+        role: Role,
+        ttl_seconds: u64,
+    ) -> Result<String, AuthError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let claims = Claims {
+            sub: subject.to_owned(),
+            tenant: tenant.0,
+            role,
+            iss: ISSUER.to_owned(),
+            iat: now,
+            exp: now.saturating_add(ttl_seconds),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| AuthError::Signing(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_round_trips_and_a_foreign_key_is_refused() {
+        let auth = Authenticator::hs256(b"secret");
+        let tenant = TenantId(Uuid::now_v7());
+        let token = auth.issue("alice", tenant, Role::Manager, 60).unwrap();
+        let principal = auth.authenticate(Some(&format!("Bearer {token}"))).unwrap();
+        assert_eq!(principal.tenant_id, tenant);
+        assert_eq!(principal.role, Role::Manager);
+        assert_eq!(principal.actor(), "user:alice");
+
+        let other = Authenticator::hs256(b"other");
+        assert!(matches!(
+            other.authenticate(Some(&format!("Bearer {token}"))),
+            Err(AuthError::InvalidToken(_))
+        ));
+        assert_eq!(auth.authenticate(None), Err(AuthError::MissingToken));
+        assert_eq!(
+            auth.authenticate(Some("Basic abc")),
+            Err(AuthError::MissingToken)
+        );
+        assert!(matches!(
+            auth.authenticate(Some("Bearer not.a.jwt")),
+            Err(AuthError::InvalidToken(_))
+        ));
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let auth = Authenticator::hs256(b"secret");
+        let mut claims = Claims {
+            sub: "a".into(),
+            tenant: Uuid::nil(),
+            role: Role::Admin,
+            iss: ISSUER.into(),
+            iat: 0,
+            exp: 1,
+        };
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"secret"),
+        )
+        .unwrap();
+        assert!(auth.authenticate(Some(&format!("Bearer {token}"))).is_err());
+        claims.exp = u64::MAX / 2;
+        claims.iss = "someone-else".into();
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"secret"),
+        )
+        .unwrap();
+        assert!(auth.authenticate(Some(&format!("Bearer {token}"))).is_err());
+    }
+
+    #[test]
+    fn the_role_table() {
+        use Action::*;
+        let table = [
+            (Role::Admin, [true, true, true]),
+            (Role::Manager, [true, true, true]),
+            (Role::Analyst, [true, false, true]),
+            (Role::Viewer, [true, false, false]),
+        ];
+        for (role, expected) in table {
+            assert_eq!(
+                [
+                    role.may(Read),
+                    role.may(ManageCampaigns),
+                    role.may(ManageAudiences)
+                ],
+                expected,
+                "{role}"
+            );
+        }
+        assert_eq!(Role::parse("MANAGER"), Some(Role::Manager));
+        assert_eq!(Role::parse("root"), None);
+    }
+}

@@ -1,1 +1,46 @@
-//! placeholder
+//! The HTTP command API: the only door through which integrators change state.
+//!
+//! Every command: authenticate (bearer JWT) → authorise (role table) → parse (problem+json on any
+//! bad input) → load the aggregate → decide (pure domain) → append with the expected version →
+//! answer `{id, version, position}` with an `ETag`. `position` lets a client wait for its write in
+//! the query API.
+
+mod audiences;
+pub mod body;
+mod campaigns;
+pub mod context;
+pub mod handling;
+pub mod idempotency;
+pub mod problem;
+
+use adflow_auth::Authenticator;
+use adflow_event_store::EventStore;
+use axum::routing::{get, post};
+use axum::Router;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn EventStore>,
+    /// The command API's own tables (idempotency keys).
+    pub pool: PgPool,
+    pub auth: Authenticator,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/campaigns", post(campaigns::create))
+        .route("/v1/campaigns/{id}/rename", post(campaigns::rename))
+        .route("/v1/campaigns/{id}/budget", post(campaigns::change_budget))
+        .route("/v1/audiences", post(audiences::define))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { problem::ApiError::NotFound })
+        .layer(axum::middleware::from_fn(context::correlate))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .with_state(state)
+}

@@ -65,6 +65,13 @@ pub fn stream_name<A: Aggregate>(tenant: TenantId, id: Uuid) -> String {
     format!("{}-{}_{}", A::CATEGORY, tenant, id)
 }
 
+/// The category, tenant and aggregate id that [`stream_name`] put into a stream name.
+pub fn parse_stream_name(stream: &str) -> Option<(&str, TenantId, Uuid)> {
+    let (category, rest) = stream.split_once('-')?;
+    let (tenant, id) = rest.split_once('_')?;
+    Some((category, TenantId(tenant.parse().ok()?), id.parse().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +85,11 @@ mod tests {
             stream_name::<Campaign>(tenant, id),
             "campaign-00000000-0000-0000-0000-000000000000_ffffffff-ffff-ffff-ffff-ffffffffffff"
         );
+        assert_eq!(
+            parse_stream_name(&stream_name::<Campaign>(tenant, id)),
+            Some(("campaign", tenant, id))
+        );
+        assert_eq!(parse_stream_name("campaign-nope_nope"), None);
+        assert_eq!(parse_stream_name("campaign"), None);
     }
 }

@@ -43,6 +43,10 @@ impl Violations {
         self.0.iter()
     }
 
+    pub fn as_slice(&self) -> &[Violation] {
+        &self.0
+    }
+
     pub fn into_vec(self) -> Vec<Violation> {
         self.0
     }

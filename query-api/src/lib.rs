@@ -1,1 +1,103 @@
-//! placeholder
+//! The GraphQL query API: typed, paginated reads of the read models, scoped to the caller's tenant.
+//! It never touches the event store; it reads what the projectors built.
+
+mod campaigns;
+mod errors;
+mod freshness;
+mod scalars;
+
+use adflow_auth::{Authenticator, Principal};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use sqlx::PgPool;
+use std::time::Duration;
+
+pub use errors::ErrorCode;
+
+#[derive(MergedObject, Default)]
+pub struct Query(campaigns::CampaignQuery);
+
+pub type AdflowSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Settings the resolvers read from the schema's data.
+#[derive(Debug, Clone)]
+pub struct QuerySettings {
+    /// The longest a query with `minPosition` waits for the read model to catch up.
+    pub read_your_writes_timeout: Duration,
+}
+
+impl Default for QuerySettings {
+    fn default() -> Self {
+        Self {
+            read_your_writes_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 2_000;
+
+pub fn schema(pool: PgPool, settings: QuerySettings) -> AdflowSchema {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .data(pool)
+        .data(settings)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The SDL of the schema, as checked in under `schemas/graphql/`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+#[derive(Clone)]
+struct QueryState {
+    schema: AdflowSchema,
+    auth: Authenticator,
+}
+
+pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Router {
+    let state = QueryState {
+        schema: schema(pool, settings),
+        auth,
+    };
+    Router::new()
+        .route("/graphql", get(graphiql).post(execute))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
+}
+
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+async fn execute(
+    State(state): State<QueryState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    let authorization = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let principal: Principal = match state.auth.authenticate(authorization) {
+        Ok(principal) => principal,
+        Err(error) => {
+            let body = serde_json::json!({
+                "data": null,
+                "errors": [{ "message": error.to_string(), "extensions": { "code": ErrorCode::Unauthenticated.as_str() } }]
+            });
+            return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+        }
+    };
+    let request = request.into_inner().data(principal);
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}

@@ -1,0 +1,98 @@
+//! The JSON body of a command: size-limited, `application/json` only, unknown fields refused, and
+//! shape errors reported with the JSON pointer of the offending field. The raw bytes are kept for
+//! the idempotency fingerprint.
+
+use crate::problem::ApiError;
+use adflow_domain::Violation;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use serde::de::DeserializeOwned;
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub struct JsonBody<T> {
+    pub value: T,
+    pub raw: Bytes,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let raw = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+        let value = parse(&raw)?;
+        Ok(JsonBody { value, raw })
+    }
+}
+
+fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(raw);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            return ApiError::MalformedJson(inner.to_string());
+        }
+        let path = if path == "." {
+            String::new()
+        } else {
+            path.replace('.', "/")
+        };
+        ApiError::Invalid(vec![Violation {
+            path,
+            code: "invalid_shape".into(),
+            message: inner.to_string(),
+        }])
+    })?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Shape {
+        name: String,
+        items: Vec<u8>,
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        match parse::<Shape>(br#"{"name": "a", "items": [1, "x"]}"#) {
+            Err(ApiError::Invalid(v)) => assert_eq!(v[0].path, "items/1"),
+            other => panic!("{other:?}"),
+        }
+        match parse::<Shape>(br#"{"name": "a", "items": [], "extra": 1}"#) {
+            Err(ApiError::Invalid(v)) => assert!(v[0].message.contains("unknown field"), "{v:?}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse::<Shape>(b"{"),
+            Err(ApiError::MalformedJson(_))
+        ));
+        assert!(matches!(
+            parse::<Shape>(br#"{"name":"a","items":[]} x"#),
+            Err(ApiError::MalformedJson(_))
+        ));
+        assert!(parse::<Shape>(br#"{"name":"a","items":[]}"#).is_ok());
+    }
+}

@@ -1,0 +1,153 @@
+//! Campaign commands over HTTP.
+
+use crate::body::JsonBody;
+use crate::context::CommandContext;
+use crate::handling::{execute, if_match};
+use crate::idempotency::run_once;
+use crate::problem::ApiError;
+use crate::AppState;
+use adflow_auth::Action;
+use adflow_domain::campaign::{Campaign, CampaignCommand, CreateCampaign};
+use adflow_domain::CampaignId;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateCampaignRequest {
+    pub name: String,
+    pub objective: String,
+    pub platforms: Vec<String>,
+    pub total_budget_micros: i64,
+    /// `YYYY-MM-DD`, UTC.
+    pub start_date: String,
+    pub end_date: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RenameCampaignRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeBudgetRequest {
+    pub total_budget_micros: i64,
+}
+
+pub fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<CreateCampaignRequest>,
+) -> Result<Response, ApiError> {
+    context.require(Action::ManageCampaigns, "create campaigns")?;
+    let tenant = context.principal.tenant_id;
+    run_once(
+        &state.pool,
+        tenant.0,
+        &headers,
+        "POST /v1/campaigns",
+        &body.raw,
+        || async {
+            let id = Uuid::now_v7();
+            let request = body.value;
+            let command = CampaignCommand::Create(CreateCampaign {
+                campaign_id: CampaignId(id),
+                tenant_id: tenant,
+                name: request.name,
+                objective: request.objective,
+                platforms: request.platforms,
+                total_budget_micros: request.total_budget_micros,
+                start_date: request.start_date,
+                end_date: request.end_date,
+            });
+            let executed =
+                execute::<Campaign>(state.store.as_ref(), &context, id, None, command).await?;
+            Ok(executed.respond(StatusCode::CREATED))
+        },
+    )
+    .await
+}
+
+async fn edit(
+    state: AppState,
+    context: CommandContext,
+    headers: HeaderMap,
+    raw_id: String,
+    route: &str,
+    raw_body: &[u8],
+    command: CampaignCommand,
+) -> Result<Response, ApiError> {
+    context.require(Action::ManageCampaigns, "change campaigns")?;
+    let id = parse_id(&raw_id)?;
+    let expected = if_match(&headers)?;
+    let tenant = context.principal.tenant_id;
+    let route = format!("{route} {id}");
+    run_once(
+        &state.pool,
+        tenant.0,
+        &headers,
+        &route,
+        raw_body,
+        || async {
+            let executed =
+                execute::<Campaign>(state.store.as_ref(), &context, id, Some(expected), command)
+                    .await?;
+            Ok(executed.respond(StatusCode::OK))
+        },
+    )
+    .await
+}
+
+pub async fn rename(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<RenameCampaignRequest>,
+) -> Result<Response, ApiError> {
+    let command = CampaignCommand::Rename {
+        name: body.value.name,
+    };
+    edit(
+        state,
+        context,
+        headers,
+        id,
+        "POST /v1/campaigns/rename",
+        &body.raw,
+        command,
+    )
+    .await
+}
+
+pub async fn change_budget(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<ChangeBudgetRequest>,
+) -> Result<Response, ApiError> {
+    let command = CampaignCommand::ChangeBudget {
+        total_budget_micros: body.value.total_budget_micros,
+    };
+    edit(
+        state,
+        context,
+        headers,
+        id,
+        "POST /v1/campaigns/budget",
+        &body.raw,
+        command,
+    )
+    .await
+}

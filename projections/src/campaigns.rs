@@ -1,0 +1,108 @@
+//! The `campaigns` read model: one row per campaign (list and detail screens).
+
+use crate::runtime::{Projection, ProjectionError};
+use adflow_domain::aggregate::{parse_stream_name, Aggregate};
+use adflow_domain::campaign::{Campaign, CampaignEvent, CampaignStatus};
+use adflow_domain::DomainEvent;
+use adflow_event_store::RecordedEvent;
+use async_trait::async_trait;
+use sqlx::PgConnection;
+
+pub struct CampaignsProjection;
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl Projection for CampaignsProjection {
+    fn name(&self) -> &'static str {
+        "campaigns"
+    }
+
+    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM campaigns")
+            .execute(tx)
+            .await
+            .map(|_| ())
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        recorded: &RecordedEvent,
+    ) -> Result<(), ProjectionError> {
+        let undecodable = |reason: String| ProjectionError::Undecodable {
+            event_id: recorded.event_id,
+            event_type: recorded.event_type.clone(),
+            reason,
+        };
+        let Some((category, tenant, id)) = parse_stream_name(&recorded.stream_name) else {
+            return Ok(());
+        };
+        if category != Campaign::CATEGORY {
+            return Ok(());
+        }
+        let event = CampaignEvent::from_payload(
+            &recorded.event_type,
+            recorded.schema_version,
+            &recorded.data,
+        )
+        .map_err(|e| undecodable(e.to_string()))?;
+        let version = to_i64(recorded.stream_version);
+        match event {
+            CampaignEvent::Created(created) => {
+                let platforms: Vec<&str> = created.platforms.iter().map(|p| p.as_str()).collect();
+                sqlx::query(
+                    "INSERT INTO campaigns (tenant_id, campaign_id, name, status, objective, platforms, \
+                       total_budget_micros, start_date, end_date, version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+                     ON CONFLICT (tenant_id, campaign_id) DO UPDATE SET name = EXCLUDED.name, \
+                       status = EXCLUDED.status, objective = EXCLUDED.objective, platforms = EXCLUDED.platforms, \
+                       total_budget_micros = EXCLUDED.total_budget_micros, start_date = EXCLUDED.start_date, \
+                       end_date = EXCLUDED.end_date, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at",
+                )
+                .bind(tenant.0)
+                .bind(id)
+                .bind(&created.name)
+                .bind(CampaignStatus::Draft.as_str())
+                .bind(created.objective.as_str())
+                .bind(&platforms)
+                .bind(created.total_budget_micros)
+                .bind(created.start_date)
+                .bind(created.end_date)
+                .bind(version)
+                .bind(recorded.recorded_at)
+                .execute(tx)
+                .await?;
+            }
+            CampaignEvent::Renamed(renamed) => {
+                sqlx::query(
+                    "UPDATE campaigns SET name = $3, version = $4, updated_at = $5 \
+                     WHERE tenant_id = $1 AND campaign_id = $2",
+                )
+                .bind(tenant.0)
+                .bind(id)
+                .bind(&renamed.name)
+                .bind(version)
+                .bind(recorded.recorded_at)
+                .execute(tx)
+                .await?;
+            }
+            CampaignEvent::BudgetChanged(changed) => {
+                sqlx::query(
+                    "UPDATE campaigns SET total_budget_micros = $3, version = $4, updated_at = $5 \
+                     WHERE tenant_id = $1 AND campaign_id = $2",
+                )
+                .bind(tenant.0)
+                .bind(id)
+                .bind(changed.total_budget_micros)
+                .bind(version)
+                .bind(recorded.recorded_at)
+                .execute(tx)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}

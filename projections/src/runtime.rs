@@ -1,0 +1,208 @@
+//! The projector loop: read a batch after the checkpoint, then apply it and move the checkpoint in
+//! one short transaction.
+//!
+//! Events are read before the transaction opens: with the PostgreSQL event store, an open write
+//! transaction holds back every log reader in the cluster, so transactions here stay as short as
+//! the apply itself. The checkpoint is re-read under a row lock inside the transaction; if it
+//! moved (another instance, or a rebuild), the batch is dropped and read again.
+
+use adflow_event_store::{EventReader, Position, RecordedEvent, StoreError};
+use async_trait::async_trait;
+use sqlx::{PgConnection, PgPool};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("read-model database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// An event this projection cannot read. The projector stops here rather than skip it.
+    #[error("cannot project event {event_id} ({event_type}): {reason}")]
+    Undecodable {
+        event_id: uuid::Uuid,
+        event_type: String,
+        reason: String,
+    },
+}
+
+#[async_trait]
+pub trait Projection: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Deletes everything this projection wrote (the start of a rebuild).
+    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error>;
+    /// Applies one event; events the projection does not care about are ignored.
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        event: &RecordedEvent,
+    ) -> Result<(), ProjectionError>;
+}
+
+#[derive(Debug, Clone)]
+pub struct ProjectorOptions {
+    pub batch_size: usize,
+    pub idle_poll: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for ProjectorOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            idle_poll: Duration::from_millis(10),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+pub struct Projector {
+    reader: Arc<dyn EventReader>,
+    pool: PgPool,
+    projection: Arc<dyn Projection>,
+    options: ProjectorOptions,
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn position_of(row: (i64, i64)) -> Position {
+    Position {
+        commit: u64::try_from(row.0).unwrap_or(0),
+        prepare: u64::try_from(row.1).unwrap_or(0),
+    }
+}
+
+/// The checkpoint of `projection` (the start of the log if it never ran).
+pub async fn checkpoint(pool: &PgPool, projection: &str) -> Result<Position, sqlx::Error> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT commit_id, position FROM projection_checkpoints WHERE projection = $1",
+    )
+    .bind(projection)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(position_of).unwrap_or(Position::START))
+}
+
+impl Projector {
+    pub fn new(
+        reader: Arc<dyn EventReader>,
+        pool: PgPool,
+        projection: Arc<dyn Projection>,
+        options: ProjectorOptions,
+    ) -> Self {
+        Self {
+            reader,
+            pool,
+            projection,
+            options,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.projection.name()
+    }
+
+    pub async fn checkpoint(&self) -> Result<Position, sqlx::Error> {
+        checkpoint(&self.pool, self.name()).await
+    }
+
+    /// Projects one batch. Returns how many events it applied (0 when caught up).
+    pub async fn step(&self) -> Result<usize, ProjectionError> {
+        let name = self.name();
+        let from = self.checkpoint().await?;
+        let batch = self.reader.read_all(from, self.options.batch_size).await?;
+        let Some(last) = batch.last().map(|e| e.position) else {
+            return Ok(0);
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO projection_checkpoints (projection) VALUES ($1) ON CONFLICT DO NOTHING",
+        )
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        let locked: (i64, i64) =
+            sqlx::query_as("SELECT commit_id, position FROM projection_checkpoints WHERE projection = $1 FOR UPDATE")
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await?;
+        if position_of(locked) != from {
+            return Ok(0);
+        }
+        for event in &batch {
+            self.projection.apply(&mut tx, event).await?;
+        }
+        sqlx::query(
+            "UPDATE projection_checkpoints SET commit_id = $2, position = $3, updated_at = now() WHERE projection = $1",
+        )
+        .bind(name)
+        .bind(to_i64(last.commit))
+        .bind(to_i64(last.prepare))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(batch.len())
+    }
+
+    /// Projects until the log has nothing more to give; returns the number of events applied.
+    pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
+        let mut total = 0u64;
+        loop {
+            match self.step().await? {
+                0 => return Ok(total),
+                n => total += n as u64,
+            }
+        }
+    }
+
+    /// Follows the log until `shutdown` turns true. Failures are logged and retried with backoff;
+    /// the checkpoint makes every retry start where the last commit left off.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let mut failures = 0u32;
+        while !*shutdown.borrow() {
+            let pause = match self.step().await {
+                Ok(0) => {
+                    failures = 0;
+                    self.options.idle_poll
+                }
+                Ok(_) => {
+                    failures = 0;
+                    continue;
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(projection = self.name(), %error, failures, "projection step failed, retrying");
+                    self.options
+                        .idle_poll
+                        .saturating_mul(2u32.saturating_pow(failures.min(16)))
+                        .min(self.options.max_backoff)
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!(projection = self.name(), "projector stopped");
+    }
+
+    /// Empties the read model and moves the checkpoint back to the start of the log, in one
+    /// transaction; whichever projector runs next rebuilds it.
+    pub async fn reset(&self) -> Result<(), ProjectionError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO projection_checkpoints (projection) VALUES ($1) \
+             ON CONFLICT (projection) DO UPDATE SET commit_id = 0, position = 0, updated_at = now()",
+        )
+        .bind(self.name())
+        .execute(&mut *tx)
+        .await?;
+        self.projection.reset(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

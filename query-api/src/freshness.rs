@@ -1,0 +1,51 @@
+//! Read-your-writes: the command API answers with the log position of a write; a query that
+//! passes it as `minPosition` waits (bounded) until the read model has projected that far.
+
+use crate::errors::{database, ErrorCode};
+use crate::QuerySettings;
+use adflow_event_store::Position;
+use async_graphql::Context;
+use sqlx::PgPool;
+use std::time::Duration;
+
+pub async fn await_position(
+    ctx: &Context<'_>,
+    projection: &str,
+    min_position: Option<&str>,
+) -> async_graphql::Result<()> {
+    let Some(raw) = min_position else {
+        return Ok(());
+    };
+    let wanted: Position = raw
+        .parse()
+        .map_err(|e: adflow_event_store::PositionParseError| {
+            ErrorCode::BadUserInput.error(e.to_string())
+        })?;
+    let pool = ctx.data::<PgPool>()?;
+    let timeout = ctx.data::<QuerySettings>()?.read_your_writes_timeout;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        let reached: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT commit_id, position FROM projection_checkpoints WHERE projection = $1",
+        )
+        .bind(projection)
+        .fetch_optional(pool)
+        .await
+        .map_err(database)?;
+        let reached = reached.map(|(c, p)| Position {
+            commit: u64::try_from(c).unwrap_or(0),
+            prepare: u64::try_from(p).unwrap_or(0),
+        });
+        if reached.is_some_and(|r| r >= wanted) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() + pause > deadline {
+            return Err(ErrorCode::StaleRead.error(format!(
+                "the {projection} read model has not reached position {wanted} within {timeout:?}; retry"
+            )));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(25));
+    }
+}

@@ -1,0 +1,82 @@
+//! The one configuration loader: environment variables prefixed `ADFLOW_`, each with a working
+//! local default (README, "Configuration").
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+pub const DEV_JWT_SECRET: &str = "adflow-local-development-key-not-for-production";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// PostgreSQL: the local event store, the read models and the command API's tables.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// `postgres` (default) or `kurrentdb` (EventStoreDB/KurrentDB at `esdb_url`).
+    pub event_store: String,
+    pub esdb_url: Option<String>,
+    /// Port 0 picks a free port; the bound addresses are printed on the `ADFLOW_READY` line.
+    pub command_api_addr: SocketAddr,
+    pub query_api_addr: SocketAddr,
+    /// HS256 key of the local token issuer (`adflow token`).
+    pub jwt_secret: String,
+    pub read_your_writes_timeout_ms: u64,
+    pub projection_poll_ms: u64,
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "postgres://adflow:adflow@127.0.0.1:5432/adflow".into(),
+            database_max_connections: 32,
+            event_store: "postgres".into(),
+            esdb_url: None,
+            command_api_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            query_api_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            jwt_secret: DEV_JWT_SECRET.into(),
+            read_your_writes_timeout_ms: 5_000,
+            projection_poll_ms: 10,
+            log: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        envy::prefixed("ADFLOW_")
+            .from_env::<Config>()
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_local_ports() {
+        let config: Config = envy::prefixed("ADFLOW_TEST_NOTHING_")
+            .from_iter(Vec::new())
+            .unwrap();
+        assert_eq!(config.command_api_addr.port(), 8080);
+        assert_eq!(config.query_api_addr.port(), 8081);
+        let custom: Config = envy::prefixed("ADFLOW_")
+            .from_iter(vec![(
+                "ADFLOW_COMMAND_API_ADDR".to_string(),
+                "127.0.0.1:0".to_string(),
+            )])
+            .unwrap();
+        assert_eq!(custom.command_api_addr.port(), 0);
+        assert!(envy::prefixed("ADFLOW_")
+            .from_iter::<_, Config>(vec![(
+                "ADFLOW_QUERY_API_ADDR".to_string(),
+                "nope".to_string()
+            )])
+            .is_err());
+    }
+}

@@ -1,0 +1,284 @@
+//! Wiring: pools, the event store adapter, the HTTP servers and the projectors, with one shutdown.
+
+use crate::config::{Config, DEV_JWT_SECRET};
+use adflow_auth::{Authenticator, Role};
+use adflow_domain::TenantId;
+use adflow_event_store::kurrent::KurrentEventStore;
+use adflow_event_store::postgres::PostgresEventStore;
+use adflow_event_store::{EventStore, StoreError};
+use adflow_projections::{Projector, ProjectorOptions};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("PostgreSQL at ADFLOW_DATABASE_URL: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] adflow_schemas::MigrateError),
+    #[error("event store: {0}")]
+    Store(#[from] StoreError),
+    #[error("projection: {0}")]
+    Projection(#[from] adflow_projections::ProjectionError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Parts {
+    command_api: bool,
+    query_api: bool,
+    projections: bool,
+}
+
+impl Parts {
+    pub const ALL: Parts = Parts {
+        command_api: true,
+        query_api: true,
+        projections: true,
+    };
+    pub const COMMAND_API: Parts = Parts {
+        command_api: true,
+        query_api: false,
+        projections: false,
+    };
+    pub const QUERY_API: Parts = Parts {
+        command_api: false,
+        query_api: true,
+        projections: false,
+    };
+    pub const PROJECTIONS: Parts = Parts {
+        command_api: false,
+        query_api: false,
+        projections: true,
+    };
+}
+
+pub async fn connect(config: &Config) -> Result<PgPool, PlatformError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(&config.database_url)
+        .await?)
+}
+
+pub async fn migrate(config: &Config) -> Result<(), PlatformError> {
+    let pool = connect(config).await?;
+    adflow_schemas::migrate(&pool).await?;
+    eprintln!("migrations applied");
+    Ok(())
+}
+
+fn event_store(config: &Config, pool: &PgPool) -> Result<Arc<dyn EventStore>, PlatformError> {
+    match config.event_store.as_str() {
+        "postgres" => Ok(Arc::new(PostgresEventStore::with_poll_interval(
+            pool.clone(),
+            Duration::from_millis(config.projection_poll_ms),
+        ))),
+        "kurrentdb" | "esdb" => {
+            let url = config
+                .esdb_url
+                .clone()
+                .or_else(|| std::env::var("ESDB_URL").ok())
+                .ok_or_else(|| {
+                    PlatformError::Usage(
+                        "ADFLOW_EVENT_STORE=kurrentdb needs ADFLOW_ESDB_URL".into(),
+                    )
+                })?;
+            Ok(Arc::new(KurrentEventStore::connect(&url)?))
+        }
+        other => Err(PlatformError::Usage(format!(
+            "ADFLOW_EVENT_STORE must be postgres or kurrentdb, not {other:?}"
+        ))),
+    }
+}
+
+fn authenticator(config: &Config) -> Authenticator {
+    if config.jwt_secret == DEV_JWT_SECRET {
+        tracing::warn!(
+            "using the local development JWT key; set ADFLOW_JWT_SECRET outside development"
+        );
+    }
+    Authenticator::hs256(config.jwt_secret.as_bytes())
+}
+
+async fn shutdown_signal(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+fn listen_for_signals(stop: watch::Sender<bool>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate => {}
+        }
+        tracing::info!("shutting down");
+        let _ = stop.send(true);
+    });
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, PlatformError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| PlatformError::Bind { addr, source })
+}
+
+pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
+    let pool = connect(config).await?;
+    adflow_schemas::migrate(&pool).await?;
+    let store = event_store(config, &pool)?;
+    let (stop, shutdown) = watch::channel(false);
+    listen_for_signals(stop);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut ready = vec![];
+
+    if parts.command_api {
+        let listener = bind(config.command_api_addr).await?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| PlatformError::Bind {
+                addr: config.command_api_addr,
+                source,
+            })?;
+        let router = adflow_command_api::router(adflow_command_api::AppState {
+            store: store.clone(),
+            pool: pool.clone(),
+            auth: authenticator(config),
+        });
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(error) = axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown_signal(shutdown))
+                .await
+            {
+                tracing::error!(%error, "command API stopped");
+            }
+        });
+        ready.push(format!("command_api={addr}"));
+    }
+
+    if parts.query_api {
+        let listener = bind(config.query_api_addr).await?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| PlatformError::Bind {
+                addr: config.query_api_addr,
+                source,
+            })?;
+        let settings = adflow_query_api::QuerySettings {
+            read_your_writes_timeout: Duration::from_millis(config.read_your_writes_timeout_ms),
+        };
+        let router = adflow_query_api::router(pool.clone(), authenticator(config), settings);
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            if let Err(error) = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal(shutdown))
+                .await
+            {
+                tracing::error!(%error, "query API stopped");
+            }
+        });
+        ready.push(format!("query_api={addr}"));
+    }
+
+    if parts.projections {
+        for projection in adflow_projections::all() {
+            let projector = Projector::new(
+                store.clone(),
+                pool.clone(),
+                projection,
+                ProjectorOptions {
+                    idle_poll: Duration::from_millis(config.projection_poll_ms),
+                    ..ProjectorOptions::default()
+                },
+            );
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move { projector.run(shutdown).await });
+        }
+        ready.push("projections=running".into());
+    }
+
+    // One machine-readable line, for scripts and the test harness.
+    println!("ADFLOW_READY {}", ready.join(" "));
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+pub async fn rebuild(config: &Config, name: &str) -> Result<(), PlatformError> {
+    let projection = adflow_projections::by_name(name).ok_or_else(|| {
+        let known: Vec<_> = adflow_projections::all().iter().map(|p| p.name()).collect();
+        PlatformError::Usage(format!(
+            "no read model {name:?}; known: {}",
+            known.join(", ")
+        ))
+    })?;
+    let pool = connect(config).await?;
+    adflow_schemas::migrate(&pool).await?;
+    let store = event_store(config, &pool)?;
+    let projector = Projector::new(store, pool, projection, ProjectorOptions::default());
+    projector.reset().await?;
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    let mut total = 0u64;
+    loop {
+        let applied = projector.step().await?;
+        total += applied as u64;
+        if applied == 0 {
+            break;
+        }
+        if last_report.elapsed() >= Duration::from_secs(1) {
+            let rate = total as f64 / started.elapsed().as_secs_f64();
+            eprintln!("rebuilding {name}: {total} events ({rate:.0} events/s)");
+            last_report = Instant::now();
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "rebuilt {name}: {total} events in {seconds:.2}s ({:.0} events/s)",
+        total as f64 / seconds.max(1e-9)
+    );
+    Ok(())
+}
+
+pub fn token(
+    config: &Config,
+    tenant: Option<uuid::Uuid>,
+    role: &str,
+    subject: &str,
+    ttl: u64,
+) -> Result<(), PlatformError> {
+    let role = Role::parse(role).ok_or_else(|| {
+        PlatformError::Usage(format!(
+            "unknown role {role:?}: admin, manager, analyst or viewer"
+        ))
+    })?;
+    let tenant = TenantId(tenant.unwrap_or_else(uuid::Uuid::now_v7));
+    let token = Authenticator::hs256(config.jwt_secret.as_bytes())
+        .issue(subject, tenant, role, ttl)
+        .map_err(|e| PlatformError::Usage(e.to_string()))?;
+    eprintln!("tenant {tenant}, role {role}, valid {ttl}s");
+    println!("{token}");
+    Ok(())
+}
