@@ -40,7 +40,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(raw);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
+        let path = pointer_path(error.path());
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
             return ApiError::MalformedJson(inner.to_string());
@@ -60,6 +60,21 @@ fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         .end()
         .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     Ok(value)
+}
+
+/// `platforms[1]` in serde's notation is `platforms/1` in ours (a JSON pointer without the `/`).
+fn pointer_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let segments: Vec<String> = path
+        .iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => Some(variant.clone()),
+            Segment::Unknown => None,
+        })
+        .collect();
+    segments.join("/")
 }
 
 #[cfg(test)]

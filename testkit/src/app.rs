@@ -1,1 +1,173 @@
-//! filled in with the end-to-end tests
+//! The real `adflow all` binary on free ports, against a fresh database, with a small typed client.
+
+use crate::{fresh_database, TestDatabase};
+use adflow_auth::{Authenticator, Role};
+use adflow_domain::TenantId;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub db: TestDatabase,
+    pub binary: String,
+    pub command_url: String,
+    pub query_url: String,
+    pub http: reqwest::Client,
+    jwt_secret: String,
+    child: Child,
+}
+
+/// A response of either API: status, headers and the JSON body (`Null` when there was none).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    /// Starts `binary all` (pass `env!("CARGO_BIN_EXE_adflow")`) on a new database.
+    pub async fn spawn(binary: &str) -> TestApp {
+        let db = fresh_database().await;
+        let jwt_secret = format!("test-secret-{}", Uuid::new_v4());
+        let (child, command_url, query_url) = start(binary, &db.url, &jwt_secret).await;
+        TestApp {
+            db,
+            binary: binary.to_owned(),
+            command_url,
+            query_url,
+            http: reqwest::Client::new(),
+            jwt_secret,
+            child,
+        }
+    }
+
+    /// Kills the process without warning (as a crash would) and starts it again on the same database.
+    pub async fn crash_and_restart(&mut self) {
+        self.child.kill().await.ok();
+        let (child, command_url, query_url) =
+            start(&self.binary, &self.db.url, &self.jwt_secret).await;
+        self.child = child;
+        self.command_url = command_url;
+        self.query_url = query_url;
+    }
+
+    /// Runs another `adflow` subcommand against this app's database; returns (success, stderr).
+    pub async fn run_cli(&self, args: &[&str]) -> (bool, String) {
+        let output = Command::new(&self.binary)
+            .args(args)
+            .env("ADFLOW_DATABASE_URL", &self.db.url)
+            .env("ADFLOW_JWT_SECRET", &self.jwt_secret)
+            .env("ADFLOW_LOG", "warn")
+            .output()
+            .await
+            .expect("cannot run the adflow binary");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    pub fn token(&self, tenant: TenantId, role: Role) -> String {
+        Authenticator::hs256(self.jwt_secret.as_bytes())
+            .issue("tester", tenant, role, 3_600)
+            .expect("cannot sign a test token")
+    }
+
+    /// POSTs `body` as JSON to the command API; `headers` are extra (name, value) pairs.
+    pub async fn command(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.command_url))
+            .json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        reply(request.send().await.expect("command API unreachable")).await
+    }
+
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Reply {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.query_url))
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        reply(request.send().await.expect("query API unreachable")).await
+    }
+}
+
+pub async fn reply(response: reqwest::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap_or_default();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn start(binary: &str, database_url: &str, jwt_secret: &str) -> (Child, String, String) {
+    let mut child = Command::new(binary)
+        .arg("all")
+        .env("ADFLOW_DATABASE_URL", database_url)
+        .env("ADFLOW_COMMAND_API_ADDR", "127.0.0.1:0")
+        .env("ADFLOW_QUERY_API_ADDR", "127.0.0.1:0")
+        .env("ADFLOW_JWT_SECRET", jwt_secret)
+        .env("ADFLOW_DATABASE_MAX_CONNECTIONS", "8")
+        .env(
+            "ADFLOW_LOG",
+            std::env::var("ADFLOW_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("cannot start the adflow binary");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.strip_prefix("ADFLOW_READY ") {
+                return Some(rest.to_owned());
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .expect("adflow did not report ADFLOW_READY");
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let field = |name: &str| {
+        ready
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .map(|addr| format!("http://{addr}"))
+            .expect("ADFLOW_READY names both APIs")
+    };
+    (child, field("command_api"), field("query_api"))
+}

@@ -1,0 +1,530 @@
+//! End to end through the running binary: HTTP command → event store → projection → GraphQL.
+
+use adflow_auth::Role;
+use adflow_domain::TenantId;
+use adflow_testkit::app::{Reply, TestApp};
+use chrono::{Days, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use uuid::Uuid;
+
+async fn app() -> TestApp {
+    TestApp::spawn(env!("CARGO_BIN_EXE_adflow")).await
+}
+
+fn campaign(name: &str) -> Value {
+    let start = Utc::now().date_naive() + Days::new(7);
+    json!({
+        "name": name,
+        "objective": "LEAD_GENERATION",
+        "platforms": ["LINKEDIN", "GOOGLE"],
+        "totalBudgetMicros": 25_000_000_000i64,
+        "startDate": start.to_string(),
+        "endDate": (start + Days::new(30)).to_string(),
+    })
+}
+
+const CAMPAIGN: &str = "query($id: ID!, $min: String) {
+  campaign(id: $id, minPosition: $min) { id name status objective platforms totalBudgetMicros version startDate endDate }
+}";
+
+const CAMPAIGNS: &str = "query($first: Int, $after: String, $min: String) {
+  campaigns(first: $first, after: $after, minPosition: $min) {
+    edges { cursor node { id name version } }
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+  }
+}";
+
+async fn create(app: &TestApp, token: &str, name: &str) -> Reply {
+    let reply = app
+        .command("/v1/campaigns", Some(token), &campaign(name), &[])
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    reply
+}
+
+fn str_of<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_created_campaign_is_readable_through_graphql_by_its_tenant_only() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let token = app.token(tenant, Role::Manager);
+    let created = create(&app, &token, "Q1 pipeline").await;
+    assert_eq!(created.body["version"], 1);
+    assert_eq!(created.header("etag"), Some("\"1\""));
+    assert!(created.header("x-request-id").is_some());
+    let id = str_of(&created.body, "/id").to_owned();
+    let position = str_of(&created.body, "/position").to_owned();
+
+    let read = app
+        .graphql(Some(&token), CAMPAIGN, json!({"id": id, "min": position}))
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    let campaign = &read.body["data"]["campaign"];
+    assert_eq!(campaign["name"], "Q1 pipeline");
+    assert_eq!(campaign["status"], "DRAFT");
+    assert_eq!(campaign["objective"], "LEAD_GENERATION");
+    assert_eq!(campaign["platforms"], json!(["LINKEDIN", "GOOGLE"]));
+    assert_eq!(campaign["totalBudgetMicros"], 25_000_000_000i64);
+    assert_eq!(campaign["version"], 1);
+
+    // Another tenant sees nothing and can change nothing.
+    let intruder = app.token(TenantId(Uuid::now_v7()), Role::Admin);
+    let other = app
+        .graphql(Some(&intruder), CAMPAIGN, json!({"id": id}))
+        .await;
+    assert_eq!(other.body["data"]["campaign"], Value::Null);
+    let list = app
+        .graphql(Some(&intruder), CAMPAIGNS, json!({"first": 10}))
+        .await;
+    assert_eq!(list.body["data"]["campaigns"]["edges"], json!([]));
+    let rename = app
+        .command(
+            &format!("/v1/campaigns/{id}/rename"),
+            Some(&intruder),
+            &json!({"name": "mine"}),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(rename.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn edits_need_the_current_version() {
+    let app = app().await;
+    let token = app.token(TenantId(Uuid::now_v7()), Role::Manager);
+    let id = str_of(&create(&app, &token, "Q1").await.body, "/id").to_owned();
+    let path = format!("/v1/campaigns/{id}/rename");
+
+    let missing = app
+        .command(&path, Some(&token), &json!({"name": "Q2"}), &[])
+        .await;
+    assert_eq!(missing.status, StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(missing.body["code"], "if_match_required");
+
+    let renamed = app
+        .command(
+            &path,
+            Some(&token),
+            &json!({"name": "Q2"}),
+            &[("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    assert_eq!(renamed.body["version"], 2);
+
+    let stale = app
+        .command(
+            &path,
+            Some(&token),
+            &json!({"name": "Q3"}),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.body["code"], "version_conflict");
+    assert_eq!(stale.body["currentVersion"], 2);
+    assert_eq!(
+        stale.header("content-type"),
+        Some("application/problem+json")
+    );
+
+    let budget = app
+        .command(
+            &format!("/v1/campaigns/{id}/budget"),
+            Some(&token),
+            &json!({"totalBudgetMicros": 7}),
+            &[("if-match", "2")],
+        )
+        .await;
+    assert_eq!(budget.status, StatusCode::OK);
+    let position = str_of(&budget.body, "/position").to_owned();
+    let read = app
+        .graphql(Some(&token), CAMPAIGN, json!({"id": id, "min": position}))
+        .await;
+    assert_eq!(read.body["data"]["campaign"]["name"], "Q2");
+    assert_eq!(read.body["data"]["campaign"]["totalBudgetMicros"], 7);
+    assert_eq!(read.body["data"]["campaign"]["version"], 3);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_every_invalid_field() {
+    let app = app().await;
+    let token = app.token(TenantId(Uuid::now_v7()), Role::Admin);
+    let invalid = json!({
+        "name": "", "objective": "WIN", "platforms": ["GOOGLE", "TIKTOK"],
+        "totalBudgetMicros": 0, "startDate": "2001-01-01", "endDate": "soon"
+    });
+    let reply = app
+        .command("/v1/campaigns", Some(&token), &invalid, &[])
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["code"], "validation_failed");
+    assert_eq!(reply.body["status"], 422);
+    let pointers: Vec<&str> = reply.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/name",
+            "/objective",
+            "/platforms/1",
+            "/totalBudgetMicros",
+            "/endDate",
+            "/startDate"
+        ]
+    );
+
+    let mut unknown = campaign("x");
+    unknown["colour"] = json!("red");
+    let reply = app
+        .command("/v1/campaigns", Some(&token), &unknown, &[])
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("unknown field"));
+
+    let mut wrong_type = campaign("x");
+    wrong_type["platforms"] = json!(["LINKEDIN", 3]);
+    let reply = app
+        .command("/v1/campaigns", Some(&token), &wrong_type, &[])
+        .await;
+    assert_eq!(reply.body["errors"][0]["pointer"], "/platforms/1");
+
+    let malformed = app
+        .http
+        .post(format!("{}/v1/campaigns", app.command_url))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let not_json = app
+        .http
+        .post(format!("{}/v1/campaigns", app.command_url))
+        .bearer_auth(&token)
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge = app
+        .http
+        .post(format!("{}/v1/campaigns", app.command_url))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(format!("{{\"name\": \"{}\"}}", "a".repeat(200_000)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let audience = json!({"name": "CFOs", "criteria": {"include": {"titles": ["CFO"], "jobFunctions": ["Finance"]}}});
+    let reply = app
+        .command("/v1/audiences", Some(&token), &audience, &[])
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let list = app.graphql(Some(&token), CAMPAIGNS, json!({})).await;
+    assert_eq!(
+        list.body["data"]["campaigns"]["edges"],
+        json!([]),
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
+async fn callers_need_a_valid_token_and_a_role_that_may_act() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let none = app
+        .command("/v1/campaigns", None, &campaign("x"), &[])
+        .await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(none.body["code"], "unauthenticated");
+    assert_eq!(none.header("www-authenticate"), Some("Bearer"));
+    let forged = app
+        .command("/v1/campaigns", Some("e30.e30.sig"), &campaign("x"), &[])
+        .await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+
+    let viewer = app.token(tenant, Role::Viewer);
+    let refused = app
+        .command("/v1/campaigns", Some(&viewer), &campaign("x"), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["code"], "forbidden");
+
+    let analyst = app.token(tenant, Role::Analyst);
+    assert_eq!(
+        app.command("/v1/campaigns", Some(&analyst), &campaign("x"), &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let audience = json!({"name": "CFOs in DACH", "criteria": {
+        "include": {"locations": ["DE", "AT", "CH"], "titles": ["CFO"]},
+        "exclude": {"industries": ["Banking"]}
+    }});
+    let defined = app
+        .command("/v1/audiences", Some(&analyst), &audience, &[])
+        .await;
+    assert_eq!(defined.status, StatusCode::CREATED, "{:?}", defined.body);
+    assert_eq!(
+        app.command("/v1/audiences", Some(&viewer), &audience, &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let graphql = app.graphql(None, CAMPAIGNS, json!({})).await;
+    assert_eq!(graphql.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        graphql.body["errors"][0]["extensions"]["code"],
+        "UNAUTHENTICATED"
+    );
+    let viewer_reads = app.graphql(Some(&viewer), CAMPAIGNS, json!({})).await;
+    assert_eq!(viewer_reads.status, StatusCode::OK);
+    assert!(viewer_reads.body["errors"].is_null());
+}
+
+#[tokio::test]
+async fn an_idempotency_key_applies_a_command_once() {
+    let app = app().await;
+    let token = app.token(TenantId(Uuid::now_v7()), Role::Manager);
+    let body = campaign("once");
+    let key = [("idempotency-key", "create-once-1")];
+    let first = app
+        .command("/v1/campaigns", Some(&token), &body, &key)
+        .await;
+    let second = app
+        .command("/v1/campaigns", Some(&token), &body, &key)
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(second.status, StatusCode::CREATED);
+    assert_eq!(first.body, second.body);
+    assert_eq!(second.header("idempotent-replayed"), Some("true"));
+    let reused = app
+        .command("/v1/campaigns", Some(&token), &campaign("other"), &key)
+        .await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reused.body["code"], "idempotency_key_reused");
+
+    // Twenty parallel identical requests with one key: one campaign.
+    let parallel_key = [("idempotency-key", "create-parallel")];
+    let body = campaign("parallel");
+    let replies = futures_util::future::join_all(
+        (0..20).map(|_| app.command("/v1/campaigns", Some(&token), &body, &parallel_key)),
+    )
+    .await;
+    let ids: HashSet<&str> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .map(|r| str_of(&r.body, "/id"))
+        .collect();
+    assert_eq!(ids.len(), 1, "{replies:?}");
+    for r in &replies {
+        assert!(
+            matches!(r.status, StatusCode::CREATED | StatusCode::CONFLICT),
+            "{r:?}"
+        );
+    }
+    let position = str_of(&first.body, "/position").to_owned();
+    let last = app
+        .command("/v1/campaigns", Some(&token), &body, &parallel_key)
+        .await;
+    let list = app
+        .graphql(
+            Some(&token),
+            CAMPAIGNS,
+            json!({"first": 50, "min": str_of(&last.body, "/position")}),
+        )
+        .await;
+    assert!(!position.is_empty());
+    assert_eq!(
+        list.body["data"]["campaigns"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn the_campaign_list_pages_forward_without_gaps_or_repeats() {
+    let app = app().await;
+    let token = app.token(TenantId(Uuid::now_v7()), Role::Manager);
+    let mut last_position = String::new();
+    for n in 0..7 {
+        last_position = str_of(
+            &create(&app, &token, &format!("c{n}")).await.body,
+            "/position",
+        )
+        .to_owned();
+    }
+    let mut names = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let reply = app
+            .graphql(
+                Some(&token),
+                CAMPAIGNS,
+                json!({"first": 3, "after": after, "min": last_position}),
+            )
+            .await;
+        let connection = &reply.body["data"]["campaigns"];
+        pages += 1;
+        for edge in connection["edges"].as_array().unwrap() {
+            names.push(edge["node"]["name"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(
+            connection["pageInfo"]["hasPreviousPage"],
+            json!(after.is_some())
+        );
+        if connection["pageInfo"]["hasNextPage"] == json!(false) {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"]
+            .as_str()
+            .map(str::to_owned);
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(names, (0..7).map(|n| format!("c{n}")).collect::<Vec<_>>());
+
+    let too_many = app
+        .graphql(Some(&token), CAMPAIGNS, json!({"first": 101}))
+        .await;
+    assert_eq!(
+        too_many.body["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+    let bad_cursor = app
+        .graphql(Some(&token), CAMPAIGNS, json!({"after": "nope"}))
+        .await;
+    assert_eq!(
+        bad_cursor.body["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+    let bad_position = app
+        .graphql(Some(&token), CAMPAIGNS, json!({"min": "x"}))
+        .await;
+    assert_eq!(
+        bad_position.body["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+    let future = app
+        .graphql(
+            Some(&token),
+            CAMPAIGNS,
+            json!({"min": format!("{}:0", u32::MAX)}),
+        )
+        .await;
+    assert_eq!(future.body["errors"][0]["extensions"]["code"], "STALE_READ");
+}
+
+async fn read_model_digest(app: &TestApp) -> String {
+    sqlx::query_scalar(
+        "SELECT md5(coalesce(string_agg(c::text, '|' ORDER BY tenant_id, campaign_id), '')) FROM campaigns c",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+async fn wait_until_projected(app: &TestApp) {
+    for _ in 0..500 {
+        let behind: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events e, projection_checkpoints p \
+               WHERE p.projection = 'campaigns' AND (e.commit_id, e.position) > (p.commit_id, p.position)) \
+             OR NOT EXISTS (SELECT 1 FROM projection_checkpoints WHERE projection = 'campaigns')",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        if !behind {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the campaigns projection did not catch up");
+}
+
+#[tokio::test]
+async fn a_rebuild_and_a_crash_both_yield_the_same_read_model() {
+    let mut app = app().await;
+    let token = app.token(TenantId(Uuid::now_v7()), Role::Manager);
+    let other = app.token(TenantId(Uuid::now_v7()), Role::Manager);
+    for n in 0..12 {
+        let token = if n % 3 == 0 { &other } else { &token };
+        let id = str_of(&create(&app, token, &format!("c{n}")).await.body, "/id").to_owned();
+        if n % 2 == 0 {
+            let reply = app
+                .command(
+                    &format!("/v1/campaigns/{id}/rename"),
+                    Some(token),
+                    &json!({"name": format!("r{n}")}),
+                    &[("if-match", "1")],
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK);
+        }
+    }
+    wait_until_projected(&app).await;
+    let before = read_model_digest(&app).await;
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM campaigns")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 12);
+
+    let (ok, stderr) = app.run_cli(&["projections", "rebuild", "campaigns"]).await;
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("rebuilt campaigns"), "{stderr}");
+    wait_until_projected(&app).await;
+    assert_eq!(read_model_digest(&app).await, before);
+
+    // Killed while commands arrive, restarted: the read model still matches the log.
+    let url = format!("{}/v1/campaigns", app.command_url);
+    let burst: Vec<_> = (0..40)
+        .map(|n| {
+            let (client, url, token, body) = (
+                app.http.clone(),
+                url.clone(),
+                token.clone(),
+                campaign(&format!("b{n}")),
+            );
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(n * 5)).await;
+                let _ = client.post(url).bearer_auth(token).json(&body).send().await;
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    app.crash_and_restart().await;
+    for task in burst {
+        task.await.unwrap();
+    }
+    wait_until_projected(&app).await;
+    let after_crash = read_model_digest(&app).await;
+    let (ok, stderr) = app.run_cli(&["projections", "rebuild", "campaigns"]).await;
+    assert!(ok, "{stderr}");
+    wait_until_projected(&app).await;
+    assert_eq!(read_model_digest(&app).await, after_crash);
+    let (ok, stderr) = app.run_cli(&["projections", "rebuild", "nonsense"]).await;
+    assert!(!ok && stderr.contains("no read model"), "{stderr}");
+}
