@@ -1,10 +1,368 @@
-pub async fn run(
-    _c: &crate::config::Config,
-    _b: Bench,
-) -> Result<(), crate::platform::PlatformError> {
+//! Benchmarks that print numbers; docs/benchmarks.md records them with the command that made them.
+//! Each run works in its own scratch database (`adflow_bench_*`), dropped at the end.
+
+use crate::config::Config;
+use crate::platform::{connect, PlatformError};
+use adflow_event_store::postgres::PostgresEventStore;
+use adflow_event_store::{
+    EventAppender, EventMetadata, EventReader, ExpectedVersion, NewEvent, Position,
+};
+use adflow_projections::{Projector, ProjectorOptions};
+use clap::Subcommand;
+use futures_util::StreamExt;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+#[derive(Subcommand)]
+pub enum Bench {
+    /// Single-event appends from concurrent writers, next to raw one-row INSERT transactions.
+    Append {
+        #[arg(long, default_value_t = 16)]
+        writers: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Projection and subscription lag while appending at a fixed rate.
+    Lag {
+        /// Appended events per second.
+        #[arg(long, default_value_t = 1000)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
+    let scratch = Scratch::create(config).await?;
+    let result = match bench {
+        Bench::Append { writers, seconds } => {
+            append(&scratch.pool, writers, Duration::from_secs(seconds)).await
+        }
+        Bench::Lag { rate, seconds } => {
+            lag(&scratch.pool, rate, Duration::from_secs(seconds)).await
+        }
+    };
+    scratch.drop_database(config).await?;
+    result
+}
+
+struct Scratch {
+    name: String,
+    pool: PgPool,
+}
+
+impl Scratch {
+    async fn create(config: &Config) -> Result<Scratch, PlatformError> {
+        let admin = connect(config).await?;
+        let name = format!("adflow_bench_{}", Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await?;
+        let options = PgConnectOptions::from_str(&config.database_url)?
+            .database(&name)
+            .disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(40)
+            .connect_with(options)
+            .await?;
+        adflow_schemas::migrate(&pool).await?;
+        sqlx::query("CREATE TABLE raw_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload jsonb NOT NULL)")
+            .execute(&pool)
+            .await?;
+        Ok(Scratch { name, pool })
+    }
+
+    async fn drop_database(self, config: &Config) -> Result<(), PlatformError> {
+        self.pool.close().await;
+        let admin = connect(config).await?;
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&admin)
+        .await?;
+        Ok(())
+    }
+}
+
+fn event(tenant: Uuid, data: serde_json::Value, event_type: &str) -> NewEvent {
+    NewEvent {
+        event_id: Uuid::now_v7(),
+        event_type: event_type.into(),
+        schema_version: 1,
+        data,
+        metadata: EventMetadata {
+            tenant_id: tenant,
+            actor: "system:bench".into(),
+            correlation_id: Uuid::now_v7(),
+            causation_id: Uuid::now_v7(),
+            extra: BTreeMap::new(),
+        },
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn report(label: &str, count: usize, elapsed: Duration, mut latencies: Vec<Duration>) {
+    latencies.sort();
+    println!(
+        "{label:<34} {count:>8} in {:>5.1}s = {:>8.0}/s   latency p50 {:>6.2} ms  p99 {:>6.2} ms",
+        elapsed.as_secs_f64(),
+        count as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+    );
+}
+
+/// Runs `writers` loops of `op` for `duration`; returns (count, elapsed, latencies).
+async fn hammer<F, Fut>(
+    writers: usize,
+    duration: Duration,
+    op: F,
+) -> Result<(usize, Duration, Vec<Duration>), PlatformError>
+where
+    F: Fn(usize, u64) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), PlatformError>> + Send,
+{
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = tokio::task::JoinSet::new();
+    for writer in 0..writers {
+        let op = op.clone();
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                op(writer, n).await?;
+                latencies.push(t.elapsed());
+                n += 1;
+            }
+            Ok::<_, PlatformError>(latencies)
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        all.extend(joined.map_err(|e| PlatformError::Usage(e.to_string()))??);
+    }
+    Ok((all.len(), started.elapsed(), all))
+}
+
+async fn append(pool: &PgPool, writers: usize, duration: Duration) -> Result<(), PlatformError> {
+    println!(
+        "{writers} concurrent writers, {}s each phase, one event (or row) per transaction",
+        duration.as_secs()
+    );
+    let raw_pool = pool.clone();
+    let (count, elapsed, latencies) = hammer(writers, duration, move |_, n| {
+        let pool = raw_pool.clone();
+        async move {
+            sqlx::query("INSERT INTO raw_inserts (payload) VALUES ($1)")
+                .bind(serde_json::json!({ "n": n }))
+                .execute(&pool)
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report("raw one-row INSERT transactions", count, elapsed, latencies);
+
+    let store = Arc::new(PostgresEventStore::new(pool.clone()));
+    let tenant = Uuid::now_v7();
+    let run = Uuid::now_v7().simple().to_string();
+    let (count, elapsed, latencies) = hammer(writers, duration, move |writer, n| {
+        let (store, run) = (store.clone(), run.clone());
+        async move {
+            let stream = format!("bench-{run}_{writer}");
+            store
+                .append(
+                    &stream,
+                    ExpectedVersion::Exact(n),
+                    vec![event(
+                        tenant,
+                        serde_json::json!({ "n": n }),
+                        "BenchAppended",
+                    )],
+                )
+                .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report(
+        "event appends (expected version)",
+        count,
+        elapsed,
+        latencies,
+    );
     Ok(())
 }
-#[derive(clap::Subcommand)]
-pub enum Bench {
-    Append,
+
+async fn lag(pool: &PgPool, rate: u64, duration: Duration) -> Result<(), PlatformError> {
+    const WRITERS: u64 = 16;
+    let store = Arc::new(PostgresEventStore::with_poll_interval(
+        pool.clone(),
+        Duration::from_millis(5),
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let projector = Projector::new(
+        store.clone(),
+        pool.clone(),
+        Arc::new(adflow_projections::campaigns::CampaignsProjection),
+        ProjectorOptions {
+            idle_poll: Duration::from_millis(5),
+            ..ProjectorOptions::default()
+        },
+    );
+    let projector_task = tokio::spawn({
+        let stopped = stopped.clone();
+        async move { projector.run(stopped).await }
+    });
+
+    // Acknowledged appends, waiting to be seen: by position (projection) and by id (subscription).
+    let by_position: Arc<Mutex<BTreeMap<Position, Instant>>> = Arc::default();
+    let by_id: Arc<Mutex<HashMap<Uuid, Instant>>> = Arc::default();
+    let subscription_task = tokio::spawn({
+        let (store, by_id, mut stopped) = (store.clone(), by_id.clone(), stopped.clone());
+        async move {
+            let mut lags = Vec::new();
+            let mut subscription = store.subscribe_all(Position::START);
+            loop {
+                tokio::select! {
+                    _ = stopped.changed() => break,
+                    next = subscription.next() => match next {
+                        Some(Ok(event)) => {
+                            let seen = Instant::now();
+                            if let Some(acked) = by_id.lock().ok().and_then(|mut m| m.remove(&event.event_id)) {
+                                lags.push(seen.saturating_duration_since(acked));
+                            }
+                        }
+                        Some(Err(_)) => {}
+                        None => break,
+                    }
+                }
+            }
+            lags
+        }
+    });
+    let checkpoint_task = tokio::spawn({
+        let (pool, by_position, mut stopped) = (pool.clone(), by_position.clone(), stopped.clone());
+        async move {
+            let mut lags = Vec::new();
+            loop {
+                if let Ok(reached) = adflow_projections::checkpoint(&pool, "campaigns").await {
+                    let seen = Instant::now();
+                    if let Ok(mut pending) = by_position.lock() {
+                        let later = pending.split_off(&Position {
+                            commit: reached.commit,
+                            prepare: reached.prepare + 1,
+                        });
+                        lags.extend(
+                            pending
+                                .values()
+                                .map(|acked| seen.saturating_duration_since(*acked)),
+                        );
+                        *pending = later;
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(1)) => {}
+                    _ = stopped.changed() => break,
+                }
+            }
+            lags
+        }
+    });
+
+    let interval = Duration::from_secs_f64(WRITERS as f64 / rate as f64);
+    let started = Instant::now();
+    let mut writers = tokio::task::JoinSet::new();
+    for writer in 0..WRITERS {
+        let (store, by_position, by_id) = (store.clone(), by_position.clone(), by_id.clone());
+        writers.spawn(async move {
+            let tenant = Uuid::now_v7();
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let mut sent = 0u64;
+            while started.elapsed() < duration {
+                ticks.tick().await;
+                let id = Uuid::now_v7();
+                let created = event(
+                    tenant,
+                    serde_json::json!({
+                        "campaignId": id, "tenantId": tenant, "name": format!("bench {writer}-{sent}"),
+                        "objective": "ENGAGEMENT", "platforms": ["GOOGLE", "LINKEDIN"],
+                        "totalBudgetMicros": 10_000_000_000i64, "startDate": "2027-01-01", "endDate": "2027-03-31"
+                    }),
+                    "CampaignCreated",
+                );
+                let event_id = created.event_id;
+                if let Ok(outcome) = store
+                    .append(&format!("campaign-{tenant}_{id}"), ExpectedVersion::NoStream, vec![created])
+                    .await
+                {
+                    let acked = Instant::now();
+                    if let Ok(mut m) = by_position.lock() {
+                        m.insert(outcome.position, acked);
+                    }
+                    if let Ok(mut m) = by_id.lock() {
+                        m.insert(event_id, acked);
+                    }
+                    sent += 1;
+                }
+            }
+            sent
+        });
+    }
+    let mut sent = 0;
+    while let Some(joined) = writers.join_next().await {
+        sent += joined.unwrap_or(0);
+    }
+    let elapsed = started.elapsed();
+    // Let the readers drain, then stop everything.
+    for _ in 0..500 {
+        let pending = by_position.lock().map(|m| m.len()).unwrap_or(0)
+            + by_id.lock().map(|m| m.len()).unwrap_or(0);
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = stop.send(true);
+    let projection_lags = checkpoint_task.await.unwrap_or_default();
+    let subscription_lags = subscription_task.await.unwrap_or_default();
+    let _ = projector_task.await;
+    println!(
+        "appended {sent} events in {:.1}s = {:.0}/s (target {rate}/s, {WRITERS} writers)",
+        elapsed.as_secs_f64(),
+        sent as f64 / elapsed.as_secs_f64()
+    );
+    for (label, mut lags) in [
+        (
+            "subscription lag (append ack -> delivered)",
+            subscription_lags,
+        ),
+        ("projection lag (append ack -> checkpoint)", projection_lags),
+    ] {
+        lags.sort();
+        println!(
+            "{label:<44} n={:<6} p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms",
+            lags.len(),
+            percentile(&lags, 0.50).as_secs_f64() * 1e3,
+            percentile(&lags, 0.99).as_secs_f64() * 1e3,
+            lags.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        );
+    }
+    Ok(())
 }

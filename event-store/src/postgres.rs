@@ -86,18 +86,38 @@ fn map_append_error(stream: &str, expected: ExpectedVersion, error: sqlx::Error)
             actual: db.detail().and_then(|d| d.parse().ok()).unwrap_or(0),
         },
         "AF002" => StoreError::EventIdConflict(db.message().to_owned()),
-        "23505" if db.constraint() == Some("events_event_id_unique") => {
-            StoreError::EventIdConflict(db.detail().unwrap_or_default().to_owned())
-        }
         _ => StoreError::from(error),
     }
 }
 
+/// A concurrent writer took the version this append computed; calling again settles it (as a
+/// conflict, an idempotent replay, or a success for `Any`).
+fn lost_version_race(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.try_downcast_ref::<PgDatabaseError>())
+        .is_some_and(|db| {
+            db.code() == "23505" && db.constraint() == Some("events_stream_version_unique")
+        })
+}
+
+/// How often an append that lost a version race is tried again before giving up.
+const RACE_RETRIES: usize = 16;
+
 fn decode_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
     let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
-    let metadata: serde_json::Value = row.try_get("metadata").map_err(corrupt)?;
-    let metadata: EventMetadata = serde_json::from_value(metadata)
-        .map_err(|e| StoreError::Corrupt(format!("event metadata: {e}")))?;
+    let extra: Option<serde_json::Value> = row.try_get("extra_metadata").map_err(corrupt)?;
+    let metadata = EventMetadata {
+        tenant_id: row.try_get("tenant_id").map_err(corrupt)?,
+        actor: row.try_get("actor").map_err(corrupt)?,
+        correlation_id: row.try_get("correlation_id").map_err(corrupt)?,
+        causation_id: row.try_get("causation_id").map_err(corrupt)?,
+        extra: match extra {
+            None => Default::default(),
+            Some(extra) => serde_json::from_value(extra)
+                .map_err(|e| StoreError::Corrupt(format!("event metadata: {e}")))?,
+        },
+    };
     let schema_version: i32 = row.try_get("schema_version").map_err(corrupt)?;
     Ok(RecordedEvent {
         position: Position {
@@ -122,7 +142,8 @@ fn decode_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
 }
 
 const COLUMNS: &str = "position, commit_id, stream_name, stream_version, event_id, event_type, \
-                       schema_version, data, metadata, recorded_at";
+                       schema_version, tenant_id, data, actor, correlation_id, causation_id, extra_metadata, \
+                       recorded_at";
 
 #[async_trait]
 impl EventAppender for PostgresEventStore {
@@ -150,7 +171,10 @@ impl EventAppender for PostgresEventStore {
         let mut types = Vec::with_capacity(events.len());
         let mut versions = Vec::with_capacity(events.len());
         let mut data = Vec::with_capacity(events.len());
-        let mut metadata = Vec::with_capacity(events.len());
+        let mut actors = Vec::with_capacity(events.len());
+        let mut correlation_ids = Vec::with_capacity(events.len());
+        let mut causation_ids = Vec::with_capacity(events.len());
+        let mut extras: Vec<Option<serde_json::Value>> = Vec::with_capacity(events.len());
         for event in events {
             ids.push(event.event_id);
             types.push(event.event_type);
@@ -159,26 +183,43 @@ impl EventAppender for PostgresEventStore {
                     .map_err(|_| StoreError::InvalidAppend("schema version too large"))?,
             );
             data.push(event.data);
-            metadata.push(
-                serde_json::to_value(&event.metadata)
-                    .map_err(|_| StoreError::InvalidAppend("metadata is not serialisable"))?,
-            );
+            let metadata = event.metadata;
+            actors.push(metadata.actor);
+            correlation_ids.push(metadata.correlation_id);
+            causation_ids.push(metadata.causation_id);
+            extras.push(if metadata.extra.is_empty() {
+                None
+            } else {
+                Some(
+                    serde_json::to_value(&metadata.extra)
+                        .map_err(|_| StoreError::InvalidAppend("bad metadata"))?,
+                )
+            });
         }
-        let row = sqlx::query(
-            "SELECT stream_version, commit_id, log_position \
-             FROM append_events($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(stream)
-        .bind(expected_code(expected))
-        .bind(tenant)
-        .bind(&ids)
-        .bind(&types)
-        .bind(&versions)
-        .bind(&data)
-        .bind(&metadata)
-        .fetch_one(&self.inner.pool)
-        .await
-        .map_err(|e| map_append_error(stream, expected, e))?;
+        let mut attempt = 0;
+        let row = loop {
+            let result = sqlx::query(
+                "SELECT stream_version, commit_id, log_position \
+                 FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(stream)
+            .bind(expected_code(expected))
+            .bind(tenant)
+            .bind(&ids)
+            .bind(&types)
+            .bind(&versions)
+            .bind(&data)
+            .bind(&actors)
+            .bind(&correlation_ids)
+            .bind(&causation_ids)
+            .bind(&extras)
+            .fetch_one(&self.inner.pool)
+            .await;
+            match result {
+                Err(error) if lost_version_race(&error) && attempt < RACE_RETRIES => attempt += 1,
+                other => break other.map_err(|e| map_append_error(stream, expected, e))?,
+            }
+        };
         self.inner.appended.notify_waiters();
         let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
         Ok(AppendOutcome {

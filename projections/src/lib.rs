@@ -7,7 +7,7 @@
 pub mod campaigns;
 mod runtime;
 
-pub use runtime::{Projection, ProjectionError, Projector, ProjectorOptions};
+pub use runtime::{checkpoint, Projection, ProjectionError, Projector, ProjectorOptions};
 
 use std::sync::Arc;
 

@@ -5,15 +5,14 @@
 -- xmin of their snapshot: every transaction below it has finished, so nothing can still commit
 -- "behind" a checkpoint. This closes the sequence-gap bug (a reader sees position 7 before the
 -- transaction holding 6 commits, moves past 6 and never sees it) without serialising writers.
-
-CREATE TABLE event_streams (
-    stream_name text PRIMARY KEY,
-    version     bigint NOT NULL CHECK (version >= 0)
-);
+--
+-- Optimistic concurrency rests on the unique (stream_name, stream_version): of two writers that
+-- read the same version, the second to insert fails. Three indexes in all, each one needed:
+-- the log order (primary key), the stream order, and event ids for idempotent appends.
 
 CREATE TABLE events (
-    position       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     commit_id      bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
+    position       bigint GENERATED ALWAYS AS IDENTITY,
     stream_name    text NOT NULL,
     stream_version bigint NOT NULL CHECK (stream_version >= 1),
     event_id       uuid NOT NULL,
@@ -21,21 +20,26 @@ CREATE TABLE events (
     schema_version integer NOT NULL CHECK (schema_version >= 1),
     tenant_id      uuid NOT NULL,
     data           jsonb NOT NULL,
-    metadata       jsonb NOT NULL,
+    -- Audit metadata, typed so that auditors can query it (and writers need not parse it).
+    actor          text NOT NULL,
+    correlation_id uuid NOT NULL,
+    causation_id   uuid NOT NULL,
+    extra_metadata jsonb,
     recorded_at    timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT events_log_order PRIMARY KEY (commit_id, position),
     CONSTRAINT events_event_id_unique UNIQUE (event_id),
     CONSTRAINT events_stream_version_unique UNIQUE (stream_name, stream_version)
 );
 
-CREATE INDEX events_log_order ON events (commit_id, position);
-CREATE INDEX events_by_tenant ON events (tenant_id, commit_id, position);
-
 -- Appends a batch to one stream atomically, in one round trip.
 --   p_expected: NULL = any, -1 = no stream, -2 = stream exists, n >= 0 = exactly n events.
 -- Raises SQLSTATE AF001 (DETAIL = the stream's version) on a wrong expected version and AF002
--- when some event ids are already stored as a different append (or unique_violation on
--- events_event_id_unique when only later ids of the batch are).
+-- when some event ids are already stored, but not as exactly this append to this stream. A
+-- concurrent writer that took the same version makes the insert fail with unique_violation on
+-- events_stream_version_unique: the caller reports a conflict, or retries when it expected Any.
 -- Returns the stream's version and the log position (commit_id, position) of the last event.
+-- The common case costs two statements; the idempotency lookup runs only when an event id
+-- already exists or the expected version does not match (a retry looks like either).
 CREATE FUNCTION append_events(
     p_stream text,
     p_expected bigint,
@@ -44,61 +48,69 @@ CREATE FUNCTION append_events(
     p_types text[],
     p_schema_versions integer[],
     p_data jsonb[],
-    p_metadata jsonb[]
+    p_actors text[],
+    p_correlation_ids uuid[],
+    p_causation_ids uuid[],
+    p_extra_metadata jsonb[]
 ) RETURNS TABLE (stream_version bigint, commit_id bigint, log_position bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     v_count    integer := cardinality(p_event_ids);
     v_previous bigint;
-    v_known    integer;
-    v_elsewhere integer;
+    v_inserted integer;
+    v_last     record;
 BEGIN
-    -- Creates or locks the stream row: concurrent writers to one stream queue here, so exactly
-    -- one of them wins each version. Writers to other streams never wait for each other.
-    INSERT INTO event_streams AS s (stream_name, version) VALUES (p_stream, v_count)
-    ON CONFLICT (stream_name) DO UPDATE SET version = s.version + v_count
-    RETURNING s.version - v_count INTO v_previous;
+    SELECT coalesce(max(e.stream_version), 0) INTO v_previous FROM events e WHERE e.stream_name = p_stream;
 
-    -- Idempotency: checked under the stream lock, so a concurrent twin of this append has
-    -- committed (and is visible) before we look.
-    SELECT count(*),
-           count(*) FILTER (WHERE e.stream_name <> p_stream
-                               OR e.stream_version - k.ord <> first_known.stream_version - 1)
-      INTO v_known, v_elsewhere
-      FROM unnest(p_event_ids) WITH ORDINALITY AS k(id, ord)
-      JOIN events e ON e.event_id = k.id
-      CROSS JOIN (SELECT f.stream_version FROM events f WHERE f.event_id = p_event_ids[1]) AS first_known;
-    IF v_known > 0 THEN
-        IF v_known = v_count AND v_elsewhere = 0 THEN
-            UPDATE event_streams SET version = v_previous WHERE stream_name = p_stream;
-            RETURN QUERY
-                SELECT e.stream_version, e.commit_id, e.position
-                  FROM events e
-                 WHERE e.event_id = p_event_ids[v_count];
+    IF p_expected IS NULL
+       OR (p_expected = -1 AND v_previous = 0)
+       OR (p_expected = -2 AND v_previous > 0)
+       OR (p_expected >= 0 AND v_previous = p_expected) THEN
+        WITH inserted AS (
+            INSERT INTO events AS e (stream_name, stream_version, event_id, event_type, schema_version,
+                                     tenant_id, data, actor, correlation_id, causation_id, extra_metadata)
+            SELECT p_stream, v_previous + u.ord, u.id, u.t, u.sv, p_tenant, u.d, u.a, u.co, u.ca, u.x
+              FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_actors, p_correlation_ids,
+                          p_causation_ids, p_extra_metadata)
+                   WITH ORDINALITY AS u(id, t, sv, d, a, co, ca, x, ord)
+             ORDER BY u.ord
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING e.stream_version, e.commit_id, e.position
+        )
+        SELECT count(*)::integer, max(i.stream_version), max(i.commit_id), max(i.position)
+          INTO v_inserted, stream_version, commit_id, log_position
+          FROM inserted i;
+        IF v_inserted = v_count THEN
+            RETURN NEXT;
             RETURN;
         END IF;
+        IF v_inserted > 0 THEN
+            RAISE EXCEPTION 'some event ids of this append to % are already stored', p_stream
+                USING ERRCODE = 'AF002';
+        END IF;
+    END IF;
+
+    -- A retry of an append that already landed: every id stored in this stream, in order. (A
+    -- concurrent twin is not missed: ON CONFLICT above waited for it to commit or roll back.)
+    SELECT min(e.stream_version) AS first_version, max(e.stream_version) AS last_version,
+           count(*) AS known,
+           count(*) FILTER (WHERE e.stream_name <> p_stream) AS elsewhere,
+           bool_and(e.stream_version - k.ord = (SELECT f.stream_version - 1 FROM events f
+                                                  WHERE f.event_id = p_event_ids[1])) AS in_order
+      INTO v_last
+      FROM unnest(p_event_ids) WITH ORDINALITY AS k(id, ord)
+      JOIN events e ON e.event_id = k.id;
+    IF v_last.known = v_count AND v_last.elsewhere = 0 AND v_last.in_order THEN
+        RETURN QUERY
+            SELECT e.stream_version, e.commit_id, e.position FROM events e
+             WHERE e.event_id = p_event_ids[v_count];
+        RETURN;
+    END IF;
+    IF v_last.known > 0 THEN
         RAISE EXCEPTION 'event ids already stored by a different append to %', p_stream
             USING ERRCODE = 'AF002';
     END IF;
-
-    IF NOT (p_expected IS NULL
-            OR (p_expected = -1 AND v_previous = 0)
-            OR (p_expected = -2 AND v_previous > 0)
-            OR (p_expected >= 0 AND v_previous = p_expected)) THEN
-        RAISE EXCEPTION 'wrong expected version for %', p_stream
-            USING ERRCODE = 'AF001', DETAIL = v_previous::text;
-    END IF;
-
-    RETURN QUERY
-    WITH inserted AS (
-        INSERT INTO events AS e (stream_name, stream_version, event_id, event_type, schema_version,
-                                 tenant_id, data, metadata)
-        SELECT p_stream, v_previous + u.ord, u.id, u.t, u.sv, p_tenant, u.d, u.m
-          FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata)
-               WITH ORDINALITY AS u(id, t, sv, d, m, ord)
-         ORDER BY u.ord
-        RETURNING e.stream_version, e.commit_id, e.position
-    )
-    SELECT i.stream_version, i.commit_id, i.position FROM inserted i ORDER BY i.position DESC LIMIT 1;
+    RAISE EXCEPTION 'wrong expected version for %', p_stream
+        USING ERRCODE = 'AF001', DETAIL = v_previous::text;
 END;
 $$;
