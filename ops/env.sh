@@ -1,5 +1,6 @@
 # Shared defaults for the ops scripts (sourced, not run). Every value can be overridden from the
 # environment; the binary reads the same variables (see README "Configuration").
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 : "${ADFLOW_CACHE:=$HOME/.cache/adflow}"
 : "${CARGO_TARGET_DIR:=$ADFLOW_CACHE/target}"
 : "${ADFLOW_STATE_DIR:=$ADFLOW_CACHE/state}"

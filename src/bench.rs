@@ -233,19 +233,20 @@ async fn lag(pool: &PgPool, rate: u64, duration: Duration) -> Result<(), Platfor
     // Acknowledged appends, waiting to be seen: by position (projection) and by id (subscription).
     let by_position: Arc<Mutex<BTreeMap<Position, Instant>>> = Arc::default();
     let by_id: Arc<Mutex<HashMap<Uuid, Instant>>> = Arc::default();
+    // Delivery times by event id; matched with the acknowledgement times at the end, since a
+    // delivery may come before the writer has recorded its acknowledgement.
+    let delivered: Arc<Mutex<Vec<(Uuid, Instant)>>> = Arc::default();
     let subscription_task = tokio::spawn({
-        let (store, by_id, mut stopped) = (store.clone(), by_id.clone(), stopped.clone());
+        let (store, delivered, mut stopped) = (store.clone(), delivered.clone(), stopped.clone());
         async move {
-            let mut lags = Vec::new();
             let mut subscription = store.subscribe_all(Position::START);
             loop {
                 tokio::select! {
                     _ = stopped.changed() => break,
                     next = subscription.next() => match next {
                         Some(Ok(event)) => {
-                            let seen = Instant::now();
-                            if let Some(acked) = by_id.lock().ok().and_then(|mut m| m.remove(&event.event_id)) {
-                                lags.push(seen.saturating_duration_since(acked));
+                            if let Ok(mut d) = delivered.lock() {
+                                d.push((event.event_id, Instant::now()));
                             }
                         }
                         Some(Err(_)) => {}
@@ -253,7 +254,6 @@ async fn lag(pool: &PgPool, rate: u64, duration: Duration) -> Result<(), Platfor
                     }
                 }
             }
-            lags
         }
     });
     let checkpoint_task = tokio::spawn({
@@ -331,18 +331,26 @@ async fn lag(pool: &PgPool, rate: u64, duration: Duration) -> Result<(), Platfor
     }
     let elapsed = started.elapsed();
     // Let the readers drain, then stop everything.
-    for _ in 0..500 {
-        let pending = by_position.lock().map(|m| m.len()).unwrap_or(0)
-            + by_id.lock().map(|m| m.len()).unwrap_or(0);
-        if pending == 0 {
+    for _ in 0..1000 {
+        let projected = by_position.lock().map(|m| m.is_empty()).unwrap_or(true);
+        let seen = delivered.lock().map(|d| d.len() as u64).unwrap_or(0);
+        if projected && seen >= sent {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let _ = stop.send(true);
     let projection_lags = checkpoint_task.await.unwrap_or_default();
-    let subscription_lags = subscription_task.await.unwrap_or_default();
+    let _ = subscription_task.await;
     let _ = projector_task.await;
+    let subscription_lags: Vec<Duration> = {
+        let acked = by_id.lock().map(|m| m.clone()).unwrap_or_default();
+        let delivered = delivered.lock().map(|d| d.clone()).unwrap_or_default();
+        delivered
+            .iter()
+            .filter_map(|(id, seen)| acked.get(id).map(|a| seen.saturating_duration_since(*a)))
+            .collect()
+    };
     println!(
         "appended {sent} events in {:.1}s = {:.0}/s (target {rate}/s, {WRITERS} writers)",
         elapsed.as_secs_f64(),

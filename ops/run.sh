@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Quick start 1: set up this machine and run the whole platform in one process:
+#   command API  http://127.0.0.1:8080   (ADFLOW_COMMAND_API_ADDR)
+#   GraphQL      http://127.0.0.1:8081/graphql, GraphiQL on GET (ADFLOW_QUERY_API_ADDR)
+#   projections  following the log
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ops/setup.sh --release
+source ops/env.sh
+echo "[run] get a token:  $CARGO_TARGET_DIR/release/adflow token --role manager" >&2
+exec "$CARGO_TARGET_DIR/release/adflow" all
