@@ -17,11 +17,11 @@ use std::process::ExitCode;
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Subcommands,
 }
 
 #[derive(Subcommand)]
-enum Command {
+enum Subcommands {
     /// Command API, projectors and query API in one process (local use).
     All,
     /// The HTTP command API alone.
@@ -94,23 +94,23 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::All => platform::serve(&config, platform::Parts::ALL).await,
-            Command::CommandApi => platform::serve(&config, platform::Parts::COMMAND_API).await,
-            Command::QueryApi => platform::serve(&config, platform::Parts::QUERY_API).await,
-            Command::Projections {
+            Subcommands::All => platform::serve(&config, platform::Parts::ALL).await,
+            Subcommands::CommandApi => platform::serve(&config, platform::Parts::COMMAND_API).await,
+            Subcommands::QueryApi => platform::serve(&config, platform::Parts::QUERY_API).await,
+            Subcommands::Projections {
                 action: None | Some(ProjectionsAction::Run),
             } => platform::serve(&config, platform::Parts::PROJECTIONS).await,
-            Command::Projections {
+            Subcommands::Projections {
                 action: Some(ProjectionsAction::Rebuild { name }),
             } => platform::rebuild(&config, &name).await,
-            Command::Migrate => platform::migrate(&config).await,
-            Command::Token {
+            Subcommands::Migrate => platform::migrate(&config).await,
+            Subcommands::Token {
                 tenant,
                 role,
                 subject,
                 ttl,
             } => platform::token(&config, tenant, &role, &subject, ttl),
-            Command::Bench { which } => bench::run(&config, which).await,
+            Subcommands::Bench { which } => bench::run(&config, which).await,
         }
     });
     match result {

@@ -55,6 +55,14 @@ fn fingerprint(route: &str, body: &[u8]) -> Vec<u8> {
     hash.finalize().to_vec()
 }
 
+/// request hash, response status, response body, ETag
+type StoredRow = (
+    Vec<u8>,
+    Option<i16>,
+    Option<serde_json::Value>,
+    Option<String>,
+);
+
 enum Claim {
     Won,
     Replay(CommandResponse),
@@ -83,12 +91,7 @@ async fn claim(pool: &PgPool, tenant: Uuid, key: &str, hash: &[u8]) -> Result<Cl
     if inserted.rows_affected() == 1 {
         return Ok(Claim::Won);
     }
-    let stored: Option<(
-        Vec<u8>,
-        Option<i16>,
-        Option<serde_json::Value>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let stored: Option<StoredRow> = sqlx::query_as(
         "SELECT request_hash, response_status, response_body, response_etag FROM idempotency_keys \
          WHERE tenant_id = $1 AND idempotency_key = $2",
     )

@@ -3,7 +3,10 @@
 
 #[test]
 fn the_checked_in_sdl_matches_the_schema() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/graphql/schema.graphql");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schemas/graphql/schema.graphql"
+    );
     let sdl = adflow_query_api::sdl();
     if std::env::var_os("ADFLOW_UPDATE_CONTRACTS").is_some() {
         std::fs::write(path, &sdl).unwrap();
