@@ -233,6 +233,12 @@ async fn bad_input_is_refused_with_every_invalid_field() {
         .await
         .unwrap();
     assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        huge.headers()
+            .get("connection")
+            .and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
 
     let audience = json!({"name": "CFOs", "criteria": {"include": {"titles": ["CFO"], "jobFunctions": ["Finance"]}}});
     let reply = app

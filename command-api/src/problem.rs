@@ -214,6 +214,12 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if matches!(self, ApiError::PayloadTooLarge(_)) {
+            // The rest of the body was never read: tell the client not to reuse this connection.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if matches!(
             self,
             ApiError::IdempotencyKeyInFlight | ApiError::Unavailable(_)
