@@ -138,10 +138,27 @@ fn listen_for_signals(stop: watch::Sender<bool>) {
     });
 }
 
-async fn bind(addr: SocketAddr) -> Result<TcpListener, PlatformError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| PlatformError::Bind { addr, source })
+/// Serves `router` on `addr` until shutdown; returns the bound address (port 0 picks one).
+async fn spawn_server(
+    tasks: &mut tokio::task::JoinSet<()>,
+    addr: SocketAddr,
+    router: axum::Router,
+    shutdown: watch::Receiver<bool>,
+) -> Result<SocketAddr, PlatformError> {
+    let bind_error = |source| PlatformError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+    let bound = listener.local_addr().map_err(bind_error)?;
+    tasks.spawn(async move {
+        // Client addresses are recorded in the events' audit metadata.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(error) = axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown_signal(shutdown))
+            .await
+        {
+            tracing::error!(%error, %bound, "server stopped");
+        }
+    });
+    Ok(bound)
 }
 
 pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
@@ -154,52 +171,28 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
     let mut ready = vec![];
 
     if parts.command_api {
-        let listener = bind(config.command_api_addr).await?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| PlatformError::Bind {
-                addr: config.command_api_addr,
-                source,
-            })?;
         let router = adflow_command_api::router(adflow_command_api::AppState {
             store: store.clone(),
             pool: pool.clone(),
             auth: authenticator(config),
         });
-        let shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            if let Err(error) = axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown_signal(shutdown))
-                .await
-            {
-                tracing::error!(%error, "command API stopped");
-            }
-        });
+        let addr = spawn_server(
+            &mut tasks,
+            config.command_api_addr,
+            router,
+            shutdown.clone(),
+        )
+        .await?;
         ready.push(format!("command_api={addr}"));
     }
 
     if parts.query_api {
-        let listener = bind(config.query_api_addr).await?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| PlatformError::Bind {
-                addr: config.query_api_addr,
-                source,
-            })?;
         let settings = adflow_query_api::QuerySettings {
             read_your_writes_timeout: Duration::from_millis(config.read_your_writes_timeout_ms),
         };
         let router = adflow_query_api::router(pool.clone(), authenticator(config), settings);
-        let shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            if let Err(error) = axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown_signal(shutdown))
-                .await
-            {
-                tracing::error!(%error, "query API stopped");
-            }
-        });
+        let addr =
+            spawn_server(&mut tasks, config.query_api_addr, router, shutdown.clone()).await?;
         ready.push(format!("query_api={addr}"));
     }
 

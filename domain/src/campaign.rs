@@ -85,6 +85,10 @@ impl CampaignStatus {
             CampaignStatus::Draft => "DRAFT",
         }
     }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        (value == "DRAFT").then_some(CampaignStatus::Draft)
+    }
 }
 
 /// Commands carry what the caller typed (strings for enums and dates), so that `decide` can report

@@ -16,11 +16,13 @@ pub const MAX_PAGE_SIZE: usize = 100;
 const PROJECTION: &str = "campaigns";
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "adflow_domain::campaign::CampaignStatus")]
 pub enum CampaignStatus {
     Draft,
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "adflow_domain::campaign::Objective")]
 pub enum Objective {
     BrandAwareness,
     WebsiteVisits,
@@ -31,34 +33,23 @@ pub enum Objective {
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "adflow_domain::campaign::Platform")]
 pub enum Platform {
     Linkedin,
     Google,
 }
 
+// The read model stores the domain's names; parsing goes through the domain, once.
 fn status(value: &str) -> Option<CampaignStatus> {
-    use adflow_domain::campaign::CampaignStatus as D;
-    (value == D::Draft.as_str()).then_some(CampaignStatus::Draft)
+    adflow_domain::campaign::CampaignStatus::parse(value).map(Into::into)
 }
 
 fn objective(value: &str) -> Option<Objective> {
-    use adflow_domain::campaign::Objective as D;
-    Some(match D::parse(value)? {
-        D::BrandAwareness => Objective::BrandAwareness,
-        D::WebsiteVisits => Objective::WebsiteVisits,
-        D::Engagement => Objective::Engagement,
-        D::VideoViews => Objective::VideoViews,
-        D::LeadGeneration => Objective::LeadGeneration,
-        D::WebsiteConversions => Objective::WebsiteConversions,
-    })
+    adflow_domain::campaign::Objective::parse(value).map(Into::into)
 }
 
 fn platform(value: &str) -> Option<Platform> {
-    use adflow_domain::campaign::Platform as D;
-    Some(match D::parse(value)? {
-        D::Linkedin => Platform::Linkedin,
-        D::Google => Platform::Google,
-    })
+    adflow_domain::campaign::Platform::parse(value).map(Into::into)
 }
 
 #[derive(SimpleObject, Debug, Clone)]
