@@ -220,10 +220,7 @@ async fn lag(pool: &PgPool, rate: u64, duration: Duration) -> Result<(), Platfor
         store.clone(),
         pool.clone(),
         Arc::new(adflow_projections::campaigns::CampaignsProjection),
-        ProjectorOptions {
-            idle_poll: Duration::from_millis(5),
-            ..ProjectorOptions::default()
-        },
+        ProjectorOptions::default(),
     );
     let projector_task = tokio::spawn({
         let stopped = stopped.clone();

@@ -202,10 +202,7 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
                 store.clone(),
                 pool.clone(),
                 projection,
-                ProjectorOptions {
-                    idle_poll: Duration::from_millis(config.projection_poll_ms),
-                    ..ProjectorOptions::default()
-                },
+                ProjectorOptions::default(),
             );
             let shutdown = shutdown.clone();
             tasks.spawn(async move { projector.run(shutdown).await });

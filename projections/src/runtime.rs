@@ -1,5 +1,5 @@
-//! The projector loop: read a batch after the checkpoint, then apply it and move the checkpoint in
-//! one short transaction.
+//! The projector loop: follow the log from the checkpoint (a catch-up subscription), then apply
+//! what arrived and move the checkpoint in one short transaction.
 //!
 //! Events are read before the transaction opens: with the PostgreSQL event store, an open write
 //! transaction holds back every log reader in the cluster, so transactions here stay as short as
@@ -8,6 +8,7 @@
 
 use adflow_event_store::{EventReader, Position, RecordedEvent, StoreError};
 use async_trait::async_trait;
+use futures_util::{FutureExt, StreamExt};
 use sqlx::{PgConnection, PgPool};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +45,10 @@ pub trait Projection: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct ProjectorOptions {
     pub batch_size: usize,
-    pub idle_poll: Duration,
+    /// The first pause after a failure (doubling up to `max_backoff`).
+    pub retry_pause: Duration,
+    /// How often an idle projector checks that nobody moved its checkpoint.
+    pub checkpoint_recheck: Duration,
     pub max_backoff: Duration,
 }
 
@@ -52,7 +56,8 @@ impl Default for ProjectorOptions {
     fn default() -> Self {
         Self {
             batch_size: 500,
-            idle_poll: Duration::from_millis(10),
+            retry_pause: Duration::from_millis(50),
+            checkpoint_recheck: Duration::from_secs(1),
             max_backoff: Duration::from_secs(5),
         }
     }
@@ -110,13 +115,17 @@ impl Projector {
         checkpoint(&self.pool, self.name()).await
     }
 
-    /// Projects one batch. Returns how many events it applied (0 when caught up).
-    pub async fn step(&self) -> Result<usize, ProjectionError> {
+    /// Applies `batch` (the events right after `from`) and moves the checkpoint past it, in one
+    /// transaction. `false`, with nothing written, when the checkpoint is no longer at `from`
+    /// (another instance got there first, or a rebuild reset it).
+    async fn commit_batch(
+        &self,
+        from: Position,
+        batch: &[RecordedEvent],
+    ) -> Result<bool, ProjectionError> {
         let name = self.name();
-        let from = self.checkpoint().await?;
-        let batch = self.reader.read_all(from, self.options.batch_size).await?;
         let Some(last) = batch.last().map(|e| e.position) else {
-            return Ok(0);
+            return Ok(true);
         };
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -131,9 +140,9 @@ impl Projector {
                 .fetch_one(&mut *tx)
                 .await?;
         if position_of(locked) != from {
-            return Ok(0);
+            return Ok(false);
         }
-        for event in &batch {
+        for event in batch {
             self.projection.apply(&mut tx, event).await?;
         }
         sqlx::query(
@@ -145,7 +154,18 @@ impl Projector {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(batch.len())
+        Ok(true)
+    }
+
+    /// Projects one batch read with `read_all`. Returns how many events it applied (0 when caught up).
+    pub async fn step(&self) -> Result<usize, ProjectionError> {
+        loop {
+            let from = self.checkpoint().await?;
+            let batch = self.reader.read_all(from, self.options.batch_size).await?;
+            if self.commit_batch(from, &batch).await? {
+                return Ok(batch.len());
+            }
+        }
     }
 
     /// Projects until the log has nothing more to give; returns the number of events applied.
@@ -159,35 +179,70 @@ impl Projector {
         }
     }
 
-    /// Follows the log until `shutdown` turns true. Failures are logged and retried with backoff;
-    /// the checkpoint makes every retry start where the last commit left off.
+    /// Follows the log with a catch-up subscription until `shutdown` turns true, applying whatever
+    /// has arrived (up to a batch) in each transaction. After a failure, or when the checkpoint
+    /// moved under it, it starts again from the checkpoint in the database (with backoff after
+    /// failures).
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         let mut failures = 0u32;
         while !*shutdown.borrow() {
-            let pause = match self.step().await {
-                Ok(0) => {
-                    failures = 0;
-                    self.options.idle_poll
-                }
-                Ok(_) => {
-                    failures = 0;
-                    continue;
-                }
+            match self.follow(&mut shutdown).await {
+                Ok(()) => failures = 0,
                 Err(error) => {
                     failures = failures.saturating_add(1);
-                    tracing::warn!(projection = self.name(), %error, failures, "projection step failed, retrying");
-                    self.options
-                        .idle_poll
+                    tracing::warn!(projection = self.name(), %error, failures, "projector failed, restarting from its checkpoint");
+                    let pause = self
+                        .options
+                        .retry_pause
                         .saturating_mul(2u32.saturating_pow(failures.min(16)))
-                        .min(self.options.max_backoff)
+                        .min(self.options.max_backoff);
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = shutdown.changed() => {}
+                    }
                 }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = shutdown.changed() => {}
             }
         }
         tracing::info!(projection = self.name(), "projector stopped");
+    }
+
+    /// One subscription's worth of `run`: returns `Ok` on shutdown or when the checkpoint moved.
+    async fn follow(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), ProjectionError> {
+        let mut from = self.checkpoint().await?;
+        let mut subscription = self.reader.subscribe_all(from);
+        // While idle, look now and then whether the checkpoint moved (a rebuild reset it).
+        let mut recheck = tokio::time::interval(self.options.checkpoint_recheck);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let first = tokio::select! {
+                next = subscription.next() => next,
+                _ = shutdown.changed() => return Ok(()),
+                _ = recheck.tick() => {
+                    if self.checkpoint().await? != from {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            };
+            let mut batch = match first {
+                Some(Ok(event)) => vec![event],
+                Some(Err(error)) => return Err(error.into()),
+                None => return Ok(()),
+            };
+            while batch.len() < self.options.batch_size {
+                match subscription.next().now_or_never() {
+                    Some(Some(Ok(event))) => batch.push(event),
+                    Some(Some(Err(error))) => return Err(error.into()),
+                    Some(None) | None => break,
+                }
+            }
+            if !self.commit_batch(from, &batch).await? {
+                return Ok(());
+            }
+            if let Some(last) = batch.last() {
+                from = last.position;
+            }
+        }
     }
 
     /// Empties the read model and moves the checkpoint back to the start of the log, in one

@@ -175,3 +175,57 @@ async fn an_unreadable_event_stops_the_projector_instead_of_being_skipped() {
         adflow_event_store::Position::START
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_projector_follows_new_events_and_redoes_a_reset_read_model() {
+    let db = adflow_testkit::fresh_database().await;
+    let store = Arc::new(PostgresEventStore::new(db.pool.clone()));
+    let projector = Arc::new(Projector::new(
+        store.clone(),
+        db.pool.clone(),
+        Arc::new(CampaignsProjection),
+        ProjectorOptions::default(),
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn({
+        let projector = projector.clone();
+        async move { projector.run(stopped).await }
+    });
+    let tenant = Uuid::now_v7();
+    let wait_for_rows = |want: i64| {
+        let pool = db.pool.clone();
+        async move {
+            for _ in 0..1000 {
+                if digest(&pool).await.0 == want {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            panic!("the read model never reached {want} rows");
+        }
+    };
+    for n in 0..5 {
+        let id = Uuid::now_v7();
+        store
+            .append(
+                &format!("campaign-{tenant}_{id}"),
+                ExpectedVersion::NoStream,
+                vec![created(tenant, id, n)],
+            )
+            .await
+            .unwrap();
+    }
+    wait_for_rows(5).await;
+    let before = digest(&db.pool).await;
+
+    // A rebuild that resets the read model and then dies: the running projector redoes it.
+    projector.reset().await.unwrap();
+    wait_for_rows(5).await;
+    assert_eq!(digest(&db.pool).await, before);
+
+    stop.send(true).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), running)
+        .await
+        .expect("the projector stops on shutdown")
+        .unwrap();
+}
