@@ -534,3 +534,34 @@ async fn a_rebuild_and_a_crash_both_yield_the_same_read_model() {
     let (ok, stderr) = app.run_cli(&["projections", "rebuild", "nonsense"]).await;
     assert!(!ok && stderr.contains("no read model"), "{stderr}");
 }
+
+#[tokio::test]
+async fn unknown_routes_are_problems_and_sigterm_stops_the_process_cleanly() {
+    let mut app = app().await;
+    let token = app.token(TenantId(Uuid::now_v7()), Role::Admin);
+    let missing = app
+        .command("/v1/nothing-here", Some(&token), &json!({}), &[])
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.body["code"], "not_found");
+    let wrong_method = app
+        .http
+        .get(format!("{}/v1/campaigns", app.command_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let not_a_uuid = app
+        .command(
+            "/v1/campaigns/123/rename",
+            Some(&token),
+            &json!({"name": "x"}),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(not_a_uuid.status, StatusCode::NOT_FOUND);
+    assert!(
+        app.terminate().await,
+        "adflow exits with status 0 on SIGTERM"
+    );
+}

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/audiences", post(audiences::define))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { problem::ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { problem::ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn(context::correlate))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -26,6 +26,8 @@ pub enum ApiError {
     Rejected(Rejection),
     #[error("the resource does not exist")]
     NotFound,
+    #[error("this resource does not accept that method")]
+    MethodNotAllowed,
     #[error("this command needs If-Match with the version you last read")]
     PreconditionRequired,
     #[error("If-Match must be a version number, like \"3\"")]
@@ -116,6 +118,11 @@ impl ApiError {
             Rejected(Rejection::AlreadyExists { .. }) => {
                 (StatusCode::CONFLICT, "already_exists", "Already exists")
             }
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+            ),
             Rejected(Rejection::NotFound { .. }) | NotFound => {
                 (StatusCode::NOT_FOUND, "not_found", "Not found")
             }

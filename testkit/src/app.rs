@@ -63,6 +63,24 @@ impl TestApp {
         self.query_url = query_url;
     }
 
+    /// Asks the process to stop (SIGTERM) and waits for it; returns whether it exited cleanly.
+    pub async fn terminate(&mut self) -> bool {
+        let Some(pid) = self.child.id() else {
+            return false;
+        };
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
+        if !sent.is_ok_and(|s| s.success()) {
+            return false;
+        }
+        match tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await {
+            Ok(Ok(status)) => status.success(),
+            _ => false,
+        }
+    }
+
     /// Runs another `adflow` subcommand against this app's database; returns (success, stderr).
     pub async fn run_cli(&self, args: &[&str]) -> (bool, String) {
         let output = Command::new(&self.binary)
