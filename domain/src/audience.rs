@@ -7,6 +7,7 @@ use crate::ids::{AudienceId, TenantId};
 use crate::text::required_line;
 use crate::violation::Violations;
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -17,7 +18,9 @@ pub const MAX_VALUES_PER_FACET: usize = 100;
 pub const VALUE_MAX_CHARS: usize = 200;
 
 /// The targeting dimensions that LinkedIn and Google both understand in some form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum Facet {
     Locations,
@@ -68,7 +71,7 @@ const INCOMPATIBLE_FACETS: [(Facet, Facet); 2] = [
 ];
 
 /// Include is an AND across facets of ORs within a facet; exclude removes anyone matching any value.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TargetingCriteria {
     pub include: BTreeMap<Facet, Vec<String>>,
     pub exclude: BTreeMap<Facet, Vec<String>>,
@@ -90,7 +93,7 @@ pub struct DefineAudience {
     pub exclude: BTreeMap<String, Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AudienceDefined {
     pub audience_id: AudienceId,

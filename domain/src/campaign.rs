@@ -7,6 +7,7 @@ use crate::ids::{CampaignId, TenantId};
 use crate::text::required_line;
 use crate::violation::Violations;
 use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub const NAME_MAX_CHARS: usize = 255;
@@ -14,7 +15,9 @@ pub const NAME_MAX_CHARS: usize = 255;
 /// budgets stay far from `i64::MAX` micros.
 pub const MAX_TOTAL_BUDGET_MICROS: i64 = 1_000_000_000 * 1_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Platform {
     Linkedin,
@@ -36,7 +39,7 @@ impl Platform {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Objective {
     BrandAwareness,
@@ -73,7 +76,7 @@ impl Objective {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CampaignStatus {
     Draft,
@@ -112,7 +115,7 @@ pub struct CreateCampaign {
     pub end_date: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignCreated {
     pub campaign_id: CampaignId,
@@ -125,13 +128,13 @@ pub struct CampaignCreated {
     pub end_date: NaiveDate,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignRenamed {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignBudgetChanged {
     pub total_budget_micros: i64,

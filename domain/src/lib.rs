@@ -6,6 +6,7 @@
 pub mod aggregate;
 pub mod audience;
 pub mod campaign;
+pub mod contracts;
 pub mod event;
 pub mod ids;
 pub mod scenario;

@@ -1,0 +1,75 @@
+//! The event contracts: every event type and schema version Adflow writes, with its JSON Schema.
+//!
+//! The schemas are checked in under `schemas/events/` (one file per type and version) and a test
+//! fails when code and files drift. A version that is superseded keeps its entry here (with the
+//! struct it was written with) and its file: events already stored are upcast on read, never
+//! rewritten, so every version ever written must stay readable. Sample events of each version are
+//! kept as fixtures (`schemas/events/fixtures/`) and decoded by the tests forever.
+
+use crate::audience::{AudienceDefined, AudienceEvent};
+use crate::campaign::{CampaignBudgetChanged, CampaignCreated, CampaignEvent, CampaignRenamed};
+use crate::event::{DecodeError, DomainEvent};
+use schemars::JsonSchema;
+
+pub struct EventContract {
+    /// The aggregate's stream category.
+    pub category: &'static str,
+    pub event_type: &'static str,
+    pub schema_version: u32,
+    schema: fn() -> schemars::Schema,
+}
+
+impl EventContract {
+    /// The JSON Schema of the event's `data`.
+    pub fn schema(&self) -> serde_json::Value {
+        (self.schema)().to_value()
+    }
+
+    /// `CampaignCreated.v1`: the name of its files under `schemas/events/`.
+    pub fn file_stem(&self) -> String {
+        format!("{}.v{}", self.event_type, self.schema_version)
+    }
+}
+
+fn contract<T: JsonSchema>(
+    category: &'static str,
+    event_type: &'static str,
+    schema_version: u32,
+) -> EventContract {
+    EventContract {
+        category,
+        event_type,
+        schema_version,
+        schema: || schemars::schema_for!(T),
+    }
+}
+
+/// Every contract, old versions included.
+pub fn event_contracts() -> Vec<EventContract> {
+    vec![
+        contract::<CampaignCreated>("campaign", CampaignEvent::CREATED, 1),
+        contract::<CampaignRenamed>("campaign", CampaignEvent::RENAMED, 1),
+        contract::<CampaignBudgetChanged>("campaign", CampaignEvent::BUDGET_CHANGED, 1),
+        contract::<AudienceDefined>("audience", AudienceEvent::DEFINED, 1),
+    ]
+}
+
+/// Any Adflow event, decoded (and upcast) by the aggregate it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyEvent {
+    Campaign(CampaignEvent),
+    Audience(AudienceEvent),
+}
+
+/// Decodes an event of any aggregate, as auditors and tests that know only the type need to.
+pub fn decode_any(
+    event_type: &str,
+    schema_version: u32,
+    data: &serde_json::Value,
+) -> Result<AnyEvent, DecodeError> {
+    match CampaignEvent::from_payload(event_type, schema_version, data) {
+        Err(DecodeError::UnknownType { .. }) => {}
+        other => return other.map(AnyEvent::Campaign),
+    }
+    AudienceEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Audience)
+}

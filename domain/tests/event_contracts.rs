@@ -1,0 +1,155 @@
+//! The event contracts under `schemas/events/` match the code, and every fixture of every version
+//! ever written still decodes. Regenerate schemas (and add fixtures for new versions; existing
+//! fixtures are never overwritten) with:
+//! `ADFLOW_UPDATE_CONTRACTS=1 cargo test -p adflow-domain --test event_contracts`.
+
+use adflow_domain::audience::{AudienceDefined, AudienceEvent, Facet, TargetingCriteria};
+use adflow_domain::campaign::*;
+use adflow_domain::contracts::{decode_any, event_contracts};
+use adflow_domain::{AudienceId, CampaignId, DomainEvent, EventPayload, TenantId};
+use chrono::NaiveDate;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use uuid::Uuid;
+
+fn dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/events"))
+}
+
+fn updating() -> bool {
+    std::env::var_os("ADFLOW_UPDATE_CONTRACTS").is_some()
+}
+
+/// One sample of every event the domain writes today.
+fn samples() -> Vec<EventPayload> {
+    let tenant = TenantId(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0001));
+    vec![
+        CampaignEvent::Created(CampaignCreated {
+            campaign_id: CampaignId(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002)),
+            tenant_id: tenant,
+            name: "Q1 pipeline".into(),
+            objective: Objective::LeadGeneration,
+            platforms: vec![Platform::Linkedin, Platform::Google],
+            total_budget_micros: 50_000_000_000,
+            start_date: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            end_date: NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+        })
+        .to_payload(),
+        CampaignEvent::Renamed(CampaignRenamed {
+            name: "Q1 pipeline (DACH)".into(),
+        })
+        .to_payload(),
+        CampaignEvent::BudgetChanged(CampaignBudgetChanged {
+            total_budget_micros: 60_000_000_000,
+        })
+        .to_payload(),
+        AudienceEvent::Defined(AudienceDefined {
+            audience_id: AudienceId(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0003)),
+            tenant_id: tenant,
+            name: "CFOs in DACH".into(),
+            criteria: TargetingCriteria {
+                include: BTreeMap::from([
+                    (
+                        Facet::Locations,
+                        vec!["DE".into(), "AT".into(), "CH".into()],
+                    ),
+                    (Facet::Titles, vec!["CFO".into()]),
+                ]),
+                exclude: BTreeMap::from([(Facet::Industries, vec!["Banking".into()])]),
+            },
+        })
+        .to_payload(),
+    ]
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    format!("{}\n", serde_json::to_string_pretty(value).unwrap())
+}
+
+#[test]
+fn every_checked_in_schema_matches_the_code() {
+    let mut expected = BTreeSet::new();
+    for contract in event_contracts() {
+        let path = dir().join(format!("{}.schema.json", contract.file_stem()));
+        let generated = contract.schema();
+        if updating() {
+            std::fs::write(&path, pretty(&generated)).unwrap();
+        }
+        // Compared as JSON values, so key order (a serde_json feature) cannot cause drift.
+        let checked_in: serde_json::Value = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        assert!(
+            checked_in == generated,
+            "{} drifted from the code: a changed event needs a new version (see domain/src/contracts.rs); \
+             regenerate with ADFLOW_UPDATE_CONTRACTS=1",
+            path.display()
+        );
+        expected.insert(path.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    let on_disk: BTreeSet<String> = std::fs::read_dir(dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".schema.json"))
+        .collect();
+    assert_eq!(
+        on_disk, expected,
+        "every schema file belongs to a contract and the reverse"
+    );
+}
+
+#[test]
+fn every_event_the_domain_writes_has_a_contract() {
+    let contracts: BTreeSet<(String, u32)> = event_contracts()
+        .iter()
+        .map(|c| (c.event_type.to_owned(), c.schema_version))
+        .collect();
+    for sample in samples() {
+        assert!(
+            contracts.contains(&(sample.event_type.to_owned(), sample.schema_version)),
+            "{} v{} has no contract",
+            sample.event_type,
+            sample.schema_version
+        );
+    }
+}
+
+#[test]
+fn every_fixture_of_every_version_still_decodes() {
+    let fixtures = dir().join("fixtures");
+    if updating() {
+        for sample in samples() {
+            let path = fixtures.join(format!(
+                "{}.v{}.json",
+                sample.event_type, sample.schema_version
+            ));
+            if !path.exists() {
+                std::fs::write(&path, pretty(&sample.data)).unwrap();
+            }
+        }
+    }
+    for contract in event_contracts() {
+        let path = fixtures.join(format!("{}.json", contract.file_stem()));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!(
+                "{} has no fixture at {}",
+                contract.file_stem(),
+                path.display()
+            )
+        });
+        let data: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let event = decode_any(contract.event_type, contract.schema_version, &data);
+        assert!(event.is_ok(), "{}: {:?}", path.display(), event.err());
+        let schema = contract.schema();
+        for required in schema["required"].as_array().into_iter().flatten() {
+            let field = required.as_str().unwrap();
+            assert!(
+                data.get(field).is_some(),
+                "{} lacks required field {field}",
+                path.display()
+            );
+        }
+    }
+    assert!(decode_any("NoSuchEvent", 1, &serde_json::json!({})).is_err());
+}
