@@ -63,13 +63,6 @@ impl Facet {
     }
 }
 
-/// Facets that LinkedIn refuses to combine in one include clause (Campaign Manager: "job function
-/// cannot be combined with job title; job title cannot be combined with seniority").
-const INCOMPATIBLE_FACETS: [(Facet, Facet); 2] = [
-    (Facet::JobFunctions, Facet::Titles),
-    (Facet::Titles, Facet::Seniorities),
-];
-
 /// Include is an AND across facets of ORs within a facet; exclude removes anyone matching any value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TargetingCriteria {
@@ -237,14 +230,12 @@ fn validate_define(command: &DefineAudience) -> Result<AudienceDefined, Rejectio
             "every audience needs at least one location (both platforms require one)",
         );
     }
-    for (a, b) in INCOMPATIBLE_FACETS {
-        if include.contains_key(&a) && include.contains_key(&b) {
-            violations.push(
-                format!("criteria/include/{}", b.as_str()),
-                "incompatible_facets",
-                format!("cannot be combined with {} (LinkedIn rule)", a.as_str()),
-            );
-        }
+    for (a, b) in crate::platform_rules::incompatible_facets(|f| include.contains_key(&f)) {
+        violations.push(
+            format!("criteria/include/{}", b.as_str()),
+            "incompatible_facets",
+            format!("cannot be combined with {} (LinkedIn rule)", a.as_str()),
+        );
     }
     for (facet, values) in &include {
         let Some(excluded) = exclude.get(facet) else {

@@ -9,7 +9,9 @@ pub mod campaign;
 pub mod contracts;
 pub mod event;
 pub mod ids;
+pub mod platform_rules;
 pub mod scenario;
+pub mod structure;
 pub mod text;
 pub mod violation;
 

@@ -1,0 +1,335 @@
+//! Google Ads: budget, campaign, bidding, ad groups, keywords, responsive search ads.
+
+use super::text::{check, check_url};
+use super::ValidationReport;
+use crate::platform_rules::google as limits;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GoogleAdsStructure {
+    /// The campaign budget, per day.
+    pub daily_budget_micros: i64,
+    pub campaign: GoogleCampaign,
+    pub ad_groups: Vec<AdGroup>,
+    /// Campaign-level negative keywords.
+    #[serde(default)]
+    pub negative_keywords: Vec<Keyword>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Channel {
+    Search,
+    Display,
+    PerformanceMax,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", tag = "strategy", deny_unknown_fields)]
+pub enum Bidding {
+    #[serde(rename = "MANUAL_CPC")]
+    ManualCpc { max_cpc_micros: i64 },
+    #[serde(rename = "MAXIMIZE_CONVERSIONS")]
+    MaximizeConversions {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target_cpa_micros: Option<i64>,
+    },
+    #[serde(rename = "MAXIMIZE_CONVERSION_VALUE")]
+    MaximizeConversionValue {
+        /// Target return on ad spend in basis points (40000 = 400 %), to stay in integers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target_roas_basis_points: Option<i64>,
+    },
+    #[serde(rename = "TARGET_SPEND")]
+    TargetSpend {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cpc_bid_ceiling_micros: Option<i64>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GoogleCampaign {
+    pub name: String,
+    pub channel: Channel,
+    pub bidding: Bidding,
+    /// Geo target constants (for example `geoTargetConstants/2276` for Germany).
+    pub locations: Vec<String>,
+    /// Language constants (for example `languageConstants/1001` for German).
+    pub languages: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdGroup {
+    pub name: String,
+    pub keywords: Vec<Keyword>,
+    #[serde(default)]
+    pub negative_keywords: Vec<Keyword>,
+    pub ads: Vec<ResponsiveSearchAd>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MatchType {
+    Exact,
+    Phrase,
+    Broad,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Keyword {
+    pub text: String,
+    pub match_type: MatchType,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResponsiveSearchAd {
+    pub headlines: Vec<String>,
+    pub descriptions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path2: Option<String>,
+    pub final_urls: Vec<String>,
+}
+
+fn positive(value: i64, path: &str, report: &mut ValidationReport) {
+    if value <= 0 {
+        report
+            .errors
+            .push(path, "not_positive", "must be greater than zero");
+    }
+}
+
+fn check_count(
+    count: usize,
+    min: usize,
+    max: usize,
+    path: &str,
+    what: &str,
+    report: &mut ValidationReport,
+) {
+    if count < min || count > max {
+        report.errors.push(
+            path,
+            "wrong_count",
+            format!("needs {min} to {max} {what}, has {count}"),
+        );
+    }
+}
+
+fn check_keywords(keywords: &[Keyword], path: &str, report: &mut ValidationReport) {
+    let mut seen = HashSet::new();
+    for (index, keyword) in keywords.iter().enumerate() {
+        let path = format!("{path}/{index}/text");
+        check(&keyword.text, limits::KEYWORD, &path, report);
+        let words = keyword.text.split_whitespace().count();
+        if words > limits::KEYWORD_MAX_WORDS {
+            report.errors.push(
+                path.as_str(),
+                "too_many_words",
+                format!(
+                    "{words} words; at most {} allowed",
+                    limits::KEYWORD_MAX_WORDS
+                ),
+            );
+        }
+        if !seen.insert((keyword.text.to_lowercase(), keyword.match_type)) {
+            report.errors.push(
+                path,
+                "duplicate",
+                "the same keyword and match type is listed twice",
+            );
+        }
+    }
+}
+
+fn check_unique_texts(texts: &[String], path: &str, report: &mut ValidationReport) {
+    let mut seen = HashSet::new();
+    for (index, text) in texts.iter().enumerate() {
+        if !seen.insert(text.trim().to_lowercase()) {
+            report.errors.push(
+                format!("{path}/{index}"),
+                "duplicate",
+                "must be unique within the ad",
+            );
+        }
+    }
+}
+
+fn check_ad(ad: &ResponsiveSearchAd, path: &str, report: &mut ValidationReport) {
+    let headlines = format!("{path}/headlines");
+    check_count(
+        ad.headlines.len(),
+        limits::HEADLINES_MIN,
+        limits::HEADLINES_MAX,
+        &headlines,
+        "headlines",
+        report,
+    );
+    for (index, headline) in ad.headlines.iter().enumerate() {
+        check(
+            headline,
+            limits::HEADLINE,
+            &format!("{headlines}/{index}"),
+            report,
+        );
+    }
+    check_unique_texts(&ad.headlines, &headlines, report);
+
+    let descriptions = format!("{path}/descriptions");
+    check_count(
+        ad.descriptions.len(),
+        limits::DESCRIPTIONS_MIN,
+        limits::DESCRIPTIONS_MAX,
+        &descriptions,
+        "descriptions",
+        report,
+    );
+    for (index, description) in ad.descriptions.iter().enumerate() {
+        check(
+            description,
+            limits::DESCRIPTION,
+            &format!("{descriptions}/{index}"),
+            report,
+        );
+    }
+    check_unique_texts(&ad.descriptions, &descriptions, report);
+
+    if let Some(path1) = &ad.path1 {
+        check(path1, limits::PATH, &format!("{path}/path1"), report);
+    }
+    if let Some(path2) = &ad.path2 {
+        check(path2, limits::PATH, &format!("{path}/path2"), report);
+        if ad.path1.is_none() {
+            report.errors.push(
+                format!("{path}/path2"),
+                "needs_path1",
+                "path2 can only be set together with path1",
+            );
+        }
+    }
+    if ad.final_urls.is_empty() {
+        report.errors.push(
+            format!("{path}/finalUrls"),
+            "required",
+            "needs at least one final URL",
+        );
+    }
+    for (index, url) in ad.final_urls.iter().enumerate() {
+        check_url(
+            url,
+            limits::URL,
+            &format!("{path}/finalUrls/{index}"),
+            report,
+        );
+    }
+}
+
+pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut ValidationReport) {
+    positive(
+        structure.daily_budget_micros,
+        &format!("{path}/dailyBudgetMicros"),
+        report,
+    );
+    let campaign = &structure.campaign;
+    check(
+        &campaign.name,
+        limits::NAME,
+        &format!("{path}/campaign/name"),
+        report,
+    );
+    let bidding = format!("{path}/campaign/bidding");
+    match campaign.bidding {
+        Bidding::ManualCpc { max_cpc_micros } => {
+            positive(max_cpc_micros, &format!("{bidding}/maxCpcMicros"), report)
+        }
+        Bidding::MaximizeConversions {
+            target_cpa_micros: Some(cpa),
+        } => positive(cpa, &format!("{bidding}/targetCpaMicros"), report),
+        Bidding::MaximizeConversionValue {
+            target_roas_basis_points: Some(roas),
+        } => positive(roas, &format!("{bidding}/targetRoasBasisPoints"), report),
+        Bidding::TargetSpend {
+            cpc_bid_ceiling_micros: Some(ceiling),
+        } => positive(ceiling, &format!("{bidding}/cpcBidCeilingMicros"), report),
+        _ => {}
+    }
+    if campaign.channel == Channel::PerformanceMax
+        && matches!(
+            campaign.bidding,
+            Bidding::ManualCpc { .. } | Bidding::TargetSpend { .. }
+        )
+    {
+        report.errors.push(
+            bidding.as_str(),
+            "unsupported_bidding",
+            "Performance Max campaigns bid with Maximize Conversions or Maximize Conversion Value",
+        );
+    }
+    if campaign.locations.is_empty() {
+        report.errors.push(
+            format!("{path}/campaign/locations"),
+            "required",
+            "needs at least one location",
+        );
+    }
+    if campaign.languages.is_empty() {
+        report.errors.push(
+            format!("{path}/campaign/languages"),
+            "required",
+            "needs at least one language",
+        );
+    }
+    check_keywords(
+        &structure.negative_keywords,
+        &format!("{path}/negativeKeywords"),
+        report,
+    );
+
+    if campaign.channel == Channel::Search && structure.ad_groups.is_empty() {
+        report.errors.push(
+            format!("{path}/adGroups"),
+            "required",
+            "a Search campaign needs at least one ad group",
+        );
+    }
+    for (index, group) in structure.ad_groups.iter().enumerate() {
+        let group_path = format!("{path}/adGroups/{index}");
+        check(
+            &group.name,
+            limits::NAME,
+            &format!("{group_path}/name"),
+            report,
+        );
+        if campaign.channel == Channel::Search && group.keywords.is_empty() {
+            report.errors.push(
+                format!("{group_path}/keywords"),
+                "required",
+                "a Search ad group needs keywords",
+            );
+        }
+        if campaign.channel == Channel::Search && group.ads.is_empty() {
+            report.errors.push(
+                format!("{group_path}/ads"),
+                "required",
+                "a Search ad group needs at least one ad",
+            );
+        }
+        check_keywords(&group.keywords, &format!("{group_path}/keywords"), report);
+        check_keywords(
+            &group.negative_keywords,
+            &format!("{group_path}/negativeKeywords"),
+            report,
+        );
+        for (ad_index, ad) in group.ads.iter().enumerate() {
+            check_ad(ad, &format!("{group_path}/ads/{ad_index}"), report);
+        }
+    }
+}
