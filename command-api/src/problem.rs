@@ -123,6 +123,11 @@ impl ApiError {
                 "method_not_allowed",
                 "Method not allowed",
             ),
+            Rejected(Rejection::IllegalTransition { .. }) => (
+                StatusCode::CONFLICT,
+                "illegal_transition",
+                "Not possible now",
+            ),
             Rejected(Rejection::NotFound { .. }) | NotFound => {
                 (StatusCode::NOT_FOUND, "not_found", "Not found")
             }

@@ -18,6 +18,14 @@ pub enum Rejection {
     AlreadyExists { kind: &'static str },
     #[error("this {kind} does not exist")]
     NotFound { kind: &'static str },
+    /// The command is not possible in the aggregate's current state (`cannot approve a campaign
+    /// that is DRAFT`).
+    #[error("cannot {command} a {kind} that is {status}")]
+    IllegalTransition {
+        kind: &'static str,
+        command: &'static str,
+        status: &'static str,
+    },
 }
 
 /// The stream of events does not describe a possible history: it was written by a buggy version or

@@ -7,7 +7,7 @@
 //! kept as fixtures (`schemas/events/fixtures/`) and decoded by the tests forever.
 
 use crate::audience::{AudienceDefined, AudienceEvent};
-use crate::campaign::{CampaignBudgetChanged, CampaignCreated, CampaignEvent, CampaignRenamed};
+use crate::campaign::*;
 use crate::event::{DecodeError, DomainEvent};
 use schemars::JsonSchema;
 
@@ -50,6 +50,26 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<CampaignCreated>("campaign", CampaignEvent::CREATED, 1),
         contract::<CampaignRenamed>("campaign", CampaignEvent::RENAMED, 1),
         contract::<CampaignBudgetChanged>("campaign", CampaignEvent::BUDGET_CHANGED, 1),
+        contract::<CampaignScheduleChanged>("campaign", CampaignEvent::SCHEDULE_CHANGED, 1),
+        contract::<StructureGenerationRequested>("campaign", CampaignEvent::STRUCTURE_REQUESTED, 1),
+        contract::<StructureGenerated>("campaign", CampaignEvent::STRUCTURE_GENERATED, 1),
+        contract::<StructureGenerationFailed>(
+            "campaign",
+            CampaignEvent::STRUCTURE_GENERATION_FAILED,
+            1,
+        ),
+        contract::<StructureEdited>("campaign", CampaignEvent::STRUCTURE_EDITED, 1),
+        contract::<StructureApproved>("campaign", CampaignEvent::STRUCTURE_APPROVED, 1),
+        contract::<StructureRejected>("campaign", CampaignEvent::STRUCTURE_REJECTED, 1),
+        contract::<DeploymentRequested>("campaign", CampaignEvent::DEPLOYMENT_REQUESTED, 1),
+        contract::<DeployedToPlatform>("campaign", CampaignEvent::DEPLOYED_TO_PLATFORM, 1),
+        contract::<Transitioned>("campaign", CampaignEvent::DEPLOYED, 1),
+        contract::<DeploymentFailed>("campaign", CampaignEvent::DEPLOYMENT_FAILED, 1),
+        contract::<Transitioned>("campaign", CampaignEvent::ACTIVATED, 1),
+        contract::<Transitioned>("campaign", CampaignEvent::PAUSED, 1),
+        contract::<Transitioned>("campaign", CampaignEvent::RESUMED, 1),
+        contract::<Transitioned>("campaign", CampaignEvent::COMPLETED, 1),
+        contract::<Transitioned>("campaign", CampaignEvent::ARCHIVED, 1),
         contract::<AudienceDefined>("audience", AudienceEvent::DEFINED, 1),
     ]
 }

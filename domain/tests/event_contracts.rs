@@ -3,9 +3,12 @@
 //! fixtures are never overwritten) with:
 //! `ADFLOW_UPDATE_CONTRACTS=1 cargo test -p adflow-domain --test event_contracts`.
 
+mod common;
+
 use adflow_domain::audience::{AudienceDefined, AudienceEvent, Facet, TargetingCriteria};
 use adflow_domain::campaign::*;
 use adflow_domain::contracts::{decode_any, event_contracts};
+use adflow_domain::structure::CampaignStructure;
 use adflow_domain::{AudienceId, CampaignId, DomainEvent, EventPayload, TenantId};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,6 +46,65 @@ fn samples() -> Vec<EventPayload> {
             total_budget_micros: 60_000_000_000,
         })
         .to_payload(),
+        CampaignEvent::ScheduleChanged(CampaignScheduleChanged {
+            start_date: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            end_date: NaiveDate::from_ymd_opt(2027, 4, 30).unwrap(),
+        })
+        .to_payload(),
+        CampaignEvent::StructureRequested(StructureGenerationRequested {
+            request_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0004),
+            instructions: Some("Focus on mid-market SaaS".into()),
+        })
+        .to_payload(),
+        CampaignEvent::StructureGenerated(StructureGenerated {
+            request_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0004),
+            model_version: "structure-gen 0.1.0".into(),
+            structure: CampaignStructure {
+                google: Some(common::google()),
+                linkedin: Some(common::linkedin()),
+            },
+            warnings: vec![],
+        })
+        .to_payload(),
+        CampaignEvent::StructureGenerationFailed(StructureGenerationFailed {
+            request_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0004),
+            reason: "the generator timed out three times".into(),
+        })
+        .to_payload(),
+        CampaignEvent::StructureEdited(StructureEdited {
+            structure: CampaignStructure {
+                google: Some(common::google()),
+                linkedin: None,
+            },
+            warnings: vec![],
+        })
+        .to_payload(),
+        CampaignEvent::StructureApproved(StructureApproved {}).to_payload(),
+        CampaignEvent::StructureRejected(StructureRejected {
+            reasons: vec!["Too broad".into()],
+        })
+        .to_payload(),
+        CampaignEvent::DeploymentRequested(DeploymentRequested {
+            platforms: vec![Platform::Google, Platform::Linkedin],
+        })
+        .to_payload(),
+        CampaignEvent::DeployedToPlatform(DeployedToPlatform {
+            platform: Platform::Google,
+            external_id: "customers/1234567890/campaigns/987".into(),
+        })
+        .to_payload(),
+        CampaignEvent::Deployed(Transitioned {}).to_payload(),
+        CampaignEvent::DeploymentFailed(DeploymentFailed {
+            platform: Platform::Linkedin,
+            reason: "rate limited".into(),
+            retryable: true,
+        })
+        .to_payload(),
+        CampaignEvent::Activated(Transitioned {}).to_payload(),
+        CampaignEvent::Paused(Transitioned {}).to_payload(),
+        CampaignEvent::Resumed(Transitioned {}).to_payload(),
+        CampaignEvent::Completed(Transitioned {}).to_payload(),
+        CampaignEvent::Archived(Transitioned {}).to_payload(),
         AudienceEvent::Defined(AudienceDefined {
             audience_id: AudienceId(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0003)),
             tenant_id: tenant,

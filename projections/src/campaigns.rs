@@ -102,6 +102,34 @@ impl Projection for CampaignsProjection {
                 .execute(tx)
                 .await?;
             }
+            CampaignEvent::ScheduleChanged(changed) => {
+                sqlx::query(
+                    "UPDATE campaigns SET start_date = $3, end_date = $4, version = $5, updated_at = $6 \
+                     WHERE tenant_id = $1 AND campaign_id = $2",
+                )
+                .bind(tenant.0)
+                .bind(id)
+                .bind(changed.start_date)
+                .bind(changed.end_date)
+                .bind(version)
+                .bind(recorded.recorded_at)
+                .execute(tx)
+                .await?;
+            }
+            // Lifecycle steps: the domain says which status each leads to.
+            other => {
+                sqlx::query(
+                    "UPDATE campaigns SET status = coalesce($3, status), version = $4, updated_at = $5 \
+                     WHERE tenant_id = $1 AND campaign_id = $2",
+                )
+                .bind(tenant.0)
+                .bind(id)
+                .bind(other.status_after().map(|s| s.as_str()))
+                .bind(version)
+                .bind(recorded.recorded_at)
+                .execute(tx)
+                .await?;
+            }
         }
         Ok(())
     }

@@ -19,6 +19,17 @@ const PROJECTION: &str = "campaigns";
 #[graphql(remote = "adflow_domain::campaign::CampaignStatus")]
 pub enum CampaignStatus {
     Draft,
+    StructureRequested,
+    StructurePreview,
+    Approved,
+    Rejected,
+    DeploymentRequested,
+    Deployed,
+    DeploymentFailed,
+    Active,
+    Paused,
+    Completed,
+    Archived,
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,97 @@
+//! What callers ask of a campaign. Commands carry what the caller typed (strings for enums and
+//! dates), so that `decide` can report every violation at once.
+
+use super::values::Platform;
+use crate::ids::{CampaignId, TenantId};
+use crate::structure::CampaignStructure;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateCampaign {
+    pub campaign_id: CampaignId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub objective: String,
+    pub platforms: Vec<String>,
+    pub total_budget_micros: i64,
+    pub start_date: String,
+    pub end_date: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CampaignCommand {
+    Create(CreateCampaign),
+    Rename {
+        name: String,
+    },
+    ChangeBudget {
+        total_budget_micros: i64,
+    },
+    ChangeSchedule {
+        start_date: String,
+        end_date: String,
+    },
+    /// `request_id` is minted by the caller; the generator's answer quotes it.
+    RequestStructure {
+        request_id: Uuid,
+        instructions: Option<String>,
+    },
+    AttachGeneratedStructure {
+        request_id: Uuid,
+        model_version: String,
+        structure: CampaignStructure,
+    },
+    FailStructureGeneration {
+        request_id: Uuid,
+        reason: String,
+    },
+    EditStructure {
+        structure: CampaignStructure,
+    },
+    ApproveStructure,
+    RejectStructure {
+        reasons: Vec<String>,
+    },
+    RequestDeployment,
+    RecordDeployment {
+        platform: Platform,
+        external_id: String,
+    },
+    RecordDeploymentFailure {
+        platform: Platform,
+        reason: String,
+        retryable: bool,
+    },
+    Activate,
+    Pause,
+    Resume,
+    Complete,
+    Archive,
+}
+
+impl CampaignCommand {
+    /// The command's name in rejections (`cannot approve a campaign that is DRAFT`).
+    pub fn name(&self) -> &'static str {
+        use CampaignCommand as C;
+        match self {
+            C::Create(_) => "create",
+            C::Rename { .. } => "rename",
+            C::ChangeBudget { .. } => "change the budget of",
+            C::ChangeSchedule { .. } => "change the schedule of",
+            C::RequestStructure { .. } => "request a structure for",
+            C::AttachGeneratedStructure { .. } => "attach a generated structure to",
+            C::FailStructureGeneration { .. } => "fail structure generation of",
+            C::EditStructure { .. } => "edit the structure of",
+            C::ApproveStructure => "approve",
+            C::RejectStructure { .. } => "reject",
+            C::RequestDeployment => "deploy",
+            C::RecordDeployment { .. } => "record a deployment of",
+            C::RecordDeploymentFailure { .. } => "record a deployment failure of",
+            C::Activate => "activate",
+            C::Pause => "pause",
+            C::Resume => "resume",
+            C::Complete => "complete",
+            C::Archive => "archive",
+        }
+    }
+}

@@ -1,0 +1,37 @@
+use super::values::{CampaignStatus, Objective, Platform};
+use crate::ids::{CampaignId, TenantId};
+use crate::structure::CampaignStructure;
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignState {
+    pub id: CampaignId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub objective: Objective,
+    pub platforms: Vec<Platform>,
+    pub total_budget_micros: i64,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub status: CampaignStatus,
+    /// The latest generated or edited structure.
+    pub structure: Option<CampaignStructure>,
+    /// The structure request the generator is working on.
+    pub pending_request: Option<Uuid>,
+    /// Platform → the platform's id, for every platform deployed so far.
+    pub deployed: BTreeMap<Platform, String>,
+    /// Whether the last deployment failure may be retried.
+    pub retryable_failure: bool,
+}
+
+impl CampaignState {
+    pub fn undeployed_platforms(&self) -> Vec<Platform> {
+        self.platforms
+            .iter()
+            .copied()
+            .filter(|p| !self.deployed.contains_key(p))
+            .collect()
+    }
+}

@@ -1,0 +1,490 @@
+//! The campaign's lifecycle, as rules a product person can review.
+
+mod common;
+
+use adflow_domain::aggregate::Aggregate;
+use adflow_domain::campaign::*;
+use adflow_domain::scenario::Scenario;
+use adflow_domain::structure::CampaignStructure;
+use adflow_domain::{CampaignId, Rejection, TenantId};
+use chrono::NaiveDate;
+use common::*;
+use proptest::prelude::*;
+use uuid::Uuid;
+
+const REQUEST: Uuid = Uuid::from_u128(77);
+
+fn created() -> CampaignEvent {
+    CampaignEvent::Created(CampaignCreated {
+        campaign_id: CampaignId(Uuid::from_u128(1)),
+        tenant_id: TenantId(Uuid::from_u128(2)),
+        name: "Q1 pipeline".into(),
+        objective: Objective::LeadGeneration,
+        platforms: vec![Platform::Google, Platform::Linkedin],
+        // 30 days at 50 + 100 currency units per day = 4,500 units.
+        total_budget_micros: 5_000_000_000,
+        start_date: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+        end_date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+    })
+}
+
+fn structure() -> CampaignStructure {
+    CampaignStructure {
+        google: Some(google()),
+        linkedin: Some(linkedin()),
+    }
+}
+
+fn requested() -> CampaignEvent {
+    CampaignEvent::StructureRequested(StructureGenerationRequested {
+        request_id: REQUEST,
+        instructions: None,
+    })
+}
+
+fn generated() -> CampaignEvent {
+    CampaignEvent::StructureGenerated(StructureGenerated {
+        request_id: REQUEST,
+        model_version: "structure-gen 0.1.0".into(),
+        structure: structure(),
+        warnings: vec![],
+    })
+}
+
+fn t() -> Transitioned {
+    Transitioned {}
+}
+
+fn approved() -> Vec<CampaignEvent> {
+    vec![
+        created(),
+        requested(),
+        generated(),
+        CampaignEvent::StructureApproved(StructureApproved {}),
+    ]
+}
+
+fn deploying() -> Vec<CampaignEvent> {
+    let mut history = approved();
+    history.push(CampaignEvent::DeploymentRequested(DeploymentRequested {
+        platforms: vec![Platform::Google, Platform::Linkedin],
+    }));
+    history
+}
+
+fn active() -> Vec<CampaignEvent> {
+    let mut history = deploying();
+    history.extend([
+        CampaignEvent::DeployedToPlatform(DeployedToPlatform {
+            platform: Platform::Google,
+            external_id: "customers/1/campaigns/2".into(),
+        }),
+        CampaignEvent::DeployedToPlatform(DeployedToPlatform {
+            platform: Platform::Linkedin,
+            external_id: "urn:li:sponsoredCampaignGroup:3".into(),
+        }),
+        CampaignEvent::Deployed(t()),
+        CampaignEvent::Activated(t()),
+    ]);
+    history
+}
+
+fn status_of(history: &[CampaignEvent]) -> CampaignStatus {
+    Campaign::fold(history.iter()).unwrap().unwrap().status
+}
+
+#[test]
+fn the_happy_path_from_draft_to_archived() {
+    let attach = CampaignCommand::AttachGeneratedStructure {
+        request_id: REQUEST,
+        model_version: "structure-gen 0.1.0".into(),
+        structure: structure(),
+    };
+    Scenario::<Campaign>::given(vec![created()])
+        .when(CampaignCommand::RequestStructure {
+            request_id: REQUEST,
+            instructions: None,
+        })
+        .then(vec![requested()]);
+    Scenario::<Campaign>::given(vec![created(), requested()])
+        .when(attach)
+        .then(vec![generated()]);
+    Scenario::<Campaign>::given(vec![created(), requested(), generated()])
+        .when(CampaignCommand::ApproveStructure)
+        .then(vec![CampaignEvent::StructureApproved(StructureApproved {})]);
+    Scenario::<Campaign>::given(approved())
+        .when(CampaignCommand::RequestDeployment)
+        .then(deploying()[4..].to_vec());
+
+    let mut history = deploying();
+    history.extend(
+        Scenario::<Campaign>::given(history.clone())
+            .when(CampaignCommand::RecordDeployment {
+                platform: Platform::Google,
+                external_id: "customers/1/campaigns/2".into(),
+            })
+            .into_result()
+            .unwrap(),
+    );
+    assert_eq!(
+        status_of(&history),
+        CampaignStatus::DeploymentRequested,
+        "one platform to go"
+    );
+    let last = Scenario::<Campaign>::given(history.clone())
+        .when(CampaignCommand::RecordDeployment {
+            platform: Platform::Linkedin,
+            external_id: "urn:li:sponsoredCampaignGroup:3".into(),
+        })
+        .into_result()
+        .unwrap();
+    assert_eq!(
+        last.last(),
+        Some(&CampaignEvent::Deployed(t())),
+        "the last platform completes the deployment"
+    );
+    history.extend(last);
+    assert_eq!(status_of(&history), CampaignStatus::Deployed);
+
+    for (command, status) in [
+        (CampaignCommand::Activate, CampaignStatus::Active),
+        (CampaignCommand::Pause, CampaignStatus::Paused),
+        (CampaignCommand::Resume, CampaignStatus::Active),
+        (CampaignCommand::Complete, CampaignStatus::Completed),
+        (CampaignCommand::Archive, CampaignStatus::Archived),
+    ] {
+        history.extend(
+            Scenario::<Campaign>::given(history.clone())
+                .when(command)
+                .into_result()
+                .unwrap(),
+        );
+        assert_eq!(status_of(&history), status);
+    }
+}
+
+#[test]
+fn a_rejected_structure_is_revised_by_hand_or_generated_again() {
+    let mut history = vec![created(), requested(), generated()];
+    Scenario::<Campaign>::given(history.clone())
+        .when(CampaignCommand::RejectStructure { reasons: vec![] })
+        .then_violations(&[("reasons", "required")]);
+    history.push(CampaignEvent::StructureRejected(StructureRejected {
+        reasons: vec!["Too broad".into()],
+    }));
+    assert_eq!(status_of(&history), CampaignStatus::Rejected);
+
+    let mut edited = structure();
+    edited.google.as_mut().unwrap().campaign.name = "Q1 Search (narrow)".into();
+    let events = Scenario::<Campaign>::given(history.clone())
+        .when(CampaignCommand::EditStructure {
+            structure: edited.clone(),
+        })
+        .into_result()
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![CampaignEvent::StructureEdited(StructureEdited {
+            structure: edited,
+            warnings: vec![]
+        })]
+    );
+
+    let again = Uuid::from_u128(78);
+    history.extend(
+        Scenario::<Campaign>::given(history.clone())
+            .when(CampaignCommand::RequestStructure {
+                request_id: again,
+                instructions: Some("Exclude students".into()),
+            })
+            .into_result()
+            .unwrap(),
+    );
+    Scenario::<Campaign>::given(history.clone())
+        .when(CampaignCommand::AttachGeneratedStructure {
+            request_id: REQUEST,
+            model_version: "m".into(),
+            structure: structure(),
+        })
+        .then_violations(&[("requestId", "stale_request")]);
+    history.extend(
+        Scenario::<Campaign>::given(history.clone())
+            .when(CampaignCommand::FailStructureGeneration {
+                request_id: again,
+                reason: "model timed out".into(),
+            })
+            .into_result()
+            .unwrap(),
+    );
+    assert_eq!(status_of(&history), CampaignStatus::Draft);
+}
+
+#[test]
+fn illegal_transitions_are_rejected_with_the_current_status() {
+    let cases: Vec<(Vec<CampaignEvent>, CampaignCommand, &str)> = vec![
+        (vec![created()], CampaignCommand::ApproveStructure, "DRAFT"),
+        (vec![created()], CampaignCommand::RequestDeployment, "DRAFT"),
+        (vec![created()], CampaignCommand::Activate, "DRAFT"),
+        (
+            vec![created(), requested()],
+            CampaignCommand::RequestStructure {
+                request_id: REQUEST,
+                instructions: None,
+            },
+            "STRUCTURE_REQUESTED",
+        ),
+        (
+            vec![created(), requested(), generated()],
+            CampaignCommand::RequestDeployment,
+            "STRUCTURE_PREVIEW",
+        ),
+        (
+            approved(),
+            CampaignCommand::EditStructure {
+                structure: structure(),
+            },
+            "APPROVED",
+        ),
+        (
+            deploying(),
+            CampaignCommand::Archive,
+            "DEPLOYMENT_REQUESTED",
+        ),
+        (active(), CampaignCommand::Activate, "ACTIVE"),
+        (active(), CampaignCommand::Resume, "ACTIVE"),
+        (active(), CampaignCommand::Archive, "ACTIVE"),
+        (
+            active(),
+            CampaignCommand::RequestStructure {
+                request_id: REQUEST,
+                instructions: None,
+            },
+            "ACTIVE",
+        ),
+    ];
+    for (history, command, status) in cases {
+        let name = command.name();
+        let result = Scenario::<Campaign>::given(history)
+            .when(command)
+            .into_result();
+        assert_eq!(
+            result,
+            Err(Rejection::IllegalTransition {
+                kind: "campaign",
+                command: name,
+                status
+            }),
+            "{name}"
+        );
+    }
+    let mut archived = active();
+    archived.extend([CampaignEvent::Completed(t()), CampaignEvent::Archived(t())]);
+    for command in [
+        CampaignCommand::Rename { name: "x".into() },
+        CampaignCommand::ChangeBudget {
+            total_budget_micros: 1,
+        },
+    ] {
+        assert!(matches!(
+            Scenario::<Campaign>::given(archived.clone())
+                .when(command)
+                .into_result(),
+            Err(Rejection::IllegalTransition {
+                status: "ARCHIVED",
+                ..
+            })
+        ));
+    }
+}
+
+#[test]
+fn a_structure_must_match_the_platforms_and_fit_the_budget() {
+    let mut google_only = structure();
+    google_only.linkedin = None;
+    google_only.google.as_mut().unwrap().daily_budget_micros = 500_000_000;
+    Scenario::<Campaign>::given(vec![created(), requested()])
+        .when(CampaignCommand::AttachGeneratedStructure {
+            request_id: REQUEST,
+            model_version: "m".into(),
+            structure: google_only,
+        })
+        .then_violations(&[
+            ("structure/linkedin", "required"),
+            ("structure", "over_budget"),
+        ]);
+
+    let mut broken = structure();
+    broken.google.as_mut().unwrap().ad_groups[0].ads[0]
+        .headlines
+        .truncate(2);
+    Scenario::<Campaign>::given(vec![created(), requested()])
+        .when(CampaignCommand::AttachGeneratedStructure {
+            request_id: REQUEST,
+            model_version: " ".into(),
+            structure: broken.clone(),
+        })
+        .then_violations(&[("modelVersion", "required")]);
+    Scenario::<Campaign>::given(vec![created(), requested()])
+        .when(CampaignCommand::AttachGeneratedStructure {
+            request_id: REQUEST,
+            model_version: "m".into(),
+            structure: broken,
+        })
+        .then_violations(&[("structure/google/adGroups/0/ads/0/headlines", "wrong_count")]);
+
+    // Once a structure is planned, the budget cannot drop below what it would spend.
+    Scenario::<Campaign>::given(vec![created(), requested(), generated()])
+        .when(CampaignCommand::ChangeBudget {
+            total_budget_micros: 4_000_000_000,
+        })
+        .then_violations(&[("totalBudgetMicros", "over_budget")]);
+}
+
+#[test]
+fn deployment_failures_are_retried_only_when_retryable() {
+    let mut history = deploying();
+    history.push(CampaignEvent::DeploymentFailed(DeploymentFailed {
+        platform: Platform::Linkedin,
+        reason: "rate limited".into(),
+        retryable: true,
+    }));
+    Scenario::<Campaign>::given(history.clone())
+        .when(CampaignCommand::RequestDeployment)
+        .then(vec![CampaignEvent::DeploymentRequested(
+            DeploymentRequested {
+                platforms: vec![Platform::Google, Platform::Linkedin],
+            },
+        )]);
+    history.push(CampaignEvent::DeploymentFailed(DeploymentFailed {
+        platform: Platform::Linkedin,
+        reason: "policy violation".into(),
+        retryable: false,
+    }));
+    assert!(matches!(
+        Scenario::<Campaign>::given(history)
+            .when(CampaignCommand::RequestDeployment)
+            .into_result(),
+        Err(Rejection::IllegalTransition {
+            status: "DEPLOYMENT_FAILED",
+            ..
+        })
+    ));
+    Scenario::<Campaign>::given(deploying())
+        .when(CampaignCommand::RecordDeployment {
+            platform: Platform::Google,
+            external_id: "".into(),
+        })
+        .then_violations(&[("externalId", "required")]);
+}
+
+#[test]
+fn a_running_campaign_keeps_its_start_date_but_may_run_longer() {
+    let now = Scenario::<Campaign>::default_now();
+    Scenario::<Campaign>::given(active())
+        .at(now)
+        .when(CampaignCommand::ChangeSchedule {
+            start_date: "2026-02-02".into(),
+            end_date: "2026-03-02".into(),
+        })
+        .then_violations(&[("startDate", "already_started")]);
+    Scenario::<Campaign>::given(active())
+        .when(CampaignCommand::ChangeSchedule {
+            start_date: "2026-02-01".into(),
+            end_date: "2026-03-01".into(),
+        })
+        .then(vec![CampaignEvent::ScheduleChanged(
+            CampaignScheduleChanged {
+                start_date: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+                end_date: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            },
+        )]);
+    // Longer at the same daily budgets would overspend the total.
+    Scenario::<Campaign>::given(active())
+        .when(CampaignCommand::ChangeSchedule {
+            start_date: "2026-02-01".into(),
+            end_date: "2026-04-30".into(),
+        })
+        .then_violations(&[("endDate", "over_budget")]);
+}
+
+fn any_command() -> impl Strategy<Value = CampaignCommand> {
+    prop_oneof![
+        Just(CampaignCommand::RequestStructure {
+            request_id: REQUEST,
+            instructions: None
+        }),
+        Just(CampaignCommand::AttachGeneratedStructure {
+            request_id: REQUEST,
+            model_version: "m".into(),
+            structure: structure()
+        }),
+        Just(CampaignCommand::FailStructureGeneration {
+            request_id: REQUEST,
+            reason: "r".into()
+        }),
+        Just(CampaignCommand::EditStructure {
+            structure: structure()
+        }),
+        Just(CampaignCommand::ApproveStructure),
+        Just(CampaignCommand::RejectStructure {
+            reasons: vec!["no".into()]
+        }),
+        Just(CampaignCommand::RequestDeployment),
+        prop::sample::select(vec![Platform::Google, Platform::Linkedin]).prop_map(|platform| {
+            CampaignCommand::RecordDeployment {
+                platform,
+                external_id: "x".into(),
+            }
+        }),
+        (
+            prop::sample::select(vec![Platform::Google, Platform::Linkedin]),
+            any::<bool>()
+        )
+            .prop_map(
+                |(platform, retryable)| CampaignCommand::RecordDeploymentFailure {
+                    platform,
+                    reason: "r".into(),
+                    retryable
+                }
+            ),
+        Just(CampaignCommand::Activate),
+        Just(CampaignCommand::Pause),
+        Just(CampaignCommand::Resume),
+        Just(CampaignCommand::Complete),
+        Just(CampaignCommand::Archive),
+        (1i64..10_000_000_000).prop_map(|total_budget_micros| CampaignCommand::ChangeBudget {
+            total_budget_micros
+        }),
+        (0u64..60).prop_map(|days| CampaignCommand::ChangeSchedule {
+            start_date: "2026-02-01".into(),
+            end_date: (NaiveDate::from_ymd_opt(2026, 2, 1).unwrap() + chrono::Days::new(days))
+                .to_string(),
+        }),
+    ]
+}
+
+proptest! {
+    /// Any sequence of commands: the accepted events replay to the same state, every status is the
+    /// one the events name, and a planned structure never outspends the total budget.
+    #[test]
+    fn any_command_sequence_keeps_the_invariants(commands in prop::collection::vec(any_command(), 0..40)) {
+        let now = Scenario::<Campaign>::default_now();
+        let mut history = vec![created()];
+        let mut state = Campaign::fold(history.iter()).unwrap();
+        for command in commands {
+            if let Ok(events) = Campaign::decide(state.as_ref(), &command, now) {
+                for event in &events {
+                    state = Some(Campaign::evolve(state, event).unwrap());
+                }
+                history.extend(events);
+            }
+            let current = state.as_ref().unwrap();
+            if let Some(structure) = &current.structure {
+                prop_assert!(planned_spend_micros(structure, current.start_date, current.end_date) <= i128::from(current.total_budget_micros));
+            }
+            let named = history.iter().rev().find_map(CampaignEvent::status_after);
+            prop_assert_eq!(Some(current.status), named);
+        }
+        prop_assert_eq!(Campaign::fold(history.iter()).unwrap(), state);
+    }
+}
