@@ -565,3 +565,168 @@ async fn unknown_routes_are_problems_and_sigterm_stops_the_process_cleanly() {
         "adflow exits with status 0 on SIGTERM"
     );
 }
+
+fn google_structure(headline: &str) -> Value {
+    json!({
+        "google": {
+            "dailyBudgetMicros": 50_000_000,
+            "campaign": {
+                "name": "Q1 Search", "channel": "SEARCH",
+                "bidding": {"strategy": "MAXIMIZE_CONVERSIONS", "targetCpaMicros": 80_000_000},
+                "locations": ["geoTargetConstants/2276"], "languages": ["languageConstants/1001"]
+            },
+            "adGroups": [{
+                "name": "Campaign software",
+                "keywords": [{"text": "b2b campaign software", "matchType": "PHRASE"}],
+                "ads": [{
+                    "headlines": [headline, "Plan campaigns in minutes", "Try Adflow free"],
+                    "descriptions": ["Generate LinkedIn and Google campaigns from one brief.", "Budgets, copy and keywords in one place."],
+                    "finalUrls": ["https://adflow.example/b2b"]
+                }]
+            }]
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_campaign_goes_from_draft_to_active_through_http() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let manager = app.token(tenant, Role::Manager);
+    let service = app.token(tenant, Role::Admin);
+    let mut body = campaign("Lifecycle");
+    body["platforms"] = json!(["GOOGLE"]);
+    let created = app
+        .command("/v1/campaigns", Some(&manager), &body, &[])
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let id = str_of(&created.body, "/id").to_owned();
+    let path = |suffix: &str| format!("/v1/campaigns/{id}/{suffix}");
+    let mut version = 1;
+    let mut step = |reply: Reply| {
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        version = reply.body["version"].as_u64().unwrap();
+        reply
+    };
+
+    step(
+        app.command(
+            &path("structure-requests"),
+            Some(&manager),
+            &json!({}),
+            &[("if-match", "1")],
+        )
+        .await,
+    );
+    let request_id: Uuid = sqlx::query_scalar(
+        "SELECT (data->>'requestId')::uuid FROM events WHERE event_type = 'StructureGenerationRequested'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let result_path = path(&format!("structure-requests/{request_id}/result"));
+
+    // Only a service (admin) token reports results, and an invalid structure is refused field by field.
+    let result = json!({"modelVersion": "structure-gen 0.1.0", "structure": google_structure("Plan campaigns in minutes")});
+    let forbidden = app
+        .command(&result_path, Some(&manager), &result, &[("if-match", "2")])
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let too_long = json!({"modelVersion": "m", "structure": google_structure("A headline far beyond thirty characters")});
+    let invalid = app
+        .command(
+            &result_path,
+            Some(&service),
+            &too_long,
+            &[("if-match", "2")],
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let pointers: Vec<&str> = invalid.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, ["/structure/google/adGroups/0/ads/0/headlines/0"]);
+    let fine = json!({"modelVersion": "m", "structure": google_structure("B2B ads that convert")});
+    step(
+        app.command(&result_path, Some(&service), &fine, &[("if-match", "2")])
+            .await,
+    );
+
+    let resume = app
+        .command(
+            &path("resume"),
+            Some(&manager),
+            &json!({}),
+            &[("if-match", "3")],
+        )
+        .await;
+    assert_eq!(resume.status, StatusCode::CONFLICT);
+    assert_eq!(resume.body["code"], "illegal_transition");
+    assert!(resume.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("STRUCTURE_PREVIEW"));
+
+    step(
+        app.command(
+            &path("approve"),
+            Some(&manager),
+            &json!({}),
+            &[("if-match", "3")],
+        )
+        .await,
+    );
+    step(
+        app.command(
+            &path("deploy"),
+            Some(&manager),
+            &json!({}),
+            &[("if-match", "4")],
+        )
+        .await,
+    );
+    let deployed = step(
+        app.command(
+            &path("deployments/google"),
+            Some(&service),
+            &json!({"externalId": "customers/1/campaigns/2"}),
+            &[("if-match", "5")],
+        )
+        .await,
+    );
+    assert_eq!(
+        deployed.body["version"], 7,
+        "the last platform also completes the deployment"
+    );
+    let active = step(
+        app.command(
+            &path("activate"),
+            Some(&manager),
+            &json!({}),
+            &[("if-match", "7")],
+        )
+        .await,
+    );
+    let read = app
+        .graphql(
+            Some(&manager),
+            CAMPAIGN,
+            json!({"id": id, "min": str_of(&active.body, "/position")}),
+        )
+        .await;
+    assert_eq!(read.body["data"]["campaign"]["status"], "ACTIVE");
+    assert_eq!(read.body["data"]["campaign"]["version"], 8);
+    assert_eq!(version, 8);
+    let unknown = app
+        .command(
+            &path("explode"),
+            Some(&manager),
+            &json!({}),
+            &[("if-match", "8")],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}

@@ -48,6 +48,7 @@ impl Role {
             Action::Read => true,
             Action::ManageCampaigns => matches!(self, Role::Admin | Role::Manager),
             Action::ManageAudiences => matches!(self, Role::Admin | Role::Manager | Role::Analyst),
+            Action::RecordWorkResults => matches!(self, Role::Admin),
         }
     }
 }
@@ -63,6 +64,9 @@ pub enum Action {
     Read,
     ManageCampaigns,
     ManageAudiences,
+    /// Report the outcome of work done outside the API: generated structures, deployments (the
+    /// ML workers and platform gateways, with an admin service token).
+    RecordWorkResults,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -229,17 +233,18 @@ mod tests {
     fn the_role_table() {
         use Action::*;
         let table = [
-            (Role::Admin, [true, true, true]),
-            (Role::Manager, [true, true, true]),
-            (Role::Analyst, [true, false, true]),
-            (Role::Viewer, [true, false, false]),
+            (Role::Admin, [true, true, true, true]),
+            (Role::Manager, [true, true, true, false]),
+            (Role::Analyst, [true, false, true, false]),
+            (Role::Viewer, [true, false, false, false]),
         ];
         for (role, expected) in table {
             assert_eq!(
                 [
                     role.may(Read),
                     role.may(ManageCampaigns),
-                    role.may(ManageAudiences)
+                    role.may(ManageAudiences),
+                    role.may(RecordWorkResults)
                 ],
                 expected,
                 "{role}"

@@ -78,7 +78,8 @@ pub async fn create(
     .await
 }
 
-async fn edit(
+/// Runs `command` on an existing campaign: role check, If-Match, idempotency, load → decide → append.
+pub(crate) async fn edit(
     state: AppState,
     context: CommandContext,
     headers: HeaderMap,
@@ -87,7 +88,14 @@ async fn edit(
     raw_body: &[u8],
     command: CampaignCommand,
 ) -> Result<Response, ApiError> {
-    context.require(Action::ManageCampaigns, "change campaigns")?;
+    let action = match command {
+        CampaignCommand::AttachGeneratedStructure { .. }
+        | CampaignCommand::FailStructureGeneration { .. }
+        | CampaignCommand::RecordDeployment { .. }
+        | CampaignCommand::RecordDeploymentFailure { .. } => Action::RecordWorkResults,
+        _ => Action::ManageCampaigns,
+    };
+    context.require(action, "change campaigns this way")?;
     let id = parse_id(&raw_id)?;
     let expected = if_match(&headers)?;
     let tenant = context.principal.tenant_id;

@@ -11,6 +11,7 @@ mod campaigns;
 pub mod context;
 pub mod handling;
 pub mod idempotency;
+mod lifecycle;
 pub mod problem;
 
 use adflow_auth::Authenticator;
@@ -34,6 +35,31 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/campaigns", post(campaigns::create))
         .route("/v1/campaigns/{id}/rename", post(campaigns::rename))
         .route("/v1/campaigns/{id}/budget", post(campaigns::change_budget))
+        .route(
+            "/v1/campaigns/{id}/schedule",
+            post(lifecycle::change_schedule),
+        )
+        .route(
+            "/v1/campaigns/{id}/structure-requests",
+            post(lifecycle::request_structure),
+        )
+        .route(
+            "/v1/campaigns/{id}/structure-requests/{request_id}/result",
+            post(lifecycle::structure_result),
+        )
+        .route(
+            "/v1/campaigns/{id}/structure",
+            post(lifecycle::edit_structure),
+        )
+        .route(
+            "/v1/campaigns/{id}/structure/reject",
+            post(lifecycle::reject_structure),
+        )
+        .route(
+            "/v1/campaigns/{id}/deployments/{platform}",
+            post(lifecycle::deployment_result),
+        )
+        .route("/v1/campaigns/{id}/{step}", post(lifecycle::step))
         .route("/v1/audiences", post(audiences::define))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { problem::ApiError::NotFound })

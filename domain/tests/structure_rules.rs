@@ -258,3 +258,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn structures_read_the_json_clients_write() {
+    let json = serde_json::json!({
+        "dailyBudgetMicros": 1, "negativeKeywords": [],
+        "campaign": {"name": "n", "channel": "SEARCH", "locations": [], "languages": [],
+                     "bidding": {"strategy": "MAXIMIZE_CONVERSION_VALUE", "targetRoasBasisPoints": 40000}},
+        "adGroups": []
+    });
+    let google: GoogleAdsStructure = serde_json::from_value(json).unwrap();
+    assert_eq!(
+        google.campaign.bidding,
+        Bidding::MaximizeConversionValue {
+            target_roas_basis_points: Some(40_000)
+        }
+    );
+    let creative = serde_json::json!({"format": "TEXT_AD", "headline": "h", "description": "d", "destinationUrl": "https://a.example"});
+    assert!(serde_json::from_value::<Creative>(creative).is_ok());
+    let unknown = serde_json::json!({"format": "TEXT_AD", "headline": "h", "description": "d", "destinationUrl": "u", "x": 1});
+    assert!(serde_json::from_value::<Creative>(unknown).is_err());
+}

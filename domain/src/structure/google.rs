@@ -28,7 +28,7 @@ pub enum Channel {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", tag = "strategy", deny_unknown_fields)]
+#[serde(rename_all_fields = "camelCase", tag = "strategy", deny_unknown_fields)]
 pub enum Bidding {
     #[serde(rename = "MANUAL_CPC")]
     ManualCpc { max_cpc_micros: i64 },

@@ -1,0 +1,255 @@
+//! The campaign lifecycle over HTTP: schedule, structure requests and edits, approval, deployment,
+//! and the running states. Results of outside work (generated structures, platform deployments)
+//! come back through the same door with an admin service token.
+
+use crate::body::JsonBody;
+use crate::campaigns::edit;
+use crate::context::CommandContext;
+use crate::problem::ApiError;
+use crate::AppState;
+use adflow_domain::campaign::{CampaignCommand, Platform};
+use adflow_domain::structure::CampaignStructure;
+use adflow_domain::Violation;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScheduleRequest {
+    /// `YYYY-MM-DD`, UTC.
+    pub start_date: String,
+    pub end_date: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StructureRequestRequest {
+    #[serde(default)]
+    pub instructions: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EditStructureRequest {
+    pub structure: CampaignStructure,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RejectRequest {
+    pub reasons: Vec<String>,
+}
+
+/// The generator's answer to a structure request: a structure, or why there is none.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StructureResultRequest {
+    #[serde(default)]
+    pub model_version: Option<String>,
+    #[serde(default)]
+    pub structure: Option<CampaignStructure>,
+    #[serde(default)]
+    pub failure: Option<String>,
+}
+
+/// A platform gateway's answer to a deployment: the platform's id, or why it failed.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentResultRequest {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub failure: Option<DeploymentFailureRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeploymentFailureRequest {
+    pub reason: String,
+    pub retryable: bool,
+}
+
+fn one_of_violation(path: &str) -> ApiError {
+    ApiError::Invalid(vec![Violation {
+        path: path.to_owned(),
+        code: "one_of".into(),
+        message: "send exactly one of the alternatives".into(),
+    }])
+}
+
+pub async fn change_schedule(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<ScheduleRequest>,
+) -> Result<Response, ApiError> {
+    let command = CampaignCommand::ChangeSchedule {
+        start_date: body.value.start_date,
+        end_date: body.value.end_date,
+    };
+    edit(
+        state,
+        context,
+        headers,
+        id,
+        "POST /v1/campaigns/schedule",
+        &body.raw,
+        command,
+    )
+    .await
+}
+
+pub async fn request_structure(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<StructureRequestRequest>,
+) -> Result<Response, ApiError> {
+    let command = CampaignCommand::RequestStructure {
+        request_id: Uuid::now_v7(),
+        instructions: body.value.instructions,
+    };
+    edit(
+        state,
+        context,
+        headers,
+        id,
+        "POST /v1/campaigns/structure-requests",
+        &body.raw,
+        command,
+    )
+    .await
+}
+
+pub async fn structure_result(
+    State(state): State<AppState>,
+    Path((id, request_id)): Path<(String, String)>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<StructureResultRequest>,
+) -> Result<Response, ApiError> {
+    let request_id: Uuid = request_id.parse().map_err(|_| ApiError::NotFound)?;
+    let result = body.value;
+    let command = match (result.structure, result.failure) {
+        (Some(structure), None) => CampaignCommand::AttachGeneratedStructure {
+            request_id,
+            model_version: result.model_version.unwrap_or_default(),
+            structure,
+        },
+        (None, Some(reason)) => CampaignCommand::FailStructureGeneration { request_id, reason },
+        _ => return Err(one_of_violation("structure")),
+    };
+    edit(
+        state,
+        context,
+        headers,
+        id,
+        "POST /v1/campaigns/structure-requests/result",
+        &body.raw,
+        command,
+    )
+    .await
+}
+
+pub async fn edit_structure(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<EditStructureRequest>,
+) -> Result<Response, ApiError> {
+    let command = CampaignCommand::EditStructure {
+        structure: body.value.structure,
+    };
+    edit(
+        state,
+        context,
+        headers,
+        id,
+        "POST /v1/campaigns/structure",
+        &body.raw,
+        command,
+    )
+    .await
+}
+
+pub async fn reject_structure(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<RejectRequest>,
+) -> Result<Response, ApiError> {
+    let command = CampaignCommand::RejectStructure {
+        reasons: body.value.reasons,
+    };
+    edit(
+        state,
+        context,
+        headers,
+        id,
+        "POST /v1/campaigns/structure/reject",
+        &body.raw,
+        command,
+    )
+    .await
+}
+
+pub async fn deployment_result(
+    State(state): State<AppState>,
+    Path((id, platform)): Path<(String, String)>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<DeploymentResultRequest>,
+) -> Result<Response, ApiError> {
+    let platform = Platform::parse(&platform.to_ascii_uppercase()).ok_or(ApiError::NotFound)?;
+    let result = body.value;
+    let command = match (result.external_id, result.failure) {
+        (Some(external_id), None) => CampaignCommand::RecordDeployment {
+            platform,
+            external_id,
+        },
+        (None, Some(failure)) => CampaignCommand::RecordDeploymentFailure {
+            platform,
+            reason: failure.reason,
+            retryable: failure.retryable,
+        },
+        _ => return Err(one_of_violation("externalId")),
+    };
+    edit(
+        state,
+        context,
+        headers,
+        id,
+        "POST /v1/campaigns/deployments",
+        &body.raw,
+        command,
+    )
+    .await
+}
+
+/// The steps without a body: `approve`, `deploy`, `activate`, `pause`, `resume`, `complete`, `archive`.
+pub async fn step(
+    State(state): State<AppState>,
+    Path((id, step)): Path<(String, String)>,
+    context: CommandContext,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let command = match step.as_str() {
+        "approve" => CampaignCommand::ApproveStructure,
+        "deploy" => CampaignCommand::RequestDeployment,
+        "activate" => CampaignCommand::Activate,
+        "pause" => CampaignCommand::Pause,
+        "resume" => CampaignCommand::Resume,
+        "complete" => CampaignCommand::Complete,
+        "archive" => CampaignCommand::Archive,
+        _ => return Err(ApiError::NotFound),
+    };
+    let route = format!("POST /v1/campaigns/{step}");
+    edit(state, context, headers, id, &route, &[], command).await
+}
