@@ -730,3 +730,95 @@ async fn a_campaign_goes_from_draft_to_active_through_http() {
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn audiences_grow_segments_personas_and_hashed_account_lists() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let analyst = app.token(tenant, Role::Analyst);
+    let viewer = app.token(tenant, Role::Viewer);
+    let audience =
+        json!({"name": "DACH finance", "criteria": {"include": {"locations": ["DE", "AT"]}}});
+    let defined = app
+        .command("/v1/audiences", Some(&analyst), &audience, &[])
+        .await;
+    assert_eq!(defined.status, StatusCode::CREATED);
+    let id = str_of(&defined.body, "/id").to_owned();
+
+    let segment = json!({"name": "Mid-market", "criteria": {"include": {"locations": ["DE"], "companySizes": ["201-500"]}}, "estimatedSize": 12000});
+    let refused = app
+        .command(
+            &format!("/v1/audiences/{id}/segments"),
+            Some(&viewer),
+            &segment,
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let added = app
+        .command(
+            &format!("/v1/audiences/{id}/segments"),
+            Some(&analyst),
+            &segment,
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{:?}", added.body);
+    let segment_id: Uuid = sqlx::query_scalar(
+        "SELECT (data->>'segmentId')::uuid FROM events WHERE event_type = 'SegmentAdded'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let persona = json!({"name": "Finance leader", "titles": ["CFO"], "pains": ["Slow close"], "messagingAngles": ["Close in 3 days"]});
+    let with_persona = app
+        .command(
+            &format!("/v1/audiences/{id}/segments/{segment_id}/personas"),
+            Some(&analyst),
+            &persona,
+            &[("if-match", "2")],
+        )
+        .await;
+    assert_eq!(with_persona.body["version"], 3);
+
+    let plain = json!({"name": "Accounts", "lawfulBasis": "CONSENT", "hashedIdentifiers": ["cfo@example.com"]});
+    let leaked = app
+        .command(
+            &format!("/v1/audiences/{id}/account-lists"),
+            Some(&analyst),
+            &plain,
+            &[("if-match", "3")],
+        )
+        .await;
+    assert_eq!(leaked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(leaked.body["errors"][0]["pointer"], "/hashedIdentifiers/0");
+    assert_eq!(leaked.body["errors"][0]["code"], "not_hashed");
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE data::text LIKE '%cfo@example.com%'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored, 0,
+        "a plain identifier never reaches the event store"
+    );
+    let hashed = json!({"name": "Accounts", "lawfulBasis": "CONSENT", "hashedIdentifiers": ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]});
+    let imported = app
+        .command(
+            &format!("/v1/audiences/{id}/account-lists"),
+            Some(&analyst),
+            &hashed,
+            &[("if-match", "3")],
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::OK);
+    let missing = app
+        .command(
+            &format!("/v1/audiences/{id}/segments/{}/estimate", Uuid::now_v7()),
+            Some(&analyst),
+            &json!({"estimatedSize": 1}),
+            &[("if-match", "4")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

@@ -2,14 +2,14 @@
 
 use crate::body::JsonBody;
 use crate::context::CommandContext;
-use crate::handling::execute;
+use crate::handling::{edit_existing, execute, Target};
 use crate::idempotency::run_once;
 use crate::problem::ApiError;
 use crate::AppState;
 use adflow_auth::Action;
-use adflow_domain::audience::{Audience, AudienceCommand, DefineAudience};
+use adflow_domain::audience::{Audience, AudienceCommand, DefineAudience, Persona};
 use adflow_domain::AudienceId;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
@@ -62,4 +62,133 @@ pub async fn define(
         },
     )
     .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AddSegmentRequest {
+    pub name: String,
+    pub criteria: CriteriaRequest,
+    #[serde(default)]
+    pub estimated_size: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EstimateRequest {
+    pub estimated_size: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PersonaRequest {
+    pub name: String,
+    #[serde(default)]
+    pub titles: Vec<String>,
+    #[serde(default)]
+    pub seniority: Option<String>,
+    #[serde(default)]
+    pub industry: Option<String>,
+    #[serde(default)]
+    pub pains: Vec<String>,
+    #[serde(default)]
+    pub messaging_angles: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccountListRequest {
+    pub name: String,
+    /// `CONSENT`, `LEGITIMATE_INTEREST` or `CONTRACT`.
+    pub lawful_basis: String,
+    /// SHA-256 of each normalised identifier (lowercased, trimmed e-mail or domain), lowercase hex.
+    pub hashed_identifiers: Vec<String>,
+}
+
+fn target<'a>(raw_id: String, route: &'a str, raw_body: &'a [u8]) -> Target<'a> {
+    Target {
+        raw_id,
+        route,
+        raw_body,
+        action: Action::ManageAudiences,
+    }
+}
+
+pub async fn add_segment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<AddSegmentRequest>,
+) -> Result<Response, ApiError> {
+    let request = body.value;
+    let command = AudienceCommand::AddSegment {
+        segment_id: Uuid::now_v7(),
+        name: request.name,
+        include: request.criteria.include,
+        exclude: request.criteria.exclude,
+        estimated_size: request.estimated_size,
+    };
+    let target = target(id, "POST /v1/audiences/segments", &body.raw);
+    edit_existing::<Audience>(state, context, headers, target, command).await
+}
+
+fn segment_id(raw: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound)
+}
+
+pub async fn estimate_segment(
+    State(state): State<AppState>,
+    Path((id, segment)): Path<(String, String)>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<EstimateRequest>,
+) -> Result<Response, ApiError> {
+    let command = AudienceCommand::EstimateSegmentSize {
+        segment_id: segment_id(&segment)?,
+        estimated_size: body.value.estimated_size,
+    };
+    let target = target(id, "POST /v1/audiences/segments/estimate", &body.raw);
+    edit_existing::<Audience>(state, context, headers, target, command).await
+}
+
+pub async fn add_persona(
+    State(state): State<AppState>,
+    Path((id, segment)): Path<(String, String)>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<PersonaRequest>,
+) -> Result<Response, ApiError> {
+    let request = body.value;
+    let command = AudienceCommand::AddPersona {
+        segment_id: segment_id(&segment)?,
+        persona: Persona {
+            name: request.name,
+            titles: request.titles,
+            seniority: request.seniority,
+            industry: request.industry,
+            pains: request.pains,
+            messaging_angles: request.messaging_angles,
+        },
+    };
+    let target = target(id, "POST /v1/audiences/segments/personas", &body.raw);
+    edit_existing::<Audience>(state, context, headers, target, command).await
+}
+
+pub async fn import_account_list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<AccountListRequest>,
+) -> Result<Response, ApiError> {
+    let request = body.value;
+    let command = AudienceCommand::ImportAccountList {
+        list_id: Uuid::now_v7(),
+        name: request.name,
+        lawful_basis: request.lawful_basis,
+        hashed_identifiers: request.hashed_identifiers,
+    };
+    let target = target(id, "POST /v1/audiences/account-lists", &body.raw);
+    edit_existing::<Audience>(state, context, headers, target, command).await
 }

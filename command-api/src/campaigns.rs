@@ -2,7 +2,7 @@
 
 use crate::body::JsonBody;
 use crate::context::CommandContext;
-use crate::handling::{execute, if_match};
+use crate::handling::{edit_existing, execute, Target};
 use crate::idempotency::run_once;
 use crate::problem::ApiError;
 use crate::AppState;
@@ -37,10 +37,6 @@ pub struct RenameCampaignRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangeBudgetRequest {
     pub total_budget_micros: i64,
-}
-
-pub fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound)
 }
 
 pub async fn create(
@@ -78,7 +74,8 @@ pub async fn create(
     .await
 }
 
-/// Runs `command` on an existing campaign: role check, If-Match, idempotency, load → decide → append.
+/// Runs `command` on an existing campaign (see [`edit_existing`]); outside work's results need the
+/// service role.
 pub(crate) async fn edit(
     state: AppState,
     context: CommandContext,
@@ -95,25 +92,13 @@ pub(crate) async fn edit(
         | CampaignCommand::RecordDeploymentFailure { .. } => Action::RecordWorkResults,
         _ => Action::ManageCampaigns,
     };
-    context.require(action, "change campaigns this way")?;
-    let id = parse_id(&raw_id)?;
-    let expected = if_match(&headers)?;
-    let tenant = context.principal.tenant_id;
-    let route = format!("{route} {id}");
-    run_once(
-        &state.pool,
-        tenant.0,
-        &headers,
-        &route,
+    let target = Target {
+        raw_id,
+        route,
         raw_body,
-        || async {
-            let executed =
-                execute::<Campaign>(state.store.as_ref(), &context, id, Some(expected), command)
-                    .await?;
-            Ok(executed.respond(StatusCode::OK))
-        },
-    )
-    .await
+        action,
+    };
+    edit_existing::<Campaign>(state, context, headers, target, command).await
 }
 
 pub async fn rename(

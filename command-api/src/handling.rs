@@ -122,3 +122,44 @@ pub async fn execute<A: Aggregate>(
         position: Some(outcome.position),
     })
 }
+
+/// Which existing aggregate a command targets, and what the caller must be allowed to do.
+pub struct Target<'a> {
+    /// The id from the path, as typed (a malformed id is a 404).
+    pub raw_id: String,
+    /// Names the command in the idempotency fingerprint.
+    pub route: &'a str,
+    pub raw_body: &'a [u8],
+    pub action: adflow_auth::Action,
+}
+
+/// A command to an existing aggregate: role check, `If-Match`, `Idempotency-Key`, then load →
+/// decide → append; answers `200 {id, version, position}` with the new `ETag`.
+pub async fn edit_existing<A: Aggregate>(
+    state: crate::AppState,
+    context: CommandContext,
+    headers: HeaderMap,
+    target: Target<'_>,
+    command: A::Command,
+) -> Result<axum::response::Response, ApiError>
+where
+    A::Command: Send,
+{
+    context.require(target.action, "do this")?;
+    let id: Uuid = target.raw_id.parse().map_err(|_| ApiError::NotFound)?;
+    let expected = if_match(&headers)?;
+    let route = format!("{} {id}", target.route);
+    crate::idempotency::run_once(
+        &state.pool,
+        context.principal.tenant_id.0,
+        &headers,
+        &route,
+        target.raw_body,
+        || async {
+            let executed =
+                execute::<A>(state.store.as_ref(), &context, id, Some(expected), command).await?;
+            Ok(executed.respond(StatusCode::OK))
+        },
+    )
+    .await
+}

@@ -61,6 +61,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/campaigns/{id}/{step}", post(lifecycle::step))
         .route("/v1/audiences", post(audiences::define))
+        .route("/v1/audiences/{id}/segments", post(audiences::add_segment))
+        .route(
+            "/v1/audiences/{id}/segments/{segment}/estimate",
+            post(audiences::estimate_segment),
+        )
+        .route(
+            "/v1/audiences/{id}/segments/{segment}/personas",
+            post(audiences::add_persona),
+        )
+        .route(
+            "/v1/audiences/{id}/account-lists",
+            post(audiences::import_account_list),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { problem::ApiError::NotFound })
         .method_not_allowed_fallback(|| async { problem::ApiError::MethodNotAllowed })

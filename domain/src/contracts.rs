@@ -6,7 +6,7 @@
 //! rewritten, so every version ever written must stay readable. Sample events of each version are
 //! kept as fixtures (`schemas/events/fixtures/`) and decoded by the tests forever.
 
-use crate::audience::{AudienceDefined, AudienceEvent};
+use crate::audience::*;
 use crate::campaign::*;
 use crate::event::{DecodeError, DomainEvent};
 use schemars::JsonSchema;
@@ -71,6 +71,10 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<Transitioned>("campaign", CampaignEvent::COMPLETED, 1),
         contract::<Transitioned>("campaign", CampaignEvent::ARCHIVED, 1),
         contract::<AudienceDefined>("audience", AudienceEvent::DEFINED, 1),
+        contract::<SegmentAdded>("audience", AudienceEvent::SEGMENT_ADDED, 1),
+        contract::<SegmentSizeEstimated>("audience", AudienceEvent::SEGMENT_SIZE_ESTIMATED, 1),
+        contract::<PersonaAdded>("audience", AudienceEvent::PERSONA_ADDED, 1),
+        contract::<AccountListImported>("audience", AudienceEvent::ACCOUNT_LIST_IMPORTED, 1),
     ]
 }
 

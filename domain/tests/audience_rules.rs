@@ -1,3 +1,4 @@
+use adflow_domain::aggregate::Aggregate;
 use adflow_domain::audience::*;
 use adflow_domain::scenario::Scenario;
 use adflow_domain::{AudienceId, Rejection, TenantId};
@@ -31,7 +32,9 @@ fn a_valid_audience_is_defined() {
         ))
         .into_result()
         .unwrap();
-    let AudienceEvent::Defined(defined) = &events[0];
+    let AudienceEvent::Defined(defined) = &events[0] else {
+        panic!("not a definition")
+    };
     assert_eq!(
         defined.criteria.include[&Facet::Titles],
         vec!["CFO".to_string()]
@@ -84,7 +87,7 @@ proptest! {
         let refs: Vec<&str> = values.iter().map(String::as_str).collect();
         let command = define(&[(facet.as_str(), &refs)], &[]);
         if let Ok(events) = Scenario::<Audience>::given(vec![]).when(command).into_result() {
-            let AudienceEvent::Defined(defined) = &events[0];
+            let AudienceEvent::Defined(defined) = &events[0] else { panic!("not a definition") };
             prop_assert!(defined.criteria.include.contains_key(&Facet::Locations));
             for list in defined.criteria.include.values() {
                 prop_assert!(!list.is_empty());
@@ -92,4 +95,166 @@ proptest! {
             }
         }
     }
+}
+
+const SEGMENT: Uuid = Uuid::from_u128(10);
+
+fn defined() -> Vec<AudienceEvent> {
+    Scenario::<Audience>::given(vec![])
+        .when(define(&[("locations", &["DE"])], &[]))
+        .into_result()
+        .unwrap()
+}
+
+fn with_segment() -> Vec<AudienceEvent> {
+    let mut history = defined();
+    history.extend(
+        Scenario::<Audience>::given(history.clone())
+            .when(AudienceCommand::AddSegment {
+                segment_id: SEGMENT,
+                name: "Mid-market finance".into(),
+                include: facets(&[("locations", &["DE"]), ("companySizes", &["201-500"])]),
+                exclude: facets(&[]),
+                estimated_size: Some(12_000),
+            })
+            .into_result()
+            .unwrap(),
+    );
+    history
+}
+
+fn persona(name: &str) -> Persona {
+    Persona {
+        name: name.into(),
+        titles: vec!["CFO".into(), "VP Finance".into()],
+        seniority: Some("CXO".into()),
+        industry: None,
+        pains: vec!["Month-end close takes two weeks".into()],
+        messaging_angles: vec!["Close in three days".into()],
+    }
+}
+
+#[test]
+fn segments_carry_criteria_sizes_and_personas() {
+    let mut history = with_segment();
+    Scenario::<Audience>::given(history.clone())
+        .when(AudienceCommand::AddSegment {
+            segment_id: SEGMENT,
+            name: "again".into(),
+            include: facets(&[("locations", &["DE"])]),
+            exclude: facets(&[]),
+            estimated_size: None,
+        })
+        .then_rejected(Rejection::AlreadyExists { kind: "segment" });
+    Scenario::<Audience>::given(history.clone())
+        .when(AudienceCommand::AddSegment {
+            segment_id: Uuid::from_u128(11),
+            name: " ".into(),
+            include: facets(&[("titles", &["CFO"]), ("seniorities", &["CXO"])]),
+            exclude: facets(&[]),
+            estimated_size: None,
+        })
+        .then_violations(&[
+            ("name", "required"),
+            ("criteria/include/locations", "required"),
+            ("criteria/include/seniorities", "incompatible_facets"),
+        ]);
+    for command in [
+        AudienceCommand::EstimateSegmentSize {
+            segment_id: SEGMENT,
+            estimated_size: 9_500,
+        },
+        AudienceCommand::AddPersona {
+            segment_id: SEGMENT,
+            persona: persona("Finance leader"),
+        },
+    ] {
+        history.extend(
+            Scenario::<Audience>::given(history.clone())
+                .when(command)
+                .into_result()
+                .unwrap(),
+        );
+    }
+    let state = Audience::fold(history.iter()).unwrap().unwrap();
+    assert_eq!(state.segments[&SEGMENT].estimated_size, Some(9_500));
+    assert_eq!(
+        state.segments[&SEGMENT].personas,
+        vec![persona("Finance leader")]
+    );
+    Scenario::<Audience>::given(history.clone())
+        .when(AudienceCommand::EstimateSegmentSize {
+            segment_id: SEGMENT,
+            estimated_size: 9_500,
+        })
+        .then(vec![]);
+    Scenario::<Audience>::given(history)
+        .when(AudienceCommand::AddPersona {
+            segment_id: Uuid::from_u128(99),
+            persona: persona("x"),
+        })
+        .then_rejected(Rejection::NotFound { kind: "segment" });
+}
+
+#[test]
+fn personas_are_checked_field_by_field() {
+    let mut bad = persona("");
+    bad.pains = vec!["".into(); 21];
+    Scenario::<Audience>::given(with_segment())
+        .when(AudienceCommand::AddPersona {
+            segment_id: SEGMENT,
+            persona: bad,
+        })
+        .into_result()
+        .map(|_| ())
+        .map_err(|rejection| match rejection {
+            Rejection::Invalid(v) => {
+                let paths: Vec<&str> = v.iter().map(|v| v.path.as_str()).take(3).collect();
+                assert_eq!(paths, ["persona/name", "persona/pains", "persona/pains/0"]);
+            }
+            other => panic!("{other:?}"),
+        })
+        .unwrap_err();
+}
+
+#[test]
+fn account_lists_hold_hashes_only_and_name_their_lawful_basis() {
+    let hash = "a".repeat(64);
+    Scenario::<Audience>::given(defined())
+        .when(AudienceCommand::ImportAccountList {
+            list_id: Uuid::from_u128(20),
+            name: "Target accounts".into(),
+            lawful_basis: "WHY_NOT".into(),
+            hashed_identifiers: vec![hash.clone(), "jane@example.com".into(), "A".repeat(64)],
+        })
+        .then_violations(&[
+            ("lawfulBasis", "required"),
+            ("hashedIdentifiers/1", "not_hashed"),
+            ("hashedIdentifiers/2", "not_hashed"),
+        ]);
+    let events = Scenario::<Audience>::given(defined())
+        .when(AudienceCommand::ImportAccountList {
+            list_id: Uuid::from_u128(20),
+            name: "Target accounts".into(),
+            lawful_basis: "LEGITIMATE_INTEREST".into(),
+            hashed_identifiers: vec![hash.clone(), "0".repeat(64)],
+        })
+        .into_result()
+        .unwrap();
+    let mut history = defined();
+    history.extend(events);
+    let state = Audience::fold(history.iter()).unwrap().unwrap();
+    let list = &state.account_lists[&Uuid::from_u128(20)];
+    assert_eq!(
+        (list.identifiers, list.lawful_basis),
+        (2, LawfulBasis::LegitimateInterest)
+    );
+    Scenario::<Audience>::given(defined())
+        .when(AudienceCommand::ImportAccountList {
+            list_id: Uuid::from_u128(21),
+            name: "Too big".into(),
+            lawful_basis: "CONSENT".into(),
+            hashed_identifiers: vec![hash; MAX_IDENTIFIERS_PER_IMPORT + 1],
+        })
+        .then_violations(&[("hashedIdentifiers", "too_many")]);
 }

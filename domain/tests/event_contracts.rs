@@ -5,7 +5,7 @@
 
 mod common;
 
-use adflow_domain::audience::{AudienceDefined, AudienceEvent, Facet, TargetingCriteria};
+use adflow_domain::audience::*;
 use adflow_domain::campaign::*;
 use adflow_domain::contracts::{decode_any, event_contracts};
 use adflow_domain::structure::CampaignStructure;
@@ -119,6 +119,45 @@ fn samples() -> Vec<EventPayload> {
                 ]),
                 exclude: BTreeMap::from([(Facet::Industries, vec!["Banking".into()])]),
             },
+        })
+        .to_payload(),
+        AudienceEvent::SegmentAdded(SegmentAdded {
+            segment_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0005),
+            name: "Mid-market finance".into(),
+            criteria: TargetingCriteria {
+                include: BTreeMap::from([
+                    (Facet::Locations, vec!["DE".into()]),
+                    (Facet::CompanySizes, vec!["201-500".into()]),
+                ]),
+                exclude: BTreeMap::new(),
+            },
+            estimated_size: Some(12_000),
+        })
+        .to_payload(),
+        AudienceEvent::SegmentSizeEstimated(SegmentSizeEstimated {
+            segment_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0005),
+            estimated_size: 9_500,
+        })
+        .to_payload(),
+        AudienceEvent::PersonaAdded(PersonaAdded {
+            segment_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0005),
+            persona: Persona {
+                name: "Finance leader".into(),
+                titles: vec!["CFO".into()],
+                seniority: Some("CXO".into()),
+                industry: Some("Software".into()),
+                pains: vec!["Month-end close takes two weeks".into()],
+                messaging_angles: vec!["Close in three days".into()],
+            },
+        })
+        .to_payload(),
+        AudienceEvent::AccountListImported(AccountListImported {
+            list_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0006),
+            name: "Target accounts".into(),
+            lawful_basis: LawfulBasis::LegitimateInterest,
+            hashed_identifiers: vec![
+                "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            ],
         })
         .to_payload(),
     ]
