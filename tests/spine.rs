@@ -822,3 +822,79 @@ async fn audiences_grow_segments_personas_and_hashed_account_lists() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_campaign_targets_only_segments_big_enough_for_its_platforms() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let manager = app.token(tenant, Role::Manager);
+    let campaign_id = str_of(&create(&app, &manager, "Targeted").await.body, "/id").to_owned();
+    let audience = json!({"name": "DACH", "criteria": {"include": {"locations": ["DE"]}}});
+    let audience_id = str_of(
+        &app.command("/v1/audiences", Some(&manager), &audience, &[])
+            .await
+            .body,
+        "/id",
+    )
+    .to_owned();
+    for (name, size) in [("small", 500), ("large", 20_000)] {
+        let segment = json!({"name": name, "criteria": {"include": {"locations": ["DE"]}}, "estimatedSize": size});
+        let version = if name == "small" { "1" } else { "2" };
+        let reply = app
+            .command(
+                &format!("/v1/audiences/{audience_id}/segments"),
+                Some(&manager),
+                &segment,
+                &[("if-match", version)],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    let segments: Vec<(String, Uuid)> = sqlx::query_as(
+        "SELECT data->>'name', (data->>'segmentId')::uuid FROM events WHERE event_type = 'SegmentAdded' ORDER BY position",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let attach =
+        |segment: Uuid| json!({"audienceId": audience_id, "segmentId": segment.to_string()});
+    let path = format!("/v1/campaigns/{campaign_id}/segments");
+    let small = app
+        .command(
+            &path,
+            Some(&manager),
+            &attach(segments[0].1),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(small.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(small.body["errors"][0]["code"], "audience_too_small");
+    let large = app
+        .command(
+            &path,
+            Some(&manager),
+            &attach(segments[1].1),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(large.status, StatusCode::OK, "{:?}", large.body);
+    let stranger = app.token(TenantId(Uuid::now_v7()), Role::Manager);
+    let elsewhere = app
+        .command("/v1/campaigns", Some(&stranger), &campaign("theirs"), &[])
+        .await;
+    let their_path = format!("/v1/campaigns/{}/segments", str_of(&elsewhere.body, "/id"));
+    let foreign = app
+        .command(
+            &their_path,
+            Some(&stranger),
+            &attach(segments[1].1),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(
+        foreign.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "another tenant's audience does not exist for them"
+    );
+    assert_eq!(foreign.body["errors"][0]["pointer"], "/audienceId");
+}

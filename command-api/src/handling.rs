@@ -51,20 +51,15 @@ impl Executed {
     }
 }
 
-/// Runs `command` against aggregate `id` of the caller's tenant. `expected` is the client's
-/// If-Match version (`None` for creation, which expects no stream).
-pub async fn execute<A: Aggregate>(
+/// The current state and version of one aggregate's stream (`None`, 0 when it has no events).
+pub async fn load<A: Aggregate>(
     store: &dyn EventStore,
-    context: &CommandContext,
-    id: Uuid,
-    expected: Option<u64>,
-    command: A::Command,
-) -> Result<Executed, ApiError> {
-    let stream = stream_name::<A>(context.principal.tenant_id, id);
+    stream: &str,
+) -> Result<(Option<A::State>, u64), ApiError> {
     let mut history = Vec::new();
     let mut version = 0;
     loop {
-        let page = store.read_stream(&stream, version + 1, PAGE).await?;
+        let page = store.read_stream(stream, version + 1, PAGE).await?;
         let full = page.len() == PAGE;
         for recorded in page {
             version = recorded.stream_version;
@@ -80,6 +75,22 @@ pub async fn execute<A: Aggregate>(
             break;
         }
     }
+    let state =
+        A::fold(history.iter()).map_err(|e| ApiError::Internal(format!("{stream}: {e}")))?;
+    Ok((state, version))
+}
+
+/// Runs `command` against aggregate `id` of the caller's tenant. `expected` is the client's
+/// If-Match version (`None` for creation, which expects no stream).
+pub async fn execute<A: Aggregate>(
+    store: &dyn EventStore,
+    context: &CommandContext,
+    id: Uuid,
+    expected: Option<u64>,
+    command: A::Command,
+) -> Result<Executed, ApiError> {
+    let stream = stream_name::<A>(context.principal.tenant_id, id);
+    let (state, version) = load::<A>(store, &stream).await?;
     if let Some(expected) = expected {
         if version == 0 {
             return Err(ApiError::NotFound);
@@ -88,8 +99,6 @@ pub async fn execute<A: Aggregate>(
             return Err(ApiError::VersionConflict { actual: version });
         }
     }
-    let state =
-        A::fold(history.iter()).map_err(|e| ApiError::Internal(format!("{stream}: {e}")))?;
     let decided = A::decide(state.as_ref(), &command, Utc::now()).map_err(ApiError::Rejected)?;
     if decided.is_empty() {
         return Ok(Executed {

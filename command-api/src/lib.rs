@@ -36,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/campaigns/{id}/rename", post(campaigns::rename))
         .route("/v1/campaigns/{id}/budget", post(campaigns::change_budget))
         .route(
+            "/v1/campaigns/{id}/segments",
+            post(lifecycle::attach_segment),
+        )
+        .route(
             "/v1/campaigns/{id}/schedule",
             post(lifecycle::change_schedule),
         )

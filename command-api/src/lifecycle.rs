@@ -5,8 +5,11 @@
 use crate::body::JsonBody;
 use crate::campaigns::edit;
 use crate::context::CommandContext;
+use crate::handling::load;
 use crate::problem::ApiError;
 use crate::AppState;
+use adflow_domain::aggregate::stream_name;
+use adflow_domain::audience::Audience;
 use adflow_domain::campaign::{CampaignCommand, Platform};
 use adflow_domain::structure::CampaignStructure;
 use adflow_domain::Violation;
@@ -252,4 +255,61 @@ pub async fn step(
     };
     let route = format!("POST /v1/campaigns/{step}");
     edit(state, context, headers, id, &route, &[], command).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttachSegmentRequest {
+    pub audience_id: String,
+    pub segment_id: String,
+}
+
+/// Targets an audience segment of the same tenant; the campaign's rules decide with the segment's
+/// current size estimate.
+pub async fn attach_segment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<AttachSegmentRequest>,
+) -> Result<Response, ApiError> {
+    let unknown = |path: &str, what: &str| {
+        ApiError::Invalid(vec![Violation {
+            path: path.to_owned(),
+            code: "not_found".into(),
+            message: format!("no such {what} in your tenant"),
+        }])
+    };
+    let audience_id: Uuid = body
+        .value
+        .audience_id
+        .parse()
+        .map_err(|_| unknown("audienceId", "audience"))?;
+    let segment_id: Uuid = body
+        .value
+        .segment_id
+        .parse()
+        .map_err(|_| unknown("segmentId", "segment"))?;
+    let stream = stream_name::<Audience>(context.principal.tenant_id, audience_id);
+    let (audience, _) = load::<Audience>(state.store.as_ref(), &stream).await?;
+    let audience = audience.ok_or_else(|| unknown("audienceId", "audience"))?;
+    let segment = audience
+        .segments
+        .get(&segment_id)
+        .ok_or_else(|| unknown("segmentId", "segment"))?;
+    let command = CampaignCommand::AttachSegment {
+        audience_id,
+        segment_id,
+        segment_size: segment.estimated_size,
+    };
+    edit(
+        state,
+        context,
+        headers,
+        id,
+        "POST /v1/campaigns/segments",
+        &body.raw,
+        command,
+    )
+    .await
 }

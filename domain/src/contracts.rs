@@ -51,6 +51,7 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<CampaignRenamed>("campaign", CampaignEvent::RENAMED, 1),
         contract::<CampaignBudgetChanged>("campaign", CampaignEvent::BUDGET_CHANGED, 1),
         contract::<CampaignScheduleChanged>("campaign", CampaignEvent::SCHEDULE_CHANGED, 1),
+        contract::<SegmentAttached>("campaign", CampaignEvent::SEGMENT_ATTACHED, 1),
         contract::<StructureGenerationRequested>("campaign", CampaignEvent::STRUCTURE_REQUESTED, 1),
         contract::<StructureGenerated>("campaign", CampaignEvent::STRUCTURE_GENERATED, 1),
         contract::<StructureGenerationFailed>(

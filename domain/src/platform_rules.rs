@@ -34,6 +34,8 @@ pub mod google {
     pub const KEYWORD_MAX_WORDS: usize = 10;
     // Google Ads API, Campaign.name / AdGroup.name: at most 255 characters.
     pub const NAME: TextLimit = max(255);
+    // Google Ads Customer Match: a list needs at least 1,000 matched members to serve.
+    pub const MIN_AUDIENCE_SIZE: u64 = 1_000;
     // Google Ads API, Ad.final_urls: a URL is at most 2,048 characters.
     pub const URL: TextLimit = max(2048);
 }
@@ -85,4 +87,12 @@ pub fn incompatible_facets<'a>(
     linkedin::INCOMPATIBLE_FACETS
         .into_iter()
         .filter(move |(a, b)| present(*a) && present(*b))
+}
+
+/// The smallest audience a campaign on `platform` may target.
+pub fn min_audience_size(platform: crate::campaign::Platform) -> u64 {
+    match platform {
+        crate::campaign::Platform::Google => google::MIN_AUDIENCE_SIZE,
+        crate::campaign::Platform::Linkedin => linkedin::MIN_AUDIENCE_SIZE,
+    }
 }

@@ -488,3 +488,40 @@ proptest! {
         prop_assert_eq!(Campaign::fold(history.iter()).unwrap(), state);
     }
 }
+
+#[test]
+fn a_segment_below_the_platforms_minimum_cannot_be_targeted() {
+    let (audience, segment) = (Uuid::from_u128(5), Uuid::from_u128(6));
+    let attach = |size| CampaignCommand::AttachSegment {
+        audience_id: audience,
+        segment_id: segment,
+        segment_size: size,
+    };
+    // Google (1,000) is the stricter of the campaign's two platforms.
+    Scenario::<Campaign>::given(vec![created()])
+        .when(attach(Some(999)))
+        .then_violations(&[("segmentId", "audience_too_small")]);
+    Scenario::<Campaign>::given(vec![created()])
+        .when(attach(None))
+        .then_violations(&[("segmentId", "size_unknown")]);
+    let attached = CampaignEvent::SegmentAttached(SegmentAttached {
+        audience_id: audience,
+        segment_id: segment,
+        estimated_size: 1_000,
+    });
+    Scenario::<Campaign>::given(vec![created()])
+        .when(attach(Some(1_000)))
+        .then(vec![attached.clone()]);
+    Scenario::<Campaign>::given(vec![created(), attached])
+        .when(attach(Some(5_000)))
+        .then(vec![]);
+    assert!(matches!(
+        Scenario::<Campaign>::given(active())
+            .when(attach(Some(5_000)))
+            .into_result(),
+        Err(Rejection::IllegalTransition {
+            status: "ACTIVE",
+            ..
+        })
+    ));
+}

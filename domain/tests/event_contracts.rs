@@ -51,6 +51,12 @@ fn samples() -> Vec<EventPayload> {
             end_date: NaiveDate::from_ymd_opt(2027, 4, 30).unwrap(),
         })
         .to_payload(),
+        CampaignEvent::SegmentAttached(SegmentAttached {
+            audience_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0007),
+            segment_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0005),
+            estimated_size: 12_000,
+        })
+        .to_payload(),
         CampaignEvent::StructureRequested(StructureGenerationRequested {
             request_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0004),
             instructions: Some("Focus on mid-market SaaS".into()),

@@ -31,6 +31,12 @@ pub enum CampaignCommand {
         start_date: String,
         end_date: String,
     },
+    /// `segment_size` is the segment's current estimate, looked up by the caller (`None`: unknown).
+    AttachSegment {
+        audience_id: Uuid,
+        segment_id: Uuid,
+        segment_size: Option<u64>,
+    },
     /// `request_id` is minted by the caller; the generator's answer quotes it.
     RequestStructure {
         request_id: Uuid,
@@ -78,6 +84,7 @@ impl CampaignCommand {
             C::Rename { .. } => "rename",
             C::ChangeBudget { .. } => "change the budget of",
             C::ChangeSchedule { .. } => "change the schedule of",
+            C::AttachSegment { .. } => "attach a segment to",
             C::RequestStructure { .. } => "request a structure for",
             C::AttachGeneratedStructure { .. } => "attach a generated structure to",
             C::FailStructureGeneration { .. } => "fail structure generation of",

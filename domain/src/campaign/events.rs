@@ -43,6 +43,16 @@ pub struct CampaignScheduleChanged {
     pub end_date: NaiveDate,
 }
 
+/// The campaign targets this audience segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SegmentAttached {
+    pub audience_id: Uuid,
+    pub segment_id: Uuid,
+    /// The segment's estimate when it was attached.
+    pub estimated_size: u64,
+}
+
 /// Asks the ML workers for a structure; they answer quoting `requestId`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -120,6 +130,7 @@ pub enum CampaignEvent {
     Renamed(CampaignRenamed),
     BudgetChanged(CampaignBudgetChanged),
     ScheduleChanged(CampaignScheduleChanged),
+    SegmentAttached(SegmentAttached),
     StructureRequested(StructureGenerationRequested),
     StructureGenerated(StructureGenerated),
     StructureGenerationFailed(StructureGenerationFailed),
@@ -143,6 +154,7 @@ impl CampaignEvent {
     pub const RENAMED: &'static str = "CampaignRenamed";
     pub const BUDGET_CHANGED: &'static str = "CampaignBudgetChanged";
     pub const SCHEDULE_CHANGED: &'static str = "CampaignScheduleChanged";
+    pub const SEGMENT_ATTACHED: &'static str = "SegmentAttached";
     pub const STRUCTURE_REQUESTED: &'static str = "StructureGenerationRequested";
     pub const STRUCTURE_GENERATED: &'static str = "StructureGenerated";
     pub const STRUCTURE_GENERATION_FAILED: &'static str = "StructureGenerationFailed";
@@ -171,6 +183,7 @@ impl CampaignEvent {
             E::Renamed(_)
             | E::BudgetChanged(_)
             | E::ScheduleChanged(_)
+            | E::SegmentAttached(_)
             | E::DeployedToPlatform(_) => None,
             E::StructureRequested(_) => Some(S::StructureRequested),
             E::StructureGenerated(_) | E::StructureEdited(_) => Some(S::StructurePreview),
@@ -195,6 +208,7 @@ impl DomainEvent for CampaignEvent {
             E::Renamed(e) => encode(E::RENAMED, 1, e),
             E::BudgetChanged(e) => encode(E::BUDGET_CHANGED, 1, e),
             E::ScheduleChanged(e) => encode(E::SCHEDULE_CHANGED, 1, e),
+            E::SegmentAttached(e) => encode(E::SEGMENT_ATTACHED, 1, e),
             E::StructureRequested(e) => encode(E::STRUCTURE_REQUESTED, 1, e),
             E::StructureGenerated(e) => encode(E::STRUCTURE_GENERATED, 1, e),
             E::StructureGenerationFailed(e) => encode(E::STRUCTURE_GENERATION_FAILED, 1, e),
@@ -225,6 +239,7 @@ impl DomainEvent for CampaignEvent {
             (E::RENAMED, 1) => decode(t, v, data).map(E::Renamed),
             (E::BUDGET_CHANGED, 1) => decode(t, v, data).map(E::BudgetChanged),
             (E::SCHEDULE_CHANGED, 1) => decode(t, v, data).map(E::ScheduleChanged),
+            (E::SEGMENT_ATTACHED, 1) => decode(t, v, data).map(E::SegmentAttached),
             (E::STRUCTURE_REQUESTED, 1) => decode(t, v, data).map(E::StructureRequested),
             (E::STRUCTURE_GENERATED, 1) => decode(t, v, data).map(E::StructureGenerated),
             (E::STRUCTURE_GENERATION_FAILED, 1) => {

@@ -381,6 +381,53 @@ impl Aggregate for Campaign {
                 allowed(state, command, &editable)?;
                 change_schedule(state, start_date, end_date, today)
             }
+            C::AttachSegment {
+                audience_id,
+                segment_id,
+                segment_size,
+            } => {
+                allowed(
+                    state,
+                    command,
+                    &[
+                        S::Draft,
+                        S::StructureRequested,
+                        S::StructurePreview,
+                        S::Rejected,
+                        S::Approved,
+                    ],
+                )?;
+                if state.segments.contains(&(*audience_id, *segment_id)) {
+                    return Ok(vec![]);
+                }
+                let mut violations = Violations::new();
+                let needed = state
+                    .platforms
+                    .iter()
+                    .map(|p| crate::platform_rules::min_audience_size(*p))
+                    .max()
+                    .unwrap_or(0);
+                match segment_size {
+                    None => violations.push(
+                        "segmentId",
+                        "size_unknown",
+                        "estimate the segment's size before targeting it",
+                    ),
+                    Some(size) if *size < needed => violations.push(
+                        "segmentId",
+                        "audience_too_small",
+                        format!("{size} members; the campaign's platforms need at least {needed}"),
+                    ),
+                    Some(_) => {}
+                }
+                violations
+                    .into_result(vec![E::SegmentAttached(SegmentAttached {
+                        audience_id: *audience_id,
+                        segment_id: *segment_id,
+                        estimated_size: segment_size.unwrap_or(0),
+                    })])
+                    .map_err(Rejection::Invalid)
+            }
             C::RequestStructure {
                 request_id,
                 instructions,
@@ -601,6 +648,7 @@ impl Aggregate for Campaign {
                     structure: None,
                     pending_request: None,
                     deployed: Default::default(),
+                    segments: vec![],
                     retryable_failure: false,
                 })
             }
@@ -624,6 +672,11 @@ impl Aggregate for Campaign {
                 end_date: e.end_date,
                 ..state
             },
+            E::SegmentAttached(e) => {
+                let mut segments = state.segments.clone();
+                segments.push((e.audience_id, e.segment_id));
+                CampaignState { segments, ..state }
+            }
             E::StructureRequested(e) => CampaignState {
                 status,
                 pending_request: Some(e.request_id),

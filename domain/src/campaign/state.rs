@@ -22,6 +22,8 @@ pub struct CampaignState {
     pub pending_request: Option<Uuid>,
     /// Platform → the platform's id, for every platform deployed so far.
     pub deployed: BTreeMap<Platform, String>,
+    /// (audience, segment) pairs the campaign targets.
+    pub segments: Vec<(Uuid, Uuid)>,
     /// Whether the last deployment failure may be retried.
     pub retryable_failure: bool,
 }
