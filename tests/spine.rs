@@ -303,6 +303,17 @@ async fn callers_need_a_valid_token_and_a_role_that_may_act() {
         graphql.body["errors"][0]["extensions"]["code"],
         "UNAUTHENTICATED"
     );
+    let templates = app
+        .graphql(
+            Some(&viewer),
+            "{ campaignTemplates { key objective platforms } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        templates.body["data"]["campaignTemplates"][0]["key"],
+        "b2b-lead-generation"
+    );
     let viewer_reads = app.graphql(Some(&viewer), CAMPAIGNS, json!({})).await;
     assert_eq!(viewer_reads.status, StatusCode::OK);
     assert!(viewer_reads.body["errors"].is_null());

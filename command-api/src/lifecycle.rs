@@ -32,6 +32,9 @@ pub struct ScheduleRequest {
 pub struct StructureRequestRequest {
     #[serde(default)]
     pub instructions: Option<String>,
+    /// A template key, for example `b2b-lead-generation`.
+    #[serde(default)]
+    pub template: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +119,7 @@ pub async fn request_structure(
     let command = CampaignCommand::RequestStructure {
         request_id: Uuid::now_v7(),
         instructions: body.value.instructions,
+        template: body.value.template,
     };
     edit(
         state,

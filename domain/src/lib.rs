@@ -12,6 +12,7 @@ pub mod ids;
 pub mod platform_rules;
 pub mod scenario;
 pub mod structure;
+pub mod templates;
 pub mod text;
 pub mod violation;
 

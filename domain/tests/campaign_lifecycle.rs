@@ -39,6 +39,8 @@ fn requested() -> CampaignEvent {
     CampaignEvent::StructureRequested(StructureGenerationRequested {
         request_id: REQUEST,
         instructions: None,
+        template: None,
+        template_brief: None,
     })
 }
 
@@ -104,6 +106,7 @@ fn the_happy_path_from_draft_to_archived() {
         .when(CampaignCommand::RequestStructure {
             request_id: REQUEST,
             instructions: None,
+            template: None,
         })
         .then(vec![requested()]);
     Scenario::<Campaign>::given(vec![created(), requested()])
@@ -196,6 +199,7 @@ fn a_rejected_structure_is_revised_by_hand_or_generated_again() {
             .when(CampaignCommand::RequestStructure {
                 request_id: again,
                 instructions: Some("Exclude students".into()),
+                template: None,
             })
             .into_result()
             .unwrap(),
@@ -230,6 +234,7 @@ fn illegal_transitions_are_rejected_with_the_current_status() {
             CampaignCommand::RequestStructure {
                 request_id: REQUEST,
                 instructions: None,
+                template: None,
             },
             "STRUCTURE_REQUESTED",
         ),
@@ -258,6 +263,7 @@ fn illegal_transitions_are_rejected_with_the_current_status() {
             CampaignCommand::RequestStructure {
                 request_id: REQUEST,
                 instructions: None,
+                template: None,
             },
             "ACTIVE",
         ),
@@ -411,7 +417,8 @@ fn any_command() -> impl Strategy<Value = CampaignCommand> {
     prop_oneof![
         Just(CampaignCommand::RequestStructure {
             request_id: REQUEST,
-            instructions: None
+            instructions: None,
+            template: None
         }),
         Just(CampaignCommand::AttachGeneratedStructure {
             request_id: REQUEST,
@@ -524,4 +531,32 @@ fn a_segment_below_the_platforms_minimum_cannot_be_targeted() {
             ..
         })
     ));
+}
+
+#[test]
+fn a_template_seeds_the_structure_request_with_its_brief() {
+    let events = Scenario::<Campaign>::given(vec![created()])
+        .when(CampaignCommand::RequestStructure {
+            request_id: REQUEST,
+            instructions: None,
+            template: Some("webinar-promotion".into()),
+        })
+        .into_result()
+        .unwrap();
+    let CampaignEvent::StructureRequested(requested) = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(requested.template.as_deref(), Some("webinar-promotion"));
+    assert!(requested
+        .template_brief
+        .as_deref()
+        .unwrap()
+        .contains("Registrations"));
+    Scenario::<Campaign>::given(vec![created()])
+        .when(CampaignCommand::RequestStructure {
+            request_id: REQUEST,
+            instructions: Some(" ".into()),
+            template: Some("nope".into()),
+        })
+        .then_violations(&[("template", "unknown_value"), ("instructions", "required")]);
 }

@@ -60,6 +60,8 @@ fn samples() -> Vec<EventPayload> {
         CampaignEvent::StructureRequested(StructureGenerationRequested {
             request_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0004),
             instructions: Some("Focus on mid-market SaaS".into()),
+            template: Some("b2b-lead-generation".into()),
+            template_brief: Some("Lead gen forms on LinkedIn for decision makers.".into()),
         })
         .to_payload(),
         CampaignEvent::StructureGenerated(StructureGenerated {

@@ -5,6 +5,7 @@ mod campaigns;
 mod errors;
 mod freshness;
 mod scalars;
+mod templates;
 
 use adflow_auth::{Authenticator, Principal};
 use async_graphql::http::GraphiQLSource;
@@ -21,7 +22,7 @@ use std::time::Duration;
 pub use errors::ErrorCode;
 
 #[derive(MergedObject, Default)]
-pub struct Query(campaigns::CampaignQuery);
+pub struct Query(campaigns::CampaignQuery, templates::TemplateQuery);
 
 pub type AdflowSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 

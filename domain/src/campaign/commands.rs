@@ -41,6 +41,8 @@ pub enum CampaignCommand {
     RequestStructure {
         request_id: Uuid,
         instructions: Option<String>,
+        /// A template key (`crate::templates`) whose brief seeds the request.
+        template: Option<String>,
     },
     AttachGeneratedStructure {
         request_id: Uuid,

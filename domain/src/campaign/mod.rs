@@ -431,9 +431,23 @@ impl Aggregate for Campaign {
             C::RequestStructure {
                 request_id,
                 instructions,
+                template,
             } => {
                 allowed(state, command, &[S::Draft, S::Rejected])?;
                 let mut violations = Violations::new();
+                let seed = template.as_deref().map(|key| {
+                    let found = crate::templates::template(key);
+                    if found.is_none() {
+                        let known: Vec<_> =
+                            crate::templates::TEMPLATES.iter().map(|t| t.key).collect();
+                        violations.push(
+                            "template",
+                            "unknown_value",
+                            format!("must be one of {}", known.join(", ")),
+                        );
+                    }
+                    (key.to_owned(), found.map(|t| t.brief.to_owned()))
+                });
                 let instructions = instructions.as_deref().map(|text| {
                     required_line(
                         text,
@@ -446,6 +460,8 @@ impl Aggregate for Campaign {
                     .into_result(vec![E::StructureRequested(StructureGenerationRequested {
                         request_id: *request_id,
                         instructions,
+                        template: seed.as_ref().map(|(key, _)| key.clone()),
+                        template_brief: seed.and_then(|(_, brief)| brief),
                     })])
                     .map_err(Rejection::Invalid)
             }
