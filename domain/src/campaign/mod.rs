@@ -3,19 +3,23 @@
 
 mod commands;
 mod events;
+mod rules;
 mod state;
 mod values;
 
 pub use commands::{CampaignCommand, CreateCampaign};
 pub use events::*;
+pub use rules::planned_spend_micros;
 pub use state::CampaignState;
 pub use values::{CampaignStatus, Objective, Platform};
 
+use rules::{change_schedule, check_budget, check_fits_budget, check_structure, validate_create};
+
 use crate::aggregate::{Aggregate, HistoryError, Rejection};
-use crate::structure::{self, CampaignStructure};
+
 use crate::text::required_line;
-use crate::violation::{Violation, Violations};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::violation::Violations;
+use chrono::{DateTime, Utc};
 use CampaignStatus as S;
 
 pub const NAME_MAX_CHARS: usize = 255;
@@ -45,255 +49,6 @@ fn allowed(
         Ok(())
     } else {
         Err(illegal(state, command))
-    }
-}
-
-fn check_budget(micros: i64, path: &str, violations: &mut Violations) {
-    if micros <= 0 {
-        violations.push(path, "not_positive", "must be greater than zero");
-    } else if micros > MAX_TOTAL_BUDGET_MICROS {
-        violations.push(
-            path,
-            "too_large",
-            format!("must be at most {MAX_TOTAL_BUDGET_MICROS} micros"),
-        );
-    }
-}
-
-fn parse_date(value: &str, path: &str, violations: &mut Violations) -> Option<NaiveDate> {
-    let parsed = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok();
-    if parsed.is_none() {
-        violations.push(path, "invalid_date", "must be a date written YYYY-MM-DD");
-    }
-    parsed
-}
-
-/// What a structure would spend over the whole schedule at its daily budgets, in micros.
-pub fn planned_spend_micros(
-    structure: &CampaignStructure,
-    start: NaiveDate,
-    end: NaiveDate,
-) -> i128 {
-    let days = i128::from((end - start).num_days() + 1).max(0);
-    let google = structure
-        .google
-        .iter()
-        .map(|g| i128::from(g.daily_budget_micros));
-    let linkedin = structure.linkedin.iter().flat_map(|l| {
-        l.campaigns
-            .iter()
-            .map(|c| i128::from(c.daily_budget_micros))
-    });
-    google.chain(linkedin).sum::<i128>() * days
-}
-
-fn check_fits_budget(
-    structure: &CampaignStructure,
-    total_budget_micros: i64,
-    start: NaiveDate,
-    end: NaiveDate,
-    path: &str,
-    violations: &mut Violations,
-) {
-    let planned = planned_spend_micros(structure, start, end);
-    if planned > i128::from(total_budget_micros) {
-        violations.push(
-            path,
-            "over_budget",
-            format!("the daily budgets over the schedule add up to {planned} micros, above the total of {total_budget_micros}"),
-        );
-    }
-}
-
-/// A structure a campaign may hold: one part per campaign platform and none other, no platform
-/// error, within the total budget over the schedule. Returns the warnings it still carries.
-fn check_structure(
-    state: &CampaignState,
-    structure: &CampaignStructure,
-) -> Result<Vec<Violation>, Rejection> {
-    let report = structure::validate(structure);
-    let mut violations = Violations::new();
-    for violation in report.errors.iter() {
-        let path = if violation.path.is_empty() {
-            "structure".to_owned()
-        } else {
-            format!("structure/{}", violation.path)
-        };
-        violations.push(path, &violation.code, violation.message.clone());
-    }
-    for (platform, present, key) in [
-        (
-            Platform::Google,
-            structure.google.is_some(),
-            "structure/google",
-        ),
-        (
-            Platform::Linkedin,
-            structure.linkedin.is_some(),
-            "structure/linkedin",
-        ),
-    ] {
-        let wanted = state.platforms.contains(&platform);
-        if wanted && !present {
-            violations.push(
-                key,
-                "required",
-                format!("the campaign runs on {}", platform.as_str()),
-            );
-        } else if present && !wanted {
-            violations.push(
-                key,
-                "unexpected_platform",
-                format!("the campaign does not run on {}", platform.as_str()),
-            );
-        }
-    }
-    check_fits_budget(
-        structure,
-        state.total_budget_micros,
-        state.start_date,
-        state.end_date,
-        "structure",
-        &mut violations,
-    );
-    violations
-        .into_result(report.warnings.into_vec())
-        .map_err(Rejection::Invalid)
-}
-
-fn validate_create(
-    command: &CreateCampaign,
-    today: NaiveDate,
-) -> Result<CampaignCreated, Rejection> {
-    let mut violations = Violations::new();
-    let name = required_line(&command.name, "name", NAME_MAX_CHARS, &mut violations);
-
-    let objective = Objective::parse(&command.objective);
-    if objective.is_none() {
-        let allowed: Vec<_> = Objective::ALL.iter().map(|o| o.as_str()).collect();
-        violations.push(
-            "objective",
-            "unknown_value",
-            format!("must be one of {}", allowed.join(", ")),
-        );
-    }
-
-    let mut platforms = Vec::new();
-    if command.platforms.is_empty() {
-        violations.push("platforms", "required", "must name at least one platform");
-    }
-    for (index, raw) in command.platforms.iter().enumerate() {
-        let path = format!("platforms/{index}");
-        match Platform::parse(raw) {
-            None => violations.push(path, "unknown_value", "must be LINKEDIN or GOOGLE"),
-            Some(p) if platforms.contains(&p) => {
-                violations.push(path, "duplicate", "is listed twice")
-            }
-            Some(p) => platforms.push(p),
-        }
-    }
-
-    check_budget(
-        command.total_budget_micros,
-        "totalBudgetMicros",
-        &mut violations,
-    );
-
-    let start = parse_date(&command.start_date, "startDate", &mut violations);
-    let end = parse_date(&command.end_date, "endDate", &mut violations);
-    if let Some(start) = start {
-        if start < today {
-            violations.push(
-                "startDate",
-                "in_the_past",
-                format!("must not be before today ({today})"),
-            );
-        }
-    }
-    if let (Some(start), Some(end)) = (start, end) {
-        if end < start {
-            violations.push("endDate", "before_start", "must not be before startDate");
-        }
-    }
-
-    match (objective, start, end) {
-        (Some(objective), Some(start_date), Some(end_date)) if violations.is_empty() => {
-            Ok(CampaignCreated {
-                campaign_id: command.campaign_id,
-                tenant_id: command.tenant_id,
-                name,
-                objective,
-                platforms,
-                total_budget_micros: command.total_budget_micros,
-                start_date,
-                end_date,
-            })
-        }
-        _ => Err(Rejection::Invalid(violations)),
-    }
-}
-
-fn change_schedule(
-    state: &CampaignState,
-    start: &str,
-    end: &str,
-    today: NaiveDate,
-) -> Result<Vec<CampaignEvent>, Rejection> {
-    let mut violations = Violations::new();
-    let start = parse_date(start, "startDate", &mut violations);
-    let end = parse_date(end, "endDate", &mut violations);
-    let running = matches!(state.status, S::Active | S::Paused);
-    if let Some(start) = start.filter(|s| *s != state.start_date) {
-        if running {
-            violations.push(
-                "startDate",
-                "already_started",
-                "a running campaign keeps its start date",
-            );
-        } else if start < today {
-            violations.push(
-                "startDate",
-                "in_the_past",
-                format!("must not be before today ({today})"),
-            );
-        }
-    }
-    if let Some(end) = end.filter(|e| *e != state.end_date && *e < today) {
-        violations.push(
-            "endDate",
-            "in_the_past",
-            format!("must not be before today ({end} < {today})"),
-        );
-    }
-    if let (Some(start), Some(end)) = (start, end) {
-        if end < start {
-            violations.push("endDate", "before_start", "must not be before startDate");
-        }
-        if let Some(structure) = &state.structure {
-            check_fits_budget(
-                structure,
-                state.total_budget_micros,
-                start,
-                end,
-                "endDate",
-                &mut violations,
-            );
-        }
-    }
-    match (start, end) {
-        (Some(start_date), Some(end_date)) if violations.is_empty() => {
-            if (start_date, end_date) == (state.start_date, state.end_date) {
-                Ok(vec![])
-            } else {
-                Ok(vec![CampaignEvent::ScheduleChanged(
-                    CampaignScheduleChanged {
-                        start_date,
-                        end_date,
-                    },
-                )])
-            }
-        }
-        _ => Err(Rejection::Invalid(violations)),
     }
 }
 
