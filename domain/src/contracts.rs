@@ -9,6 +9,7 @@
 use crate::audience::*;
 use crate::campaign::*;
 use crate::event::{DecodeError, DomainEvent};
+use crate::tenant::{GuardrailsSet, TenantEvent};
 use schemars::JsonSchema;
 
 pub struct EventContract {
@@ -71,6 +72,10 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<Transitioned>("campaign", CampaignEvent::RESUMED, 1),
         contract::<Transitioned>("campaign", CampaignEvent::COMPLETED, 1),
         contract::<Transitioned>("campaign", CampaignEvent::ARCHIVED, 1),
+        contract::<OptimisationProposed>("campaign", CampaignEvent::OPTIMISATION_PROPOSED, 1),
+        contract::<ProposalApplied>("campaign", CampaignEvent::PROPOSAL_APPLIED, 1),
+        contract::<ProposalDeclined>("campaign", CampaignEvent::PROPOSAL_DECLINED, 1),
+        contract::<GuardrailsSet>("tenant", TenantEvent::GUARDRAILS_SET, 1),
         contract::<AudienceDefined>("audience", AudienceEvent::DEFINED, 1),
         contract::<SegmentAdded>("audience", AudienceEvent::SEGMENT_ADDED, 1),
         contract::<SegmentSizeEstimated>("audience", AudienceEvent::SEGMENT_SIZE_ESTIMATED, 1),
@@ -84,6 +89,7 @@ pub fn event_contracts() -> Vec<EventContract> {
 pub enum AnyEvent {
     Campaign(CampaignEvent),
     Audience(AudienceEvent),
+    Tenant(TenantEvent),
 }
 
 /// Decodes an event of any aggregate, as auditors and tests that know only the type need to.
@@ -96,5 +102,9 @@ pub fn decode_any(
         Err(DecodeError::UnknownType { .. }) => {}
         other => return other.map(AnyEvent::Campaign),
     }
-    AudienceEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Audience)
+    match AudienceEvent::from_payload(event_type, schema_version, data) {
+        Err(DecodeError::UnknownType { .. }) => {}
+        other => return other.map(AnyEvent::Audience),
+    }
+    TenantEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Tenant)
 }

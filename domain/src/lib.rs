@@ -13,6 +13,7 @@ pub mod platform_rules;
 pub mod scenario;
 pub mod structure;
 pub mod templates;
+pub mod tenant;
 pub mod text;
 pub mod violation;
 

@@ -560,3 +560,198 @@ fn a_template_seeds_the_structure_request_with_its_brief() {
         })
         .then_violations(&[("template", "unknown_value"), ("instructions", "required")]);
 }
+
+const PROPOSAL: Uuid = Uuid::from_u128(300);
+
+fn on() -> Guardrails {
+    Guardrails {
+        auto_apply: true,
+        min_confidence_basis_points: 8_000,
+        max_daily_budget_change_basis_points: 2_000,
+    }
+}
+
+fn propose(action: ProposedAction, confidence: u32, guardrails: Guardrails) -> CampaignCommand {
+    CampaignCommand::ProposeOptimisation {
+        proposal_id: PROPOSAL,
+        action,
+        reason: "CPA 40 % under target for 7 days".into(),
+        confidence_basis_points: confidence,
+        model_version: "budget-optimiser 0.1.0".into(),
+        guardrails,
+    }
+}
+
+fn proposed(action: ProposedAction, confidence: u32) -> CampaignEvent {
+    CampaignEvent::OptimisationProposed(OptimisationProposed {
+        proposal_id: PROPOSAL,
+        action,
+        reason: "CPA 40 % under target for 7 days".into(),
+        confidence_basis_points: confidence,
+        model_version: "budget-optimiser 0.1.0".into(),
+    })
+}
+
+fn applied(automatic: bool) -> CampaignEvent {
+    CampaignEvent::ProposalApplied(ProposalApplied {
+        proposal_id: PROPOSAL,
+        automatic,
+        applied_on: Scenario::<Campaign>::default_now().date_naive(),
+    })
+}
+
+fn budget(micros: i64) -> ProposedAction {
+    ProposedAction::ChangeBudget {
+        total_budget_micros: micros,
+    }
+}
+
+#[test]
+fn a_proposal_within_the_guardrails_applies_itself() {
+    // +20 % of 5,000 currency units is the edge of the guardrail.
+    Scenario::<Campaign>::given(active())
+        .when(propose(budget(6_000_000_000), 9_000, on()))
+        .then(vec![
+            proposed(budget(6_000_000_000), 9_000),
+            applied(true),
+            CampaignEvent::BudgetChanged(CampaignBudgetChanged {
+                total_budget_micros: 6_000_000_000,
+            }),
+        ]);
+    Scenario::<Campaign>::given(active())
+        .when(propose(ProposedAction::Pause, 9_000, on()))
+        .then(vec![
+            proposed(ProposedAction::Pause, 9_000),
+            applied(true),
+            CampaignEvent::Paused(t()),
+        ]);
+}
+
+#[test]
+fn a_proposal_outside_the_guardrails_waits_for_a_person() {
+    for (action, confidence, guardrails) in [
+        (budget(6_000_000_001), 9_000, on()), // more than +20 %
+        (budget(6_000_000_000), 7_999, on()), // not confident enough
+        (budget(6_000_000_000), 9_000, Guardrails::default()), // tenant did not opt in
+    ] {
+        Scenario::<Campaign>::given(active())
+            .when(propose(action.clone(), confidence, guardrails))
+            .then(vec![proposed(action, confidence)]);
+    }
+    let mut paused = active();
+    paused.push(CampaignEvent::Paused(t()));
+    Scenario::<Campaign>::given(paused)
+        .when(propose(ProposedAction::Resume, 10_000, on()))
+        .then(vec![proposed(ProposedAction::Resume, 10_000)]);
+}
+
+#[test]
+fn the_daily_guardrail_counts_from_the_budget_the_day_started_with() {
+    let mut history = active();
+    history.extend([
+        proposed(budget(6_000_000_000), 9_000),
+        applied(true),
+        CampaignEvent::BudgetChanged(CampaignBudgetChanged {
+            total_budget_micros: 6_000_000_000,
+        }),
+    ]);
+    // Another +10 % on top would be +32 % on the day: it waits.
+    let second = CampaignCommand::ProposeOptimisation {
+        proposal_id: Uuid::from_u128(301),
+        action: budget(6_600_000_000),
+        reason: "still under target".into(),
+        confidence_basis_points: 9_500,
+        model_version: "budget-optimiser 0.1.0".into(),
+        guardrails: on(),
+    };
+    let events = Scenario::<Campaign>::given(history.clone())
+        .when(second)
+        .into_result()
+        .unwrap();
+    assert_eq!(events.len(), 1, "only proposed: {events:?}");
+    // The next day the baseline is the new budget.
+    let tomorrow = Scenario::<Campaign>::default_now() + chrono::Days::new(1);
+    let third = CampaignCommand::ProposeOptimisation {
+        proposal_id: Uuid::from_u128(302),
+        action: budget(6_600_000_000),
+        reason: "still under target".into(),
+        confidence_basis_points: 9_500,
+        model_version: "budget-optimiser 0.1.0".into(),
+        guardrails: on(),
+    };
+    let events = Scenario::<Campaign>::given(history)
+        .at(tomorrow)
+        .when(third)
+        .into_result()
+        .unwrap();
+    assert_eq!(events.len(), 3, "applied the next day: {events:?}");
+}
+
+#[test]
+fn people_approve_or_decline_and_every_proposal_stays_in_history() {
+    let mut history = active();
+    history.push(proposed(budget(9_000_000_000), 6_000));
+    Scenario::<Campaign>::given(history.clone())
+        .when(CampaignCommand::ApproveProposal {
+            proposal_id: PROPOSAL,
+        })
+        .then(vec![
+            applied(false),
+            CampaignEvent::BudgetChanged(CampaignBudgetChanged {
+                total_budget_micros: 9_000_000_000,
+            }),
+        ]);
+    Scenario::<Campaign>::given(history.clone())
+        .when(CampaignCommand::DeclineProposal {
+            proposal_id: PROPOSAL,
+            reason: "Q1 budget is fixed".into(),
+        })
+        .then(vec![CampaignEvent::ProposalDeclined(ProposalDeclined {
+            proposal_id: PROPOSAL,
+            reason: "Q1 budget is fixed".into(),
+        })]);
+    history.push(CampaignEvent::ProposalDeclined(ProposalDeclined {
+        proposal_id: PROPOSAL,
+        reason: "no".into(),
+    }));
+    assert_eq!(
+        Scenario::<Campaign>::given(history.clone())
+            .when(CampaignCommand::ApproveProposal {
+                proposal_id: PROPOSAL
+            })
+            .into_result(),
+        Err(Rejection::IllegalTransition {
+            kind: "proposal",
+            command: "apply a proposal to",
+            status: "DECLINED"
+        })
+    );
+    let state = Campaign::fold(history.iter()).unwrap().unwrap();
+    assert_eq!(state.proposals[&PROPOSAL].status, ProposalStatus::Declined);
+    Scenario::<Campaign>::given(history)
+        .when(CampaignCommand::ApproveProposal {
+            proposal_id: Uuid::from_u128(999),
+        })
+        .then_rejected(Rejection::NotFound { kind: "proposal" });
+}
+
+#[test]
+fn a_proposal_that_could_not_be_carried_out_is_refused() {
+    Scenario::<Campaign>::given(active())
+        .when(propose(ProposedAction::Resume, 9_000, on()))
+        .then_rejected(Rejection::IllegalTransition {
+            kind: "campaign",
+            command: "resume",
+            status: "ACTIVE",
+        });
+    Scenario::<Campaign>::given(active())
+        .when(propose(budget(1_000), 9_000, on()))
+        .then_violations(&[("action/totalBudgetMicros", "over_budget")]);
+    Scenario::<Campaign>::given(vec![created()])
+        .when(propose(ProposedAction::Pause, 9_000, on()))
+        .then_rejected(Rejection::IllegalTransition {
+            kind: "campaign",
+            command: "propose an optimisation for",
+            status: "DRAFT",
+        });
+}

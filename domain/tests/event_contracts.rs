@@ -113,6 +113,35 @@ fn samples() -> Vec<EventPayload> {
         CampaignEvent::Resumed(Transitioned {}).to_payload(),
         CampaignEvent::Completed(Transitioned {}).to_payload(),
         CampaignEvent::Archived(Transitioned {}).to_payload(),
+        CampaignEvent::OptimisationProposed(OptimisationProposed {
+            proposal_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0008),
+            action: ProposedAction::ChangeBudget {
+                total_budget_micros: 55_000_000_000,
+            },
+            reason: "CPA 40 % under target for 7 days".into(),
+            confidence_basis_points: 9_100,
+            model_version: "budget-optimiser 0.1.0".into(),
+        })
+        .to_payload(),
+        CampaignEvent::ProposalApplied(ProposalApplied {
+            proposal_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0008),
+            automatic: true,
+            applied_on: NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+        })
+        .to_payload(),
+        CampaignEvent::ProposalDeclined(ProposalDeclined {
+            proposal_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0009),
+            reason: "Q1 budget is fixed".into(),
+        })
+        .to_payload(),
+        adflow_domain::tenant::TenantEvent::GuardrailsSet(adflow_domain::tenant::GuardrailsSet {
+            guardrails: Guardrails {
+                auto_apply: true,
+                min_confidence_basis_points: 8_000,
+                max_daily_budget_change_basis_points: 2_000,
+            },
+        })
+        .to_payload(),
         AudienceEvent::Defined(AudienceDefined {
             audience_id: AudienceId(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0003)),
             tenant_id: tenant,

@@ -1,6 +1,7 @@
 //! What callers ask of a campaign. Commands carry what the caller typed (strings for enums and
 //! dates), so that `decide` can report every violation at once.
 
+use super::proposals::{Guardrails, ProposedAction};
 use super::values::Platform;
 use crate::ids::{CampaignId, TenantId};
 use crate::structure::CampaignStructure;
@@ -70,6 +71,22 @@ pub enum CampaignCommand {
         reason: String,
         retryable: bool,
     },
+    /// `guardrails` are the tenant's, looked up by the caller.
+    ProposeOptimisation {
+        proposal_id: Uuid,
+        action: ProposedAction,
+        reason: String,
+        confidence_basis_points: u32,
+        model_version: String,
+        guardrails: Guardrails,
+    },
+    ApproveProposal {
+        proposal_id: Uuid,
+    },
+    DeclineProposal {
+        proposal_id: Uuid,
+        reason: String,
+    },
     Activate,
     Pause,
     Resume,
@@ -96,6 +113,9 @@ impl CampaignCommand {
             C::RequestDeployment => "deploy",
             C::RecordDeployment { .. } => "record a deployment of",
             C::RecordDeploymentFailure { .. } => "record a deployment failure of",
+            C::ProposeOptimisation { .. } => "propose an optimisation for",
+            C::ApproveProposal { .. } => "apply a proposal to",
+            C::DeclineProposal { .. } => "decline a proposal for",
             C::Activate => "activate",
             C::Pause => "pause",
             C::Resume => "resume",

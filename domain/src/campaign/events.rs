@@ -1,6 +1,7 @@
 //! What happened to a campaign. Every body is versioned through its contract
 //! (`crate::contracts`); a changed body becomes a new version, decoded (upcast) here.
 
+use super::proposals::ProposedAction;
 use super::values::{CampaignStatus, Objective, Platform};
 use crate::event::{decode, encode, unknown, DecodeError, DomainEvent, EventPayload};
 use crate::ids::{CampaignId, TenantId};
@@ -124,6 +125,35 @@ pub struct DeploymentFailed {
     pub retryable: bool,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OptimisationProposed {
+    pub proposal_id: Uuid,
+    pub action: ProposedAction,
+    pub reason: String,
+    /// 0 to 10,000.
+    pub confidence_basis_points: u32,
+    pub model_version: String,
+}
+
+/// The proposal was carried out: by a person's approval, or by itself within the guardrails. The
+/// events that carry it out follow in the same append.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProposalApplied {
+    pub proposal_id: Uuid,
+    pub automatic: bool,
+    /// The (UTC) day it applied, for the daily guardrails.
+    pub applied_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProposalDeclined {
+    pub proposal_id: Uuid,
+    pub reason: String,
+}
+
 /// A lifecycle step without data of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -152,6 +182,9 @@ pub enum CampaignEvent {
     Resumed(Transitioned),
     Completed(Transitioned),
     Archived(Transitioned),
+    OptimisationProposed(OptimisationProposed),
+    ProposalApplied(ProposalApplied),
+    ProposalDeclined(ProposalDeclined),
 }
 
 impl CampaignEvent {
@@ -175,6 +208,9 @@ impl CampaignEvent {
     pub const RESUMED: &'static str = "CampaignResumed";
     pub const COMPLETED: &'static str = "CampaignCompleted";
     pub const ARCHIVED: &'static str = "CampaignArchived";
+    pub const OPTIMISATION_PROPOSED: &'static str = "OptimisationProposed";
+    pub const PROPOSAL_APPLIED: &'static str = "ProposalApplied";
+    pub const PROPOSAL_DECLINED: &'static str = "ProposalDeclined";
 }
 
 impl CampaignEvent {
@@ -189,7 +225,10 @@ impl CampaignEvent {
             | E::BudgetChanged(_)
             | E::ScheduleChanged(_)
             | E::SegmentAttached(_)
-            | E::DeployedToPlatform(_) => None,
+            | E::DeployedToPlatform(_)
+            | E::OptimisationProposed(_)
+            | E::ProposalApplied(_)
+            | E::ProposalDeclined(_) => None,
             E::StructureRequested(_) => Some(S::StructureRequested),
             E::StructureGenerated(_) | E::StructureEdited(_) => Some(S::StructurePreview),
             E::StructureApproved(_) => Some(S::Approved),
@@ -229,6 +268,9 @@ impl DomainEvent for CampaignEvent {
             E::Resumed(e) => encode(E::RESUMED, 1, e),
             E::Completed(e) => encode(E::COMPLETED, 1, e),
             E::Archived(e) => encode(E::ARCHIVED, 1, e),
+            E::OptimisationProposed(e) => encode(E::OPTIMISATION_PROPOSED, 1, e),
+            E::ProposalApplied(e) => encode(E::PROPOSAL_APPLIED, 1, e),
+            E::ProposalDeclined(e) => encode(E::PROPOSAL_DECLINED, 1, e),
         }
     }
 
@@ -262,6 +304,9 @@ impl DomainEvent for CampaignEvent {
             (E::RESUMED, 1) => decode(t, v, data).map(E::Resumed),
             (E::COMPLETED, 1) => decode(t, v, data).map(E::Completed),
             (E::ARCHIVED, 1) => decode(t, v, data).map(E::Archived),
+            (E::OPTIMISATION_PROPOSED, 1) => decode(t, v, data).map(E::OptimisationProposed),
+            (E::PROPOSAL_APPLIED, 1) => decode(t, v, data).map(E::ProposalApplied),
+            (E::PROPOSAL_DECLINED, 1) => decode(t, v, data).map(E::ProposalDeclined),
             _ => Err(unknown(t, v)),
         }
     }

@@ -3,12 +3,14 @@
 
 mod commands;
 mod events;
+mod proposals;
 mod rules;
 mod state;
 mod values;
 
 pub use commands::{CampaignCommand, CreateCampaign};
 pub use events::*;
+pub use proposals::{Guardrails, ProposalState, ProposalStatus, ProposedAction};
 pub use rules::planned_spend_micros;
 pub use state::CampaignState;
 pub use values::{CampaignStatus, Objective, Platform};
@@ -361,6 +363,99 @@ impl Aggregate for Campaign {
                     })])
                     .map_err(Rejection::Invalid)
             }
+            C::ProposeOptimisation {
+                proposal_id,
+                action,
+                reason,
+                confidence_basis_points,
+                model_version,
+                guardrails,
+            } => {
+                allowed(state, command, &[S::Deployed, S::Active, S::Paused])?;
+                if state.proposals.contains_key(proposal_id) {
+                    return Err(Rejection::AlreadyExists { kind: "proposal" });
+                }
+                let mut violations = Violations::new();
+                let reason = required_line(reason, "reason", REASON_MAX_CHARS, &mut violations);
+                let model_version = required_line(
+                    model_version,
+                    "modelVersion",
+                    NAME_MAX_CHARS,
+                    &mut violations,
+                );
+                if *confidence_basis_points > 10_000 {
+                    violations.push(
+                        "confidenceBasisPoints",
+                        "too_large",
+                        "at most 10000 (certain)",
+                    );
+                }
+                if !violations.is_empty() {
+                    return Err(Rejection::Invalid(violations));
+                }
+                // A proposal that could not be carried out now is refused now.
+                let effects = proposals::effect(state, action)?;
+                let mut events = vec![E::OptimisationProposed(OptimisationProposed {
+                    proposal_id: *proposal_id,
+                    action: action.clone(),
+                    reason,
+                    confidence_basis_points: *confidence_basis_points,
+                    model_version,
+                })];
+                if proposals::within_guardrails(
+                    state,
+                    action,
+                    *confidence_basis_points,
+                    guardrails,
+                    today,
+                ) {
+                    events.push(E::ProposalApplied(ProposalApplied {
+                        proposal_id: *proposal_id,
+                        automatic: true,
+                        applied_on: today,
+                    }));
+                    events.extend(effects);
+                }
+                Ok(events)
+            }
+            C::ApproveProposal { proposal_id } | C::DeclineProposal { proposal_id, .. } => {
+                let proposal = state
+                    .proposals
+                    .get(proposal_id)
+                    .ok_or(Rejection::NotFound { kind: "proposal" })?;
+                if proposal.status != ProposalStatus::Pending {
+                    return Err(Rejection::IllegalTransition {
+                        kind: "proposal",
+                        command: command.name(),
+                        status: match proposal.status {
+                            ProposalStatus::Applied => "APPLIED",
+                            _ => "DECLINED",
+                        },
+                    });
+                }
+                match command {
+                    C::DeclineProposal { reason, .. } => {
+                        let mut violations = Violations::new();
+                        let reason =
+                            required_line(reason, "reason", REASON_MAX_CHARS, &mut violations);
+                        violations
+                            .into_result(vec![E::ProposalDeclined(ProposalDeclined {
+                                proposal_id: *proposal_id,
+                                reason,
+                            })])
+                            .map_err(Rejection::Invalid)
+                    }
+                    _ => {
+                        let mut events = vec![E::ProposalApplied(ProposalApplied {
+                            proposal_id: *proposal_id,
+                            automatic: false,
+                            applied_on: today,
+                        })];
+                        events.extend(proposals::effect(state, &proposal.action)?);
+                        Ok(events)
+                    }
+                }
+            }
             C::Activate => {
                 allowed(state, command, &[S::Deployed])?;
                 one(E::Activated(Transitioned {}))
@@ -420,6 +515,8 @@ impl Aggregate for Campaign {
                     pending_request: None,
                     deployed: Default::default(),
                     segments: vec![],
+                    proposals: Default::default(),
+                    budget_day: None,
                     retryable_failure: false,
                 })
             }
@@ -443,6 +540,48 @@ impl Aggregate for Campaign {
                 end_date: e.end_date,
                 ..state
             },
+            E::OptimisationProposed(e) => {
+                let mut proposals = state.proposals.clone();
+                proposals.insert(
+                    e.proposal_id,
+                    ProposalState {
+                        action: e.action.clone(),
+                        status: ProposalStatus::Pending,
+                    },
+                );
+                CampaignState { proposals, ..state }
+            }
+            E::ProposalApplied(e) => {
+                let mut proposals = state.proposals.clone();
+                let proposal = proposals
+                    .get_mut(&e.proposal_id)
+                    .ok_or(impossible("applied a proposal never made"))?;
+                proposal.status = ProposalStatus::Applied;
+                let budget_day = match (&proposal.action, state.budget_day) {
+                    (ProposedAction::ChangeBudget { .. }, Some((day, baseline)))
+                        if day == e.applied_on =>
+                    {
+                        Some((day, baseline))
+                    }
+                    (ProposedAction::ChangeBudget { .. }, _) if e.automatic => {
+                        Some((e.applied_on, state.total_budget_micros))
+                    }
+                    _ => state.budget_day,
+                };
+                CampaignState {
+                    proposals,
+                    budget_day,
+                    ..state
+                }
+            }
+            E::ProposalDeclined(e) => {
+                let mut proposals = state.proposals.clone();
+                let proposal = proposals
+                    .get_mut(&e.proposal_id)
+                    .ok_or(impossible("declined a proposal never made"))?;
+                proposal.status = ProposalStatus::Declined;
+                CampaignState { proposals, ..state }
+            }
             E::SegmentAttached(e) => {
                 let mut segments = state.segments.clone();
                 segments.push((e.audience_id, e.segment_id));

@@ -1,3 +1,4 @@
+use super::proposals::ProposalState;
 use super::values::{CampaignStatus, Objective, Platform};
 use crate::ids::{CampaignId, TenantId};
 use crate::structure::CampaignStructure;
@@ -24,6 +25,10 @@ pub struct CampaignState {
     pub deployed: BTreeMap<Platform, String>,
     /// (audience, segment) pairs the campaign targets.
     pub segments: Vec<(Uuid, Uuid)>,
+    /// Every proposal made, by id.
+    pub proposals: BTreeMap<Uuid, ProposalState>,
+    /// The day of the last automatic budget change and the budget that day started with.
+    pub budget_day: Option<(NaiveDate, i64)>,
     /// Whether the last deployment failure may be retried.
     pub retryable_failure: bool,
 }

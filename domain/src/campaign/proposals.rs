@@ -1,0 +1,137 @@
+//! Optimisation proposals: a model suggests a change with its reason, confidence and version; a
+//! person approves or declines it, or it applies itself when it stays within the tenant's
+//! guardrails. Every proposal, applied or declined, stays in the campaign's history.
+
+use super::{
+    CampaignBudgetChanged, CampaignEvent, CampaignState, CampaignStatus as S, Transitioned,
+};
+use crate::aggregate::Rejection;
+use crate::violation::Violations;
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What a proposal would change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "kind",
+    rename_all = "SCREAMING_SNAKE_CASE",
+    rename_all_fields = "camelCase"
+)]
+pub enum ProposedAction {
+    Pause,
+    Resume,
+    ChangeBudget { total_budget_micros: i64 },
+}
+
+/// The tenant's limits for changes nobody approved. Off until the tenant turns it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Guardrails {
+    pub auto_apply: bool,
+    /// Proposals below this confidence always wait for a person (10,000 = certain).
+    pub min_confidence_basis_points: u32,
+    /// How far automatic budget changes may move a campaign's budget within one day, measured
+    /// from the budget the day started with (2,000 = ±20 %).
+    pub max_daily_budget_change_basis_points: u32,
+}
+
+impl Default for Guardrails {
+    fn default() -> Self {
+        Self {
+            auto_apply: false,
+            min_confidence_basis_points: 8_000,
+            max_daily_budget_change_basis_points: 2_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProposalStatus {
+    Pending,
+    Applied,
+    Declined,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalState {
+    pub action: ProposedAction,
+    pub status: ProposalStatus,
+}
+
+/// The events that carry out `action` now, or why it cannot be done in the campaign's state.
+pub(super) fn effect(
+    state: &CampaignState,
+    action: &ProposedAction,
+) -> Result<Vec<CampaignEvent>, Rejection> {
+    let illegal = |command| Rejection::IllegalTransition {
+        kind: "campaign",
+        command,
+        status: state.status.as_str(),
+    };
+    match action {
+        ProposedAction::Pause if state.status == S::Active => {
+            Ok(vec![CampaignEvent::Paused(Transitioned {})])
+        }
+        ProposedAction::Pause => Err(illegal("pause")),
+        ProposedAction::Resume if state.status == S::Paused => {
+            Ok(vec![CampaignEvent::Resumed(Transitioned {})])
+        }
+        ProposedAction::Resume => Err(illegal("resume")),
+        ProposedAction::ChangeBudget {
+            total_budget_micros,
+        } => {
+            let mut violations = Violations::new();
+            super::rules::check_budget(
+                *total_budget_micros,
+                "action/totalBudgetMicros",
+                &mut violations,
+            );
+            if let Some(structure) = &state.structure {
+                super::rules::check_fits_budget(
+                    structure,
+                    *total_budget_micros,
+                    state.start_date,
+                    state.end_date,
+                    "action/totalBudgetMicros",
+                    &mut violations,
+                );
+            }
+            violations
+                .into_result(vec![CampaignEvent::BudgetChanged(CampaignBudgetChanged {
+                    total_budget_micros: *total_budget_micros,
+                })])
+                .map_err(Rejection::Invalid)
+        }
+    }
+}
+
+/// Whether `action` may apply itself today under `guardrails`.
+pub(super) fn within_guardrails(
+    state: &CampaignState,
+    action: &ProposedAction,
+    confidence_basis_points: u32,
+    guardrails: &Guardrails,
+    today: NaiveDate,
+) -> bool {
+    if !guardrails.auto_apply || confidence_basis_points < guardrails.min_confidence_basis_points {
+        return false;
+    }
+    match action {
+        // Pausing only lowers spend.
+        ProposedAction::Pause => true,
+        ProposedAction::Resume => false,
+        ProposedAction::ChangeBudget {
+            total_budget_micros,
+        } => {
+            let baseline = match state.budget_day {
+                Some((day, baseline)) if day == today => baseline,
+                _ => state.total_budget_micros,
+            };
+            let change = (i128::from(*total_budget_micros) - i128::from(baseline)).abs();
+            change * 10_000
+                <= i128::from(baseline)
+                    * i128::from(guardrails.max_daily_budget_change_basis_points)
+        }
+    }
+}
