@@ -909,3 +909,164 @@ async fn a_campaign_targets_only_segments_big_enough_for_its_platforms() {
     );
     assert_eq!(foreign.body["errors"][0]["pointer"], "/audienceId");
 }
+
+/// A Google-only campaign driven to ACTIVE through the API; returns its id and version.
+async fn active_campaign(app: &TestApp, manager: &str, service: &str) -> (String, u64) {
+    let mut body = campaign("Running");
+    body["platforms"] = json!(["GOOGLE"]);
+    let id = str_of(
+        &app.command("/v1/campaigns", Some(manager), &body, &[])
+            .await
+            .body,
+        "/id",
+    )
+    .to_owned();
+    let path = |suffix: &str| format!("/v1/campaigns/{id}/{suffix}");
+    let reply = app
+        .command(
+            &path("structure-requests"),
+            Some(manager),
+            &json!({}),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let request_id: Uuid = sqlx::query_scalar(
+        "SELECT (data->>'requestId')::uuid FROM events WHERE event_type = 'StructureGenerationRequested' AND stream_name LIKE '%' || $1",
+    )
+    .bind(&id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let result =
+        json!({"modelVersion": "m", "structure": google_structure("B2B ads that convert")});
+    let steps: Vec<(String, &str, Value)> = vec![
+        (
+            path(&format!("structure-requests/{request_id}/result")),
+            service,
+            result,
+        ),
+        (path("approve"), manager, json!({})),
+        (path("deploy"), manager, json!({})),
+        (
+            path("deployments/google"),
+            service,
+            json!({"externalId": "customers/1/campaigns/2"}),
+        ),
+        (path("activate"), manager, json!({})),
+    ];
+    let mut version = 2u64;
+    for (url, token, body) in steps {
+        let reply = app
+            .command(
+                &url,
+                Some(token),
+                &body,
+                &[("if-match", &version.to_string())],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{url}: {:?}", reply.body);
+        version = reply.body["version"].as_u64().unwrap();
+    }
+    (id, version)
+}
+
+#[tokio::test]
+async fn proposals_apply_themselves_only_within_the_tenants_guardrails() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let manager = app.token(tenant, Role::Manager);
+    let admin = app.token(tenant, Role::Admin);
+    let (id, mut version) = active_campaign(&app, &manager, &admin).await;
+    let propose = |budget: i64| {
+        json!({"action": {"kind": "CHANGE_BUDGET", "totalBudgetMicros": budget}, "reason": "CPA under target",
+               "confidenceBasisPoints": 9000, "modelVersion": "budget-optimiser 0.1.0"})
+    };
+    let proposals = format!("/v1/campaigns/{id}/proposals");
+
+    // Guardrails off (the default): the proposal waits.
+    let waiting = app
+        .command(
+            &proposals,
+            Some(&admin),
+            &propose(26_000_000_000),
+            &[("if-match", &version.to_string())],
+        )
+        .await;
+    assert_eq!(waiting.status, StatusCode::OK, "{:?}", waiting.body);
+    assert_eq!(
+        waiting.body["version"].as_u64(),
+        Some(version + 1),
+        "only proposed"
+    );
+    version += 1;
+
+    let settings = json!({"autoApply": true, "minConfidenceBasisPoints": 8000, "maxDailyBudgetChangeBasisPoints": 2000});
+    assert_eq!(
+        app.command("/v1/settings/guardrails", Some(&manager), &settings, &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.command("/v1/settings/guardrails", Some(&admin), &settings, &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // +10 % now applies itself: proposed, applied, budget changed.
+    let auto = app
+        .command(
+            &proposals,
+            Some(&admin),
+            &propose(27_500_000_000),
+            &[("if-match", &version.to_string())],
+        )
+        .await;
+    assert_eq!(
+        auto.body["version"].as_u64(),
+        Some(version + 3),
+        "{:?}",
+        auto.body
+    );
+    version += 3;
+    let read = app
+        .graphql(
+            Some(&manager),
+            CAMPAIGN,
+            json!({"id": id, "min": str_of(&auto.body, "/position")}),
+        )
+        .await;
+    assert_eq!(
+        read.body["data"]["campaign"]["totalBudgetMicros"],
+        27_500_000_000i64
+    );
+
+    // The waiting one is approved by a person.
+    let pending: Uuid = sqlx::query_scalar(
+        "SELECT (data->>'proposalId')::uuid FROM events WHERE event_type = 'OptimisationProposed' ORDER BY position LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let approve = format!("/v1/campaigns/{id}/proposals/{pending}/approve");
+    let approved = app
+        .command(
+            &approve,
+            Some(&manager),
+            &json!({}),
+            &[("if-match", &version.to_string())],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    let again = app
+        .command(
+            &approve,
+            Some(&manager),
+            &json!({}),
+            &[("if-match", &(version + 2).to_string())],
+        )
+        .await;
+    assert_eq!(again.body["code"], "illegal_transition");
+}

@@ -48,7 +48,7 @@ impl Role {
             Action::Read => true,
             Action::ManageCampaigns => matches!(self, Role::Admin | Role::Manager),
             Action::ManageAudiences => matches!(self, Role::Admin | Role::Manager | Role::Analyst),
-            Action::RecordWorkResults => matches!(self, Role::Admin),
+            Action::RecordWorkResults | Action::ManageSettings => matches!(self, Role::Admin),
         }
     }
 }
@@ -67,6 +67,8 @@ pub enum Action {
     /// Report the outcome of work done outside the API: generated structures, deployments (the
     /// ML workers and platform gateways, with an admin service token).
     RecordWorkResults,
+    /// Tenant-wide settings such as the optimisation guardrails.
+    ManageSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -250,6 +252,7 @@ mod tests {
                 "{role}"
             );
         }
+        assert!(Role::Admin.may(ManageSettings) && !Role::Manager.may(ManageSettings));
         assert_eq!(Role::parse("MANAGER"), Some(Role::Manager));
         assert_eq!(Role::parse("root"), None);
     }

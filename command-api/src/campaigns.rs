@@ -89,7 +89,8 @@ pub(crate) async fn edit(
         CampaignCommand::AttachGeneratedStructure { .. }
         | CampaignCommand::FailStructureGeneration { .. }
         | CampaignCommand::RecordDeployment { .. }
-        | CampaignCommand::RecordDeploymentFailure { .. } => Action::RecordWorkResults,
+        | CampaignCommand::RecordDeploymentFailure { .. }
+        | CampaignCommand::ProposeOptimisation { .. } => Action::RecordWorkResults,
         _ => Action::ManageCampaigns,
     };
     let target = Target {

@@ -13,6 +13,7 @@ pub mod handling;
 pub mod idempotency;
 mod lifecycle;
 pub mod problem;
+mod proposals;
 
 use adflow_auth::Authenticator;
 use adflow_event_store::EventStore;
@@ -33,6 +34,16 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/campaigns", post(campaigns::create))
+        .route("/v1/settings/guardrails", post(proposals::set_guardrails))
+        .route("/v1/campaigns/{id}/proposals", post(proposals::propose))
+        .route(
+            "/v1/campaigns/{id}/proposals/{proposal}/approve",
+            post(proposals::approve),
+        )
+        .route(
+            "/v1/campaigns/{id}/proposals/{proposal}/decline",
+            post(proposals::decline),
+        )
         .route("/v1/campaigns/{id}/rename", post(campaigns::rename))
         .route("/v1/campaigns/{id}/budget", post(campaigns::change_budget))
         .route(
