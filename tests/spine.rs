@@ -26,7 +26,7 @@ fn campaign(name: &str) -> Value {
 }
 
 const CAMPAIGN: &str = "query($id: ID!, $min: String) {
-  campaign(id: $id, minPosition: $min) { id name status objective platforms totalBudgetMicros version startDate endDate }
+  campaign(id: $id, minPosition: $min) { id name status objective platforms currency totalBudgetMicros version startDate endDate }
 }";
 
 const CAMPAIGNS: &str = "query($first: Int, $after: String, $min: String) {
@@ -73,6 +73,10 @@ async fn a_created_campaign_is_readable_through_graphql_by_its_tenant_only() {
     assert_eq!(campaign["objective"], "LEAD_GENERATION");
     assert_eq!(campaign["platforms"], json!(["LINKEDIN", "GOOGLE"]));
     assert_eq!(campaign["totalBudgetMicros"], 25_000_000_000i64);
+    assert_eq!(
+        campaign["currency"], "USD",
+        "the default when the request names none"
+    );
     assert_eq!(campaign["version"], 1);
 
     // Another tenant sees nothing and can change nothing.

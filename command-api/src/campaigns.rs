@@ -21,6 +21,9 @@ pub struct CreateCampaignRequest {
     pub name: String,
     pub objective: String,
     pub platforms: Vec<String>,
+    /// ISO 4217 code of the account currency; `USD` when absent.
+    #[serde(default = "usd")]
+    pub currency: String,
     pub total_budget_micros: i64,
     /// `YYYY-MM-DD`, UTC.
     pub start_date: String,
@@ -37,6 +40,10 @@ pub struct RenameCampaignRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangeBudgetRequest {
     pub total_budget_micros: i64,
+}
+
+fn usd() -> String {
+    "USD".to_owned()
 }
 
 pub async fn create(
@@ -62,6 +69,7 @@ pub async fn create(
                 name: request.name,
                 objective: request.objective,
                 platforms: request.platforms,
+                currency: request.currency,
                 total_budget_micros: request.total_budget_micros,
                 start_date: request.start_date,
                 end_date: request.end_date,

@@ -48,7 +48,8 @@ fn contract<T: JsonSchema>(
 /// Every contract, old versions included.
 pub fn event_contracts() -> Vec<EventContract> {
     vec![
-        contract::<CampaignCreated>("campaign", CampaignEvent::CREATED, 1),
+        contract::<CampaignCreatedV1>("campaign", CampaignEvent::CREATED, 1),
+        contract::<CampaignCreated>("campaign", CampaignEvent::CREATED, 2),
         contract::<CampaignRenamed>("campaign", CampaignEvent::RENAMED, 1),
         contract::<CampaignBudgetChanged>("campaign", CampaignEvent::BUDGET_CHANGED, 1),
         contract::<CampaignScheduleChanged>("campaign", CampaignEvent::SCHEDULE_CHANGED, 1),

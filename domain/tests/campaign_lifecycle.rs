@@ -21,6 +21,7 @@ fn created() -> CampaignEvent {
         name: "Q1 pipeline".into(),
         objective: Objective::LeadGeneration,
         platforms: vec![Platform::Google, Platform::Linkedin],
+        currency: "EUR".into(),
         // 30 days at 50 + 100 currency units per day = 4,500 units.
         total_budget_micros: 5_000_000_000,
         start_date: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),

@@ -13,6 +13,7 @@ fn create() -> CreateCampaign {
         name: "  Q1 pipeline  ".into(),
         objective: "LEAD_GENERATION".into(),
         platforms: vec!["LINKEDIN".into(), "GOOGLE".into()],
+        currency: "EUR".into(),
         total_budget_micros: 50_000_000_000,
         start_date: "2026-02-01".into(),
         end_date: "2026-03-31".into(),
@@ -26,6 +27,7 @@ fn created() -> CampaignEvent {
         name: "Q1 pipeline".into(),
         objective: Objective::LeadGeneration,
         platforms: vec![Platform::Linkedin, Platform::Google],
+        currency: "EUR".into(),
         total_budget_micros: 50_000_000_000,
         start_date: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
         end_date: NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
@@ -52,6 +54,7 @@ fn every_invalid_field_is_reported_at_once() {
         name: " ".into(),
         objective: "WIN".into(),
         platforms: vec!["GOOGLE".into(), "TIKTOK".into(), "GOOGLE".into()],
+        currency: "EUR".into(),
         total_budget_micros: 0,
         start_date: "2025-12-31".into(),
         end_date: "tomorrow".into(),
@@ -176,4 +179,34 @@ proptest! {
         }
         prop_assert_eq!(Campaign::fold(history.iter()).unwrap().unwrap().total_budget_micros, expected);
     }
+}
+
+#[test]
+fn version_one_creations_are_upcast_with_the_currency_accounts_had_then() {
+    let v1 = serde_json::json!({
+        "campaignId": Uuid::from_u128(1), "tenantId": Uuid::from_u128(2), "name": "Old",
+        "objective": "ENGAGEMENT", "platforms": ["GOOGLE"], "totalBudgetMicros": 5,
+        "startDate": "2025-01-01", "endDate": "2025-02-01"
+    });
+    let CampaignEvent::Created(created) =
+        CampaignEvent::from_payload("CampaignCreated", 1, &v1).unwrap()
+    else {
+        panic!("not a creation")
+    };
+    assert_eq!(created.currency, "USD");
+    assert_eq!(
+        CampaignEvent::Created(created).to_payload().schema_version,
+        2,
+        "written as the current version"
+    );
+}
+
+#[test]
+fn the_currency_must_be_one_both_platforms_bill_in() {
+    Scenario::<Campaign>::given(vec![])
+        .when(CampaignCommand::Create(CreateCampaign {
+            currency: "XTS".into(),
+            ..create()
+        }))
+        .then_violations(&[("currency", "unknown_value")]);
 }

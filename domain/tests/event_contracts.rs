@@ -33,6 +33,7 @@ fn samples() -> Vec<EventPayload> {
             name: "Q1 pipeline".into(),
             objective: Objective::LeadGeneration,
             platforms: vec![Platform::Linkedin, Platform::Google],
+            currency: "EUR".into(),
             total_budget_micros: 50_000_000_000,
             start_date: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
             end_date: NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),

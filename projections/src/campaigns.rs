@@ -55,12 +55,13 @@ impl Projection for CampaignsProjection {
                 let platforms: Vec<&str> = created.platforms.iter().map(|p| p.as_str()).collect();
                 sqlx::query(
                     "INSERT INTO campaigns (tenant_id, campaign_id, name, status, objective, platforms, \
-                       total_budget_micros, start_date, end_date, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+                       total_budget_micros, start_date, end_date, version, created_at, updated_at, currency) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) \
                      ON CONFLICT (tenant_id, campaign_id) DO UPDATE SET name = EXCLUDED.name, \
                        status = EXCLUDED.status, objective = EXCLUDED.objective, platforms = EXCLUDED.platforms, \
                        total_budget_micros = EXCLUDED.total_budget_micros, start_date = EXCLUDED.start_date, \
-                       end_date = EXCLUDED.end_date, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at",
+                       end_date = EXCLUDED.end_date, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at, \
+                       currency = EXCLUDED.currency",
                 )
                 .bind(tenant.0)
                 .bind(id)
@@ -73,6 +74,7 @@ impl Projection for CampaignsProjection {
                 .bind(created.end_date)
                 .bind(version)
                 .bind(recorded.recorded_at)
+                .bind(&created.currency)
                 .execute(tx)
                 .await?;
             }

@@ -70,6 +70,8 @@ pub struct Campaign {
     pub status: CampaignStatus,
     pub objective: Objective,
     pub platforms: Vec<Platform>,
+    /// ISO 4217 code; every amount of the campaign is micros of it.
+    pub currency: String,
     pub total_budget_micros: Long,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
@@ -85,6 +87,7 @@ struct CampaignRow {
     status: String,
     objective: String,
     platforms: Vec<String>,
+    currency: String,
     total_budget_micros: i64,
     start_date: NaiveDate,
     end_date: NaiveDate,
@@ -101,6 +104,7 @@ impl CampaignRow {
             status: row.try_get("status")?,
             objective: row.try_get("objective")?,
             platforms: row.try_get("platforms")?,
+            currency: row.try_get("currency")?,
             total_budget_micros: row.try_get("total_budget_micros")?,
             start_date: row.try_get("start_date")?,
             end_date: row.try_get("end_date")?,
@@ -126,6 +130,7 @@ impl CampaignRow {
                 .map(|p| platform(p).ok_or_else(|| corrupt("platform", p)))
                 .collect::<Result<_, _>>()?,
             name: self.name,
+            currency: self.currency,
             total_budget_micros: Long(self.total_budget_micros),
             start_date: self.start_date,
             end_date: self.end_date,
@@ -137,7 +142,7 @@ impl CampaignRow {
 }
 
 const SELECT: &str =
-    "SELECT campaign_id, name, status, objective, platforms, total_budget_micros, start_date, \
+    "SELECT campaign_id, name, status, objective, platforms, currency, total_budget_micros, start_date, \
                       end_date, version, created_at, updated_at FROM campaigns";
 
 #[derive(Default)]

@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "idempotency keys",
         include_str!("../migrations/0003_idempotency_keys.sql"),
     ),
+    (
+        4,
+        "campaign currency",
+        include_str!("../migrations/0004_campaign_currency.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

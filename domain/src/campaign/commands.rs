@@ -14,6 +14,8 @@ pub struct CreateCampaign {
     pub name: String,
     pub objective: String,
     pub platforms: Vec<String>,
+    /// ISO 4217, for example `EUR`.
+    pub currency: String,
     pub total_budget_micros: i64,
     pub start_date: String,
     pub end_date: String,

@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// Version 2: budgets are micros of `currency`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CampaignCreated {
@@ -20,9 +21,42 @@ pub struct CampaignCreated {
     pub name: String,
     pub objective: Objective,
     pub platforms: Vec<Platform>,
+    /// ISO 4217 code of the account currency, for example `EUR`.
+    pub currency: String,
     pub total_budget_micros: i64,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
+}
+
+/// Version 1, written before campaigns named their currency. Kept to read old streams: it is
+/// upcast to version 2 with `USD`, the only currency accounts had then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CampaignCreatedV1 {
+    pub campaign_id: CampaignId,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub objective: Objective,
+    pub platforms: Vec<Platform>,
+    pub total_budget_micros: i64,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+}
+
+impl From<CampaignCreatedV1> for CampaignCreated {
+    fn from(v1: CampaignCreatedV1) -> Self {
+        CampaignCreated {
+            campaign_id: v1.campaign_id,
+            tenant_id: v1.tenant_id,
+            name: v1.name,
+            objective: v1.objective,
+            platforms: v1.platforms,
+            currency: "USD".to_owned(),
+            total_budget_micros: v1.total_budget_micros,
+            start_date: v1.start_date,
+            end_date: v1.end_date,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -248,7 +282,7 @@ impl DomainEvent for CampaignEvent {
     fn to_payload(&self) -> EventPayload {
         use CampaignEvent as E;
         match self {
-            E::Created(e) => encode(E::CREATED, 1, e),
+            E::Created(e) => encode(E::CREATED, 2, e),
             E::Renamed(e) => encode(E::RENAMED, 1, e),
             E::BudgetChanged(e) => encode(E::BUDGET_CHANGED, 1, e),
             E::ScheduleChanged(e) => encode(E::SCHEDULE_CHANGED, 1, e),
@@ -282,7 +316,10 @@ impl DomainEvent for CampaignEvent {
         use CampaignEvent as E;
         let (t, v) = (event_type, schema_version);
         match (t, v) {
-            (E::CREATED, 1) => decode(t, v, data).map(E::Created),
+            (E::CREATED, 1) => {
+                decode::<CampaignCreatedV1>(t, v, data).map(|v1| E::Created(v1.into()))
+            }
+            (E::CREATED, 2) => decode(t, v, data).map(E::Created),
             (E::RENAMED, 1) => decode(t, v, data).map(E::Renamed),
             (E::BUDGET_CHANGED, 1) => decode(t, v, data).map(E::BudgetChanged),
             (E::SCHEDULE_CHANGED, 1) => decode(t, v, data).map(E::ScheduleChanged),

@@ -11,7 +11,7 @@ mod values;
 pub use commands::{CampaignCommand, CreateCampaign};
 pub use events::*;
 pub use proposals::{Guardrails, ProposalState, ProposalStatus, ProposedAction};
-pub use rules::planned_spend_micros;
+pub use rules::{planned_spend_micros, SUPPORTED_CURRENCIES};
 pub use state::CampaignState;
 pub use values::{CampaignStatus, Objective, Platform};
 
@@ -507,6 +507,7 @@ impl Aggregate for Campaign {
                     name: e.name.clone(),
                     objective: e.objective,
                     platforms: e.platforms.clone(),
+                    currency: e.currency.clone(),
                     total_budget_micros: e.total_budget_micros,
                     start_date: e.start_date,
                     end_date: e.end_date,

@@ -10,6 +10,12 @@ use crate::text::required_line;
 use crate::violation::{Violation, Violations};
 use chrono::NaiveDate;
 
+/// Account currencies both LinkedIn and Google Ads bill in (ISO 4217).
+pub const SUPPORTED_CURRENCIES: [&str; 14] = [
+    "AUD", "BRL", "CAD", "CHF", "DKK", "EUR", "GBP", "INR", "JPY", "NOK", "PLN", "SEK", "SGD",
+    "USD",
+];
+
 pub(super) fn check_budget(micros: i64, path: &str, violations: &mut Violations) {
     if micros <= 0 {
         violations.push(path, "not_positive", "must be greater than zero");
@@ -159,6 +165,13 @@ pub(super) fn validate_create(
         }
     }
 
+    if !SUPPORTED_CURRENCIES.contains(&command.currency.as_str()) {
+        violations.push(
+            "currency",
+            "unknown_value",
+            format!("must be one of {}", SUPPORTED_CURRENCIES.join(", ")),
+        );
+    }
     check_budget(
         command.total_budget_micros,
         "totalBudgetMicros",
@@ -190,6 +203,7 @@ pub(super) fn validate_create(
                 name,
                 objective,
                 platforms,
+                currency: command.currency.clone(),
                 total_budget_micros: command.total_budget_micros,
                 start_date,
                 end_date,

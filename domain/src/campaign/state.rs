@@ -13,6 +13,7 @@ pub struct CampaignState {
     pub name: String,
     pub objective: Objective,
     pub platforms: Vec<Platform>,
+    pub currency: String,
     pub total_budget_micros: i64,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
