@@ -7,6 +7,7 @@ use crate::campaigns::edit;
 use crate::context::CommandContext;
 use crate::handling::load;
 use crate::problem::ApiError;
+use crate::proposals::tenant_guardrails;
 use crate::AppState;
 use adflow_domain::aggregate::stream_name;
 use adflow_domain::audience::Audience;
@@ -147,6 +148,7 @@ pub async fn structure_result(
             request_id,
             model_version: result.model_version.unwrap_or_default(),
             structure,
+            guardrails: tenant_guardrails(&state, &context).await?,
         },
         (None, Some(reason)) => CampaignCommand::FailStructureGeneration { request_id, reason },
         _ => return Err(one_of_violation("structure")),
@@ -172,6 +174,7 @@ pub async fn edit_structure(
 ) -> Result<Response, ApiError> {
     let command = CampaignCommand::EditStructure {
         structure: body.value.structure,
+        guardrails: tenant_guardrails(&state, &context).await?,
     };
     edit(
         state,

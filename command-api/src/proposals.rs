@@ -24,6 +24,8 @@ pub struct GuardrailsRequest {
     pub auto_apply: bool,
     pub min_confidence_basis_points: u32,
     pub max_daily_budget_change_basis_points: u32,
+    #[serde(default)]
+    pub max_daily_spend_micros: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +58,7 @@ pub async fn set_guardrails(
         auto_apply: request.auto_apply,
         min_confidence_basis_points: request.min_confidence_basis_points,
         max_daily_budget_change_basis_points: request.max_daily_budget_change_basis_points,
+        max_daily_spend_micros: request.max_daily_spend_micros,
     });
     run_once(
         &state.pool,
@@ -80,9 +83,7 @@ pub async fn propose(
     headers: HeaderMap,
     body: JsonBody<ProposalRequest>,
 ) -> Result<Response, ApiError> {
-    let tenant = context.principal.tenant_id;
-    let stream = stream_name::<TenantSettings>(tenant, tenant.0);
-    let (settings, _) = load::<TenantSettings>(state.store.as_ref(), &stream).await?;
+    let guardrails = tenant_guardrails(&state, &context).await?;
     let request = body.value;
     let command = CampaignCommand::ProposeOptimisation {
         proposal_id: Uuid::now_v7(),
@@ -90,7 +91,7 @@ pub async fn propose(
         reason: request.reason,
         confidence_basis_points: request.confidence_basis_points,
         model_version: request.model_version,
-        guardrails: settings.map(|s| s.guardrails).unwrap_or_default(),
+        guardrails,
     };
     edit(
         state,
@@ -102,6 +103,17 @@ pub async fn propose(
         command,
     )
     .await
+}
+
+/// The caller's tenant's guardrails (the defaults when it never set any).
+pub(crate) async fn tenant_guardrails(
+    state: &AppState,
+    context: &CommandContext,
+) -> Result<Guardrails, ApiError> {
+    let tenant = context.principal.tenant_id;
+    let stream = stream_name::<TenantSettings>(tenant, tenant.0);
+    let (settings, _) = load::<TenantSettings>(state.store.as_ref(), &stream).await?;
+    Ok(settings.map(|s| s.guardrails).unwrap_or_default())
 }
 
 fn proposal_id(raw: &str) -> Result<Uuid, ApiError> {

@@ -102,6 +102,7 @@ fn the_happy_path_from_draft_to_archived() {
         request_id: REQUEST,
         model_version: "structure-gen 0.1.0".into(),
         structure: structure(),
+        guardrails: Guardrails::default(),
     };
     Scenario::<Campaign>::given(vec![created()])
         .when(CampaignCommand::RequestStructure {
@@ -183,6 +184,7 @@ fn a_rejected_structure_is_revised_by_hand_or_generated_again() {
     let events = Scenario::<Campaign>::given(history.clone())
         .when(CampaignCommand::EditStructure {
             structure: edited.clone(),
+            guardrails: Guardrails::default(),
         })
         .into_result()
         .unwrap();
@@ -210,6 +212,7 @@ fn a_rejected_structure_is_revised_by_hand_or_generated_again() {
             request_id: REQUEST,
             model_version: "m".into(),
             structure: structure(),
+            guardrails: Guardrails::default(),
         })
         .then_violations(&[("requestId", "stale_request")]);
     history.extend(
@@ -248,6 +251,7 @@ fn illegal_transitions_are_rejected_with_the_current_status() {
             approved(),
             CampaignCommand::EditStructure {
                 structure: structure(),
+                guardrails: Guardrails::default(),
             },
             "APPROVED",
         ),
@@ -314,6 +318,7 @@ fn a_structure_must_match_the_platforms_and_fit_the_budget() {
             request_id: REQUEST,
             model_version: "m".into(),
             structure: google_only,
+            guardrails: Guardrails::default(),
         })
         .then_violations(&[
             ("structure/linkedin", "required"),
@@ -329,6 +334,7 @@ fn a_structure_must_match_the_platforms_and_fit_the_budget() {
             request_id: REQUEST,
             model_version: " ".into(),
             structure: broken.clone(),
+            guardrails: Guardrails::default(),
         })
         .then_violations(&[("modelVersion", "required")]);
     Scenario::<Campaign>::given(vec![created(), requested()])
@@ -336,6 +342,7 @@ fn a_structure_must_match_the_platforms_and_fit_the_budget() {
             request_id: REQUEST,
             model_version: "m".into(),
             structure: broken,
+            guardrails: Guardrails::default(),
         })
         .then_violations(&[("structure/google/adGroups/0/ads/0/headlines", "wrong_count")]);
 
@@ -424,14 +431,16 @@ fn any_command() -> impl Strategy<Value = CampaignCommand> {
         Just(CampaignCommand::AttachGeneratedStructure {
             request_id: REQUEST,
             model_version: "m".into(),
-            structure: structure()
+            structure: structure(),
+            guardrails: Guardrails::default(),
         }),
         Just(CampaignCommand::FailStructureGeneration {
             request_id: REQUEST,
             reason: "r".into()
         }),
         Just(CampaignCommand::EditStructure {
-            structure: structure()
+            structure: structure(),
+            guardrails: Guardrails::default(),
         }),
         Just(CampaignCommand::ApproveStructure),
         Just(CampaignCommand::RejectStructure {
@@ -569,6 +578,7 @@ fn on() -> Guardrails {
         auto_apply: true,
         min_confidence_basis_points: 8_000,
         max_daily_budget_change_basis_points: 2_000,
+        max_daily_spend_micros: None,
     }
 }
 
@@ -755,4 +765,34 @@ fn a_proposal_that_could_not_be_carried_out_is_refused() {
             command: "propose an optimisation for",
             status: "DRAFT",
         });
+}
+
+#[test]
+fn a_structure_may_not_plan_to_spend_faster_than_the_tenant_allows() {
+    // The structure plans 50 + 100 currency units a day.
+    let capped = Guardrails {
+        max_daily_spend_micros: Some(149_000_000),
+        ..Guardrails::default()
+    };
+    Scenario::<Campaign>::given(vec![created(), requested()])
+        .when(CampaignCommand::AttachGeneratedStructure {
+            request_id: REQUEST,
+            model_version: "m".into(),
+            structure: structure(),
+            guardrails: capped,
+        })
+        .then_violations(&[("structure", "over_spend_rate")]);
+    let enough = Guardrails {
+        max_daily_spend_micros: Some(150_000_000),
+        ..Guardrails::default()
+    };
+    Scenario::<Campaign>::given(vec![created(), requested(), generated()])
+        .when(CampaignCommand::EditStructure {
+            structure: structure(),
+            guardrails: enough,
+        })
+        .then(vec![CampaignEvent::StructureEdited(StructureEdited {
+            structure: structure(),
+            warnings: vec![],
+        })]);
 }

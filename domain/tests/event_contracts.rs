@@ -140,6 +140,7 @@ fn samples() -> Vec<EventPayload> {
                 auto_apply: true,
                 min_confidence_basis_points: 8_000,
                 max_daily_budget_change_basis_points: 2_000,
+                max_daily_spend_micros: Some(500_000_000),
             },
         })
         .to_payload(),

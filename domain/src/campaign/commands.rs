@@ -51,6 +51,8 @@ pub enum CampaignCommand {
         request_id: Uuid,
         model_version: String,
         structure: CampaignStructure,
+        /// The tenant's guardrails (their spend-rate limit applies), looked up by the caller.
+        guardrails: Guardrails,
     },
     FailStructureGeneration {
         request_id: Uuid,
@@ -58,6 +60,8 @@ pub enum CampaignCommand {
     },
     EditStructure {
         structure: CampaignStructure,
+        /// The tenant's guardrails (their spend-rate limit applies), looked up by the caller.
+        guardrails: Guardrails,
     },
     ApproveStructure,
     RejectStructure {

@@ -226,6 +226,7 @@ impl Aggregate for Campaign {
                 request_id,
                 model_version,
                 structure,
+                guardrails,
             } => {
                 allowed(state, command, &[S::StructureRequested])?;
                 if state.pending_request != Some(*request_id) {
@@ -241,7 +242,7 @@ impl Aggregate for Campaign {
                 if !violations.is_empty() {
                     return Err(Rejection::Invalid(violations));
                 }
-                let warnings = check_structure(state, structure)?;
+                let warnings = check_structure(state, structure, guardrails)?;
                 one(E::StructureGenerated(StructureGenerated {
                     request_id: *request_id,
                     model_version,
@@ -265,9 +266,12 @@ impl Aggregate for Campaign {
                     )])
                     .map_err(Rejection::Invalid)
             }
-            C::EditStructure { structure } => {
+            C::EditStructure {
+                structure,
+                guardrails,
+            } => {
                 allowed(state, command, &[S::StructurePreview, S::Rejected])?;
-                let warnings = check_structure(state, structure)?;
+                let warnings = check_structure(state, structure, guardrails)?;
                 one(E::StructureEdited(StructureEdited {
                     structure: structure.clone(),
                     warnings,

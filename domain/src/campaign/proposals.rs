@@ -34,6 +34,10 @@ pub struct Guardrails {
     /// How far automatic budget changes may move a campaign's budget within one day, measured
     /// from the budget the day started with (2,000 = ±20 %).
     pub max_daily_budget_change_basis_points: u32,
+    /// The most a campaign's structure may plan to spend per day, across platforms (the tenant's
+    /// spend-rate limit); `None`: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_daily_spend_micros: Option<i64>,
 }
 
 impl Default for Guardrails {
@@ -42,6 +46,7 @@ impl Default for Guardrails {
             auto_apply: false,
             min_confidence_basis_points: 8_000,
             max_daily_budget_change_basis_points: 2_000,
+            max_daily_spend_micros: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{
     CampaignCreated, CampaignEvent, CampaignScheduleChanged, CampaignState, CampaignStatus as S,
-    CreateCampaign, Objective, Platform, MAX_TOTAL_BUDGET_MICROS, NAME_MAX_CHARS,
+    CreateCampaign, Guardrails, Objective, Platform, MAX_TOTAL_BUDGET_MICROS, NAME_MAX_CHARS,
 };
 use crate::aggregate::Rejection;
 use crate::structure::{self, CampaignStructure};
@@ -82,6 +82,7 @@ pub(super) fn check_fits_budget(
 pub(super) fn check_structure(
     state: &CampaignState,
     structure: &CampaignStructure,
+    guardrails: &Guardrails,
 ) -> Result<Vec<Violation>, Rejection> {
     let report = structure::validate(structure);
     let mut violations = Violations::new();
@@ -128,6 +129,17 @@ pub(super) fn check_structure(
         "structure",
         &mut violations,
     );
+    let daily = planned_spend_micros(structure, state.start_date, state.start_date);
+    if let Some(cap) = guardrails
+        .max_daily_spend_micros
+        .filter(|cap| daily > i128::from(*cap))
+    {
+        violations.push(
+            "structure",
+            "over_spend_rate",
+            format!("plans {daily} micros a day; the tenant allows at most {cap}"),
+        );
+    }
     violations
         .into_result(report.warnings.into_vec())
         .map_err(Rejection::Invalid)
