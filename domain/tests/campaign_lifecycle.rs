@@ -796,3 +796,113 @@ fn a_structure_may_not_plan_to_spend_faster_than_the_tenant_allows() {
             warnings: vec![],
         })]);
 }
+
+fn google_target() -> BudgetTarget {
+    BudgetTarget {
+        platform: Platform::Google,
+        linkedin_campaign: 0,
+    }
+}
+
+fn linkedin_target() -> BudgetTarget {
+    BudgetTarget {
+        platform: Platform::Linkedin,
+        linkedin_campaign: 0,
+    }
+}
+
+fn daily_total(history: &[CampaignEvent]) -> i128 {
+    let state = Campaign::fold(history.iter()).unwrap().unwrap();
+    planned_spend_micros(
+        state.structure.as_ref().unwrap(),
+        state.start_date,
+        state.start_date,
+    )
+}
+
+#[test]
+fn structure_tuning_proposals_change_the_running_structure() {
+    use adflow_domain::structure::google::{Keyword, MatchType};
+    // A negative keyword only narrows the audience: it applies itself.
+    let negative = ProposedAction::AddNegativeKeyword {
+        keyword: Keyword {
+            text: "jobs".into(),
+            match_type: MatchType::Phrase,
+        },
+    };
+    let events = Scenario::<Campaign>::given(active())
+        .when(propose(negative, 9_000, on()))
+        .into_result()
+        .unwrap();
+    assert!(
+        matches!(events.last(), Some(CampaignEvent::StructureTuned(_))),
+        "{events:?}"
+    );
+    // The sample structure bids Maximize Conversions: there is no manual CPC to change.
+    Scenario::<Campaign>::given(active())
+        .when(propose(
+            ProposedAction::ChangeMaxCpc {
+                max_cpc_micros: 2_000_000,
+            },
+            9_000,
+            on(),
+        ))
+        .then_violations(&[("action", "not_manual_cpc")]);
+    // Shifting 10 of Google's 50 a day to LinkedIn is within ±20 % of the source: automatic.
+    let shift = ProposedAction::ShiftDailyBudget {
+        from: google_target(),
+        to: linkedin_target(),
+        micros: 10_000_000,
+    };
+    let events = Scenario::<Campaign>::given(active())
+        .when(propose(shift, 9_000, on()))
+        .into_result()
+        .unwrap();
+    assert_eq!(events.len(), 3, "{events:?}");
+    let mut history = active();
+    let before = daily_total(&history);
+    history.extend(events);
+    assert_eq!(
+        daily_total(&history),
+        before,
+        "the daily total is conserved"
+    );
+    // Leaving LinkedIn under its 10-a-day minimum is refused like any invalid structure.
+    let drain = ProposedAction::ShiftDailyBudget {
+        from: linkedin_target(),
+        to: google_target(),
+        micros: 95_000_000,
+    };
+    Scenario::<Campaign>::given(active())
+        .when(propose(drain, 9_000, on()))
+        .then_violations(&[(
+            "structure/linkedin/campaigns/0/dailyBudgetMicros",
+            "below_minimum",
+        )]);
+}
+
+proptest! {
+    /// Money is conserved: any sequence of budget shifts, applied or refused, keeps the daily total.
+    #[test]
+    fn budget_shifts_conserve_the_daily_total(shifts in prop::collection::vec((any::<bool>(), 1i64..120_000_000), 0..20)) {
+        let now = Scenario::<Campaign>::default_now();
+        let mut history = active();
+        let before = daily_total(&history);
+        for (n, (to_google, micros)) in shifts.into_iter().enumerate() {
+            let (from, to) = if to_google { (linkedin_target(), google_target()) } else { (google_target(), linkedin_target()) };
+            let command = CampaignCommand::ProposeOptimisation {
+                proposal_id: Uuid::from_u128(1_000 + n as u128),
+                action: ProposedAction::ShiftDailyBudget { from, to, micros },
+                reason: "rebalance".into(),
+                confidence_basis_points: 10_000,
+                model_version: "m".into(),
+                guardrails: Guardrails { max_daily_budget_change_basis_points: 10_000, ..on() },
+            };
+            let state = Campaign::fold(history.iter()).unwrap();
+            if let Ok(events) = Campaign::decide(state.as_ref(), &command, now) {
+                history.extend(events);
+            }
+            prop_assert_eq!(daily_total(&history), before);
+        }
+    }
+}

@@ -135,6 +135,14 @@ fn samples() -> Vec<EventPayload> {
             reason: "Q1 budget is fixed".into(),
         })
         .to_payload(),
+        CampaignEvent::StructureTuned(StructureTuned {
+            structure: CampaignStructure {
+                google: Some(common::google()),
+                linkedin: Some(common::linkedin()),
+            },
+            warnings: vec![],
+        })
+        .to_payload(),
         adflow_domain::tenant::TenantEvent::GuardrailsSet(adflow_domain::tenant::GuardrailsSet {
             guardrails: Guardrails {
                 auto_apply: true,

@@ -188,6 +188,14 @@ pub struct ProposalDeclined {
     pub reason: String,
 }
 
+/// A proposal changed the running structure (bids, negatives, budget split); the status stays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StructureTuned {
+    pub structure: CampaignStructure,
+    pub warnings: Vec<Violation>,
+}
+
 /// A lifecycle step without data of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -219,6 +227,7 @@ pub enum CampaignEvent {
     OptimisationProposed(OptimisationProposed),
     ProposalApplied(ProposalApplied),
     ProposalDeclined(ProposalDeclined),
+    StructureTuned(StructureTuned),
 }
 
 impl CampaignEvent {
@@ -245,6 +254,7 @@ impl CampaignEvent {
     pub const OPTIMISATION_PROPOSED: &'static str = "OptimisationProposed";
     pub const PROPOSAL_APPLIED: &'static str = "ProposalApplied";
     pub const PROPOSAL_DECLINED: &'static str = "ProposalDeclined";
+    pub const STRUCTURE_TUNED: &'static str = "StructureTuned";
 }
 
 impl CampaignEvent {
@@ -262,7 +272,8 @@ impl CampaignEvent {
             | E::DeployedToPlatform(_)
             | E::OptimisationProposed(_)
             | E::ProposalApplied(_)
-            | E::ProposalDeclined(_) => None,
+            | E::ProposalDeclined(_)
+            | E::StructureTuned(_) => None,
             E::StructureRequested(_) => Some(S::StructureRequested),
             E::StructureGenerated(_) | E::StructureEdited(_) => Some(S::StructurePreview),
             E::StructureApproved(_) => Some(S::Approved),
@@ -305,6 +316,7 @@ impl DomainEvent for CampaignEvent {
             E::OptimisationProposed(e) => encode(E::OPTIMISATION_PROPOSED, 1, e),
             E::ProposalApplied(e) => encode(E::PROPOSAL_APPLIED, 1, e),
             E::ProposalDeclined(e) => encode(E::PROPOSAL_DECLINED, 1, e),
+            E::StructureTuned(e) => encode(E::STRUCTURE_TUNED, 1, e),
         }
     }
 
@@ -344,6 +356,7 @@ impl DomainEvent for CampaignEvent {
             (E::OPTIMISATION_PROPOSED, 1) => decode(t, v, data).map(E::OptimisationProposed),
             (E::PROPOSAL_APPLIED, 1) => decode(t, v, data).map(E::ProposalApplied),
             (E::PROPOSAL_DECLINED, 1) => decode(t, v, data).map(E::ProposalDeclined),
+            (E::STRUCTURE_TUNED, 1) => decode(t, v, data).map(E::StructureTuned),
             _ => Err(unknown(t, v)),
         }
     }

@@ -6,6 +6,7 @@ mod events;
 mod proposals;
 mod rules;
 mod state;
+mod tuning;
 mod values;
 
 pub use commands::{CampaignCommand, CreateCampaign};
@@ -13,6 +14,7 @@ pub use events::*;
 pub use proposals::{Guardrails, ProposalState, ProposalStatus, ProposedAction};
 pub use rules::{planned_spend_micros, SUPPORTED_CURRENCIES};
 pub use state::CampaignState;
+pub use tuning::BudgetTarget;
 pub use values::{CampaignStatus, Objective, Platform};
 
 use rules::{change_schedule, check_budget, check_fits_budget, check_structure, validate_create};
@@ -543,6 +545,10 @@ impl Aggregate for Campaign {
             E::ScheduleChanged(e) => CampaignState {
                 start_date: e.start_date,
                 end_date: e.end_date,
+                ..state
+            },
+            E::StructureTuned(e) => CampaignState {
+                structure: Some(e.structure.clone()),
                 ..state
             },
             E::OptimisationProposed(e) => {

@@ -2,10 +2,13 @@
 //! person approves or declines it, or it applies itself when it stays within the tenant's
 //! guardrails. Every proposal, applied or declined, stays in the campaign's history.
 
+use super::tuning::{self, BudgetTarget};
+use super::StructureTuned;
 use super::{
     CampaignBudgetChanged, CampaignEvent, CampaignState, CampaignStatus as S, Transitioned,
 };
 use crate::aggregate::Rejection;
+use crate::structure::google::Keyword;
 use crate::violation::Violations;
 use chrono::NaiveDate;
 use schemars::JsonSchema;
@@ -21,7 +24,22 @@ use serde::{Deserialize, Serialize};
 pub enum ProposedAction {
     Pause,
     Resume,
-    ChangeBudget { total_budget_micros: i64 },
+    ChangeBudget {
+        total_budget_micros: i64,
+    },
+    /// Moves daily budget between platforms (or LinkedIn campaigns); the daily total is conserved.
+    ShiftDailyBudget {
+        from: BudgetTarget,
+        to: BudgetTarget,
+        micros: i64,
+    },
+    /// The Google campaign's manual CPC bid.
+    ChangeMaxCpc {
+        max_cpc_micros: i64,
+    },
+    AddNegativeKeyword {
+        keyword: Keyword,
+    },
 }
 
 /// The tenant's limits for changes nobody approved. Off until the tenant turns it on.
@@ -108,6 +126,38 @@ pub(super) fn effect(
                 })])
                 .map_err(Rejection::Invalid)
         }
+        ProposedAction::ShiftDailyBudget { .. }
+        | ProposedAction::ChangeMaxCpc { .. }
+        | ProposedAction::AddNegativeKeyword { .. } => {
+            if !matches!(state.status, S::Deployed | S::Active | S::Paused) {
+                return Err(illegal("tune the structure of"));
+            }
+            let Some(structure) = &state.structure else {
+                return Err(illegal("tune the structure of"));
+            };
+            let mut violations = Violations::new();
+            let tuned = match action {
+                ProposedAction::ShiftDailyBudget { from, to, micros } => {
+                    tuning::shift_daily_budget(structure, *from, *to, *micros, &mut violations)
+                }
+                ProposedAction::ChangeMaxCpc { max_cpc_micros } => {
+                    tuning::change_max_cpc(structure, *max_cpc_micros, &mut violations)
+                }
+                ProposedAction::AddNegativeKeyword { keyword } => {
+                    tuning::add_negative_keyword(structure, keyword, &mut violations)
+                }
+                _ => structure.clone(),
+            };
+            if !violations.is_empty() {
+                return Err(Rejection::Invalid(violations));
+            }
+            // The tuned structure must pass every platform rule, like any other.
+            let warnings = super::rules::check_structure(state, &tuned, &Guardrails::default())?;
+            Ok(vec![CampaignEvent::StructureTuned(StructureTuned {
+                structure: tuned,
+                warnings,
+            })])
+        }
     }
 }
 
@@ -126,6 +176,20 @@ pub(super) fn within_guardrails(
         // Pausing only lowers spend.
         ProposedAction::Pause => true,
         ProposedAction::Resume => false,
+        // A negative keyword only narrows who sees the ads.
+        ProposedAction::AddNegativeKeyword { .. } => true,
+        ProposedAction::ShiftDailyBudget { from, micros, .. } => state
+            .structure
+            .as_ref()
+            .and_then(|s| tuning::daily_budget_of(s, *from))
+            .is_some_and(|source| within(*micros, source, guardrails)),
+        ProposedAction::ChangeMaxCpc { max_cpc_micros } => {
+            match state.structure.as_ref().and_then(tuning::max_cpc_of) {
+                Some(current) if *max_cpc_micros <= current => true,
+                Some(current) => within(*max_cpc_micros - current, current, guardrails),
+                None => false,
+            }
+        }
         ProposedAction::ChangeBudget {
             total_budget_micros,
         } => {
@@ -139,4 +203,10 @@ pub(super) fn within_guardrails(
                     * i128::from(guardrails.max_daily_budget_change_basis_points)
         }
     }
+}
+
+/// Whether a change of `change` on a base of `base` stays within the daily change limit.
+fn within(change: i64, base: i64, guardrails: &Guardrails) -> bool {
+    i128::from(change).abs() * 10_000
+        <= i128::from(base) * i128::from(guardrails.max_daily_budget_change_basis_points)
 }
