@@ -18,10 +18,7 @@ pub struct BudgetTarget {
     pub linkedin_campaign: usize,
 }
 
-fn daily_budget<'a>(
-    structure: &'a mut CampaignStructure,
-    target: BudgetTarget,
-) -> Option<&'a mut i64> {
+fn daily_budget(structure: &mut CampaignStructure, target: BudgetTarget) -> Option<&mut i64> {
     match target.platform {
         Platform::Google => structure
             .google
