@@ -29,6 +29,19 @@ pub mod google {
     pub const HEADLINES_MAX: usize = 15;
     pub const DESCRIPTIONS_MIN: usize = 2;
     pub const DESCRIPTIONS_MAX: usize = 4;
+    // Google Ads, "About responsive display ads" (support.google.com/google-ads/answer/6363750):
+    // 1-5 headlines of 30, one long headline of 90, 1-5 descriptions of 90, business name of 25.
+    pub const DISPLAY_HEADLINES_MIN: usize = 1;
+    pub const DISPLAY_HEADLINES_MAX: usize = 5;
+    pub const DISPLAY_DESCRIPTIONS_MIN: usize = 1;
+    pub const DISPLAY_DESCRIPTIONS_MAX: usize = 5;
+    pub const LONG_HEADLINE: TextLimit = max(90);
+    pub const BUSINESS_NAME: TextLimit = max(25);
+    // Google Ads, Performance Max asset groups (support.google.com/google-ads/answer/10724492):
+    // 3-15 headlines of 30, 1-5 long headlines of 90, 2-5 descriptions of 90.
+    pub const ASSET_LONG_HEADLINES_MIN: usize = 1;
+    pub const ASSET_LONG_HEADLINES_MAX: usize = 5;
+    pub const ASSET_DESCRIPTIONS_MAX: usize = 5;
     // Google Ads API, KeywordInfo.text: "at most 80 characters and 10 words".
     pub const KEYWORD: TextLimit = max(80);
     pub const KEYWORD_MAX_WORDS: usize = 10;

@@ -100,6 +100,8 @@ fn google_campaign_rules_are_all_reported() {
             ("google/campaign/bidding/maxCpcMicros", "not_positive"),
             ("google/campaign/bidding", "unsupported_bidding"),
             ("google/campaign/locations", "required"),
+            ("google/adGroups", "not_allowed"),
+            ("google/assetGroups", "required"),
             ("google/adGroups/0/ads/0/finalUrls/0", "invalid_url"),
             ("google/adGroups/0/ads/0/finalUrls/1", "invalid_url"),
         ])
@@ -278,4 +280,63 @@ fn structures_read_the_json_clients_write() {
     assert!(serde_json::from_value::<Creative>(creative).is_ok());
     let unknown = serde_json::json!({"format": "TEXT_AD", "headline": "h", "description": "d", "destinationUrl": "u", "x": 1});
     assert!(serde_json::from_value::<Creative>(unknown).is_err());
+}
+
+#[test]
+fn display_ads_and_performance_max_asset_groups_have_their_own_rules() {
+    let mut display = google();
+    display.campaign.channel = Channel::Display;
+    display.ad_groups[0].display_ads = vec![ResponsiveDisplayAd {
+        headlines: vec![],
+        long_headline: "l".repeat(91),
+        descriptions: vec![s("Plan B2B campaigns in minutes")],
+        business_name: s("Adflow Campaign Automation Inc"),
+        final_urls: vec![s("https://adflow.example")],
+    }];
+    let report = validate(&CampaignStructure {
+        google: Some(display),
+        linkedin: None,
+    });
+    assert_eq!(
+        codes(&report).0,
+        pairs(&[
+            ("google/adGroups/0/ads", "wrong_format"),
+            ("google/adGroups/0/displayAds/0/headlines", "wrong_count"),
+            ("google/adGroups/0/displayAds/0/longHeadline", "too_long"),
+            ("google/adGroups/0/displayAds/0/businessName", "too_long"),
+        ])
+    );
+
+    let mut pmax = google();
+    pmax.campaign.channel = Channel::PerformanceMax;
+    pmax.ad_groups.clear();
+    pmax.asset_groups = vec![AssetGroup {
+        name: s("Everyone"),
+        headlines: vec![
+            s("B2B ads that convert"),
+            s("Plan in minutes"),
+            s("Try Adflow"),
+        ],
+        long_headlines: vec![s("Generate LinkedIn and Google campaigns from one brief")],
+        descriptions: vec![
+            s("Budgets, copy and keywords in one place."),
+            s("Launch today."),
+        ],
+        business_name: s("Adflow"),
+        final_urls: vec![s("https://adflow.example")],
+    }];
+    let report = validate(&CampaignStructure {
+        google: Some(pmax.clone()),
+        linkedin: None,
+    });
+    assert_eq!(codes(&report), (vec![], vec![]));
+    pmax.asset_groups[0].long_headlines.clear();
+    let report = validate(&CampaignStructure {
+        google: Some(pmax),
+        linkedin: None,
+    });
+    assert_eq!(
+        codes(&report).0,
+        pairs(&[("google/assetGroups/0/longHeadlines", "wrong_count")])
+    );
 }

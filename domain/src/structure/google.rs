@@ -13,7 +13,11 @@ pub struct GoogleAdsStructure {
     /// The campaign budget, per day.
     pub daily_budget_micros: i64,
     pub campaign: GoogleCampaign,
+    /// Search and Display campaigns.
     pub ad_groups: Vec<AdGroup>,
+    /// Performance Max campaigns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asset_groups: Vec<AssetGroup>,
     /// Campaign-level negative keywords.
     #[serde(default)]
     pub negative_keywords: Vec<Keyword>,
@@ -69,7 +73,11 @@ pub struct AdGroup {
     pub keywords: Vec<Keyword>,
     #[serde(default)]
     pub negative_keywords: Vec<Keyword>,
+    /// Responsive search ads (Search campaigns).
     pub ads: Vec<ResponsiveSearchAd>,
+    /// Responsive display ads (Display campaigns).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub display_ads: Vec<ResponsiveDisplayAd>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -97,6 +105,132 @@ pub struct ResponsiveSearchAd {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path2: Option<String>,
     pub final_urls: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResponsiveDisplayAd {
+    pub headlines: Vec<String>,
+    pub long_headline: String,
+    pub descriptions: Vec<String>,
+    pub business_name: String,
+    pub final_urls: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssetGroup {
+    pub name: String,
+    pub headlines: Vec<String>,
+    pub long_headlines: Vec<String>,
+    pub descriptions: Vec<String>,
+    pub business_name: String,
+    pub final_urls: Vec<String>,
+}
+
+/// A list of texts: `min..=max` of them, each within `limit`, no two alike.
+fn check_texts(
+    texts: &[String],
+    (min, max): (usize, usize),
+    limit: crate::platform_rules::TextLimit,
+    path: &str,
+    what: &str,
+    report: &mut ValidationReport,
+) {
+    check_count(texts.len(), min, max, path, what, report);
+    for (index, text) in texts.iter().enumerate() {
+        check(text, limit, &format!("{path}/{index}"), report);
+    }
+    check_unique_texts(texts, path, report);
+}
+
+fn check_final_urls(urls: &[String], path: &str, report: &mut ValidationReport) {
+    if urls.is_empty() {
+        report
+            .errors
+            .push(path, "required", "needs at least one final URL");
+    }
+    for (index, url) in urls.iter().enumerate() {
+        check_url(url, limits::URL, &format!("{path}/{index}"), report);
+    }
+}
+
+fn check_display_ad(ad: &ResponsiveDisplayAd, path: &str, report: &mut ValidationReport) {
+    let headlines = (limits::DISPLAY_HEADLINES_MIN, limits::DISPLAY_HEADLINES_MAX);
+    check_texts(
+        &ad.headlines,
+        headlines,
+        limits::HEADLINE,
+        &format!("{path}/headlines"),
+        "headlines",
+        report,
+    );
+    check(
+        &ad.long_headline,
+        limits::LONG_HEADLINE,
+        &format!("{path}/longHeadline"),
+        report,
+    );
+    let descriptions = (
+        limits::DISPLAY_DESCRIPTIONS_MIN,
+        limits::DISPLAY_DESCRIPTIONS_MAX,
+    );
+    check_texts(
+        &ad.descriptions,
+        descriptions,
+        limits::DESCRIPTION,
+        &format!("{path}/descriptions"),
+        "descriptions",
+        report,
+    );
+    check(
+        &ad.business_name,
+        limits::BUSINESS_NAME,
+        &format!("{path}/businessName"),
+        report,
+    );
+    check_final_urls(&ad.final_urls, &format!("{path}/finalUrls"), report);
+}
+
+fn check_asset_group(group: &AssetGroup, path: &str, report: &mut ValidationReport) {
+    check(&group.name, limits::NAME, &format!("{path}/name"), report);
+    let headlines = (limits::HEADLINES_MIN, limits::HEADLINES_MAX);
+    check_texts(
+        &group.headlines,
+        headlines,
+        limits::HEADLINE,
+        &format!("{path}/headlines"),
+        "headlines",
+        report,
+    );
+    let long = (
+        limits::ASSET_LONG_HEADLINES_MIN,
+        limits::ASSET_LONG_HEADLINES_MAX,
+    );
+    check_texts(
+        &group.long_headlines,
+        long,
+        limits::LONG_HEADLINE,
+        &format!("{path}/longHeadlines"),
+        "long headlines",
+        report,
+    );
+    let descriptions = (limits::DESCRIPTIONS_MIN, limits::ASSET_DESCRIPTIONS_MAX);
+    check_texts(
+        &group.descriptions,
+        descriptions,
+        limits::DESCRIPTION,
+        &format!("{path}/descriptions"),
+        "descriptions",
+        report,
+    );
+    check(
+        &group.business_name,
+        limits::BUSINESS_NAME,
+        &format!("{path}/businessName"),
+        report,
+    );
+    check_final_urls(&group.final_urls, &format!("{path}/finalUrls"), report);
 }
 
 fn positive(value: i64, path: &str, report: &mut ValidationReport) {
@@ -293,12 +427,43 @@ pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut 
         report,
     );
 
-    if campaign.channel == Channel::Search && structure.ad_groups.is_empty() {
-        report.errors.push(
-            format!("{path}/adGroups"),
-            "required",
-            "a Search campaign needs at least one ad group",
-        );
+    let channel = campaign.channel;
+    match channel {
+        Channel::PerformanceMax => {
+            if !structure.ad_groups.is_empty() {
+                report.errors.push(
+                    format!("{path}/adGroups"),
+                    "not_allowed",
+                    "Performance Max uses asset groups, not ad groups",
+                );
+            }
+            if structure.asset_groups.is_empty() {
+                report.errors.push(
+                    format!("{path}/assetGroups"),
+                    "required",
+                    "a Performance Max campaign needs an asset group",
+                );
+            }
+        }
+        Channel::Search | Channel::Display => {
+            if structure.ad_groups.is_empty() {
+                report.errors.push(
+                    format!("{path}/adGroups"),
+                    "required",
+                    "needs at least one ad group",
+                );
+            }
+            if !structure.asset_groups.is_empty() {
+                report.errors.push(
+                    format!("{path}/assetGroups"),
+                    "not_allowed",
+                    "asset groups belong to Performance Max",
+                );
+            }
+        }
+    }
+    for (index, group) in structure.asset_groups.iter().enumerate() {
+        check_asset_group(group, &format!("{path}/assetGroups/{index}"), report);
     }
     for (index, group) in structure.ad_groups.iter().enumerate() {
         let group_path = format!("{path}/adGroups/{index}");
@@ -308,19 +473,48 @@ pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut 
             &format!("{group_path}/name"),
             report,
         );
-        if campaign.channel == Channel::Search && group.keywords.is_empty() {
-            report.errors.push(
-                format!("{group_path}/keywords"),
-                "required",
-                "a Search ad group needs keywords",
-            );
-        }
-        if campaign.channel == Channel::Search && group.ads.is_empty() {
-            report.errors.push(
-                format!("{group_path}/ads"),
-                "required",
-                "a Search ad group needs at least one ad",
-            );
+        let (search_ads, display_ads) = (!group.ads.is_empty(), !group.display_ads.is_empty());
+        match channel {
+            Channel::Search => {
+                if group.keywords.is_empty() {
+                    report.errors.push(
+                        format!("{group_path}/keywords"),
+                        "required",
+                        "a Search ad group needs keywords",
+                    );
+                }
+                if !search_ads {
+                    report.errors.push(
+                        format!("{group_path}/ads"),
+                        "required",
+                        "a Search ad group needs at least one ad",
+                    );
+                }
+                if display_ads {
+                    report.errors.push(
+                        format!("{group_path}/displayAds"),
+                        "wrong_format",
+                        "display ads belong to Display campaigns",
+                    );
+                }
+            }
+            Channel::Display => {
+                if !display_ads {
+                    report.errors.push(
+                        format!("{group_path}/displayAds"),
+                        "required",
+                        "a Display ad group needs a display ad",
+                    );
+                }
+                if search_ads {
+                    report.errors.push(
+                        format!("{group_path}/ads"),
+                        "wrong_format",
+                        "responsive search ads belong to Search campaigns",
+                    );
+                }
+            }
+            Channel::PerformanceMax => {}
         }
         check_keywords(&group.keywords, &format!("{group_path}/keywords"), report);
         check_keywords(
@@ -330,6 +524,9 @@ pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut 
         );
         for (ad_index, ad) in group.ads.iter().enumerate() {
             check_ad(ad, &format!("{group_path}/ads/{ad_index}"), report);
+        }
+        for (ad_index, ad) in group.display_ads.iter().enumerate() {
+            check_display_ad(ad, &format!("{group_path}/displayAds/{ad_index}"), report);
         }
     }
 }

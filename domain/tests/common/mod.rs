@@ -57,7 +57,9 @@ pub fn google() -> GoogleAdsStructure {
                 match_type: MatchType::Broad,
             }],
             ads: vec![ad()],
+            display_ads: vec![],
         }],
+        asset_groups: vec![],
         negative_keywords: vec![Keyword {
             text: s("jobs"),
             match_type: MatchType::Broad,
