@@ -56,6 +56,17 @@ fn allowed(
     }
 }
 
+/// Deployment results are only taken for platforms still awaiting theirs.
+fn check_pending(state: &CampaignState, platform: Platform, violations: &mut Violations) {
+    if !state.undeployed_platforms().contains(&platform) {
+        violations.push(
+            "platform",
+            "not_pending",
+            "this platform is not awaiting deployment",
+        );
+    }
+}
+
 fn one(event: CampaignEvent) -> Result<Vec<CampaignEvent>, Rejection> {
     Ok(vec![event])
 }
@@ -328,13 +339,7 @@ impl Aggregate for Campaign {
             } => {
                 allowed(state, command, &[S::DeploymentRequested])?;
                 let mut violations = Violations::new();
-                if !state.undeployed_platforms().contains(platform) {
-                    violations.push(
-                        "platform",
-                        "not_pending",
-                        "this platform is not awaiting deployment",
-                    );
-                }
+                check_pending(state, *platform, &mut violations);
                 let external_id =
                     required_line(external_id, "externalId", NAME_MAX_CHARS, &mut violations);
                 let mut events = vec![E::DeployedToPlatform(DeployedToPlatform {
@@ -353,13 +358,7 @@ impl Aggregate for Campaign {
             } => {
                 allowed(state, command, &[S::DeploymentRequested])?;
                 let mut violations = Violations::new();
-                if !state.undeployed_platforms().contains(platform) {
-                    violations.push(
-                        "platform",
-                        "not_pending",
-                        "this platform is not awaiting deployment",
-                    );
-                }
+                check_pending(state, *platform, &mut violations);
                 let reason = required_line(reason, "reason", REASON_MAX_CHARS, &mut violations);
                 violations
                     .into_result(vec![E::DeploymentFailed(DeploymentFailed {
