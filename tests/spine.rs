@@ -468,12 +468,19 @@ async fn read_model_digest(app: &TestApp) -> String {
 }
 
 async fn wait_until_projected(app: &TestApp) {
+    for projection in ["campaigns", "audiences", "activity"] {
+        wait_until(app, projection).await;
+    }
+}
+
+async fn wait_until(app: &TestApp, projection: &str) {
     for _ in 0..500 {
         let behind: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM events e, projection_checkpoints p \
-               WHERE p.projection = 'campaigns' AND (e.commit_id, e.position) > (p.commit_id, p.position)) \
-             OR NOT EXISTS (SELECT 1 FROM projection_checkpoints WHERE projection = 'campaigns')",
+               WHERE p.projection = $1 AND (e.commit_id, e.position) > (p.commit_id, p.position)) \
+             OR NOT EXISTS (SELECT 1 FROM projection_checkpoints WHERE projection = $1)",
         )
+        .bind(projection)
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
@@ -482,7 +489,7 @@ async fn wait_until_projected(app: &TestApp) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    panic!("the campaigns projection did not catch up");
+    panic!("the {projection} projection did not catch up");
 }
 
 #[tokio::test]
@@ -1073,4 +1080,99 @@ async fn proposals_apply_themselves_only_within_the_tenants_guardrails() {
         )
         .await;
     assert_eq!(again.body["code"], "illegal_transition");
+}
+
+/// A digest of every read-model table, for comparing a live read model with a rebuilt one.
+async fn all_read_models_digest(app: &TestApp) -> Vec<(String, String)> {
+    let mut digests = Vec::new();
+    for (table, key) in [
+        ("campaigns", "tenant_id, campaign_id"),
+        ("campaign_deployments", "tenant_id, campaign_id, platform"),
+        ("proposals", "tenant_id, proposal_id"),
+        ("audiences", "tenant_id, audience_id"),
+        ("audience_segments", "tenant_id, segment_id"),
+        ("account_lists", "tenant_id, list_id"),
+        ("activity", "tenant_id, aggregate_id, stream_version"),
+    ] {
+        let digest: String = sqlx::query_scalar(&format!(
+            "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY {key}), '')) FROM {table} t"
+        ))
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        digests.push((table.to_owned(), digest));
+    }
+    digests
+}
+
+#[tokio::test]
+async fn every_read_model_follows_the_whole_lifecycle_and_rebuilds_identically() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let manager = app.token(tenant, Role::Manager);
+    let admin = app.token(tenant, Role::Admin);
+    let (id, version) = active_campaign(&app, &manager, &admin).await;
+    let proposal = json!({"action": {"kind": "PAUSE"}, "reason": "CPA doubled", "confidenceBasisPoints": 7000, "modelVersion": "m"});
+    let proposed = app
+        .command(
+            &format!("/v1/campaigns/{id}/proposals"),
+            Some(&admin),
+            &proposal,
+            &[("if-match", &version.to_string())],
+        )
+        .await;
+    assert_eq!(proposed.status, StatusCode::OK);
+    let audience = json!({"name": "DACH", "criteria": {"include": {"locations": ["DE"]}}});
+    let audience_id = str_of(
+        &app.command("/v1/audiences", Some(&manager), &audience, &[])
+            .await
+            .body,
+        "/id",
+    )
+    .to_owned();
+    let segment = json!({"name": "Finance", "criteria": {"include": {"locations": ["DE"]}}, "estimatedSize": 5000});
+    app.command(
+        &format!("/v1/audiences/{audience_id}/segments"),
+        Some(&manager),
+        &segment,
+        &[("if-match", "1")],
+    )
+    .await;
+    wait_until_projected(&app).await;
+
+    let (status, deployed): (String, String) = sqlx::query_as(
+        "SELECT c.status, d.status FROM campaigns c JOIN campaign_deployments d USING (tenant_id, campaign_id)",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), deployed.as_str()), ("ACTIVE", "DEPLOYED"));
+    let pending: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM proposals WHERE status = 'PENDING'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        pending, 1,
+        "7,000 is below the default confidence floor: the proposal waits"
+    );
+    let has_structure: bool = sqlx::query_scalar("SELECT structure IS NOT NULL FROM campaigns")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(has_structure);
+    let (activity, events): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM activity), (SELECT count(*) FROM events)")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(activity, events, "one activity row per event");
+
+    let before = all_read_models_digest(&app).await;
+    for projection in ["campaigns", "audiences", "activity"] {
+        let (ok, stderr) = app.run_cli(&["projections", "rebuild", projection]).await;
+        assert!(ok, "{stderr}");
+    }
+    wait_until_projected(&app).await;
+    assert_eq!(all_read_models_digest(&app).await, before);
 }

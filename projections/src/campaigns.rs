@@ -1,5 +1,6 @@
 //! The `campaigns` read model: one row per campaign (list and detail screens).
 
+use crate::json;
 use crate::runtime::{Projection, ProjectionError};
 use adflow_domain::aggregate::{parse_stream_name, Aggregate};
 use adflow_domain::campaign::{Campaign, CampaignEvent, CampaignStatus};
@@ -8,7 +9,122 @@ use adflow_event_store::RecordedEvent;
 use async_trait::async_trait;
 use sqlx::PgConnection;
 
+/// The campaign list and detail (`campaigns`, with the current structure), deployment status per
+/// platform (`campaign_deployments`) and optimisation proposals (`proposals`).
 pub struct CampaignsProjection;
+
+/// Keeps the detail tables that hang off a campaign.
+async fn side_tables(
+    tx: &mut PgConnection,
+    tenant: uuid::Uuid,
+    campaign: uuid::Uuid,
+    event: &CampaignEvent,
+    recorded: &RecordedEvent,
+) -> Result<(), sqlx::Error> {
+    let at = recorded.recorded_at;
+    match event {
+        CampaignEvent::StructureGenerated(e) => set_structure(tx, tenant, campaign, json(&e.structure), json(&e.warnings)).await,
+        CampaignEvent::StructureEdited(e) => set_structure(tx, tenant, campaign, json(&e.structure), json(&e.warnings)).await,
+        CampaignEvent::StructureTuned(e) => set_structure(tx, tenant, campaign, json(&e.structure), json(&e.warnings)).await,
+        CampaignEvent::DeploymentRequested(e) => {
+            for platform in &e.platforms {
+                sqlx::query(
+                    "INSERT INTO campaign_deployments (tenant_id, campaign_id, platform, status, updated_at) \
+                     VALUES ($1, $2, $3, 'REQUESTED', $4) \
+                     ON CONFLICT (tenant_id, campaign_id, platform) DO UPDATE SET status = 'REQUESTED', \
+                       failure_reason = NULL, retryable = NULL, updated_at = EXCLUDED.updated_at",
+                )
+                .bind(tenant)
+                .bind(campaign)
+                .bind(platform.as_str())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Ok(())
+        }
+        CampaignEvent::DeployedToPlatform(e) => sqlx::query(
+            "UPDATE campaign_deployments SET status = 'DEPLOYED', external_id = $4, updated_at = $5 \
+             WHERE tenant_id = $1 AND campaign_id = $2 AND platform = $3",
+        )
+        .bind(tenant)
+        .bind(campaign)
+        .bind(e.platform.as_str())
+        .bind(&e.external_id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ()),
+        CampaignEvent::DeploymentFailed(e) => sqlx::query(
+            "UPDATE campaign_deployments SET status = 'FAILED', failure_reason = $4, retryable = $5, updated_at = $6 \
+             WHERE tenant_id = $1 AND campaign_id = $2 AND platform = $3",
+        )
+        .bind(tenant)
+        .bind(campaign)
+        .bind(e.platform.as_str())
+        .bind(&e.reason)
+        .bind(e.retryable)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ()),
+        CampaignEvent::OptimisationProposed(e) => sqlx::query(
+            "INSERT INTO proposals (tenant_id, proposal_id, campaign_id, action, reason, confidence_basis_points, \
+               model_version, status, proposed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8) \
+             ON CONFLICT (tenant_id, proposal_id) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(e.proposal_id)
+        .bind(campaign)
+        .bind(json(&e.action))
+        .bind(&e.reason)
+        .bind(i32::try_from(e.confidence_basis_points).unwrap_or(i32::MAX))
+        .bind(&e.model_version)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ()),
+        CampaignEvent::ProposalApplied(e) => sqlx::query(
+            "UPDATE proposals SET status = 'APPLIED', automatic = $3, decided_at = $4 WHERE tenant_id = $1 AND proposal_id = $2",
+        )
+        .bind(tenant)
+        .bind(e.proposal_id)
+        .bind(e.automatic)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ()),
+        CampaignEvent::ProposalDeclined(e) => sqlx::query(
+            "UPDATE proposals SET status = 'DECLINED', automatic = false, decline_reason = $3, decided_at = $4 \
+             WHERE tenant_id = $1 AND proposal_id = $2",
+        )
+        .bind(tenant)
+        .bind(e.proposal_id)
+        .bind(&e.reason)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
+async fn set_structure(
+    tx: &mut PgConnection,
+    tenant: uuid::Uuid,
+    campaign: uuid::Uuid,
+    structure: serde_json::Value,
+    warnings: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE campaigns SET structure = $3, structure_warnings = $4 WHERE tenant_id = $1 AND campaign_id = $2")
+        .bind(tenant)
+        .bind(campaign)
+        .bind(structure)
+        .bind(warnings)
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
 
 fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -21,10 +137,12 @@ impl Projection for CampaignsProjection {
     }
 
     async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM campaigns")
-            .execute(tx)
-            .await
-            .map(|_| ())
+        for table in ["campaigns", "campaign_deployments", "proposals"] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn apply(
@@ -50,6 +168,7 @@ impl Projection for CampaignsProjection {
         )
         .map_err(|e| undecodable(e.to_string()))?;
         let version = to_i64(recorded.stream_version);
+        side_tables(tx, tenant.0, id, &event, recorded).await?;
         match event {
             CampaignEvent::Created(created) => {
                 let platforms: Vec<&str> = created.platforms.iter().map(|p| p.as_str()).collect();

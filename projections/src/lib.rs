@@ -4,6 +4,8 @@
 //! crash at any point neither loses nor doubles an update. Any read model can be rebuilt from the
 //! start of the log.
 
+pub mod activity;
+pub mod audiences;
 pub mod campaigns;
 mod runtime;
 
@@ -13,9 +15,19 @@ use std::sync::Arc;
 
 /// Every Postgres read model, by name (the names `adflow projections rebuild` accepts).
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(campaigns::CampaignsProjection)]
+    vec![
+        Arc::new(campaigns::CampaignsProjection),
+        Arc::new(audiences::AudiencesProjection),
+        Arc::new(activity::ActivityProjection),
+    ]
 }
 
 pub fn by_name(name: &str) -> Option<Arc<dyn Projection>> {
     all().into_iter().find(|p| p.name() == name)
+}
+
+/// Event parts for JSON columns. The domain's types are plain data that cannot fail to serialise;
+/// `Null` would only mark a bug, visibly.
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }

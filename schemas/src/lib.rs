@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "campaign currency",
         include_str!("../migrations/0004_campaign_currency.sql"),
     ),
+    (
+        5,
+        "read models",
+        include_str!("../migrations/0005_read_models.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]
