@@ -1168,6 +1168,23 @@ async fn every_read_model_follows_the_whole_lifecycle_and_rebuilds_identically()
             .unwrap();
     assert_eq!(activity, events, "one activity row per event");
 
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.query_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for projection in ["campaigns", "audiences", "activity"] {
+        assert!(
+            metrics.contains(&format!(
+                "adflow_projection_lag_events{{projection=\"{projection}\"}} 0\n"
+            )),
+            "{metrics}"
+        );
+    }
     let before = all_read_models_digest(&app).await;
     for projection in ["campaigns", "audiences", "activity"] {
         let (ok, stderr) = app.run_cli(&["projections", "rebuild", projection]).await;

@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod audiences;
 pub mod campaigns;
+pub mod lag;
 mod runtime;
 
 pub use runtime::{checkpoint, Projection, ProjectionError, Projector, ProjectorOptions};

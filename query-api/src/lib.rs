@@ -64,17 +64,38 @@ pub fn sdl() -> String {
 struct QueryState {
     schema: AdflowSchema,
     auth: Authenticator,
+    pool: PgPool,
 }
 
 pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Router {
     let state = QueryState {
-        schema: schema(pool, settings),
+        schema: schema(pool.clone(), settings),
         auth,
+        pool,
     };
     Router::new()
         .route("/graphql", get(graphiql).post(execute))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .with_state(state)
+}
+
+/// Prometheus metrics: projection lag in events and seconds.
+async fn metrics(State(state): State<QueryState>) -> Response {
+    match adflow_projections::lag::lags(&state.pool).await {
+        Ok(lags) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4",
+            )],
+            adflow_projections::lag::prometheus(&lags),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "cannot measure projection lag");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }
 
 async fn graphiql() -> Html<String> {
