@@ -15,6 +15,8 @@ pub struct Config {
     /// `postgres` (default) or `kurrentdb` (EventStoreDB/KurrentDB at `esdb_url`).
     pub event_store: String,
     pub esdb_url: Option<String>,
+    /// NATS with JetStream, where AI work requests are published.
+    pub nats_url: String,
     /// Port 0 picks a free port; the bound addresses are printed on the `ADFLOW_READY` line.
     pub command_api_addr: SocketAddr,
     pub query_api_addr: SocketAddr,
@@ -32,6 +34,7 @@ impl Default for Config {
             database_max_connections: 32,
             event_store: "postgres".into(),
             esdb_url: None,
+            nats_url: "nats://127.0.0.1:4222".into(),
             command_api_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             query_api_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
             jwt_secret: DEV_JWT_SECRET.into(),

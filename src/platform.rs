@@ -207,6 +207,12 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
             let shutdown = shutdown.clone();
             tasks.spawn(async move { projector.run(shutdown).await });
         }
+        tasks.spawn(dispatch(
+            store.clone(),
+            pool.clone(),
+            config.nats_url.clone(),
+            shutdown.clone(),
+        ));
         ready.push("projections=running".into());
     }
 
@@ -214,6 +220,36 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
     println!("ADFLOW_READY {}", ready.join(" "));
     while tasks.join_next().await.is_some() {}
     Ok(())
+}
+
+/// Publishes AI work requests to NATS; keeps trying to connect (the APIs run meanwhile).
+async fn dispatch(
+    store: Arc<dyn EventStore>,
+    pool: PgPool,
+    nats_url: String,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    use adflow_projections::dispatcher::{Dispatcher, DispatcherOptions};
+    let reader: Arc<dyn adflow_event_store::EventReader> = store;
+    loop {
+        match Dispatcher::connect(
+            reader.clone(),
+            pool.clone(),
+            &nats_url,
+            DispatcherOptions::default(),
+        )
+        .await
+        {
+            Ok(dispatcher) => return dispatcher.run(shutdown).await,
+            Err(error) => {
+                tracing::warn!(%error, %nats_url, "NATS dispatcher not connected, retrying in 5 s")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
 }
 
 pub async fn rebuild(config: &Config, name: &str) -> Result<(), PlatformError> {

@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod audiences;
 pub mod campaigns;
+pub mod dispatcher;
 pub mod lag;
 mod runtime;
 

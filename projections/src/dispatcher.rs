@@ -1,0 +1,202 @@
+//! The NATS dispatcher: follows the log and publishes the events that ask for AI work to
+//! JetStream, with the event id as the message id.
+//!
+//! The checkpoint moves only after JetStream acknowledged the publish. A crash between the two
+//! publishes again on restart, and the stream's duplicate window (set to a day) drops the copy:
+//! every request reaches the workers once.
+
+use crate::runtime::checkpoint;
+use adflow_domain::aggregate::parse_stream_name;
+use adflow_domain::campaign::CampaignEvent;
+use adflow_event_store::{EventReader, Position, RecordedEvent};
+use async_nats::jetstream::{self, stream};
+use serde::Serialize;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error(transparent)]
+    Store(#[from] adflow_event_store::StoreError),
+    #[error("checkpoint database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("NATS: {0}")]
+    Nats(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct DispatcherOptions {
+    /// The JetStream stream that holds the work requests.
+    pub stream: String,
+    /// Subjects are `<prefix>.<work>`, for example `ml.structure.requested`.
+    pub subject_prefix: String,
+    pub batch_size: usize,
+    pub idle_poll: Duration,
+}
+
+impl Default for DispatcherOptions {
+    fn default() -> Self {
+        Self {
+            stream: "ADFLOW_ML".into(),
+            subject_prefix: "ml".into(),
+            batch_size: 200,
+            idle_poll: Duration::from_millis(20),
+        }
+    }
+}
+
+/// What workers receive: the event and the facts they need to answer with a command.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkRequest<'a> {
+    pub event_id: uuid::Uuid,
+    pub event_type: &'a str,
+    pub schema_version: u32,
+    pub stream_name: &'a str,
+    pub tenant_id: uuid::Uuid,
+    pub aggregate_id: uuid::Uuid,
+    pub correlation_id: uuid::Uuid,
+    pub data: &'a serde_json::Value,
+}
+
+/// The work subject of an event, if it asks for AI work.
+pub fn work_subject(event_type: &str) -> Option<&'static str> {
+    match event_type {
+        CampaignEvent::STRUCTURE_REQUESTED => Some("structure.requested"),
+        _ => None,
+    }
+}
+
+pub struct Dispatcher {
+    reader: Arc<dyn EventReader>,
+    pool: PgPool,
+    jetstream: jetstream::Context,
+    options: DispatcherOptions,
+}
+
+impl Dispatcher {
+    pub const CHECKPOINT: &'static str = "nats-dispatcher";
+
+    /// Connects and makes sure the stream exists.
+    pub async fn connect(
+        reader: Arc<dyn EventReader>,
+        pool: PgPool,
+        nats_url: &str,
+        options: DispatcherOptions,
+    ) -> Result<Self, DispatchError> {
+        let client = async_nats::connect(nats_url)
+            .await
+            .map_err(|e| DispatchError::Nats(e.to_string()))?;
+        let jetstream = jetstream::new(client);
+        jetstream
+            .get_or_create_stream(stream::Config {
+                name: options.stream.clone(),
+                subjects: vec![format!("{}.>", options.subject_prefix)],
+                duplicate_window: Duration::from_secs(24 * 3600),
+                // Requests nobody consumed within a week are stale; the log keeps them anyway.
+                max_age: Duration::from_secs(7 * 24 * 3600),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| DispatchError::Nats(e.to_string()))?;
+        Ok(Self {
+            reader,
+            pool,
+            jetstream,
+            options,
+        })
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.jetstream
+    }
+
+    async fn publish(&self, event: &RecordedEvent, subject: &str) -> Result<(), DispatchError> {
+        let Some((_, tenant, aggregate)) = parse_stream_name(&event.stream_name) else {
+            return Ok(());
+        };
+        let request = WorkRequest {
+            event_id: event.event_id,
+            event_type: &event.event_type,
+            schema_version: event.schema_version,
+            stream_name: &event.stream_name,
+            tenant_id: tenant.0,
+            aggregate_id: aggregate,
+            correlation_id: event.metadata.correlation_id,
+            data: &event.data,
+        };
+        let payload =
+            serde_json::to_vec(&request).map_err(|e| DispatchError::Nats(e.to_string()))?;
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", event.event_id.to_string().as_str());
+        headers.insert(
+            "Adflow-Correlation-Id",
+            event.metadata.correlation_id.to_string().as_str(),
+        );
+        let subject = format!("{}.{subject}", self.options.subject_prefix);
+        self.jetstream
+            .publish_with_headers(subject, headers, payload.into())
+            .await
+            .map_err(|e| DispatchError::Nats(e.to_string()))?
+            .await
+            .map_err(|e| DispatchError::Nats(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Publishes one batch; returns how many events it looked at (0 when caught up).
+    pub async fn step(&self) -> Result<usize, DispatchError> {
+        let from = checkpoint(&self.pool, Self::CHECKPOINT).await?;
+        let batch = self.reader.read_all(from, self.options.batch_size).await?;
+        let Some(last) = batch.last().map(|e| e.position) else {
+            return Ok(0);
+        };
+        for event in &batch {
+            if let Some(subject) = work_subject(&event.event_type) {
+                self.publish(event, subject).await?;
+            }
+        }
+        save_checkpoint(&self.pool, last).await?;
+        Ok(batch.len())
+    }
+
+    /// Publishes until `shutdown`; failures are logged and retried from the checkpoint.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let mut failures = 0u32;
+        while !*shutdown.borrow() {
+            let pause = match self.step().await {
+                Ok(0) => self.options.idle_poll,
+                Ok(_) => {
+                    failures = 0;
+                    continue;
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(%error, failures, "dispatch failed, retrying");
+                    self.options
+                        .idle_poll
+                        .saturating_mul(2u32.saturating_pow(failures.min(12)))
+                        .min(Duration::from_secs(5))
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
+async fn save_checkpoint(pool: &PgPool, at: Position) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (projection, commit_id, position) VALUES ($1, $2, $3) \
+         ON CONFLICT (projection) DO UPDATE SET commit_id = $2, position = $3, updated_at = now()",
+    )
+    .bind(Dispatcher::CHECKPOINT)
+    .bind(i64::try_from(at.commit).unwrap_or(i64::MAX))
+    .bind(i64::try_from(at.prepare).unwrap_or(i64::MAX))
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
