@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 pub struct CampaignsProjection;
 
 /// Keeps the detail tables that hang off a campaign.
-async fn side_tables(
+pub(crate) async fn side_tables(
     tx: &mut PgConnection,
     tenant: uuid::Uuid,
     campaign: uuid::Uuid,
@@ -143,6 +143,14 @@ impl Projection for CampaignsProjection {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut PgConnection,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        crate::campaign_batch::apply_batch(self, tx, events).await
     }
 
     async fn apply(

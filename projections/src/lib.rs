@@ -6,6 +6,7 @@
 
 pub mod activity;
 pub mod audiences;
+mod campaign_batch;
 pub mod campaigns;
 pub mod dispatcher;
 pub mod lag;
