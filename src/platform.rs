@@ -263,27 +263,32 @@ pub async fn rebuild(config: &Config, name: &str) -> Result<(), PlatformError> {
     let pool = connect(config).await?;
     adflow_schemas::migrate(&pool).await?;
     let store = event_store(config, &pool)?;
-    let projector = Projector::new(store, pool, projection, ProjectorOptions::default());
-    projector.reset().await?;
+    // The log's size, for the progress bar's ETA (PostgreSQL store; unknown otherwise).
+    let total: Option<i64> = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(&pool)
+        .await
+        .ok();
+    let bar = match total {
+        Some(total) => indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(0)),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} events, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("rebuilding {name}"));
     let started = Instant::now();
-    let mut last_report = Instant::now();
-    let mut total = 0u64;
-    loop {
-        let applied = projector.step().await?;
-        total += applied as u64;
-        if applied == 0 {
-            break;
-        }
-        if last_report.elapsed() >= Duration::from_secs(1) {
-            let rate = total as f64 / started.elapsed().as_secs_f64();
-            eprintln!("rebuilding {name}: {total} events ({rate:.0} events/s)");
-            last_report = Instant::now();
-        }
-    }
+    let applied = adflow_projections::rebuild::rebuild_and_swap(store, &pool, projection, |n| {
+        bar.set_position(n)
+    })
+    .await?;
+    bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "rebuilt {name}: {total} events in {seconds:.2}s ({:.0} events/s)",
-        total as f64 / seconds.max(1e-9)
+        "rebuilt {name}: {applied} events in {seconds:.2}s ({:.0} events/s), swapped in without downtime",
+        applied as f64 / seconds.max(1e-9)
     );
     Ok(())
 }

@@ -15,11 +15,8 @@ impl Projection for ActivityProjection {
         "activity"
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM activity")
-            .execute(tx)
-            .await
-            .map(|_| ())
+    fn tables(&self) -> &'static [&'static str] {
+        &["activity"]
     }
 
     /// One multi-row insert per batch.

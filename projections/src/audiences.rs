@@ -25,13 +25,8 @@ impl Projection for AudiencesProjection {
         "audiences"
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        for table in ["audiences", "audience_segments", "account_lists"] {
-            sqlx::query(&format!("DELETE FROM {table}"))
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(())
+    fn tables(&self) -> &'static [&'static str] {
+        &["audiences", "audience_segments", "account_lists"]
     }
 
     async fn apply(

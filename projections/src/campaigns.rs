@@ -136,13 +136,8 @@ impl Projection for CampaignsProjection {
         "campaigns"
     }
 
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        for table in ["campaigns", "campaign_deployments", "proposals"] {
-            sqlx::query(&format!("DELETE FROM {table}"))
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(())
+    fn tables(&self) -> &'static [&'static str] {
+        &["campaigns", "campaign_deployments", "proposals"]
     }
 
     async fn apply_batch(

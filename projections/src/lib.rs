@@ -10,6 +10,7 @@ mod campaign_batch;
 pub mod campaigns;
 pub mod dispatcher;
 pub mod lag;
+pub mod rebuild;
 mod runtime;
 
 pub use runtime::{checkpoint, Projection, ProjectionError, Projector, ProjectorOptions};

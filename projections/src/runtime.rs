@@ -33,7 +33,8 @@ pub enum ProjectionError {
 pub trait Projection: Send + Sync {
     fn name(&self) -> &'static str;
     /// Deletes everything this projection wrote (the start of a rebuild).
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error>;
+    /// Every table this projection writes (what a reset empties and a rebuild swaps).
+    fn tables(&self) -> &'static [&'static str];
     /// Applies one event; events the projection does not care about are ignored.
     async fn apply(
         &self,
@@ -122,6 +123,10 @@ impl Projector {
 
     pub fn name(&self) -> &'static str {
         self.projection.name()
+    }
+
+    pub fn projection(&self) -> &Arc<dyn Projection> {
+        &self.projection
     }
 
     pub async fn checkpoint(&self) -> Result<Position, sqlx::Error> {
@@ -267,7 +272,11 @@ impl Projector {
         .bind(self.name())
         .execute(&mut *tx)
         .await?;
-        self.projection.reset(&mut tx).await?;
+        for table in self.projection.tables() {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

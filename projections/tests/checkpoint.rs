@@ -24,8 +24,8 @@ impl Projection for Flaky {
     fn name(&self) -> &'static str {
         "campaigns"
     }
-    async fn reset(&self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        self.inner.reset(tx).await
+    fn tables(&self) -> &'static [&'static str] {
+        self.inner.tables()
     }
     async fn apply(
         &self,
