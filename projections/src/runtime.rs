@@ -125,10 +125,6 @@ impl Projector {
         self.projection.name()
     }
 
-    pub fn projection(&self) -> &Arc<dyn Projection> {
-        &self.projection
-    }
-
     pub async fn checkpoint(&self) -> Result<Position, sqlx::Error> {
         checkpoint(&self.pool, self.name()).await
     }
