@@ -1248,3 +1248,53 @@ async fn a_rebuild_swaps_in_while_commands_keep_arriving() {
     .unwrap();
     assert_eq!(leftovers, 0);
 }
+
+#[tokio::test]
+async fn platforms_report_performance_once_per_report() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let manager = app.token(tenant, Role::Manager);
+    let admin = app.token(tenant, Role::Admin);
+    let (id, version) = active_campaign(&app, &manager, &admin).await;
+    let day = Utc::now().date_naive() + Days::new(7);
+    let report = |clicks: i64| {
+        json!({
+            "reportId": "0192f0c1-0000-7000-8000-00000000beef", "platform": "GOOGLE",
+            "windowStart": format!("{day}T00:00:00Z"), "windowEnd": format!("{day}T01:00:00Z"),
+            "rows": [{"hour": format!("{day}T00:00:00Z"), "ad": "customers/1/adGroupAds/2~3",
+                      "impressions": 100, "clicks": clicks, "conversions": 1, "costMicros": 900000, "revenueMicros": 0}]
+        })
+    };
+    let path = format!("/v1/campaigns/{id}/performance");
+    let v = version.to_string();
+    assert_eq!(
+        app.command(&path, Some(&manager), &report(5), &[("if-match", &v)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let invalid = app
+        .command(&path, Some(&admin), &report(101), &[("if-match", &v)])
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid.body["errors"][0]["pointer"], "/rows/0/clicks");
+    let first = app
+        .command(&path, Some(&admin), &report(5), &[("if-match", &v)])
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+    assert_eq!(first.body["version"].as_u64(), Some(version + 1));
+    let again = app
+        .command(
+            &path,
+            Some(&admin),
+            &report(5),
+            &[("if-match", &(version + 1).to_string())],
+        )
+        .await;
+    assert_eq!(
+        again.body["version"].as_u64(),
+        Some(version + 1),
+        "a resent report records nothing"
+    );
+    assert_eq!(again.body["position"], Value::Null);
+}

@@ -98,7 +98,8 @@ pub(crate) async fn edit(
         | CampaignCommand::FailStructureGeneration { .. }
         | CampaignCommand::RecordDeployment { .. }
         | CampaignCommand::RecordDeploymentFailure { .. }
-        | CampaignCommand::ProposeOptimisation { .. } => Action::RecordWorkResults,
+        | CampaignCommand::ProposeOptimisation { .. }
+        | CampaignCommand::ReportPerformance(_) => Action::RecordWorkResults,
         _ => Action::ManageCampaigns,
     };
     let target = Target {

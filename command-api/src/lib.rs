@@ -37,6 +37,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/settings/guardrails", post(proposals::set_guardrails))
         .route("/v1/campaigns/{id}/proposals", post(proposals::propose))
         .route(
+            "/v1/campaigns/{id}/performance",
+            post(lifecycle::report_performance),
+        )
+        .route(
             "/v1/campaigns/{id}/proposals/{proposal}/approve",
             post(proposals::approve),
         )

@@ -11,7 +11,7 @@ use crate::proposals::tenant_guardrails;
 use crate::AppState;
 use adflow_domain::aggregate::stream_name;
 use adflow_domain::audience::Audience;
-use adflow_domain::campaign::{CampaignCommand, Platform};
+use adflow_domain::campaign::{CampaignCommand, PerformanceReported, PerformanceRow, Platform};
 use adflow_domain::structure::CampaignStructure;
 use adflow_domain::Violation;
 use axum::extract::{Path, State};
@@ -315,6 +315,44 @@ pub async fn attach_segment(
         headers,
         id,
         "POST /v1/campaigns/segments",
+        &body.raw,
+        command,
+    )
+    .await
+}
+
+/// A platform's performance report (service token). `reportId` makes a resend harmless.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PerformanceRequest {
+    pub report_id: Uuid,
+    pub platform: Platform,
+    pub window_start: chrono::DateTime<chrono::Utc>,
+    pub window_end: chrono::DateTime<chrono::Utc>,
+    pub rows: Vec<PerformanceRow>,
+}
+
+pub async fn report_performance(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<PerformanceRequest>,
+) -> Result<Response, ApiError> {
+    let request = body.value;
+    let command = CampaignCommand::ReportPerformance(PerformanceReported {
+        report_id: request.report_id,
+        platform: request.platform,
+        window_start: request.window_start,
+        window_end: request.window_end,
+        rows: request.rows,
+    });
+    edit(
+        state,
+        context,
+        headers,
+        id,
+        "POST /v1/campaigns/performance",
         &body.raw,
         command,
     )

@@ -77,6 +77,7 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<ProposalApplied>("campaign", CampaignEvent::PROPOSAL_APPLIED, 1),
         contract::<ProposalDeclined>("campaign", CampaignEvent::PROPOSAL_DECLINED, 1),
         contract::<StructureTuned>("campaign", CampaignEvent::STRUCTURE_TUNED, 1),
+        contract::<PerformanceReported>("campaign", CampaignEvent::PERFORMANCE_REPORTED, 1),
         contract::<GuardrailsSet>("tenant", TenantEvent::GUARDRAILS_SET, 1),
         contract::<AudienceDefined>("audience", AudienceEvent::DEFINED, 1),
         contract::<SegmentAdded>("audience", AudienceEvent::SEGMENT_ADDED, 1),

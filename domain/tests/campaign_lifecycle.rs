@@ -906,3 +906,76 @@ proptest! {
         }
     }
 }
+
+fn report(rows: Vec<PerformanceRow>) -> PerformanceReported {
+    PerformanceReported {
+        report_id: Uuid::from_u128(500),
+        platform: Platform::Google,
+        window_start: "2026-02-03T00:00:00Z".parse().unwrap(),
+        window_end: "2026-02-04T00:00:00Z".parse().unwrap(),
+        rows,
+    }
+}
+
+fn row(hour: &str, impressions: i64, clicks: i64) -> PerformanceRow {
+    PerformanceRow {
+        hour: hour.parse().unwrap(),
+        ad_group: Some("customers/1/adGroups/2".into()),
+        ad: Some("customers/1/adGroupAds/2~3".into()),
+        keyword: None,
+        segment_id: None,
+        impressions,
+        clicks,
+        conversions: 1,
+        cost_micros: 2_500_000,
+        revenue_micros: 0,
+    }
+}
+
+#[test]
+fn performance_reports_are_checked_row_by_row_and_recorded_once() {
+    let good = report(vec![
+        row("2026-02-03T09:00:00Z", 1_000, 30),
+        row("2026-02-03T10:00:00Z", 800, 12),
+    ]);
+    Scenario::<Campaign>::given(active())
+        .when(CampaignCommand::ReportPerformance(good.clone()))
+        .then(vec![CampaignEvent::PerformanceReported(good.clone())]);
+    let mut history = active();
+    history.push(CampaignEvent::PerformanceReported(good.clone()));
+    Scenario::<Campaign>::given(history)
+        .when(CampaignCommand::ReportPerformance(good))
+        .then(vec![]);
+
+    let mut bad = report(vec![
+        row("2026-02-03T09:30:00Z", 10, 11),
+        PerformanceRow {
+            cost_micros: -1,
+            ..row("2026-02-05T00:00:00Z", 5, 1)
+        },
+    ]);
+    bad.platform = Platform::Google;
+    Scenario::<Campaign>::given(active())
+        .when(CampaignCommand::ReportPerformance(bad))
+        .then_violations(&[
+            ("rows/0/hour", "not_an_hour"),
+            ("rows/0/clicks", "more_than_impressions"),
+            ("rows/1/hour", "outside_window"),
+            ("rows/1/costMicros", "negative"),
+        ]);
+    let mut outside = report(vec![row("2026-05-01T00:00:00Z", 1, 0)]);
+    outside.window_start = "2026-05-01T00:00:00Z".parse().unwrap();
+    outside.window_end = "2026-05-02T00:00:00Z".parse().unwrap();
+    Scenario::<Campaign>::given(active())
+        .when(CampaignCommand::ReportPerformance(outside))
+        .then_violations(&[("windowStart", "outside_schedule")]);
+    assert!(matches!(
+        Scenario::<Campaign>::given(vec![created()])
+            .when(CampaignCommand::ReportPerformance(report(vec![])))
+            .into_result(),
+        Err(Rejection::IllegalTransition {
+            status: "DRAFT",
+            ..
+        })
+    ));
+}

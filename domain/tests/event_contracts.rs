@@ -143,6 +143,25 @@ fn samples() -> Vec<EventPayload> {
             warnings: vec![],
         })
         .to_payload(),
+        CampaignEvent::PerformanceReported(PerformanceReported {
+            report_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_000a),
+            platform: Platform::Google,
+            window_start: "2027-01-15T00:00:00Z".parse().unwrap(),
+            window_end: "2027-01-16T00:00:00Z".parse().unwrap(),
+            rows: vec![PerformanceRow {
+                hour: "2027-01-15T09:00:00Z".parse().unwrap(),
+                ad_group: Some("customers/1234567890/adGroups/55".into()),
+                ad: Some("customers/1234567890/adGroupAds/55~77".into()),
+                keyword: Some("b2b campaign software".into()),
+                segment_id: None,
+                impressions: 1_200,
+                clicks: 36,
+                conversions: 2,
+                cost_micros: 54_000_000,
+                revenue_micros: 400_000_000,
+            }],
+        })
+        .to_payload(),
         adflow_domain::tenant::TenantEvent::GuardrailsSet(adflow_domain::tenant::GuardrailsSet {
             guardrails: Guardrails {
                 auto_apply: true,

@@ -1,6 +1,7 @@
 //! What happened to a campaign. Every body is versioned through its contract
 //! (`crate::contracts`); a changed body becomes a new version, decoded (upcast) here.
 
+use super::performance::PerformanceReported;
 use super::proposals::ProposedAction;
 use super::values::{CampaignStatus, Objective, Platform};
 use crate::event::{decode, encode, unknown, DecodeError, DomainEvent, EventPayload};
@@ -228,6 +229,7 @@ pub enum CampaignEvent {
     ProposalApplied(ProposalApplied),
     ProposalDeclined(ProposalDeclined),
     StructureTuned(StructureTuned),
+    PerformanceReported(PerformanceReported),
 }
 
 impl CampaignEvent {
@@ -255,6 +257,7 @@ impl CampaignEvent {
     pub const PROPOSAL_APPLIED: &'static str = "ProposalApplied";
     pub const PROPOSAL_DECLINED: &'static str = "ProposalDeclined";
     pub const STRUCTURE_TUNED: &'static str = "StructureTuned";
+    pub const PERFORMANCE_REPORTED: &'static str = "PerformanceReported";
 }
 
 impl CampaignEvent {
@@ -273,7 +276,8 @@ impl CampaignEvent {
             | E::OptimisationProposed(_)
             | E::ProposalApplied(_)
             | E::ProposalDeclined(_)
-            | E::StructureTuned(_) => None,
+            | E::StructureTuned(_)
+            | E::PerformanceReported(_) => None,
             E::StructureRequested(_) => Some(S::StructureRequested),
             E::StructureGenerated(_) | E::StructureEdited(_) => Some(S::StructurePreview),
             E::StructureApproved(_) => Some(S::Approved),
@@ -317,6 +321,7 @@ impl DomainEvent for CampaignEvent {
             E::ProposalApplied(e) => encode(E::PROPOSAL_APPLIED, 1, e),
             E::ProposalDeclined(e) => encode(E::PROPOSAL_DECLINED, 1, e),
             E::StructureTuned(e) => encode(E::STRUCTURE_TUNED, 1, e),
+            E::PerformanceReported(e) => encode(E::PERFORMANCE_REPORTED, 1, e),
         }
     }
 
@@ -357,6 +362,7 @@ impl DomainEvent for CampaignEvent {
             (E::PROPOSAL_APPLIED, 1) => decode(t, v, data).map(E::ProposalApplied),
             (E::PROPOSAL_DECLINED, 1) => decode(t, v, data).map(E::ProposalDeclined),
             (E::STRUCTURE_TUNED, 1) => decode(t, v, data).map(E::StructureTuned),
+            (E::PERFORMANCE_REPORTED, 1) => decode(t, v, data).map(E::PerformanceReported),
             _ => Err(unknown(t, v)),
         }
     }

@@ -3,6 +3,7 @@
 
 mod commands;
 mod events;
+mod performance;
 mod proposals;
 mod rules;
 mod state;
@@ -11,6 +12,7 @@ mod values;
 
 pub use commands::{CampaignCommand, CreateCampaign};
 pub use events::*;
+pub use performance::{PerformanceReported, PerformanceRow, MAX_ROWS_PER_REPORT};
 pub use proposals::{Guardrails, ProposalState, ProposalStatus, ProposedAction};
 pub use rules::{planned_spend_micros, SUPPORTED_CURRENCIES};
 pub use state::CampaignState;
@@ -461,6 +463,13 @@ impl Aggregate for Campaign {
                     }
                 }
             }
+            C::ReportPerformance(report) => {
+                if state.reported.contains(&report.report_id) {
+                    return Ok(vec![]);
+                }
+                performance::check_report(state, report)?;
+                one(E::PerformanceReported(report.clone()))
+            }
             C::Activate => {
                 allowed(state, command, &[S::Deployed])?;
                 one(E::Activated(Transitioned {}))
@@ -523,6 +532,7 @@ impl Aggregate for Campaign {
                     segments: vec![],
                     proposals: Default::default(),
                     budget_day: None,
+                    reported: Default::default(),
                     retryable_failure: false,
                 })
             }
@@ -546,6 +556,11 @@ impl Aggregate for Campaign {
                 end_date: e.end_date,
                 ..state
             },
+            E::PerformanceReported(e) => {
+                let mut reported = state.reported.clone();
+                reported.insert(e.report_id);
+                CampaignState { reported, ..state }
+            }
             E::StructureTuned(e) => CampaignState {
                 structure: Some(e.structure.clone()),
                 ..state

@@ -30,6 +30,8 @@ pub struct CampaignState {
     pub proposals: BTreeMap<Uuid, ProposalState>,
     /// The day of the last automatic budget change and the budget that day started with.
     pub budget_day: Option<(NaiveDate, i64)>,
+    /// Performance reports already recorded (a resent report records nothing).
+    pub reported: std::collections::BTreeSet<Uuid>,
     /// Whether the last deployment failure may be retried.
     pub retryable_failure: bool,
 }
