@@ -19,7 +19,7 @@ pub use state::CampaignState;
 pub use tuning::BudgetTarget;
 pub use values::{CampaignStatus, Objective, Platform};
 
-use rules::{change_schedule, check_budget, check_fits_budget, check_structure, validate_create};
+use rules::{change_schedule, check_new_budget, check_structure, validate_create};
 
 use crate::aggregate::{Aggregate, HistoryError, Rejection};
 
@@ -126,17 +126,12 @@ impl Aggregate for Campaign {
             } => {
                 allowed(state, command, &editable)?;
                 let mut violations = Violations::new();
-                check_budget(*total_budget_micros, "totalBudgetMicros", &mut violations);
-                if let Some(structure) = &state.structure {
-                    check_fits_budget(
-                        structure,
-                        *total_budget_micros,
-                        state.start_date,
-                        state.end_date,
-                        "totalBudgetMicros",
-                        &mut violations,
-                    );
-                }
+                check_new_budget(
+                    state,
+                    *total_budget_micros,
+                    "totalBudgetMicros",
+                    &mut violations,
+                );
                 let events = if *total_budget_micros == state.total_budget_micros {
                     vec![]
                 } else {

@@ -105,21 +105,12 @@ pub(super) fn effect(
             total_budget_micros,
         } => {
             let mut violations = Violations::new();
-            super::rules::check_budget(
+            super::rules::check_new_budget(
+                state,
                 *total_budget_micros,
                 "action/totalBudgetMicros",
                 &mut violations,
             );
-            if let Some(structure) = &state.structure {
-                super::rules::check_fits_budget(
-                    structure,
-                    *total_budget_micros,
-                    state.start_date,
-                    state.end_date,
-                    "action/totalBudgetMicros",
-                    &mut violations,
-                );
-            }
             violations
                 .into_result(vec![CampaignEvent::BudgetChanged(CampaignBudgetChanged {
                     total_budget_micros: *total_budget_micros,

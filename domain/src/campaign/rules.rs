@@ -16,6 +16,26 @@ pub const SUPPORTED_CURRENCIES: [&str; 14] = [
     "USD",
 ];
 
+/// A new total budget for `state`: valid in itself, and enough for the planned structure.
+pub(super) fn check_new_budget(
+    state: &CampaignState,
+    micros: i64,
+    path: &str,
+    violations: &mut Violations,
+) {
+    check_budget(micros, path, violations);
+    if let Some(structure) = &state.structure {
+        check_fits_budget(
+            structure,
+            micros,
+            state.start_date,
+            state.end_date,
+            path,
+            violations,
+        );
+    }
+}
+
 pub(super) fn check_budget(micros: i64, path: &str, violations: &mut Violations) {
     if micros <= 0 {
         violations.push(path, "not_positive", "must be greater than zero");
