@@ -109,8 +109,8 @@ async fn insert(
     let column = |f: fn(&(Uuid, Uuid), &Fresh) -> serde_json::Value| {
         rows.iter().map(|(k, c)| f(k, c)).collect::<Vec<_>>()
     };
-    // Every column travels as a JSON array element and is typed by the statement: one shape of
-    // bind for fourteen columns.
+    // Platforms, structure and warnings travel as JSON: PostgreSQL arrays of arrays must be
+    // rectangular, and a campaign's platform list is not.
     let tenants: Vec<Uuid> = rows.iter().map(|(k, _)| k.0).collect();
     let ids: Vec<Uuid> = rows.iter().map(|(k, _)| k.1).collect();
     let names: Vec<String> = rows.iter().map(|(_, c)| c.state.name.clone()).collect();

@@ -26,18 +26,10 @@ pub async fn await_position(
     let deadline = tokio::time::Instant::now() + timeout;
     let mut pause = Duration::from_millis(2);
     loop {
-        let reached: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT commit_id, position FROM projection_checkpoints WHERE projection = $1",
-        )
-        .bind(projection)
-        .fetch_optional(pool)
-        .await
-        .map_err(database)?;
-        let reached = reached.map(|(c, p)| Position {
-            commit: u64::try_from(c).unwrap_or(0),
-            prepare: u64::try_from(p).unwrap_or(0),
-        });
-        if reached.is_some_and(|r| r >= wanted) {
+        let reached = adflow_projections::checkpoint(pool, projection)
+            .await
+            .map_err(database)?;
+        if reached >= wanted {
             return Ok(());
         }
         if tokio::time::Instant::now() + pause > deadline {
