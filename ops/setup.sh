@@ -70,18 +70,7 @@ fi
 if ! listening 8123; then
   log "starting clickhouse-server"
   ch="$ADFLOW_STATE_DIR/clickhouse"
-  mkdir -p "$ch"/{data,tmp,user_files,format_schemas,log}
-  sed -e "0,/<path>/s#<path>.*</path>#<path>$ch/data/</path>#" \
-      -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$ch/tmp/</tmp_path>#" \
-      -e "s#<user_files_path>.*</user_files_path>#<user_files_path>$ch/user_files/</user_files_path>#" \
-      -e "s#<format_schema_path>.*</format_schema_path>#<format_schema_path>$ch/format_schemas/</format_schema_path>#" \
-      -e "s#<log>.*</log>#<log>$ch/log/server.log</log>#" \
-      -e "s#<errorlog>.*</errorlog>#<errorlog>$ch/log/error.log</errorlog>#" \
-      -e "s#<listen_host>.*</listen_host>##g" \
-      -e "s#</yandex>#<listen_host>127.0.0.1</listen_host></yandex>#" \
-      /etc/clickhouse-server/config.xml >"$ch/config.xml"
-  cp /etc/clickhouse-server/users.xml "$ch/users.xml"
-  sed -i "s#<users_config>.*</users_config>#<users_config>$ch/users.xml</users_config>#" "$ch/config.xml"
+  ops/clickhouse-config.sh "$ch" 8123 9000 9009
   nohup clickhouse-server --config-file="$ch/config.xml" >"$ch/log/stdout.log" 2>&1 &
   wait_for_port 8123 clickhouse-server
 fi

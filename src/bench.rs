@@ -41,6 +41,21 @@ pub enum Bench {
         #[arg(long, default_value_t = 20_000)]
         campaigns: u64,
     },
+    /// ClickHouse: projects a log of performance reports into empty analytics tables (events/s,
+    /// fact rows/s), then measures the analytics lag while appending reports at a fixed rate.
+    Analytics {
+        /// Reports in the log to project.
+        #[arg(long, default_value_t = 2_000)]
+        reports: usize,
+        /// Hourly rows per report.
+        #[arg(long, default_value_t = 1_000)]
+        rows: usize,
+        /// Appended reports per second while measuring lag (0 skips it).
+        #[arg(long, default_value_t = 1000)]
+        rate: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
@@ -53,6 +68,28 @@ pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
             lag(&scratch.pool, rate, Duration::from_secs(seconds)).await
         }
         Bench::Rebuild { campaigns } => rebuild(&scratch.pool, campaigns).await,
+        Bench::Analytics {
+            reports,
+            rows,
+            rate,
+            seconds,
+        } => {
+            let scratch_analytics = adflow_projections::analytics::Analytics::new(
+                &config.clickhouse_url,
+                &format!("adflow_bench_{}", Uuid::new_v4().simple()),
+            )?;
+            let result = analytics(
+                &scratch.pool,
+                &scratch_analytics,
+                reports,
+                rows,
+                rate,
+                Duration::from_secs(seconds),
+            )
+            .await;
+            scratch_analytics.drop_database().await?;
+            result
+        }
     };
     scratch.drop_database(config).await?;
     result
@@ -435,5 +472,120 @@ async fn rebuild(pool: &PgPool, campaigns: u64) -> Result<(), PlatformError> {
             applied as f64 / seconds.max(1e-9)
         );
     }
+    Ok(())
+}
+
+async fn analytics(
+    pool: &PgPool,
+    analytics: &adflow_projections::analytics::Analytics,
+    reports: usize,
+    rows: usize,
+    rate: u64,
+    duration: Duration,
+) -> Result<(), PlatformError> {
+    use adflow_projections::analytics::synthetic::{append_reports, campaigns, ExpectedFigures};
+    use adflow_projections::analytics::{queries, AnalyticsOptions, AnalyticsProjector};
+    let store = Arc::new(PostgresEventStore::new(pool.clone()));
+    let expected = Arc::new(Mutex::new(ExpectedFigures::default()));
+    let targets = campaigns(4, 25);
+    let started = Instant::now();
+    let mut writers = tokio::task::JoinSet::new();
+    for writer in 0..4 {
+        writers.spawn(append_reports(
+            store.clone(),
+            expected.clone(),
+            targets.clone(),
+            writer,
+            reports / 4,
+            rows,
+        ));
+    }
+    while let Some(joined) = writers.join_next().await {
+        joined.map_err(|e| PlatformError::Usage(e.to_string()))??;
+    }
+    let fact_rows = (reports / 4 * 4 * rows) as f64;
+    println!(
+        "filled the log with {} reports x {rows} rows in {:.1}s",
+        reports / 4 * 4,
+        started.elapsed().as_secs_f64()
+    );
+
+    analytics.ensure_tables("").await?;
+    let projector = AnalyticsProjector::new(
+        store.clone(),
+        pool.clone(),
+        analytics.clone(),
+        AnalyticsOptions::default(),
+    );
+    let started = Instant::now();
+    let applied = projector.catch_up().await?;
+    let seconds = started.elapsed().as_secs_f64().max(1e-9);
+    println!(
+        "projected into ClickHouse: {applied} events in {seconds:.1}s = {:.0} events/s, {:.0} fact rows/s",
+        applied as f64 / seconds,
+        fact_rows / seconds
+    );
+    if rate == 0 {
+        return Ok(());
+    }
+
+    // Lag: from an append's return to the checkpoint in ClickHouse covering it.
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let live = tokio::spawn(async move { projector.run(shutdown).await });
+    let appended: Arc<Mutex<Vec<(Position, Instant)>>> = Arc::default();
+    let appending = {
+        let appended = appended.clone();
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut generator = adflow_projections::analytics::synthetic::SyntheticReports::new(99);
+            let mut tick = tokio::time::interval(Duration::from_secs(1) / rate.max(1) as u32);
+            let until = Instant::now() + duration;
+            let (tenant, campaign) = (Uuid::now_v7(), Uuid::now_v7());
+            let day = adflow_projections::analytics::synthetic::first_day();
+            while Instant::now() < until {
+                tick.tick().await;
+                let report =
+                    generator.report(adflow_domain::campaign::Platform::Google, day, 10, &[]);
+                let event = adflow_projections::analytics::synthetic::report_event(tenant, report);
+                if let Ok(outcome) = store
+                    .append(
+                        &format!("campaign-{tenant}_{campaign}"),
+                        ExpectedVersion::Any,
+                        vec![event],
+                    )
+                    .await
+                {
+                    if let Ok(mut appended) = appended.lock() {
+                        appended.push((outcome.position, Instant::now()));
+                    }
+                }
+            }
+        })
+    };
+    let mut latencies = Vec::new();
+    let mut next = 0usize;
+    loop {
+        let done = appending.is_finished();
+        let checkpoint = queries::checkpoint(analytics, "").await?;
+        let seen = Instant::now();
+        if let Ok(appended) = appended.lock() {
+            while next < appended.len() && appended[next].0 <= checkpoint {
+                latencies.push(seen.saturating_duration_since(appended[next].1));
+                next += 1;
+            }
+            if done && next == appended.len() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let _ = stop.send(true);
+    let _ = live.await;
+    report(
+        &format!("analytics lag at {rate} appends/s"),
+        latencies.len(),
+        duration,
+        latencies,
+    );
     Ok(())
 }

@@ -17,6 +17,9 @@ pub struct Config {
     pub esdb_url: Option<String>,
     /// NATS with JetStream, where AI work requests are published.
     pub nats_url: String,
+    /// ClickHouse's HTTP interface and the database of the analytics tables.
+    pub clickhouse_url: String,
+    pub clickhouse_database: String,
     /// Port 0 picks a free port; the bound addresses are printed on the `ADFLOW_READY` line.
     pub command_api_addr: SocketAddr,
     pub query_api_addr: SocketAddr,
@@ -35,6 +38,8 @@ impl Default for Config {
             event_store: "postgres".into(),
             esdb_url: None,
             nats_url: "nats://127.0.0.1:4222".into(),
+            clickhouse_url: "http://127.0.0.1:8123".into(),
+            clickhouse_database: "adflow".into(),
             command_api_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             query_api_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
             jwt_secret: DEV_JWT_SECRET.into(),

@@ -6,6 +6,7 @@ use adflow_domain::TenantId;
 use adflow_event_store::kurrent::KurrentEventStore;
 use adflow_event_store::postgres::PostgresEventStore;
 use adflow_event_store::{EventStore, StoreError};
+use adflow_projections::analytics::{Analytics, AnalyticsOptions, AnalyticsProjector};
 use adflow_projections::{Projector, ProjectorOptions};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
@@ -101,6 +102,13 @@ fn event_store(config: &Config, pool: &PgPool) -> Result<Arc<dyn EventStore>, Pl
             "ADFLOW_EVENT_STORE must be postgres or kurrentdb, not {other:?}"
         ))),
     }
+}
+
+fn analytics(config: &Config) -> Result<Analytics, PlatformError> {
+    Ok(Analytics::new(
+        &config.clickhouse_url,
+        &config.clickhouse_database,
+    )?)
 }
 
 fn authenticator(config: &Config) -> Authenticator {
@@ -207,6 +215,14 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
             let shutdown = shutdown.clone();
             tasks.spawn(async move { projector.run(shutdown).await });
         }
+        let analytics_projector = AnalyticsProjector::new(
+            store.clone(),
+            pool.clone(),
+            analytics(config)?,
+            AnalyticsOptions::default(),
+        );
+        let stop = shutdown.clone();
+        tasks.spawn(async move { analytics_projector.run(stop).await });
         tasks.spawn(dispatch(
             store.clone(),
             pool.clone(),
@@ -253,13 +269,15 @@ async fn dispatch(
 }
 
 pub async fn rebuild(config: &Config, name: &str) -> Result<(), PlatformError> {
-    let projection = adflow_projections::by_name(name).ok_or_else(|| {
-        let known: Vec<_> = adflow_projections::all().iter().map(|p| p.name()).collect();
-        PlatformError::Usage(format!(
+    let projection = adflow_projections::by_name(name);
+    if projection.is_none() && name != adflow_projections::analytics::NAME {
+        let mut known: Vec<_> = adflow_projections::all().iter().map(|p| p.name()).collect();
+        known.push(adflow_projections::analytics::NAME);
+        return Err(PlatformError::Usage(format!(
             "no read model {name:?}; known: {}",
             known.join(", ")
-        ))
-    })?;
+        )));
+    }
     let pool = connect(config).await?;
     adflow_schemas::migrate(&pool).await?;
     let store = event_store(config, &pool)?;
@@ -280,10 +298,23 @@ pub async fn rebuild(config: &Config, name: &str) -> Result<(), PlatformError> {
     );
     bar.set_message(format!("rebuilding {name}"));
     let started = Instant::now();
-    let applied = adflow_projections::rebuild::rebuild_and_swap(store, &pool, projection, |n| {
-        bar.set_position(n)
-    })
-    .await?;
+    let applied = match projection {
+        Some(projection) => {
+            adflow_projections::rebuild::rebuild_and_swap(store, &pool, projection, |n| {
+                bar.set_position(n)
+            })
+            .await?
+        }
+        None => {
+            adflow_projections::analytics::rebuild::rebuild_and_swap(
+                store,
+                &pool,
+                &analytics(config)?,
+                |n| bar.set_position(n),
+            )
+            .await?
+        }
+    };
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(

@@ -9,6 +9,7 @@ pub mod campaign;
 pub mod contracts;
 pub mod event;
 pub mod ids;
+pub mod metrics;
 pub mod platform_rules;
 pub mod scenario;
 pub mod structure;

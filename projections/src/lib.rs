@@ -1,10 +1,12 @@
-//! Projectors: they follow the global log and keep read models in PostgreSQL.
+//! Projectors: they follow the global log and keep read models in PostgreSQL, and the analytics
+//! tables in ClickHouse.
 //!
 //! A projector's checkpoint row is updated in the same transaction as the rows it changes, so a
 //! crash at any point neither loses nor doubles an update. Any read model can be rebuilt from the
 //! start of the log.
 
 pub mod activity;
+pub mod analytics;
 pub mod audiences;
 mod campaign_batch;
 pub mod campaigns;

@@ -20,6 +20,10 @@ pub enum ProjectionError {
     Store(#[from] StoreError),
     #[error("read-model database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("ClickHouse: {0}")]
+    ClickHouse(#[from] clickhouse::error::Error),
+    #[error("configuration: {0}")]
+    Configuration(String),
     /// An event this projection cannot read. The projector stops here rather than skip it.
     #[error("cannot project event {event_id} ({event_type}): {reason}")]
     Undecodable {

@@ -65,9 +65,48 @@ pub async fn migrate(pool: &PgPool) -> Result<(), MigrateError> {
     Migrator::new(Embedded).await?.run(pool).await
 }
 
+/// The ClickHouse analytics DDL (`clickhouse/analytics.sql`), one statement per entry, for the
+/// tables in `database` whose names end in `suffix` (empty for the live tables). `None` when either
+/// is not a plain identifier (letters, digits, underscores), since both are spliced into SQL.
+pub fn clickhouse_analytics(database: &str, suffix: &str) -> Option<Vec<String>> {
+    let plain = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if database.is_empty() || !plain(database) || !plain(suffix) {
+        return None;
+    }
+    let text: String = include_str!("../clickhouse/analytics.sql")
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Some(
+        text.split(';')
+            .map(str::trim)
+            .filter(|statement| !statement.is_empty())
+            .map(|statement| {
+                statement
+                    .replace("{database}", database)
+                    .replace("{suffix}", suffix)
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use super::MIGRATIONS;
+    use super::{clickhouse_analytics, MIGRATIONS};
+
+    #[test]
+    fn the_clickhouse_ddl_is_split_into_statements_for_a_plain_database_name() {
+        let statements = clickhouse_analytics("adflow", "_rebuild").unwrap();
+        assert_eq!(statements.len(), 4, "{statements:#?}");
+        assert!(statements[1]
+            .starts_with("CREATE TABLE IF NOT EXISTS adflow.performance_hourly_rebuild ("));
+        assert!(statements
+            .iter()
+            .all(|s| !s.contains('{') && !s.contains("--")));
+        assert!(clickhouse_analytics("adflow; DROP", "").is_none());
+        assert!(clickhouse_analytics("adflow", "-x").is_none());
+    }
 
     #[test]
     fn every_migration_file_is_embedded_in_order() {

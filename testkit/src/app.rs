@@ -40,8 +40,9 @@ impl TestApp {
     /// Starts `binary all` (pass `env!("CARGO_BIN_EXE_adflow")`) on a new database.
     pub async fn spawn(binary: &str) -> TestApp {
         let db = fresh_database().await;
+        crate::clickhouse::sweep_old_databases().await;
         let jwt_secret = format!("test-secret-{}", Uuid::new_v4());
-        let (child, command_url, query_url) = start(binary, &db.url, &jwt_secret).await;
+        let (child, command_url, query_url) = start(&db, binary, &jwt_secret).await;
         TestApp {
             db,
             binary: binary.to_owned(),
@@ -56,8 +57,7 @@ impl TestApp {
     /// Kills the process without warning (as a crash would) and starts it again on the same database.
     pub async fn crash_and_restart(&mut self) {
         self.child.kill().await.ok();
-        let (child, command_url, query_url) =
-            start(&self.binary, &self.db.url, &self.jwt_secret).await;
+        let (child, command_url, query_url) = start(&self.db, &self.binary, &self.jwt_secret).await;
         self.child = child;
         self.command_url = command_url;
         self.query_url = query_url;
@@ -86,6 +86,7 @@ impl TestApp {
         let output = Command::new(&self.binary)
             .args(args)
             .env("ADFLOW_DATABASE_URL", &self.db.url)
+            .env("ADFLOW_CLICKHOUSE_DATABASE", &self.db.name)
             .env("ADFLOW_JWT_SECRET", &self.jwt_secret)
             .env("ADFLOW_LOG", "warn")
             .output()
@@ -148,10 +149,12 @@ pub async fn reply(response: reqwest::Response) -> Reply {
     }
 }
 
-async fn start(binary: &str, database_url: &str, jwt_secret: &str) -> (Child, String, String) {
+async fn start(db: &TestDatabase, binary: &str, jwt_secret: &str) -> (Child, String, String) {
     let mut child = Command::new(binary)
         .arg("all")
-        .env("ADFLOW_DATABASE_URL", database_url)
+        .env("ADFLOW_DATABASE_URL", &db.url)
+        // The PostgreSQL database's name is fresh, so it names the ClickHouse database too.
+        .env("ADFLOW_CLICKHOUSE_DATABASE", &db.name)
         .env("ADFLOW_COMMAND_API_ADDR", "127.0.0.1:0")
         .env("ADFLOW_QUERY_API_ADDR", "127.0.0.1:0")
         .env("ADFLOW_JWT_SECRET", jwt_secret)

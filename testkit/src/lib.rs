@@ -5,6 +5,7 @@
 //! one sweeps away those left behind by runs more than two hours old.
 
 pub mod app;
+pub mod clickhouse;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};

@@ -1,0 +1,317 @@
+//! The analytics projector: follows the log and writes each batch to ClickHouse exactly once.
+//!
+//! A batch is written in three inserts: facts, domain events (both deduplicated by log position,
+//! so writing them twice is harmless), then the daily rollup together with the checkpoint step,
+//! in one insert that ClickHouse applies atomically. That last insert commits the batch; after any
+//! failure the projector re-reads the checkpoint from ClickHouse and goes on from there, so a
+//! batch is summed into the rollup once whatever fails when.
+//!
+//! Only one writer may commit batches to a set of tables: each batch runs under a PostgreSQL
+//! advisory lock (a second instance waits, a rebuild's swap waits for the current batch).
+
+use super::rows::{AnalyticsBatch, DailyRow, EventRow, FactRow};
+use super::{queries, Analytics, DAILY, EVENTS, FACTS};
+use crate::ProjectionError;
+use adflow_event_store::{EventReader, Position, RecordedEvent};
+use futures_util::StreamExt;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+#[derive(Debug, Clone)]
+pub struct AnalyticsOptions {
+    /// Events per batch at most.
+    pub max_events: usize,
+    /// Fact rows per batch at most (a batch stops after the event that crosses it). It keeps the
+    /// rollup insert far below one ClickHouse block (1,048,576 rows), which is what makes it atomic.
+    pub max_fact_rows: usize,
+    /// How long a live projector gathers events before it writes: few, large inserts suit
+    /// ClickHouse (every insert is a part to merge).
+    pub linger: Duration,
+    pub retry_pause: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for AnalyticsOptions {
+    fn default() -> Self {
+        Self {
+            max_events: 5_000,
+            max_fact_rows: 200_000,
+            linger: Duration::from_millis(100),
+            retry_pause: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+pub struct AnalyticsProjector {
+    reader: Arc<dyn EventReader>,
+    pool: PgPool,
+    analytics: Analytics,
+    suffix: String,
+    options: AnalyticsOptions,
+}
+
+/// The advisory lock of one set of tables: a stable 64-bit FNV-1a hash of its name.
+fn lock_key(database: &str, suffix: &str) -> i64 {
+    let name = format!("adflow-analytics:{database}{suffix}");
+    let hash = name.bytes().fold(0xcbf29ce484222325u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x100000001b3)
+    });
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// Holds the writer lock of one set of tables until dropped or released.
+pub(crate) struct WriterLock {
+    connection: Option<PoolConnection<Postgres>>,
+    key: i64,
+}
+
+impl WriterLock {
+    pub(crate) async fn acquire(
+        pool: &PgPool,
+        analytics: &Analytics,
+        suffix: &str,
+    ) -> Result<Self, ProjectionError> {
+        let key = lock_key(analytics.database(), suffix);
+        let mut connection = pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut *connection)
+            .await?;
+        Ok(Self {
+            connection: Some(connection),
+            key,
+        })
+    }
+
+    pub(crate) async fn release(mut self) -> Result<(), ProjectionError> {
+        if let Some(mut connection) = self.connection.take() {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(self.key)
+                .execute(&mut *connection)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        // Released without `release` (an error on the way): the session's lock must not go back
+        // to the pool with the connection, so the connection is closed instead.
+        if let Some(connection) = self.connection.take() {
+            drop(connection.detach());
+        }
+    }
+}
+
+impl AnalyticsProjector {
+    pub fn new(
+        reader: Arc<dyn EventReader>,
+        pool: PgPool,
+        analytics: Analytics,
+        options: AnalyticsOptions,
+    ) -> Self {
+        Self::with_suffix(reader, pool, analytics, "", options)
+    }
+
+    /// A projector writing the tables whose names end in `suffix` (a rebuild's shadow tables).
+    pub(crate) fn with_suffix(
+        reader: Arc<dyn EventReader>,
+        pool: PgPool,
+        analytics: Analytics,
+        suffix: &str,
+        options: AnalyticsOptions,
+    ) -> Self {
+        Self {
+            reader,
+            pool,
+            analytics,
+            suffix: suffix.to_owned(),
+            options,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        super::NAME
+    }
+
+    pub fn analytics(&self) -> &Analytics {
+        &self.analytics
+    }
+
+    /// The position up to which every event is in ClickHouse.
+    pub async fn checkpoint(&self) -> Result<Position, ProjectionError> {
+        queries::checkpoint(&self.analytics, &self.suffix).await
+    }
+
+    async fn insert<T>(&self, table: &str, rows: &[T::Value<'_>]) -> Result<(), ProjectionError>
+    where
+        T: clickhouse::RowWrite,
+    {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut insert = self
+            .analytics
+            .client()
+            .insert::<T>(&format!("{table}{}", self.suffix))
+            .await?;
+        for row in rows {
+            insert.write(row).await?;
+        }
+        insert.end().await?;
+        Ok(())
+    }
+
+    /// Writes `batch`; the last insert commits it.
+    async fn write(&self, batch: &AnalyticsBatch) -> Result<(), ProjectionError> {
+        self.insert::<FactRow>(FACTS, &batch.facts).await?;
+        self.insert::<EventRow>(EVENTS, &batch.events).await?;
+        self.insert::<DailyRow>(DAILY, &batch.daily_rows()).await
+    }
+
+    fn full(&self, batch: &AnalyticsBatch) -> bool {
+        batch.events.len() >= self.options.max_events
+            || batch.fact_rows() >= self.options.max_fact_rows
+    }
+
+    /// Under the writer lock: commits `batch` if the checkpoint is still where the batch starts.
+    /// `false`, with nothing written, when it moved (another writer, or a rebuild's swap).
+    async fn commit(&self, batch: &AnalyticsBatch) -> Result<bool, ProjectionError> {
+        let lock = WriterLock::acquire(&self.pool, &self.analytics, &self.suffix).await?;
+        if self.checkpoint().await? != batch.from {
+            lock.release().await?;
+            return Ok(false);
+        }
+        self.write(batch).await?;
+        lock.release().await?;
+        Ok(true)
+    }
+
+    /// Projects one batch read with `read_all`; returns the number of events (0 when caught up).
+    pub async fn step(&self) -> Result<usize, ProjectionError> {
+        loop {
+            let from = self.checkpoint().await?;
+            let mut batch = AnalyticsBatch::new(from);
+            let mut at = from;
+            while !self.full(&batch) {
+                let want = (self.options.max_events - batch.events.len()).min(1_000);
+                let events = self.reader.read_all(at, want).await?;
+                let Some(last) = events.last() else { break };
+                at = last.position;
+                for event in &events {
+                    batch.push(event)?;
+                    if self.full(&batch) {
+                        break;
+                    }
+                }
+            }
+            if batch.is_empty() {
+                return Ok(0);
+            }
+            if self.commit(&batch).await? {
+                return Ok(batch.events.len());
+            }
+        }
+    }
+
+    /// Projects until the log has nothing more to give; returns the number of events applied.
+    pub async fn catch_up(&self) -> Result<u64, ProjectionError> {
+        self.catch_up_with(|_| {}).await
+    }
+
+    pub(crate) async fn catch_up_with(
+        &self,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64, ProjectionError> {
+        let mut total = 0u64;
+        loop {
+            match self.step().await? {
+                0 => return Ok(total),
+                n => {
+                    total += n as u64;
+                    progress(total);
+                }
+            }
+        }
+    }
+
+    /// Creates the tables, then follows the log until `shutdown` turns true. Any failure (ClickHouse
+    /// or PostgreSQL down, a lost connection) is retried with backoff from the checkpoint in
+    /// ClickHouse.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let mut failures = 0u32;
+        while !*shutdown.borrow() {
+            let outcome = match self.analytics.ensure_tables(&self.suffix).await {
+                Ok(()) => self.follow(&mut shutdown).await,
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(()) => failures = 0,
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(projection = self.name(), %error, failures, "analytics projector failed, resuming from its checkpoint");
+                    let pause = self
+                        .options
+                        .retry_pause
+                        .saturating_mul(2u32.saturating_pow(failures.min(16)))
+                        .min(self.options.max_backoff);
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+        }
+        tracing::info!(projection = self.name(), "analytics projector stopped");
+    }
+
+    /// One subscription's worth of `run`: `Ok` on shutdown or when the checkpoint moved.
+    async fn follow(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), ProjectionError> {
+        let mut from = self.checkpoint().await?;
+        let mut subscription = self.reader.subscribe_all(from);
+        loop {
+            let first = tokio::select! {
+                next = subscription.next() => next,
+                _ = shutdown.changed() => return Ok(()),
+            };
+            let mut batch = AnalyticsBatch::new(from);
+            match first {
+                Some(event) => batch.push(&event?)?,
+                None => return Ok(()),
+            }
+            let deadline = tokio::time::sleep(self.options.linger);
+            tokio::pin!(deadline);
+            while !self.full(&batch) {
+                let event: Option<Result<RecordedEvent, _>> = tokio::select! {
+                    next = subscription.next() => next,
+                    _ = &mut deadline => break,
+                };
+                match event {
+                    Some(event) => batch.push(&event?)?,
+                    None => break,
+                }
+            }
+            if !self.commit(&batch).await? {
+                return Ok(());
+            }
+            from = batch.to;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_key;
+
+    #[test]
+    fn each_set_of_tables_has_its_own_stable_lock() {
+        assert_eq!(lock_key("adflow", ""), lock_key("adflow", ""));
+        assert_ne!(lock_key("adflow", ""), lock_key("adflow", "_rebuild"));
+        assert_ne!(lock_key("adflow", ""), lock_key("other", ""));
+    }
+}
