@@ -197,6 +197,7 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
     if parts.query_api {
         let settings = adflow_query_api::QuerySettings {
             read_your_writes_timeout: Duration::from_millis(config.read_your_writes_timeout_ms),
+            analytics: Some(analytics(config)?),
         };
         let router = adflow_query_api::router(pool.clone(), authenticator(config), settings);
         let addr =

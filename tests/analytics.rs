@@ -24,12 +24,12 @@ async fn the_projector_killed_mid_batch_and_restarted_equals_a_rebuild_from_zero
         expected.clone(),
         targets,
         5,
-        300,
+        120,
         1_000,
     ));
     // Batches of up to 200,000 fact rows take a while to write: kills land inside them.
     for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(900)).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
         app.crash_and_restart().await;
     }
     writer.await.unwrap().unwrap();

@@ -177,7 +177,7 @@ async fn clickhouse_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
         expected.clone(),
         targets.clone(),
         3,
-        400,
+        250,
         300,
     ));
     // Kill the server while batches are being written, three times, appending all along.
@@ -192,7 +192,7 @@ async fn clickhouse_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
     let expected = std::mem::take(&mut *expected.lock().unwrap());
     assert_figures(&analytics, &expected).await;
     let live = queries::content_hash(&analytics, "").await.unwrap();
-    assert_eq!((live.events, live.facts), (400, 400 * 300));
+    assert_eq!((live.events, live.facts), (250, 250 * 300));
 
     // The same log projected once, without faults, into another database: the same content.
     let reference = Analytics::new(&server.url(), "reference").unwrap();

@@ -31,12 +31,15 @@ pub type AdflowSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 pub struct QuerySettings {
     /// The longest a query with `minPosition` waits for the read model to catch up.
     pub read_your_writes_timeout: Duration,
+    /// The ClickHouse analytics tables, when there are any (their projector's lag is reported).
+    pub analytics: Option<adflow_projections::analytics::Analytics>,
 }
 
 impl Default for QuerySettings {
     fn default() -> Self {
         Self {
             read_your_writes_timeout: Duration::from_secs(5),
+            analytics: None,
         }
     }
 }
@@ -65,10 +68,12 @@ struct QueryState {
     schema: AdflowSchema,
     auth: Authenticator,
     pool: PgPool,
+    analytics: Option<adflow_projections::analytics::Analytics>,
 }
 
 pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Router {
     let state = QueryState {
+        analytics: settings.analytics.clone(),
         schema: schema(pool.clone(), settings),
         auth,
         pool,
@@ -82,7 +87,7 @@ pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Rou
 
 /// Prometheus metrics: projection lag in events and seconds.
 async fn metrics(State(state): State<QueryState>) -> Response {
-    match adflow_projections::lag::lags(&state.pool).await {
+    match adflow_projections::lag::lags(&state.pool, state.analytics.as_ref()).await {
         Ok(lags) => (
             [(
                 axum::http::header::CONTENT_TYPE,
