@@ -155,7 +155,8 @@ async fn two_writers_on_the_same_tables_never_sum_a_batch_twice() {
         applied += projector.await.unwrap();
     }
     assert_eq!(applied, 60, "every event applied by exactly one of them");
-    assert_figures(&analytics, &expected.lock().unwrap()).await;
+    let expected = expected.lock().unwrap().clone();
+    assert_figures(&analytics, &expected).await;
     analytics.drop_database().await.unwrap();
 }
 
