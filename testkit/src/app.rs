@@ -159,6 +159,9 @@ async fn start(db: &TestDatabase, binary: &str, jwt_secret: &str) -> (Child, Str
         .env("ADFLOW_QUERY_API_ADDR", "127.0.0.1:0")
         .env("ADFLOW_JWT_SECRET", jwt_secret)
         .env("ADFLOW_DATABASE_MAX_CONNECTIONS", "8")
+        // CI runs every test at once on two cores, next to ClickHouse fault tests: give
+        // read-your-writes room so that a slow machine is not read as a stale projection.
+        .env("ADFLOW_READ_YOUR_WRITES_TIMEOUT_MS", "30000")
         .env(
             "ADFLOW_LOG",
             std::env::var("ADFLOW_TEST_LOG").unwrap_or_else(|_| "warn".into()),
