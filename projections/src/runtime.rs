@@ -110,6 +110,23 @@ pub async fn checkpoint(pool: &PgPool, projection: &str) -> Result<Position, sql
     Ok(row.map(position_of).unwrap_or(Position::START))
 }
 
+/// The wait before another attempt after `failures` failures in a row: `first` doubled per
+/// failure, at most `max`; cut short by shutdown.
+pub(crate) async fn pause_after_failure(
+    first: Duration,
+    max: Duration,
+    failures: u32,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    let pause = first
+        .saturating_mul(2u32.saturating_pow(failures.min(16)))
+        .min(max);
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
 impl Projector {
     pub fn new(
         reader: Arc<dyn EventReader>,
@@ -207,15 +224,13 @@ impl Projector {
                 Err(error) => {
                     failures = failures.saturating_add(1);
                     tracing::warn!(projection = self.name(), %error, failures, "projector failed, restarting from its checkpoint");
-                    let pause = self
-                        .options
-                        .retry_pause
-                        .saturating_mul(2u32.saturating_pow(failures.min(16)))
-                        .min(self.options.max_backoff);
-                    tokio::select! {
-                        _ = tokio::time::sleep(pause) => {}
-                        _ = shutdown.changed() => {}
-                    }
+                    pause_after_failure(
+                        self.options.retry_pause,
+                        self.options.max_backoff,
+                        failures,
+                        &mut shutdown,
+                    )
+                    .await;
                 }
             }
         }

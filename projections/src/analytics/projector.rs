@@ -255,15 +255,13 @@ impl AnalyticsProjector {
                 Err(error) => {
                     failures = failures.saturating_add(1);
                     tracing::warn!(projection = self.name(), %error, failures, "analytics projector failed, resuming from its checkpoint");
-                    let pause = self
-                        .options
-                        .retry_pause
-                        .saturating_mul(2u32.saturating_pow(failures.min(16)))
-                        .min(self.options.max_backoff);
-                    tokio::select! {
-                        _ = tokio::time::sleep(pause) => {}
-                        _ = shutdown.changed() => {}
-                    }
+                    crate::runtime::pause_after_failure(
+                        self.options.retry_pause,
+                        self.options.max_backoff,
+                        failures,
+                        &mut shutdown,
+                    )
+                    .await;
                 }
             }
         }
