@@ -26,6 +26,10 @@ pub struct Config {
     /// HS256 key of the local token issuer (`adflow token`).
     pub jwt_secret: String,
     pub read_your_writes_timeout_ms: u64,
+    /// Whether GraphQL clients may introspect the schema; turn off in production.
+    pub graphql_introspection: bool,
+    /// Whether `GET /graphql` serves the GraphiQL IDE; turn off in production.
+    pub graphiql: bool,
     pub projection_poll_ms: u64,
     pub log: String,
 }
@@ -44,6 +48,8 @@ impl Default for Config {
             query_api_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
             jwt_secret: DEV_JWT_SECRET.into(),
             read_your_writes_timeout_ms: 5_000,
+            graphql_introspection: true,
+            graphiql: true,
             projection_poll_ms: 10,
             log: "info".into(),
         }

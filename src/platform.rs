@@ -198,6 +198,8 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
         let settings = adflow_query_api::QuerySettings {
             read_your_writes_timeout: Duration::from_millis(config.read_your_writes_timeout_ms),
             analytics: Some(analytics(config)?),
+            introspection: config.graphql_introspection,
+            graphiql: config.graphiql,
         };
         let router = adflow_query_api::router(pool.clone(), authenticator(config), settings);
         let addr =

@@ -42,10 +42,14 @@ impl Role {
     }
 
     /// The role table: Admin does everything; Manager runs campaigns; Analyst reads and maintains
-    /// audiences; Viewer reads.
+    /// audiences; Viewer reads what the campaigns are and how they perform, but not money (spend,
+    /// revenue, cost ratios, pacing) nor who did what (the audit history).
     pub fn may(self, action: Action) -> bool {
         match action {
             Action::Read => true,
+            Action::ReadSpend | Action::ReadAudit => {
+                matches!(self, Role::Admin | Role::Manager | Role::Analyst)
+            }
             Action::ManageCampaigns => matches!(self, Role::Admin | Role::Manager),
             Action::ManageAudiences => matches!(self, Role::Admin | Role::Manager | Role::Analyst),
             Action::RecordWorkResults | Action::ManageSettings => matches!(self, Role::Admin),
@@ -62,6 +66,10 @@ impl fmt::Display for Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Read,
+    /// Money: spend, revenue, CPC, CPA, ROAS, budget utilisation and pacing.
+    ReadSpend,
+    /// The event history of an aggregate, with its actors.
+    ReadAudit,
     ManageCampaigns,
     ManageAudiences,
     /// Report the outcome of work done outside the API: generated structures, deployments (the

@@ -50,7 +50,8 @@ impl DomainEvent for TenantEvent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TenantSettingsState {
     pub guardrails: Guardrails,
 }

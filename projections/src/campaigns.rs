@@ -1,6 +1,7 @@
 //! The `campaigns` read model: one row per campaign (list and detail screens).
 
 use crate::json;
+use crate::live::{announce, Change, ChangeKind};
 use crate::runtime::{Projection, ProjectionError};
 use adflow_domain::aggregate::{parse_stream_name, Aggregate};
 use adflow_domain::campaign::{Campaign, CampaignEvent, CampaignStatus};
@@ -21,6 +22,7 @@ pub(crate) async fn side_tables(
     event: &CampaignEvent,
     recorded: &RecordedEvent,
 ) -> Result<(), sqlx::Error> {
+    announce_change(tx, tenant, campaign, event, recorded).await?;
     let at = recorded.recorded_at;
     match event {
         CampaignEvent::StructureGenerated(e) => set_structure(tx, tenant, campaign, json(&e.structure), json(&e.warnings)).await,
@@ -107,6 +109,45 @@ pub(crate) async fn side_tables(
         .map(|_| ()),
         _ => Ok(()),
     }
+}
+
+/// Tells subscribers about status changes, deployment progress and new recommendations.
+async fn announce_change(
+    tx: &mut PgConnection,
+    tenant: uuid::Uuid,
+    campaign: uuid::Uuid,
+    event: &CampaignEvent,
+    recorded: &RecordedEvent,
+) -> Result<(), sqlx::Error> {
+    let change = |kind| Change::new(kind, tenant, campaign, recorded);
+    let deployment = |platform: &str, status: &str| Change {
+        platform: Some(platform.to_owned()),
+        status: Some(status.to_owned()),
+        ..change(ChangeKind::Deployment)
+    };
+    let mut changes = Vec::new();
+    if let Some(status) = event.status_after() {
+        changes.push(Change {
+            status: Some(status.as_str().to_owned()),
+            ..change(ChangeKind::Status)
+        });
+    }
+    match event {
+        CampaignEvent::DeploymentRequested(e) => {
+            changes.extend(e.platforms.iter().map(|p| deployment(p.as_str(), "REQUESTED")))
+        }
+        CampaignEvent::DeployedToPlatform(e) => changes.push(deployment(e.platform.as_str(), "DEPLOYED")),
+        CampaignEvent::DeploymentFailed(e) => changes.push(deployment(e.platform.as_str(), "FAILED")),
+        CampaignEvent::OptimisationProposed(e) => changes.push(Change {
+            proposal: Some(e.proposal_id),
+            ..change(ChangeKind::Recommendation)
+        }),
+        _ => {}
+    }
+    for change in &changes {
+        announce(tx, change).await?;
+    }
+    Ok(())
 }
 
 async fn set_structure(

@@ -12,6 +12,7 @@ mod campaign_batch;
 pub mod campaigns;
 pub mod dispatcher;
 pub mod lag;
+pub mod live;
 pub mod rebuild;
 mod runtime;
 

@@ -1,25 +1,40 @@
 //! GraphQL errors with a stable `extensions.code`.
 
-use async_graphql::ErrorExtensions;
+use async_graphql::{ErrorExtensions, ServerError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     Unauthenticated,
+    /// The caller's role may not read this field (see the role table in `auth`).
+    Forbidden,
     BadUserInput,
     /// The read model did not reach the requested `minPosition` in time.
     StaleRead,
     Unavailable,
     Internal,
+    /// The document is not GraphQL.
+    ParseFailed,
+    /// The document does not fit the schema (unknown field, wrong argument type...).
+    ValidationFailed,
+    /// Refused before execution: deeper than the schema's depth limit.
+    QueryTooDeep,
+    /// Refused before execution: more than the schema's complexity limit.
+    QueryTooComplex,
 }
 
 impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
             ErrorCode::StaleRead => "STALE_READ",
             ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::ParseFailed => "GRAPHQL_PARSE_FAILED",
+            ErrorCode::ValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            ErrorCode::QueryTooDeep => "QUERY_TOO_DEEP",
+            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
         }
     }
 
@@ -29,8 +44,43 @@ impl ErrorCode {
     }
 }
 
+/// Gives the errors async-graphql raises itself (parsing, validation, limits) a code too, so a
+/// client can rely on `extensions.code` being present on every error.
+pub fn with_codes(errors: &mut [ServerError]) {
+    for error in errors {
+        let coded = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if coded {
+            continue;
+        }
+        let code = if error.message.contains("nested too deep") {
+            ErrorCode::QueryTooDeep
+        } else if error.message.contains("too complex") {
+            ErrorCode::QueryTooComplex
+        } else if error.message.contains(" --> ") {
+            ErrorCode::ParseFailed
+        } else if error.path.is_empty() {
+            ErrorCode::ValidationFailed
+        } else {
+            ErrorCode::Internal
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code.as_str());
+    }
+}
+
 /// Database failures are logged and reported without their details.
 pub fn database(error: sqlx::Error) -> async_graphql::Error {
     tracing::error!(%error, "read model query failed");
     ErrorCode::Unavailable.error("the read model is unavailable, try again")
+}
+
+/// ClickHouse failures likewise.
+pub fn analytics(error: adflow_projections::ProjectionError) -> async_graphql::Error {
+    tracing::error!(%error, "analytics query failed");
+    ErrorCode::Unavailable.error("analytics are unavailable, try again")
 }

@@ -5,7 +5,6 @@ use crate::errors::{database, ErrorCode};
 use crate::QuerySettings;
 use adflow_event_store::Position;
 use async_graphql::Context;
-use sqlx::PgPool;
 use std::time::Duration;
 
 pub async fn await_position(
@@ -21,12 +20,12 @@ pub async fn await_position(
         .map_err(|e: adflow_event_store::PositionParseError| {
             ErrorCode::BadUserInput.error(e.to_string())
         })?;
-    let pool = ctx.data::<PgPool>()?;
+    let db = ctx.data::<crate::db::ReadDb>()?;
     let timeout = ctx.data::<QuerySettings>()?.read_your_writes_timeout;
     let deadline = tokio::time::Instant::now() + timeout;
     let mut pause = Duration::from_millis(2);
     loop {
-        let reached = adflow_projections::checkpoint(pool, projection)
+        let reached = adflow_projections::checkpoint(db.statement(), projection)
             .await
             .map_err(database)?;
         if reached >= wanted {

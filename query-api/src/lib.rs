@@ -1,16 +1,27 @@
-//! The GraphQL query API: typed, paginated reads of the read models, scoped to the caller's tenant.
-//! It never touches the event store; it reads what the projectors built.
+//! The GraphQL query API: typed, paginated reads of the read models and the analytics tables,
+//! scoped to the caller's tenant, with live updates over WebSocket. It never touches the event
+//! store; it reads what the projectors built.
 
+mod analytics;
+mod audiences;
 mod campaigns;
+mod db;
 mod errors;
 mod freshness;
+mod guard;
+mod history;
+mod live;
+mod loaders;
+mod recommendations;
 mod scalars;
+mod structure;
 mod templates;
 
 use adflow_auth::{Authenticator, Principal};
-use async_graphql::http::GraphiQLSource;
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql::{Data, EmptyMutation, MergedObject, Schema};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -19,20 +30,34 @@ use axum::Router;
 use sqlx::PgPool;
 use std::time::Duration;
 
+pub use campaigns::MAX_PAGE_SIZE;
+pub use db::ReadDb;
 pub use errors::ErrorCode;
+pub use live::Subscription;
 
 #[derive(MergedObject, Default)]
-pub struct Query(campaigns::CampaignQuery, templates::TemplateQuery);
+pub struct Query(
+    campaigns::CampaignQuery,
+    recommendations::RecommendationQuery,
+    audiences::AudienceQuery,
+    analytics::AnalyticsQuery,
+    history::HistoryQuery,
+    templates::TemplateQuery,
+);
 
-pub type AdflowSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AdflowSchema = Schema<Query, EmptyMutation, Subscription>;
 
 /// Settings the resolvers read from the schema's data.
 #[derive(Debug, Clone)]
 pub struct QuerySettings {
     /// The longest a query with `minPosition` waits for the read model to catch up.
     pub read_your_writes_timeout: Duration,
-    /// The ClickHouse analytics tables, when there are any (their projector's lag is reported).
+    /// The ClickHouse analytics tables, when there are any.
     pub analytics: Option<adflow_projections::analytics::Analytics>,
+    /// Whether clients may ask for the schema (`__schema`); off in production.
+    pub introspection: bool,
+    /// Whether `GET /graphql` serves the GraphiQL IDE; off in production.
+    pub graphiql: bool,
 }
 
 impl Default for QuerySettings {
@@ -40,62 +65,86 @@ impl Default for QuerySettings {
         Self {
             read_your_writes_timeout: Duration::from_secs(5),
             analytics: None,
+            introspection: true,
+            graphiql: true,
         }
     }
 }
 
+/// Queries deeper than this are refused before anything runs.
 pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 2_000;
+/// Queries costlier than this are refused before anything runs (a field costs 1; a list costs
+/// its page size times its children).
+pub const MAX_COMPLEXITY: usize = 5_000;
 
-pub fn schema(pool: PgPool, settings: QuerySettings) -> AdflowSchema {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
-        .data(pool)
-        .data(settings)
+fn builder() -> async_graphql::SchemaBuilder<Query, EmptyMutation, Subscription> {
+    Schema::build(Query::default(), EmptyMutation, Subscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+}
+
+pub fn schema(db: ReadDb, live: live::LiveChanges, settings: QuerySettings) -> AdflowSchema {
+    let mut builder = loaders::register(builder(), &db, settings.analytics.as_ref());
+    if !settings.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.data(db).data(live).data(settings).finish()
 }
 
 /// The SDL of the schema, as checked in under `schemas/graphql/`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    builder().finish().sdl()
 }
 
 #[derive(Clone)]
 struct QueryState {
     schema: AdflowSchema,
     auth: Authenticator,
-    pool: PgPool,
+    db: ReadDb,
     analytics: Option<adflow_projections::analytics::Analytics>,
 }
 
 pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Router {
+    let db = ReadDb::new(pool.clone());
+    let graphiql_enabled = settings.graphiql;
     let state = QueryState {
         analytics: settings.analytics.clone(),
-        schema: schema(pool.clone(), settings),
+        schema: schema(db.clone(), live::LiveChanges::listen(pool), settings),
         auth,
-        pool,
+        db,
+    };
+    let graphql = if graphiql_enabled {
+        get(graphiql).post(execute)
+    } else {
+        axum::routing::post(execute)
     };
     Router::new()
-        .route("/graphql", get(graphiql).post(execute))
+        .route("/graphql", graphql)
+        .route("/graphql/ws", get(subscriptions))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
 
-/// Prometheus metrics: projection lag in events and seconds.
+/// Prometheus metrics: projection lag in events and seconds, and the SQL statements sent.
 async fn metrics(State(state): State<QueryState>) -> Response {
-    match adflow_projections::lag::lags(&state.pool, state.analytics.as_ref()).await {
-        Ok(lags) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "text/plain; version=0.0.4",
-            )],
-            adflow_projections::lag::prometheus(&lags),
-        )
-            .into_response(),
+    match adflow_projections::lag::lags(state.db.uncounted(), state.analytics.as_ref()).await {
+        Ok(lags) => {
+            let mut body = adflow_projections::lag::prometheus(&lags);
+            body.push_str(
+                "# HELP adflow_query_sql_statements_total SQL statements the query API has sent.\n\
+                 # TYPE adflow_query_sql_statements_total counter\n",
+            );
+            body.push_str(&format!(
+                "adflow_query_sql_statements_total {}\n",
+                state.db.statements()
+            ));
+            (
+                [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                body,
+            )
+                .into_response()
+        }
         Err(error) => {
             tracing::error!(%error, "cannot measure projection lag");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
@@ -104,7 +153,26 @@ async fn metrics(State(state): State<QueryState>) -> Response {
 }
 
 async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+}
+
+fn unauthenticated(error: impl ToString) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{ "message": error.to_string(), "extensions": { "code": ErrorCode::Unauthenticated.as_str() } }]
+    });
+    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+}
+
+fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
 }
 
 async fn execute(
@@ -112,19 +180,53 @@ async fn execute(
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    let authorization = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let principal: Principal = match state.auth.authenticate(authorization) {
+    let principal: Principal = match state.auth.authenticate(authorization(&headers)) {
         Ok(principal) => principal,
-        Err(error) => {
-            let body = serde_json::json!({
-                "data": null,
-                "errors": [{ "message": error.to_string(), "extensions": { "code": ErrorCode::Unauthenticated.as_str() } }]
-            });
-            return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
-        }
+        Err(error) => return unauthenticated(error),
     };
     let request = request.into_inner().data(principal);
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    let mut response = state.schema.execute(request).await;
+    errors::with_codes(&mut response.errors);
+    GraphQLResponse::from(response).into_response()
+}
+
+/// graphql-transport-ws (and the older graphql-ws). The token comes with the upgrade request's
+/// `Authorization` header or, since browsers cannot set headers on a WebSocket, in the
+/// `connection_init` payload as `{"Authorization": "Bearer …"}`.
+async fn subscriptions(
+    State(state): State<QueryState>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let from_header = match authorization(&headers) {
+        None => None,
+        Some(header) => match state.auth.authenticate(Some(header)) {
+            Ok(principal) => Some(principal),
+            Err(error) => return unauthenticated(error),
+        },
+    };
+    let QueryState { schema, auth, .. } = state;
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let principal = match from_header {
+                        Some(principal) => principal,
+                        None => {
+                            let header = ["Authorization", "authorization"]
+                                .iter()
+                                .find_map(|key| payload.get(*key).and_then(|v| v.as_str()));
+                            auth.authenticate(header).map_err(|error| {
+                                ErrorCode::Unauthenticated.error(error.to_string())
+                            })?
+                        }
+                    };
+                    let mut data = Data::default();
+                    data.insert(principal);
+                    Ok(data)
+                })
+                .serve()
+        })
 }

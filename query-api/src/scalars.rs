@@ -25,3 +25,10 @@ impl ScalarType for Long {
         Value::Number(self.0.into())
     }
 }
+
+impl Long {
+    /// Counts and sums from ClickHouse are unsigned; none come near i64::MAX.
+    pub fn from_u64(value: u64) -> Long {
+        Long(i64::try_from(value).unwrap_or(i64::MAX))
+    }
+}

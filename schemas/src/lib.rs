@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "read models",
         include_str!("../migrations/0005_read_models.sql"),
     ),
+    (
+        6,
+        "query indexes",
+        include_str!("../migrations/0006_query_indexes.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

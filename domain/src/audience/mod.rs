@@ -189,7 +189,8 @@ impl DomainEvent for AudienceEvent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SegmentState {
     pub name: String,
     pub criteria: TargetingCriteria,
@@ -197,14 +198,16 @@ pub struct SegmentState {
     pub personas: Vec<Persona>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AccountListState {
     pub name: String,
     pub lawful_basis: LawfulBasis,
     pub identifiers: usize,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AudienceState {
     pub id: AudienceId,
     pub tenant_id: TenantId,

@@ -6,7 +6,10 @@ use chrono::NaiveDate;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialisable for the audit history (`history` in the query API), which shows the state after
+/// every event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CampaignState {
     pub id: CampaignId,
     pub tenant_id: TenantId,

@@ -192,6 +192,26 @@ impl AnalyticsProjector {
         Ok(true)
     }
 
+    /// How many events to read next: no more than the batch has room for, judging by the fact
+    /// rows per event so far. Events past a full batch are read again by the next step, and with
+    /// reports of thousands of rows that waste dominated (reads of 1,000 events to use 200).
+    fn next_read(&self, batch: &AnalyticsBatch) -> usize {
+        const FIRST_READ: usize = 100;
+        const MAX_READ: usize = 1_000;
+        let events = batch.events.len();
+        let room_for_events = self.options.max_events.saturating_sub(events);
+        if events == 0 {
+            return room_for_events.clamp(1, FIRST_READ);
+        }
+        let rows_per_event = batch.fact_rows().div_ceil(events).max(1);
+        let room_for_rows = self
+            .options
+            .max_fact_rows
+            .saturating_sub(batch.fact_rows())
+            .div_ceil(rows_per_event);
+        room_for_events.min(room_for_rows).clamp(1, MAX_READ)
+    }
+
     /// Projects one batch read with `read_all`; returns the number of events (0 when caught up).
     pub async fn step(&self) -> Result<usize, ProjectionError> {
         loop {
@@ -199,7 +219,7 @@ impl AnalyticsProjector {
             let mut batch = AnalyticsBatch::new(from);
             let mut at = from;
             while !self.full(&batch) {
-                let want = (self.options.max_events - batch.events.len()).min(1_000);
+                let want = self.next_read(&batch);
                 let events = self.reader.read_all(at, want).await?;
                 let Some(last) = events.last() else { break };
                 at = last.position;
@@ -224,18 +244,41 @@ impl AnalyticsProjector {
         self.catch_up_with(|_| {}).await
     }
 
+    /// Like repeated `step`s, but a task reads the log ahead while batches are written, so
+    /// PostgreSQL (reading) and this process with ClickHouse (writing) work at the same time.
     pub(crate) async fn catch_up_with(
         &self,
         mut progress: impl FnMut(u64),
     ) -> Result<u64, ProjectionError> {
         let mut total = 0u64;
-        loop {
-            match self.step().await? {
-                0 => return Ok(total),
-                n => {
-                    total += n as u64;
-                    progress(total);
+        'restart: loop {
+            let from = self.checkpoint().await?;
+            let mut pages = ReadAhead::start(self.reader.clone(), from);
+            let mut pending: std::collections::VecDeque<RecordedEvent> = Default::default();
+            let mut batch = AnalyticsBatch::new(from);
+            loop {
+                while !self.full(&batch) {
+                    if pending.is_empty() {
+                        match pages.next().await? {
+                            Some(page) => pending.extend(page),
+                            None => break,
+                        }
+                    }
+                    match pending.pop_front() {
+                        Some(event) => batch.push(&event)?,
+                        None => break,
+                    }
                 }
+                if batch.is_empty() {
+                    return Ok(total);
+                }
+                if !self.commit(&batch).await? {
+                    // Another writer moved the checkpoint: start over from where it is.
+                    continue 'restart;
+                }
+                total += batch.events.len() as u64;
+                progress(total);
+                batch = AnalyticsBatch::new(batch.to);
             }
         }
     }
@@ -299,6 +342,56 @@ impl AnalyticsProjector {
             }
             from = batch.to;
         }
+    }
+}
+
+/// Pages of the log read by a task of their own, at most two pages ahead of the consumer.
+struct ReadAhead {
+    pages: tokio::sync::mpsc::Receiver<Result<Vec<RecordedEvent>, adflow_event_store::StoreError>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ReadAhead {
+    /// Events per read: performance reports can hold thousands of rows each.
+    const PAGE: usize = 100;
+
+    fn start(reader: Arc<dyn EventReader>, from: Position) -> ReadAhead {
+        let (sender, pages) = tokio::sync::mpsc::channel(2);
+        let task = tokio::spawn(async move {
+            let mut at = from;
+            loop {
+                let page = reader.read_all(at, Self::PAGE).await;
+                let last = match &page {
+                    Ok(events) => events.last().map(|e| e.position),
+                    Err(_) => None,
+                };
+                let failed = page.is_err();
+                if (page.as_ref().is_ok_and(|events| !events.is_empty()) || failed)
+                    && sender.send(page).await.is_err()
+                {
+                    return;
+                }
+                match last {
+                    Some(position) => at = position,
+                    None => return,
+                }
+            }
+        });
+        ReadAhead { pages, task }
+    }
+
+    /// The next page; `None` at the end of the log.
+    async fn next(&mut self) -> Result<Option<Vec<RecordedEvent>>, ProjectionError> {
+        match self.pages.recv().await {
+            Some(page) => Ok(Some(page?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

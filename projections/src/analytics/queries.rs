@@ -207,3 +207,166 @@ pub async fn content_hash(
         .fetch_one::<ContentHash>()
         .await?)
 }
+
+/// The time buckets of a series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Hour,
+    Day,
+}
+
+/// What a breakdown groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Platform,
+    Campaign,
+    AdGroup,
+    Segment,
+}
+
+/// Which performance a grouped query covers: one tenant, days `from..=to`, and optionally only
+/// some campaigns, one platform, one ad group, one segment.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub tenant_id: Uuid,
+    /// Empty: every campaign of the tenant.
+    pub campaign_ids: Vec<Uuid>,
+    /// The domain's name (`google`, `linkedin`).
+    pub platform: Option<String>,
+    pub ad_group: Option<String>,
+    pub segment_id: Option<Uuid>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// One group of a grouped query: the start of its time bucket (seconds since the epoch, 0 when
+/// the query has no buckets), its dimension value ('' when it has no dimension) and its sums.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub bucket_start: i64,
+    pub key: String,
+    pub totals: PerformanceTotals,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Row, Deserialize)]
+struct GroupRow {
+    bucket: u32,
+    key: String,
+    impressions: u64,
+    clicks: u64,
+    conversions: u64,
+    cost_micros: u64,
+    revenue_micros: u64,
+}
+
+/// Sums grouped by time bucket and/or dimension, computed by ClickHouse. The daily rollup answers
+/// unless the question needs hours or ad groups, which only the hourly facts have.
+pub async fn grouped(
+    analytics: &Analytics,
+    filter: &Filter,
+    granularity: Option<Granularity>,
+    dimension: Option<Dimension>,
+) -> Result<Vec<Group>, ProjectionError> {
+    let from_facts = granularity == Some(Granularity::Hour)
+        || dimension == Some(Dimension::AdGroup)
+        || filter.ad_group.is_some();
+    // Uuids and dates print as plain literals; free text (ad group, platform) is bound.
+    let mut condition = format!("tenant_id = toUUID('{}')", filter.tenant_id);
+    if from_facts {
+        let end = filter.to.succ_opt().unwrap_or(filter.to);
+        condition.push_str(&format!(
+            " AND hour >= '{} 00:00:00' AND hour < '{end} 00:00:00'",
+            filter.from
+        ));
+    } else {
+        condition.push_str(&format!(
+            " AND day BETWEEN toDate('{}') AND toDate('{}') AND {NOT_CHECKPOINT}",
+            filter.from.max(checkpoint_day().succ_opt().unwrap_or_default()),
+            filter.to
+        ));
+    }
+    if !filter.campaign_ids.is_empty() {
+        let ids: Vec<String> = filter
+            .campaign_ids
+            .iter()
+            .map(|id| format!("toUUID('{id}')"))
+            .collect();
+        condition.push_str(&format!(" AND campaign_id IN ({})", ids.join(", ")));
+    }
+    if let Some(segment) = filter.segment_id {
+        condition.push_str(&format!(" AND segment_id = toUUID('{segment}')"));
+    }
+    if filter.platform.is_some() {
+        condition.push_str(" AND platform = ?");
+    }
+    if filter.ad_group.is_some() {
+        condition.push_str(" AND ad_group = ?");
+    }
+    let bucket = match (granularity, from_facts) {
+        (None, _) => "toUInt32(0)",
+        (Some(Granularity::Hour), _) => "toUInt32(hour)",
+        (Some(Granularity::Day), true) => "toUInt32(toStartOfDay(hour))",
+        (Some(Granularity::Day), false) => "toUInt32(day) * 86400",
+    };
+    let key = match dimension {
+        None => "''",
+        Some(Dimension::Platform) => "platform",
+        Some(Dimension::Campaign) => "toString(campaign_id)",
+        Some(Dimension::AdGroup) => "ad_group",
+        Some(Dimension::Segment) => "toString(segment_id)",
+    };
+    let table = if from_facts {
+        format!("{FACTS} FINAL")
+    } else {
+        DAILY.to_owned()
+    };
+    let mut query = analytics.client().query(&format!(
+        "SELECT {bucket} AS bucket, {key} AS key, {SUMS} FROM {table} WHERE {condition} \
+         GROUP BY bucket, key ORDER BY bucket, key"
+    ));
+    if let Some(platform) = &filter.platform {
+        query = query.bind(platform.as_str());
+    }
+    if let Some(ad_group) = &filter.ad_group {
+        query = query.bind(ad_group.as_str());
+    }
+    let rows = query.fetch_all::<GroupRow>().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Group {
+            bucket_start: i64::from(r.bucket),
+            key: r.key,
+            totals: PerformanceTotals {
+                impressions: r.impressions,
+                clicks: r.clicks,
+                conversions: r.conversions,
+                cost_micros: r.cost_micros,
+                revenue_micros: r.revenue_micros,
+            },
+        })
+        .collect())
+}
+
+/// The totals of each of `campaigns` over the slice's days (campaigns without performance are
+/// absent), in one query.
+pub async fn totals_by_campaign(
+    analytics: &Analytics,
+    slice: &Slice,
+    campaigns: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, PerformanceTotals>, ProjectionError> {
+    if campaigns.is_empty() {
+        return Ok(Default::default());
+    }
+    let filter = Filter {
+        tenant_id: slice.tenant_id,
+        campaign_ids: campaigns.to_vec(),
+        from: slice.from,
+        to: slice.to,
+        ..Filter::default()
+    };
+    let groups = grouped(analytics, &filter, None, Some(Dimension::Campaign)).await?;
+    Ok(groups
+        .into_iter()
+        .filter_map(|g| Uuid::parse_str(&g.key).ok().map(|id| (id, g.totals)))
+        .collect())
+}

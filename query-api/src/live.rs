@@ -1,0 +1,186 @@
+//! GraphQL subscriptions (graphql-transport-ws): campaign status changes, deployment progress and
+//! new recommendations, fed by the `campaigns` projector's notifications and scoped to the
+//! subscriber's tenant.
+
+use crate::campaigns::{platform, status, CampaignStatus, DeploymentStatus, Platform};
+use crate::guard::principal;
+use crate::db::ReadDb;
+use crate::recommendations::{ProposalRow, Recommendation};
+use adflow_projections::live::{Change, ChangeKind, CHANNEL};
+use async_graphql::{Context, SimpleObject, Subscription as SubscriptionRoot, ID};
+use futures_util::{Stream, StreamExt};
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+/// How many changes a slow subscriber may fall behind before it misses some.
+const BACKLOG: usize = 4_096;
+
+/// The fan-out of the projector's notifications to this process's subscribers.
+#[derive(Clone)]
+pub struct LiveChanges {
+    sender: broadcast::Sender<Change>,
+}
+
+impl LiveChanges {
+    /// Listens on the read models' channel for as long as the process runs, reconnecting after
+    /// a lost connection (changes announced meanwhile are not replayed: a client that must not
+    /// miss any re-reads with a query after it resubscribes).
+    pub fn listen(pool: PgPool) -> LiveChanges {
+        let (sender, _) = broadcast::channel(BACKLOG);
+        let live = LiveChanges {
+            sender: sender.clone(),
+        };
+        tokio::spawn(async move {
+            let mut pause = Duration::from_millis(100);
+            loop {
+                match follow(&pool, &sender).await {
+                    Ok(()) => return,
+                    Err(error) => {
+                        tracing::warn!(%error, "live changes: listener failed; reconnecting");
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        });
+        live
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.sender.subscribe()
+    }
+}
+
+async fn follow(pool: &PgPool, sender: &broadcast::Sender<Change>) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    loop {
+        let notification = listener.recv().await?;
+        match serde_json::from_str::<Change>(notification.payload()) {
+            // No subscriber is not an error.
+            Ok(change) => drop(sender.send(change)),
+            Err(error) => tracing::warn!(%error, "live changes: unreadable notification"),
+        }
+    }
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CampaignStatusChange {
+    pub campaign_id: ID,
+    pub status: CampaignStatus,
+    /// Pass as `minPosition` to read the campaign as of this change.
+    pub position: String,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DeploymentProgress {
+    pub campaign_id: ID,
+    pub platform: Platform,
+    pub status: DeploymentStatus,
+    pub position: String,
+}
+
+/// Changes of the caller's tenant, of one campaign when `campaign` is given.
+fn changes(
+    ctx: &Context<'_>,
+    kind: ChangeKind,
+    campaign: Option<ID>,
+) -> async_graphql::Result<impl Stream<Item = Change> + use<>> {
+    let tenant = principal(ctx)?.tenant_id.0;
+    let campaign = campaign
+        .map(|id| {
+            Uuid::parse_str(&id).map_err(|_| {
+                crate::errors::ErrorCode::BadUserInput.error("campaignId is not an id")
+            })
+        })
+        .transpose()?;
+    let receiver = ctx.data::<LiveChanges>()?.subscribe();
+    let received = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(change) => return Some((change, receiver)),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "a subscriber fell behind and missed changes");
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(received.filter(move |change| {
+        let wanted = change.tenant == tenant
+            && change.kind == kind
+            && campaign.is_none_or(|c| c == change.campaign);
+        async move { wanted }
+    }))
+}
+
+#[derive(Default)]
+pub struct Subscription;
+
+#[SubscriptionRoot]
+impl Subscription {
+    /// Every status change of your tenant's campaigns (or of one).
+    async fn campaign_status_changed(
+        &self,
+        ctx: &Context<'_>,
+        campaign_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = CampaignStatusChange>> {
+        Ok(changes(ctx, ChangeKind::Status, campaign_id)?.filter_map(|change| async move {
+            Some(CampaignStatusChange {
+                campaign_id: ID(change.campaign.to_string()),
+                status: status(change.status.as_deref()?)?,
+                position: change.position,
+            })
+        }))
+    }
+
+    /// Deployment progress per platform of your tenant's campaigns (or of one).
+    async fn deployment_progress(
+        &self,
+        ctx: &Context<'_>,
+        campaign_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = DeploymentProgress>> {
+        Ok(changes(ctx, ChangeKind::Deployment, campaign_id)?.filter_map(|change| async move {
+            Some(DeploymentProgress {
+                campaign_id: ID(change.campaign.to_string()),
+                platform: platform(change.platform.as_deref()?)?,
+                status: match change.status.as_deref()? {
+                    "REQUESTED" => DeploymentStatus::Requested,
+                    "DEPLOYED" => DeploymentStatus::Deployed,
+                    "FAILED" => DeploymentStatus::Failed,
+                    _ => return None,
+                },
+                position: change.position,
+            })
+        }))
+    }
+
+    /// New recommendations for your tenant's campaigns (or one), as they are proposed.
+    async fn recommendation_proposed(
+        &self,
+        ctx: &Context<'_>,
+        campaign_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = Recommendation>> {
+        let db = ctx.data::<ReadDb>()?.clone();
+        Ok(changes(ctx, ChangeKind::Recommendation, campaign_id)?.filter_map(move |change| {
+            let db = db.clone();
+            async move {
+                // Committed before the notification was sent, so it is there to read.
+                let row = sqlx::query(&format!(
+                    "{} WHERE tenant_id = $1 AND proposal_id = $2",
+                    crate::recommendations::SELECT
+                ))
+                .bind(change.tenant)
+                .bind(change.proposal?)
+                .fetch_optional(db.statement())
+                .await
+                .map_err(|error| tracing::warn!(%error, "cannot read a proposed recommendation"))
+                .ok()??;
+                ProposalRow::decode(&row).ok()?.into_recommendation().ok()
+            }
+        }))
+    }
+}

@@ -1,0 +1,228 @@
+//! The structure tree of a campaign as typed GraphQL objects, built from the domain's types (the
+//! read model keeps the document the domain validated). Parts whose shape depends on a variant
+//! (bidding strategy, creative format, targeting) are given as their JSON with the variant's name.
+
+use crate::errors::ErrorCode;
+use crate::scalars::Long;
+use adflow_domain::structure::{google, linkedin, CampaignStructure};
+use async_graphql::SimpleObject;
+use serde::Serialize;
+
+/// The name serde gives a value (the enums' wire names), or its JSON for anything else.
+fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct StructureTree {
+    pub google: Option<GoogleStructure>,
+    pub linkedin: Option<LinkedInStructure>,
+    /// The whole document, as the structure editor sends it back with `EditStructure`.
+    pub document: serde_json::Value,
+}
+
+impl StructureTree {
+    pub fn from_document(document: serde_json::Value) -> async_graphql::Result<StructureTree> {
+        let structure: CampaignStructure =
+            serde_json::from_value(document.clone()).map_err(|error| {
+                tracing::error!(%error, "unreadable structure in the read model");
+                ErrorCode::Internal.error("unreadable campaign structure")
+            })?;
+        Ok(StructureTree {
+            google: structure.google.as_ref().map(GoogleStructure::from),
+            linkedin: structure.linkedin.as_ref().map(LinkedInStructure::from),
+            document,
+        })
+    }
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct GoogleStructure {
+    pub daily_budget_micros: Long,
+    pub campaign_name: String,
+    /// SEARCH, DISPLAY or PERFORMANCE_MAX.
+    pub channel: String,
+    /// MANUAL_CPC, MAXIMIZE_CONVERSIONS, MAXIMIZE_CONVERSION_VALUE or TARGET_SPEND.
+    pub bidding_strategy: String,
+    /// The strategy with its targets.
+    pub bidding: serde_json::Value,
+    pub locations: Vec<String>,
+    pub languages: Vec<String>,
+    pub ad_groups: Vec<AdGroup>,
+    pub asset_groups: Vec<AssetGroup>,
+    pub negative_keywords: Vec<Keyword>,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AdGroup {
+    pub name: String,
+    pub keywords: Vec<Keyword>,
+    pub negative_keywords: Vec<Keyword>,
+    pub search_ads: Vec<SearchAd>,
+    pub display_ads: Vec<DisplayAd>,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Keyword {
+    pub text: String,
+    /// EXACT, PHRASE or BROAD.
+    pub match_type: String,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct SearchAd {
+    pub headlines: Vec<String>,
+    pub descriptions: Vec<String>,
+    pub final_urls: Vec<String>,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DisplayAd {
+    pub headlines: Vec<String>,
+    pub long_headline: String,
+    pub descriptions: Vec<String>,
+    pub business_name: String,
+    pub final_urls: Vec<String>,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AssetGroup {
+    pub name: String,
+    pub headlines: Vec<String>,
+    pub long_headlines: Vec<String>,
+    pub descriptions: Vec<String>,
+    pub business_name: String,
+    pub final_urls: Vec<String>,
+}
+
+fn keywords(list: &[google::Keyword]) -> Vec<Keyword> {
+    list.iter()
+        .map(|k| Keyword {
+            text: k.text.clone(),
+            match_type: wire_name(&k.match_type),
+        })
+        .collect()
+}
+
+impl From<&google::GoogleAdsStructure> for GoogleStructure {
+    fn from(s: &google::GoogleAdsStructure) -> Self {
+        let bidding = json(&s.campaign.bidding);
+        GoogleStructure {
+            daily_budget_micros: Long(s.daily_budget_micros),
+            campaign_name: s.campaign.name.clone(),
+            channel: wire_name(&s.campaign.channel),
+            bidding_strategy: bidding["strategy"].as_str().unwrap_or_default().to_owned(),
+            bidding,
+            locations: s.campaign.locations.clone(),
+            languages: s.campaign.languages.clone(),
+            ad_groups: s
+                .ad_groups
+                .iter()
+                .map(|g| AdGroup {
+                    name: g.name.clone(),
+                    keywords: keywords(&g.keywords),
+                    negative_keywords: keywords(&g.negative_keywords),
+                    search_ads: g
+                        .ads
+                        .iter()
+                        .map(|a| SearchAd {
+                            headlines: a.headlines.clone(),
+                            descriptions: a.descriptions.clone(),
+                            final_urls: a.final_urls.clone(),
+                        })
+                        .collect(),
+                    display_ads: g
+                        .display_ads
+                        .iter()
+                        .map(|a| DisplayAd {
+                            headlines: a.headlines.clone(),
+                            long_headline: a.long_headline.clone(),
+                            descriptions: a.descriptions.clone(),
+                            business_name: a.business_name.clone(),
+                            final_urls: a.final_urls.clone(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            asset_groups: s
+                .asset_groups
+                .iter()
+                .map(|g| AssetGroup {
+                    name: g.name.clone(),
+                    headlines: g.headlines.clone(),
+                    long_headlines: g.long_headlines.clone(),
+                    descriptions: g.descriptions.clone(),
+                    business_name: g.business_name.clone(),
+                    final_urls: g.final_urls.clone(),
+                })
+                .collect(),
+            negative_keywords: keywords(&s.negative_keywords),
+        }
+    }
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct LinkedInStructure {
+    pub campaign_group_name: String,
+    pub campaigns: Vec<LinkedInCampaign>,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct LinkedInCampaign {
+    pub name: String,
+    /// SPONSORED_CONTENT, TEXT_AD, MESSAGE_AD or DYNAMIC.
+    pub campaign_type: String,
+    pub objective: String,
+    pub daily_budget_micros: Long,
+    /// Facets to include and exclude, as LinkedIn's targeting criteria.
+    pub targeting: serde_json::Value,
+    pub audience_size_estimate: Option<Long>,
+    pub creatives: Vec<Creative>,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Creative {
+    /// SINGLE_IMAGE, CAROUSEL, TEXT_AD, MESSAGE_AD or SPOTLIGHT.
+    pub format: String,
+    /// The creative's fields for its format.
+    pub content: serde_json::Value,
+}
+
+impl From<&linkedin::LinkedInStructure> for LinkedInStructure {
+    fn from(s: &linkedin::LinkedInStructure) -> Self {
+        LinkedInStructure {
+            campaign_group_name: s.campaign_group.name.clone(),
+            campaigns: s
+                .campaigns
+                .iter()
+                .map(|c| LinkedInCampaign {
+                    name: c.name.clone(),
+                    campaign_type: wire_name(&c.campaign_type),
+                    objective: wire_name(&c.objective),
+                    daily_budget_micros: Long(c.daily_budget_micros),
+                    targeting: json(&c.targeting),
+                    audience_size_estimate: c.audience_size_estimate.map(Long::from_u64),
+                    creatives: c
+                        .creatives
+                        .iter()
+                        .map(|creative| {
+                            let content = json(creative);
+                            Creative {
+                                format: content["format"].as_str().unwrap_or_default().to_owned(),
+                                content,
+                            }
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
