@@ -56,6 +56,24 @@ pub enum Bench {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The GraphQL API under load from this process while `adflow all` serves in another:
+    /// the campaign list and 30-day analytics queries over seeded fact rows.
+    Graphql {
+        /// Campaigns of the tenant the list pages through.
+        #[arg(long, default_value_t = 2_000)]
+        campaigns: u64,
+        /// Fact rows seeded into ClickHouse over 30 days.
+        #[arg(long, default_value_t = 10_000_000)]
+        fact_rows: u64,
+        /// Campaign list requests per second.
+        #[arg(long, default_value_t = 500)]
+        list_rate: u64,
+        /// Analytics requests per second.
+        #[arg(long, default_value_t = 20)]
+        analytics_rate: u64,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
 }
 
 pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
@@ -85,6 +103,35 @@ pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
                 rows,
                 rate,
                 Duration::from_secs(seconds),
+            )
+            .await;
+            scratch_analytics.drop_database().await?;
+            result
+        }
+        Bench::Graphql {
+            campaigns,
+            fact_rows,
+            list_rate,
+            analytics_rate,
+            seconds,
+        } => {
+            let scratch_analytics = adflow_projections::analytics::Analytics::new(
+                &config.clickhouse_url,
+                &scratch.name,
+            )?;
+            let options = crate::bench_graphql::LoadOptions {
+                campaigns,
+                fact_rows,
+                list_rate,
+                analytics_rate,
+                seconds,
+            };
+            let result = crate::bench_graphql::run(
+                config,
+                &scratch.pool,
+                &scratch.name,
+                &scratch_analytics,
+                options,
             )
             .await;
             scratch_analytics.drop_database().await?;
@@ -134,7 +181,7 @@ impl Scratch {
     }
 }
 
-fn event(tenant: Uuid, data: serde_json::Value, event_type: &str) -> NewEvent {
+pub(crate) fn event(tenant: Uuid, data: serde_json::Value, event_type: &str) -> NewEvent {
     NewEvent {
         event_id: Uuid::now_v7(),
         event_type: event_type.into(),
@@ -150,7 +197,7 @@ fn event(tenant: Uuid, data: serde_json::Value, event_type: &str) -> NewEvent {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }

@@ -2,6 +2,7 @@
 //! and the query API in one process; each can also run alone.
 
 mod bench;
+mod bench_graphql;
 mod config;
 mod platform;
 

@@ -3,6 +3,7 @@
 use adflow_auth::Role;
 use adflow_domain::TenantId;
 use adflow_testkit::app::{Reply, TestApp};
+use adflow_testkit::fixtures::{active_campaign, campaign, google_structure, str_of};
 use chrono::{Days, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -11,18 +12,6 @@ use uuid::Uuid;
 
 async fn app() -> TestApp {
     TestApp::spawn(env!("CARGO_BIN_EXE_adflow")).await
-}
-
-fn campaign(name: &str) -> Value {
-    let start = Utc::now().date_naive() + Days::new(7);
-    json!({
-        "name": name,
-        "objective": "LEAD_GENERATION",
-        "platforms": ["LINKEDIN", "GOOGLE"],
-        "totalBudgetMicros": 25_000_000_000i64,
-        "startDate": start.to_string(),
-        "endDate": (start + Days::new(30)).to_string(),
-    })
 }
 
 const CAMPAIGN: &str = "query($id: ID!, $min: String) {
@@ -42,13 +31,6 @@ async fn create(app: &TestApp, token: &str, name: &str) -> Reply {
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     reply
-}
-
-fn str_of<'a>(value: &'a Value, pointer: &str) -> &'a str {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -588,28 +570,6 @@ async fn unknown_routes_are_problems_and_sigterm_stops_the_process_cleanly() {
     );
 }
 
-fn google_structure(headline: &str) -> Value {
-    json!({
-        "google": {
-            "dailyBudgetMicros": 50_000_000,
-            "campaign": {
-                "name": "Q1 Search", "channel": "SEARCH",
-                "bidding": {"strategy": "MAXIMIZE_CONVERSIONS", "targetCpaMicros": 80_000_000},
-                "locations": ["geoTargetConstants/2276"], "languages": ["languageConstants/1001"]
-            },
-            "adGroups": [{
-                "name": "Campaign software",
-                "keywords": [{"text": "b2b campaign software", "matchType": "PHRASE"}],
-                "ads": [{
-                    "headlines": [headline, "Plan campaigns in minutes", "Try Adflow free"],
-                    "descriptions": ["Generate LinkedIn and Google campaigns from one brief.", "Budgets, copy and keywords in one place."],
-                    "finalUrls": ["https://adflow.example/b2b"]
-                }]
-            }]
-        }
-    })
-}
-
 #[tokio::test]
 async fn a_campaign_goes_from_draft_to_active_through_http() {
     let app = app().await;
@@ -922,65 +882,6 @@ async fn a_campaign_targets_only_segments_big_enough_for_its_platforms() {
 }
 
 /// A Google-only campaign driven to ACTIVE through the API; returns its id and version.
-async fn active_campaign(app: &TestApp, manager: &str, service: &str) -> (String, u64) {
-    let mut body = campaign("Running");
-    body["platforms"] = json!(["GOOGLE"]);
-    let id = str_of(
-        &app.command("/v1/campaigns", Some(manager), &body, &[])
-            .await
-            .body,
-        "/id",
-    )
-    .to_owned();
-    let path = |suffix: &str| format!("/v1/campaigns/{id}/{suffix}");
-    let reply = app
-        .command(
-            &path("structure-requests"),
-            Some(manager),
-            &json!({}),
-            &[("if-match", "1")],
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK);
-    let request_id: Uuid = sqlx::query_scalar(
-        "SELECT (data->>'requestId')::uuid FROM events WHERE event_type = 'StructureGenerationRequested' AND stream_name LIKE '%' || $1",
-    )
-    .bind(&id)
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
-    let result =
-        json!({"modelVersion": "m", "structure": google_structure("B2B ads that convert")});
-    let steps: Vec<(String, &str, Value)> = vec![
-        (
-            path(&format!("structure-requests/{request_id}/result")),
-            service,
-            result,
-        ),
-        (path("approve"), manager, json!({})),
-        (path("deploy"), manager, json!({})),
-        (
-            path("deployments/google"),
-            service,
-            json!({"externalId": "customers/1/campaigns/2"}),
-        ),
-        (path("activate"), manager, json!({})),
-    ];
-    let mut version = 2u64;
-    for (url, token, body) in steps {
-        let reply = app
-            .command(
-                &url,
-                Some(token),
-                &body,
-                &[("if-match", &version.to_string())],
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{url}: {:?}", reply.body);
-        version = reply.body["version"].as_u64().unwrap();
-    }
-    (id, version)
-}
 
 #[tokio::test]
 async fn proposals_apply_themselves_only_within_the_tenants_guardrails() {

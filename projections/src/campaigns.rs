@@ -126,18 +126,26 @@ async fn announce_change(
         ..change(ChangeKind::Deployment)
     };
     let mut changes = Vec::new();
-    if let Some(status) = event.status_after() {
+    // A creation is not a change of status (and the batch path never announces it).
+    let created = matches!(event, CampaignEvent::Created(_));
+    if let Some(status) = event.status_after().filter(|_| !created) {
         changes.push(Change {
             status: Some(status.as_str().to_owned()),
             ..change(ChangeKind::Status)
         });
     }
     match event {
-        CampaignEvent::DeploymentRequested(e) => {
-            changes.extend(e.platforms.iter().map(|p| deployment(p.as_str(), "REQUESTED")))
+        CampaignEvent::DeploymentRequested(e) => changes.extend(
+            e.platforms
+                .iter()
+                .map(|p| deployment(p.as_str(), "REQUESTED")),
+        ),
+        CampaignEvent::DeployedToPlatform(e) => {
+            changes.push(deployment(e.platform.as_str(), "DEPLOYED"))
         }
-        CampaignEvent::DeployedToPlatform(e) => changes.push(deployment(e.platform.as_str(), "DEPLOYED")),
-        CampaignEvent::DeploymentFailed(e) => changes.push(deployment(e.platform.as_str(), "FAILED")),
+        CampaignEvent::DeploymentFailed(e) => {
+            changes.push(deployment(e.platform.as_str(), "FAILED"))
+        }
         CampaignEvent::OptimisationProposed(e) => changes.push(Change {
             proposal: Some(e.proposal_id),
             ..change(ChangeKind::Recommendation)

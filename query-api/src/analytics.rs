@@ -6,13 +6,14 @@
 use crate::campaigns::{platform_name, Campaign, Platform};
 use crate::db::ReadDb;
 use crate::errors::{analytics as unavailable, database, ErrorCode};
+use crate::freshness::await_position;
 use crate::guard::{principal, RoleGuard};
 use crate::loaders::{CampaignLoader, Owned};
 use crate::scalars::Long;
 use adflow_auth::Action;
 use adflow_domain::metrics::PerformanceTotals;
 use adflow_projections::analytics::queries::{self, Dimension, Filter, Granularity};
-use adflow_projections::analytics::Analytics;
+use adflow_projections::analytics::{Analytics, NAME};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,7 +26,8 @@ pub const MAX_RANGE_DAYS: i64 = 731;
 pub const MAX_HOURLY_RANGE_DAYS: i64 = 93;
 pub const MAX_PERFORMERS: i32 = 50;
 
-/// Sums and the ratios derived from them. Money is in micros of the campaigns' currency.
+/// Sums and the ratios derived from them. Money is in micros of the campaigns' currency; its
+/// fields are null, with a FORBIDDEN error, for roles that may not see money.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Metrics(pub PerformanceTotals);
 
@@ -49,12 +51,12 @@ impl Metrics {
         self.0.conversion_rate()
     }
     #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
-    async fn spend_micros(&self) -> Long {
-        Long::from_u64(self.0.cost_micros)
+    async fn spend_micros(&self) -> Option<Long> {
+        Some(Long::from_u64(self.0.cost_micros))
     }
     #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
-    async fn revenue_micros(&self) -> Long {
-        Long::from_u64(self.0.revenue_micros)
+    async fn revenue_micros(&self) -> Option<Long> {
+        Some(Long::from_u64(self.0.revenue_micros))
     }
     /// Cost per click, in micros; null without clicks.
     #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
@@ -99,19 +101,28 @@ impl PerformanceFilter {
         }
         let ids = self.campaign_ids.clone().unwrap_or_default();
         if ids.len() > MAX_FILTER_CAMPAIGNS {
-            return Err(ErrorCode::BadUserInput
-                .error(format!("campaignIds may name at most {MAX_FILTER_CAMPAIGNS} campaigns")));
+            return Err(ErrorCode::BadUserInput.error(format!(
+                "campaignIds may name at most {MAX_FILTER_CAMPAIGNS} campaigns"
+            )));
         }
         let parse = |id: &ID, what: &str| {
-            Uuid::parse_str(id)
-                .map_err(|_| ErrorCode::BadUserInput.error(format!("{what} is not an id: {}", id.0)))
+            Uuid::parse_str(id).map_err(|_| {
+                ErrorCode::BadUserInput.error(format!("{what} is not an id: {}", id.0))
+            })
         };
         Ok(Filter {
             tenant_id: tenant,
-            campaign_ids: ids.iter().map(|id| parse(id, "campaignIds")).collect::<Result<_, _>>()?,
+            campaign_ids: ids
+                .iter()
+                .map(|id| parse(id, "campaignIds"))
+                .collect::<Result<_, _>>()?,
             platform: self.platform.map(|p| platform_name(p).to_owned()),
             ad_group: self.ad_group.clone(),
-            segment_id: self.segment_id.as_ref().map(|id| parse(id, "segmentId")).transpose()?,
+            segment_id: self
+                .segment_id
+                .as_ref()
+                .map(|id| parse(id, "segmentId"))
+                .transpose()?,
             from: self.from,
             to: self.to,
         })
@@ -190,7 +201,10 @@ impl RankMetric {
     }
 
     fn is_money(self) -> bool {
-        matches!(self, RankMetric::Cpc | RankMetric::Cpa | RankMetric::Roas | RankMetric::Spend)
+        matches!(
+            self,
+            RankMetric::Cpc | RankMetric::Cpa | RankMetric::Roas | RankMetric::Spend
+        )
     }
 }
 
@@ -217,7 +231,7 @@ impl Performer {
         ctx.data::<DataLoader<CampaignLoader>>()?
             .load_one(self.key)
             .await?
-            .map(|row| row.into_campaign())
+            .map(|(row, page)| row.into_campaign(page))
             .transpose()
     }
 }
@@ -231,10 +245,10 @@ pub struct DashboardSummary {
     pub period: Metrics,
     /// The total budgets of the active campaigns.
     #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
-    pub active_budget_micros: Long,
+    pub active_budget_micros: Option<Long>,
     /// What the active campaigns have spent since they started.
     #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
-    pub active_spent_micros: Long,
+    pub active_spent_micros: Option<Long>,
     /// Spent over budget, of the active campaigns; null without any.
     #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
     pub budget_utilisation: Option<f64>,
@@ -265,8 +279,10 @@ impl AnalyticsQuery {
         &self,
         ctx: &Context<'_>,
         filter: PerformanceFilter,
+        min_position: Option<String>,
     ) -> async_graphql::Result<Metrics> {
         let filter = filter.to_query(principal(ctx)?.tenant_id.0, MAX_RANGE_DAYS)?;
+        await_position(ctx, NAME, min_position.as_deref()).await?;
         let groups = queries::grouped(analytics(ctx)?, &filter, None, None)
             .await
             .map_err(unavailable)?;
@@ -282,19 +298,26 @@ impl AnalyticsQuery {
         filter: PerformanceFilter,
         granularity: TimeGranularity,
         by: Option<PerformanceDimension>,
+        min_position: Option<String>,
     ) -> async_graphql::Result<Vec<SeriesPoint>> {
         let max = match granularity {
             TimeGranularity::Hour => MAX_HOURLY_RANGE_DAYS,
             TimeGranularity::Day => MAX_RANGE_DAYS,
         };
         let filter = filter.to_query(principal(ctx)?.tenant_id.0, max)?;
+        await_position(ctx, NAME, min_position.as_deref()).await?;
         let granularity = match granularity {
             TimeGranularity::Hour => Granularity::Hour,
             TimeGranularity::Day => Granularity::Day,
         };
-        let groups = queries::grouped(analytics(ctx)?, &filter, Some(granularity), by.map(Into::into))
-            .await
-            .map_err(unavailable)?;
+        let groups = queries::grouped(
+            analytics(ctx)?,
+            &filter,
+            Some(granularity),
+            by.map(Into::into),
+        )
+        .await
+        .map_err(unavailable)?;
         Ok(groups
             .into_iter()
             .map(|g| SeriesPoint {
@@ -312,8 +335,10 @@ impl AnalyticsQuery {
         ctx: &Context<'_>,
         filter: PerformanceFilter,
         by: PerformanceDimension,
+        min_position: Option<String>,
     ) -> async_graphql::Result<Vec<Breakdown>> {
         let filter = filter.to_query(principal(ctx)?.tenant_id.0, MAX_RANGE_DAYS)?;
+        await_position(ctx, NAME, min_position.as_deref()).await?;
         let groups = queries::grouped(analytics(ctx)?, &filter, None, Some(by.into()))
             .await
             .map_err(unavailable)?;
@@ -330,6 +355,7 @@ impl AnalyticsQuery {
     /// metric is undefined (a CPA without conversions) or with fewer than `minImpressions` are
     /// left out.
     #[graphql(complexity = "limit.unwrap_or(10).clamp(0, 50) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
     async fn performers(
         &self,
         ctx: &Context<'_>,
@@ -338,6 +364,7 @@ impl AnalyticsQuery {
         ranking: Ranking,
         limit: Option<i32>,
         min_impressions: Option<i64>,
+        min_position: Option<String>,
     ) -> async_graphql::Result<Vec<Performer>> {
         let principal = principal(ctx)?;
         if metric.is_money() && !principal.role.may(Action::ReadSpend) {
@@ -352,6 +379,7 @@ impl AnalyticsQuery {
         let min_impressions = u64::try_from(min_impressions.unwrap_or(0)).unwrap_or(0);
         let tenant = principal.tenant_id.0;
         let filter = filter.to_query(tenant, MAX_RANGE_DAYS)?;
+        await_position(ctx, NAME, min_position.as_deref()).await?;
         let groups = queries::grouped(analytics(ctx)?, &filter, None, Some(Dimension::Campaign))
             .await
             .map_err(unavailable)?;
@@ -363,9 +391,14 @@ impl AnalyticsQuery {
                 Some((metric.value(&g.totals)?, id, g.totals))
             })
             .collect();
-        let best_first = |a: &(f64, Uuid, PerformanceTotals), b: &(f64, Uuid, PerformanceTotals)| {
+        let best_first = |a: &(f64, Uuid, PerformanceTotals),
+                          b: &(f64, Uuid, PerformanceTotals)| {
             let order = a.0.total_cmp(&b.0);
-            let order = if metric.lower_is_better() { order } else { order.reverse() };
+            let order = if metric.lower_is_better() {
+                order
+            } else {
+                order.reverse()
+            };
             order.then(a.1.cmp(&b.1))
         };
         ranked.sort_by(best_first);
@@ -390,8 +423,10 @@ impl AnalyticsQuery {
         ctx: &Context<'_>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
+        min_position: Option<String>,
     ) -> async_graphql::Result<DashboardSummary> {
         let tenant = principal(ctx)?.tenant_id.0;
+        await_position(ctx, NAME, min_position.as_deref()).await?;
         let today = Utc::now().date_naive();
         let to = to.unwrap_or(today);
         let from = from.unwrap_or(to - chrono::Days::new(29));
@@ -448,8 +483,8 @@ impl AnalyticsQuery {
             active_campaigns: Long(active),
             campaigns: Long(campaigns),
             period: Metrics(period_totals),
-            active_budget_micros: Long(budget),
-            active_spent_micros: Long::from_u64(spent),
+            active_budget_micros: Some(Long(budget)),
+            active_spent_micros: Some(Long::from_u64(spent)),
             budget_utilisation: (budget > 0).then(|| spent as f64 / budget as f64),
         })
     }

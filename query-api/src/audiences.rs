@@ -5,14 +5,15 @@ use crate::db::ReadDb;
 use crate::errors::{database, ErrorCode};
 use crate::freshness::await_position;
 use crate::guard::principal;
-use crate::loaders::{AccountListsLoader, Owned, SegmentsLoader};
+use crate::loaders::Owned;
 use crate::scalars::Long;
+use crate::siblings::AudiencePage;
 use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
+use std::sync::Arc;
 use uuid::Uuid;
 
 const PROJECTION: &str = "audiences";
@@ -29,26 +30,22 @@ pub struct Audience {
     pub updated_at: DateTime<Utc>,
     #[graphql(skip)]
     key: Owned,
+    #[graphql(skip)]
+    page: Arc<AudiencePage>,
 }
 
 #[ComplexObject]
 impl Audience {
     async fn segments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Segment>> {
-        let rows = ctx
-            .data::<DataLoader<SegmentsLoader>>()?
-            .load_one(self.key)
-            .await?
-            .unwrap_or_default();
+        let rows = self.page.segments(ctx.data::<ReadDb>()?, &self.key).await?;
         rows.into_iter().map(SegmentRow::into_segment).collect()
     }
 
     /// CRM lists matched on the platforms: their size, never their identifiers.
     async fn account_lists(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AccountList>> {
-        Ok(ctx
-            .data::<DataLoader<AccountListsLoader>>()?
-            .load_one(self.key)
-            .await?
-            .unwrap_or_default())
+        self.page
+            .account_lists(ctx.data::<ReadDb>()?, &self.key)
+            .await
     }
 }
 
@@ -92,7 +89,8 @@ pub struct SegmentRow {
     personas: serde_json::Value,
 }
 
-pub const SELECT_SEGMENT: &str = "SELECT tenant_id, segment_id, audience_id, name, criteria, estimated_size, \
+pub const SELECT_SEGMENT: &str =
+    "SELECT tenant_id, segment_id, audience_id, name, criteria, estimated_size, \
      personas FROM audience_segments";
 
 impl SegmentRow {
@@ -109,8 +107,8 @@ impl SegmentRow {
     }
 
     fn into_segment(self) -> async_graphql::Result<Segment> {
-        let personas: Vec<adflow_domain::audience::Persona> =
-            serde_json::from_value(self.personas).map_err(|error| {
+        let personas: Vec<adflow_domain::audience::Persona> = serde_json::from_value(self.personas)
+            .map_err(|error| {
                 tracing::error!(%error, segment = %self.segment_id, "unreadable personas");
                 ErrorCode::Internal.error("unreadable segment row")
             })?;
@@ -138,6 +136,7 @@ impl SegmentRow {
 const SELECT: &str =
     "SELECT tenant_id, audience_id, name, criteria, version, created_at, updated_at FROM audiences";
 
+/// An audience row; `page` is filled in once the whole page is read.
 fn audience(row: &PgRow) -> Result<Audience, sqlx::Error> {
     let tenant: Uuid = row.try_get("tenant_id")?;
     let id: Uuid = row.try_get("audience_id")?;
@@ -149,6 +148,7 @@ fn audience(row: &PgRow) -> Result<Audience, sqlx::Error> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         key: Owned { tenant, id },
+        page: Arc::new(AudiencePage::new(vec![Owned { tenant, id }])),
     })
 }
 
@@ -169,13 +169,15 @@ impl AudienceQuery {
         let Ok(id) = Uuid::parse_str(&id) else {
             return Ok(None);
         };
-        sqlx::query(&format!("{SELECT} WHERE tenant_id = $1 AND audience_id = $2"))
-            .bind(principal.tenant_id.0)
-            .bind(id)
-            .fetch_optional(ctx.data::<ReadDb>()?.statement())
-            .await
-            .and_then(|row| row.as_ref().map(audience).transpose())
-            .map_err(database)
+        sqlx::query(&format!(
+            "{SELECT} WHERE tenant_id = $1 AND audience_id = $2"
+        ))
+        .bind(principal.tenant_id.0)
+        .bind(id)
+        .fetch_optional(ctx.data::<ReadDb>()?.statement())
+        .await
+        .and_then(|row| row.as_ref().map(audience).transpose())
+        .map_err(database)
     }
 
     /// Your tenant's audiences, oldest first.
@@ -214,11 +216,17 @@ impl AudienceQuery {
         .map_err(database)?;
         let has_next = rows.len() > first;
         let mut connection = Connection::new(after.is_some(), has_next);
-        for audience in rows.into_iter().take(first) {
+        let page = Arc::new(AudiencePage::new(
+            rows.iter().take(first).map(|a| a.key).collect(),
+        ));
+        for mut audience in rows.into_iter().take(first) {
+            audience.page = page.clone();
             let cursor = format!(
                 "{}:{}",
                 audience.key.id,
-                audience.created_at.to_rfc3339_opts(SecondsFormat::Micros, true)
+                audience
+                    .created_at
+                    .to_rfc3339_opts(SecondsFormat::Micros, true)
             );
             connection.edges.push(Edge::new(cursor, audience));
         }
@@ -231,13 +239,15 @@ impl AudienceQuery {
         let Ok(id) = Uuid::parse_str(&id) else {
             return Ok(None);
         };
-        let row = sqlx::query(&format!("{SELECT_SEGMENT} WHERE tenant_id = $1 AND segment_id = $2"))
-            .bind(principal.tenant_id.0)
-            .bind(id)
-            .fetch_optional(ctx.data::<ReadDb>()?.statement())
-            .await
-            .and_then(|row| row.as_ref().map(SegmentRow::decode).transpose())
-            .map_err(database)?;
+        let row = sqlx::query(&format!(
+            "{SELECT_SEGMENT} WHERE tenant_id = $1 AND segment_id = $2"
+        ))
+        .bind(principal.tenant_id.0)
+        .bind(id)
+        .fetch_optional(ctx.data::<ReadDb>()?.statement())
+        .await
+        .and_then(|row| row.as_ref().map(SegmentRow::decode).transpose())
+        .map_err(database)?;
         row.map(SegmentRow::into_segment).transpose()
     }
 }

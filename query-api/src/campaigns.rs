@@ -6,9 +6,10 @@ use crate::db::ReadDb;
 use crate::errors::{database, ErrorCode};
 use crate::freshness::await_position;
 use crate::guard::{principal, RoleGuard};
-use crate::loaders::{DeploymentsLoader, Owned, PerformanceKey, PerformanceLoader, ProposalsLoader, StructureLoader};
+use crate::loaders::{Owned, PerformanceKey, PerformanceLoader};
 use crate::recommendations::{ProposalStatus, Recommendation};
 use crate::scalars::Long;
+use crate::siblings::CampaignPage;
 use crate::structure::StructureTree;
 use adflow_auth::Action;
 use async_graphql::connection::{Connection, Edge, EmptyFields};
@@ -17,6 +18,7 @@ use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObj
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub const DEFAULT_PAGE_SIZE: usize = 20;
@@ -89,8 +91,9 @@ pub struct Campaign {
     pub platforms: Vec<Platform>,
     /// ISO 4217 code; every amount of the campaign is micros of it.
     pub currency: String,
+    /// Null, with a FORBIDDEN error, for roles that may not see money.
     #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
-    pub total_budget_micros: Long,
+    pub total_budget_micros: Option<Long>,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     /// The aggregate's version: send it as `If-Match` with the next command.
@@ -99,6 +102,9 @@ pub struct Campaign {
     pub updated_at: DateTime<Utc>,
     #[graphql(skip)]
     pub key: Owned,
+    /// The campaigns shown with this one: nested lists load for all of them at once.
+    #[graphql(skip)]
+    pub page: Arc<CampaignPage>,
 }
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -157,9 +163,9 @@ fn corrupt(what: &str, value: &str) -> async_graphql::Error {
 impl Campaign {
     /// The structure to deploy, per platform: campaign, ad groups, keywords, ads, creatives.
     async fn structure(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<StructureTree>> {
-        let row = ctx
-            .data::<DataLoader<StructureLoader>>()?
-            .load_one(self.key)
+        let row = self
+            .page
+            .structure(ctx.data::<ReadDb>()?, &self.key)
             .await?;
         match row.and_then(|r| r.structure) {
             None => Ok(None),
@@ -172,20 +178,21 @@ impl Campaign {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<serde_json::Value> {
-        let row = ctx
-            .data::<DataLoader<StructureLoader>>()?
-            .load_one(self.key)
+        let row = self
+            .page
+            .structure(ctx.data::<ReadDb>()?, &self.key)
             .await?;
-        Ok(row.map(|r| r.warnings).unwrap_or(serde_json::Value::Array(vec![])))
+        Ok(row
+            .map(|r| r.warnings)
+            .unwrap_or(serde_json::Value::Array(vec![])))
     }
 
     /// Deployment status per platform.
     async fn deployments(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Deployment>> {
-        let rows = ctx
-            .data::<DataLoader<DeploymentsLoader>>()?
-            .load_one(self.key)
-            .await?
-            .unwrap_or_default();
+        let rows = self
+            .page
+            .deployments(ctx.data::<ReadDb>()?, &self.key)
+            .await?;
         rows.into_iter()
             .map(|row| {
                 Ok(Deployment {
@@ -212,11 +219,10 @@ impl Campaign {
         ctx: &Context<'_>,
         status: Option<ProposalStatus>,
     ) -> async_graphql::Result<Vec<Recommendation>> {
-        let rows = ctx
-            .data::<DataLoader<ProposalsLoader>>()?
-            .load_one(self.key)
-            .await?
-            .unwrap_or_default();
+        let rows = self
+            .page
+            .proposals(ctx.data::<ReadDb>()?, &self.key)
+            .await?;
         rows.into_iter()
             .filter(|row| status.is_none_or(|s| s.as_str() == row.status))
             .map(|row| row.into_recommendation())
@@ -236,12 +242,13 @@ impl Campaign {
     }
 
     /// Spend so far against a straight line over the schedule, as of a day (default today).
+    /// Null, with a FORBIDDEN error, for roles that may not see money.
     #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
     async fn pacing(
         &self,
         ctx: &Context<'_>,
         as_of: Option<NaiveDate>,
-    ) -> async_graphql::Result<Pacing> {
+    ) -> async_graphql::Result<Option<Pacing>> {
         let as_of = as_of.unwrap_or_else(today);
         let spent = if as_of < self.start_date {
             0
@@ -250,21 +257,22 @@ impl Campaign {
                 .await?
                 .cost_micros
         };
+        let budget = self.total_budget_micros.map(|b| b.0).unwrap_or(0);
         let pacing = adflow_domain::metrics::pacing(
-            u64::try_from(self.total_budget_micros.0).unwrap_or(0),
+            u64::try_from(budget).unwrap_or(0),
             self.start_date,
             self.end_date,
             spent,
             as_of,
         );
-        Ok(Pacing {
+        Ok(Some(Pacing {
             as_of,
             expected_spend_micros: Long::from_u64(pacing.expected_spend_micros),
             spent_micros: Long::from_u64(pacing.spent_micros),
             budget_utilisation: pacing.budget_utilisation,
             pace: pacing.pace,
             status: pacing.status.into(),
-        })
+        }))
     }
 }
 
@@ -326,7 +334,15 @@ impl CampaignRow {
         })
     }
 
-    pub fn into_campaign(self) -> async_graphql::Result<Campaign> {
+    pub fn key(&self) -> Owned {
+        Owned {
+            tenant: self.tenant_id,
+            id: self.campaign_id,
+        }
+    }
+
+    /// The campaign, shown with the others of `page`.
+    pub fn into_campaign(self, page: Arc<CampaignPage>) -> async_graphql::Result<Campaign> {
         Ok(Campaign {
             id: ID(self.campaign_id.to_string()),
             status: status(&self.status).ok_or_else(|| corrupt("status", &self.status))?,
@@ -339,7 +355,7 @@ impl CampaignRow {
                 .collect::<Result<_, _>>()?,
             name: self.name,
             currency: self.currency,
-            total_budget_micros: Long(self.total_budget_micros),
+            total_budget_micros: Some(Long(self.total_budget_micros)),
             start_date: self.start_date,
             end_date: self.end_date,
             version: Long(self.version),
@@ -349,6 +365,7 @@ impl CampaignRow {
                 tenant: self.tenant_id,
                 id: self.campaign_id,
             },
+            page,
         })
     }
 
@@ -453,8 +470,14 @@ impl Cursor {
             return Err(ErrorCode::BadUserInput
                 .error("after is a cursor of a list sorted differently; start again without it"));
         }
-        let id = rest.get(..36).and_then(|id| Uuid::parse_str(id).ok()).ok_or_else(invalid)?;
-        let value = rest.get(36..).and_then(|v| v.strip_prefix(':')).ok_or_else(invalid)?;
+        let id = rest
+            .get(..36)
+            .and_then(|id| Uuid::parse_str(id).ok())
+            .ok_or_else(invalid)?;
+        let value = rest
+            .get(36..)
+            .and_then(|v| v.strip_prefix(':'))
+            .ok_or_else(invalid)?;
         // The value goes into SQL as a bound parameter cast to the column's type; check it parses
         // here so a forged cursor is a client error, not a database one.
         let parses = match sort {
@@ -496,8 +519,10 @@ pub(crate) fn page_size(first: Option<i32>) -> async_graphql::Result<usize> {
     match first {
         None => Ok(DEFAULT_PAGE_SIZE),
         Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => Ok(n as usize),
-        Some(_) => Err(ErrorCode::BadUserInput
-            .error(format!("first must be between 0 and {MAX_PAGE_SIZE}"))),
+        Some(_) => {
+            Err(ErrorCode::BadUserInput
+                .error(format!("first must be between 0 and {MAX_PAGE_SIZE}")))
+        }
     }
 }
 
@@ -519,14 +544,20 @@ impl CampaignQuery {
         let Ok(id) = Uuid::parse_str(&id) else {
             return Ok(None);
         };
-        let row = sqlx::query(&format!("{SELECT} WHERE tenant_id = $1 AND campaign_id = $2"))
-            .bind(principal.tenant_id.0)
-            .bind(id)
-            .fetch_optional(ctx.data::<ReadDb>()?.statement())
-            .await
-            .and_then(|row| row.as_ref().map(CampaignRow::decode).transpose())
-            .map_err(database)?;
-        row.map(CampaignRow::into_campaign).transpose()
+        let row = sqlx::query(&format!(
+            "{SELECT} WHERE tenant_id = $1 AND campaign_id = $2"
+        ))
+        .bind(principal.tenant_id.0)
+        .bind(id)
+        .fetch_optional(ctx.data::<ReadDb>()?.statement())
+        .await
+        .and_then(|row| row.as_ref().map(CampaignRow::decode).transpose())
+        .map_err(database)?;
+        row.map(|row| {
+            let page = Arc::new(CampaignPage::new(vec![row.key()]));
+            row.into_campaign(page)
+        })
+        .transpose()
     }
 
     /// Your tenant's campaigns: filtered, sorted (default: oldest first), `first` at a time (at
@@ -546,13 +577,24 @@ impl CampaignQuery {
         let principal = principal(ctx)?;
         let first = page_size(first)?;
         let sort = sort.unwrap_or(CampaignSort::CreatedAt);
+        if sort == CampaignSort::Budget && !principal.role.may(Action::ReadSpend) {
+            // The order would reveal what the field hides.
+            return Err(ErrorCode::Forbidden.error(format!(
+                "the {} role may not sort by budget",
+                principal.role
+            )));
+        }
         let direction = direction.unwrap_or_default();
-        let after = after.as_deref().map(|c| Cursor::decode(c, sort)).transpose()?;
+        let after = after
+            .as_deref()
+            .map(|c| Cursor::decode(c, sort))
+            .transpose()?;
         let filter = filter.unwrap_or_default();
         if let Some(text) = &filter.name_contains {
             if text.chars().count() > MAX_NAME_SEARCH {
-                return Err(ErrorCode::BadUserInput
-                    .error(format!("nameContains is longer than {MAX_NAME_SEARCH} characters")));
+                return Err(ErrorCode::BadUserInput.error(format!(
+                    "nameContains is longer than {MAX_NAME_SEARCH} characters"
+                )));
             }
         }
         await_position(ctx, PROJECTION, min_position.as_deref()).await?;
@@ -581,7 +623,11 @@ impl CampaignQuery {
             .bind(principal.tenant_id.0)
             .bind(statuses)
             .bind(filter.platform.map(platform_name))
-            .bind(filter.objective.map(|o| adflow_domain::campaign::Objective::from(o).as_str()))
+            .bind(
+                filter
+                    .objective
+                    .map(|o| adflow_domain::campaign::Objective::from(o).as_str()),
+            )
             .bind(filter.active_from)
             .bind(filter.active_to)
             .bind(filter.name_contains.as_deref().map(like_pattern))
@@ -590,10 +636,17 @@ impl CampaignQuery {
             .bind(first as i64 + 1)
             .fetch_all(ctx.data::<ReadDb>()?.statement())
             .await
-            .and_then(|rows| rows.iter().map(CampaignRow::decode).collect::<Result<Vec<_>, _>>())
+            .and_then(|rows| {
+                rows.iter()
+                    .map(CampaignRow::decode)
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .map_err(database)?;
         let has_next = rows.len() > first;
         let mut connection = Connection::new(after.is_some(), has_next);
+        let page = Arc::new(CampaignPage::new(
+            rows.iter().take(first).map(CampaignRow::key).collect(),
+        ));
         for row in rows.into_iter().take(first) {
             let cursor = Cursor {
                 sort,
@@ -601,7 +654,9 @@ impl CampaignQuery {
                 value: row.sort_value(sort),
             }
             .encode();
-            connection.edges.push(Edge::new(cursor, row.into_campaign()?));
+            connection
+                .edges
+                .push(Edge::new(cursor, row.into_campaign(page.clone())?));
         }
         Ok(connection)
     }

@@ -25,9 +25,20 @@ pub async fn await_position(
     let deadline = tokio::time::Instant::now() + timeout;
     let mut pause = Duration::from_millis(2);
     loop {
-        let reached = adflow_projections::checkpoint(db.statement(), projection)
-            .await
-            .map_err(database)?;
+        let reached = if projection == adflow_projections::analytics::NAME {
+            let analytics = ctx
+                .data::<QuerySettings>()?
+                .analytics
+                .as_ref()
+                .ok_or_else(|| ErrorCode::Unavailable.error("analytics are not configured"))?;
+            adflow_projections::analytics::queries::checkpoint(analytics, "")
+                .await
+                .map_err(crate::errors::analytics)?
+        } else {
+            adflow_projections::checkpoint(db.statement(), projection)
+                .await
+                .map_err(database)?
+        };
         if reached >= wanted {
             return Ok(());
         }

@@ -14,6 +14,7 @@ mod live;
 mod loaders;
 mod recommendations;
 mod scalars;
+mod siblings;
 mod structure;
 mod templates;
 
@@ -140,7 +141,10 @@ async fn metrics(State(state): State<QueryState>) -> Response {
                 state.db.statements()
             ));
             (
-                [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4",
+                )],
                 body,
             )
                 .into_response()

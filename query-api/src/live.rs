@@ -3,8 +3,8 @@
 //! subscriber's tenant.
 
 use crate::campaigns::{platform, status, CampaignStatus, DeploymentStatus, Platform};
-use crate::guard::principal;
 use crate::db::ReadDb;
+use crate::guard::principal;
 use crate::recommendations::{ProposalRow, Recommendation};
 use adflow_projections::live::{Change, ChangeKind, CHANNEL};
 use async_graphql::{Context, SimpleObject, Subscription as SubscriptionRoot, ID};
@@ -128,13 +128,15 @@ impl Subscription {
         ctx: &Context<'_>,
         campaign_id: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = CampaignStatusChange>> {
-        Ok(changes(ctx, ChangeKind::Status, campaign_id)?.filter_map(|change| async move {
-            Some(CampaignStatusChange {
-                campaign_id: ID(change.campaign.to_string()),
-                status: status(change.status.as_deref()?)?,
-                position: change.position,
-            })
-        }))
+        Ok(
+            changes(ctx, ChangeKind::Status, campaign_id)?.filter_map(|change| async move {
+                Some(CampaignStatusChange {
+                    campaign_id: ID(change.campaign.to_string()),
+                    status: status(change.status.as_deref()?)?,
+                    position: change.position,
+                })
+            }),
+        )
     }
 
     /// Deployment progress per platform of your tenant's campaigns (or of one).
@@ -143,19 +145,21 @@ impl Subscription {
         ctx: &Context<'_>,
         campaign_id: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = DeploymentProgress>> {
-        Ok(changes(ctx, ChangeKind::Deployment, campaign_id)?.filter_map(|change| async move {
-            Some(DeploymentProgress {
-                campaign_id: ID(change.campaign.to_string()),
-                platform: platform(change.platform.as_deref()?)?,
-                status: match change.status.as_deref()? {
-                    "REQUESTED" => DeploymentStatus::Requested,
-                    "DEPLOYED" => DeploymentStatus::Deployed,
-                    "FAILED" => DeploymentStatus::Failed,
-                    _ => return None,
-                },
-                position: change.position,
-            })
-        }))
+        Ok(
+            changes(ctx, ChangeKind::Deployment, campaign_id)?.filter_map(|change| async move {
+                Some(DeploymentProgress {
+                    campaign_id: ID(change.campaign.to_string()),
+                    platform: platform(change.platform.as_deref()?)?,
+                    status: match change.status.as_deref()? {
+                        "REQUESTED" => DeploymentStatus::Requested,
+                        "DEPLOYED" => DeploymentStatus::Deployed,
+                        "FAILED" => DeploymentStatus::Failed,
+                        _ => return None,
+                    },
+                    position: change.position,
+                })
+            }),
+        )
     }
 
     /// New recommendations for your tenant's campaigns (or one), as they are proposed.
@@ -165,22 +169,26 @@ impl Subscription {
         campaign_id: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = Recommendation>> {
         let db = ctx.data::<ReadDb>()?.clone();
-        Ok(changes(ctx, ChangeKind::Recommendation, campaign_id)?.filter_map(move |change| {
-            let db = db.clone();
-            async move {
-                // Committed before the notification was sent, so it is there to read.
-                let row = sqlx::query(&format!(
-                    "{} WHERE tenant_id = $1 AND proposal_id = $2",
-                    crate::recommendations::SELECT
-                ))
-                .bind(change.tenant)
-                .bind(change.proposal?)
-                .fetch_optional(db.statement())
-                .await
-                .map_err(|error| tracing::warn!(%error, "cannot read a proposed recommendation"))
-                .ok()??;
-                ProposalRow::decode(&row).ok()?.into_recommendation().ok()
-            }
-        }))
+        Ok(
+            changes(ctx, ChangeKind::Recommendation, campaign_id)?.filter_map(move |change| {
+                let db = db.clone();
+                async move {
+                    // Committed before the notification was sent, so it is there to read.
+                    let row = sqlx::query(&format!(
+                        "{} WHERE tenant_id = $1 AND proposal_id = $2",
+                        crate::recommendations::SELECT
+                    ))
+                    .bind(change.tenant)
+                    .bind(change.proposal?)
+                    .fetch_optional(db.statement())
+                    .await
+                    .map_err(
+                        |error| tracing::warn!(%error, "cannot read a proposed recommendation"),
+                    )
+                    .ok()??;
+                    ProposalRow::decode(&row).ok()?.into_recommendation().ok()
+                }
+            }),
+        )
     }
 }

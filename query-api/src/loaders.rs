@@ -1,6 +1,8 @@
-//! DataLoaders: a nested list (deployments of 50 campaigns, segments of 20 audiences, the
-//! performance of a page of campaigns) costs one statement for the whole page, never one per row.
-//! Keys carry the tenant, so loads of concurrent requests batch together without mixing tenants.
+//! Loads by many keys at once: a nested list (deployments of 50 campaigns, segments of 20
+//! audiences, the performance of a page of campaigns) costs one statement for the whole page, never
+//! one per row. Pages call them through `siblings`; lookups from unrelated parents (a
+//! recommendation's campaign, a campaign's performance) go through a DataLoader, whose keys carry
+//! the tenant, so loads of concurrent requests batch together without mixing tenants.
 
 use crate::db::ReadDb;
 use crate::errors::{analytics, database};
@@ -171,7 +173,11 @@ impl Loader<Owned> for ProposalsLoader {
 pub struct CampaignLoader(pub ReadDb);
 
 impl Loader<Owned> for CampaignLoader {
-    type Value = crate::campaigns::CampaignRow;
+    /// The row, and the page of every campaign loaded in the same batch.
+    type Value = (
+        crate::campaigns::CampaignRow,
+        std::sync::Arc<crate::siblings::CampaignPage>,
+    );
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Owned]) -> Result<HashMap<Owned, Self::Value>, Self::Error> {
@@ -182,16 +188,16 @@ impl Loader<Owned> for CampaignLoader {
         );
         let rows = fetch_keyed(&self.0, &sql, keys, |row| {
             let campaign = crate::campaigns::CampaignRow::decode(row)?;
-            Ok((
-                Owned {
-                    tenant: campaign.tenant_id,
-                    id: campaign.campaign_id,
-                },
-                campaign,
-            ))
+            Ok((campaign.key(), campaign))
         })
         .await?;
-        Ok(rows.into_iter().collect())
+        let page = std::sync::Arc::new(crate::siblings::CampaignPage::new(
+            rows.iter().map(|(key, _)| *key).collect(),
+        ));
+        Ok(rows
+            .into_iter()
+            .map(|(key, row)| (key, (row, page.clone())))
+            .collect())
     }
 }
 
@@ -312,23 +318,25 @@ impl Loader<PerformanceKey> for PerformanceLoader {
 
 /// Every loader, created once per schema and shared by its requests.
 pub fn register(
-    builder: async_graphql::SchemaBuilder<crate::Query, async_graphql::EmptyMutation, crate::live::Subscription>,
+    builder: async_graphql::SchemaBuilder<
+        crate::Query,
+        async_graphql::EmptyMutation,
+        crate::live::Subscription,
+    >,
     db: &ReadDb,
     analytics: Option<&Analytics>,
-) -> async_graphql::SchemaBuilder<crate::Query, async_graphql::EmptyMutation, crate::live::Subscription> {
+) -> async_graphql::SchemaBuilder<
+    crate::Query,
+    async_graphql::EmptyMutation,
+    crate::live::Subscription,
+> {
     // A short delay gathers the keys of one resolver level (and of concurrent requests).
     let delay = Duration::from_millis(1);
-    let builder = builder
-        .data(DataLoader::new(StructureLoader(db.clone()), tokio::spawn).delay(delay))
-        .data(DataLoader::new(DeploymentsLoader(db.clone()), tokio::spawn).delay(delay))
-        .data(DataLoader::new(ProposalsLoader(db.clone()), tokio::spawn).delay(delay))
-        .data(DataLoader::new(CampaignLoader(db.clone()), tokio::spawn).delay(delay))
-        .data(DataLoader::new(SegmentsLoader(db.clone()), tokio::spawn).delay(delay))
-        .data(DataLoader::new(AccountListsLoader(db.clone()), tokio::spawn).delay(delay));
+    let builder =
+        builder.data(DataLoader::new(CampaignLoader(db.clone()), tokio::spawn).delay(delay));
     match analytics {
-        Some(analytics) => builder.data(
-            DataLoader::new(PerformanceLoader(analytics.clone()), tokio::spawn).delay(delay),
-        ),
+        Some(analytics) => builder
+            .data(DataLoader::new(PerformanceLoader(analytics.clone()), tokio::spawn).delay(delay)),
         None => builder,
     }
 }

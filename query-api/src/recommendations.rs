@@ -69,7 +69,7 @@ impl Recommendation {
         ctx.data::<DataLoader<CampaignLoader>>()?
             .load_one(self.campaign_key)
             .await?
-            .map(|row| row.into_campaign())
+            .map(|(row, page)| row.into_campaign(page))
             .transpose()
     }
 }
@@ -90,7 +90,8 @@ pub struct ProposalRow {
     decided_at: Option<DateTime<Utc>>,
 }
 
-pub const SELECT: &str = "SELECT tenant_id, proposal_id, campaign_id, action, reason, confidence_basis_points, \
+pub const SELECT: &str =
+    "SELECT tenant_id, proposal_id, campaign_id, action, reason, confidence_basis_points, \
      model_version, status, automatic, decline_reason, proposed_at, decided_at FROM proposals";
 
 impl ProposalRow {
@@ -201,7 +202,9 @@ impl RecommendationQuery {
         let has_next = rows.len() > first;
         let mut connection = Connection::new(after.is_some(), has_next);
         for row in rows.into_iter().take(first) {
-            connection.edges.push(Edge::new(cursor_of(&row), row.into_recommendation()?));
+            connection
+                .edges
+                .push(Edge::new(cursor_of(&row), row.into_recommendation()?));
         }
         Ok(connection)
     }

@@ -19,6 +19,8 @@ pub struct TestApp {
     pub query_url: String,
     pub http: reqwest::Client,
     jwt_secret: String,
+    /// Extra environment of the process (settings a test changes).
+    env: Vec<(String, String)>,
     child: Child,
 }
 
@@ -39,10 +41,19 @@ impl Reply {
 impl TestApp {
     /// Starts `binary all` (pass `env!("CARGO_BIN_EXE_adflow")`) on a new database.
     pub async fn spawn(binary: &str) -> TestApp {
+        Self::spawn_with(binary, &[]).await
+    }
+
+    /// Like `spawn`, with extra environment variables (`ADFLOW_…` settings).
+    pub async fn spawn_with(binary: &str, env: &[(&str, &str)]) -> TestApp {
         let db = fresh_database().await;
         crate::clickhouse::sweep_old_databases().await;
         let jwt_secret = format!("test-secret-{}", Uuid::new_v4());
-        let (child, command_url, query_url) = start(&db, binary, &jwt_secret).await;
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let (child, command_url, query_url) = start(&db, binary, &jwt_secret, &env).await;
         TestApp {
             db,
             binary: binary.to_owned(),
@@ -50,14 +61,42 @@ impl TestApp {
             query_url,
             http: reqwest::Client::new(),
             jwt_secret,
+            env,
             child,
         }
+    }
+
+    /// The GraphQL WebSocket endpoint.
+    pub fn subscription_url(&self) -> String {
+        format!(
+            "{}/graphql/ws",
+            self.query_url.replacen("http://", "ws://", 1)
+        )
+    }
+
+    /// The query API's `adflow_query_sql_statements_total`.
+    pub async fn sql_statements(&self) -> u64 {
+        let metrics = self
+            .http
+            .get(format!("{}/metrics", self.query_url))
+            .send()
+            .await
+            .expect("query API unreachable")
+            .text()
+            .await
+            .unwrap_or_default();
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("adflow_query_sql_statements_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("/metrics has no statement count")
     }
 
     /// Kills the process without warning (as a crash would) and starts it again on the same database.
     pub async fn crash_and_restart(&mut self) {
         self.child.kill().await.ok();
-        let (child, command_url, query_url) = start(&self.db, &self.binary, &self.jwt_secret).await;
+        let (child, command_url, query_url) =
+            start(&self.db, &self.binary, &self.jwt_secret, &self.env).await;
         self.child = child;
         self.command_url = command_url;
         self.query_url = query_url;
@@ -149,7 +188,12 @@ pub async fn reply(response: reqwest::Response) -> Reply {
     }
 }
 
-async fn start(db: &TestDatabase, binary: &str, jwt_secret: &str) -> (Child, String, String) {
+async fn start(
+    db: &TestDatabase,
+    binary: &str,
+    jwt_secret: &str,
+    env: &[(String, String)],
+) -> (Child, String, String) {
     let mut child = Command::new(binary)
         .arg("all")
         .env("ADFLOW_DATABASE_URL", &db.url)
@@ -166,6 +210,7 @@ async fn start(db: &TestDatabase, binary: &str, jwt_secret: &str) -> (Child, Str
             "ADFLOW_LOG",
             std::env::var("ADFLOW_TEST_LOG").unwrap_or_else(|_| "warn".into()),
         )
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()

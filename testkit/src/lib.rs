@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod clickhouse;
+pub mod fixtures;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};

@@ -281,7 +281,9 @@ pub async fn grouped(
     } else {
         condition.push_str(&format!(
             " AND day BETWEEN toDate('{}') AND toDate('{}') AND {NOT_CHECKPOINT}",
-            filter.from.max(checkpoint_day().succ_opt().unwrap_or_default()),
+            filter
+                .from
+                .max(checkpoint_day().succ_opt().unwrap_or_default()),
             filter.to
         ));
     }
