@@ -159,6 +159,12 @@ async fn spawn_server(
     tasks.spawn(async move {
         // Client addresses are recorded in the events' audit metadata.
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        // Small JSON responses go out at once instead of waiting on Nagle's algorithm.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
         if let Err(error) = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal(shutdown))
             .await

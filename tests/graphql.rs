@@ -662,6 +662,7 @@ async fn analytics_come_from_clickhouse_and_match_the_reported_rows() {
     let query = "query($filter: PerformanceFilter!, $min: String) {
       performance(filter: $filter, minPosition: $min) { impressions clicks conversions spendMicros revenueMicros ctr cpcMicros cpaMicros roas }
       performanceSeries(filter: $filter, granularity: HOUR) { start metrics { impressions } }
+      daily: performanceSeries(filter: $filter, granularity: DAY, by: PLATFORM) { start key metrics { impressions } }
       performanceBreakdown(filter: $filter, by: AD_GROUP) { key metrics { clicks } }
       best: performers(filter: $filter, metric: ROAS, ranking: TOP, limit: 1) { campaignId value campaign { name } }
       worst: performers(filter: $filter, metric: CPA, ranking: BOTTOM) { campaignId }
@@ -696,6 +697,14 @@ async fn analytics_come_from_clickhouse_and_match_the_reported_rows() {
         .map(|p| p["metrics"]["impressions"].as_i64().unwrap())
         .collect();
     assert_eq!(series, [1_500, 2_000], "hour 0 sums both campaigns");
+    let daily = data["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 1, "one day, one platform: {daily:?}");
+    assert!(str_of(&daily[0], "/start").starts_with(&format!("{day}T00:00:00")));
+    assert_eq!(daily[0]["key"], "GOOGLE");
+    assert_eq!(
+        daily[0]["metrics"]["impressions"], 3_500,
+        "the daily rollup"
+    );
     assert_eq!(
         data["performanceBreakdown"],
         json!([{"key": "Brand", "metrics": {"clicks": 90}}, {"key": "Generic", "metrics": {"clicks": 20}}])
@@ -833,6 +842,14 @@ async fn audiences_and_recommendations_read_with_their_nested_lists() {
     assert_eq!(node["segments"][0]["name"], "Mid-market");
 
     let (id, version) = active_campaign(&app, &manager, &admin).await;
+    let mut proposed_live = subscribe(
+        &app,
+        &manager,
+        &format!("subscription {{ recommendationProposed(campaignId: \"{id}\") {{ kind reason status }} }}"),
+    )
+    .await;
+    // As in the status test: let the server register the subscription.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let proposal = json!({"action": {"kind": "PAUSE"}, "reason": "CPA three times the target",
                           "confidenceBasisPoints": 8_500, "modelVersion": "budget-optimiser 0.1.0"});
     let proposed = app
@@ -856,4 +873,11 @@ async fn audiences_and_recommendations_read_with_their_nested_lists() {
     assert_eq!(node["confidence"], 0.85);
     assert_eq!(node["status"], "PENDING");
     assert_eq!(node["campaign"]["id"], id.as_str());
+    let live = next_message(&mut proposed_live, Duration::from_secs(30))
+        .await
+        .expect("the new recommendation, live");
+    assert_eq!(
+        live["payload"]["data"]["recommendationProposed"],
+        json!({"kind": "PAUSE", "reason": "CPA three times the target", "status": "PENDING"})
+    );
 }

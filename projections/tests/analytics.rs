@@ -206,3 +206,59 @@ async fn clickhouse_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
     stop.send(true).unwrap();
     running.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_rollup_from_before_ad_groups_is_replaced_and_refilled_from_the_log() {
+    let db = adflow_testkit::fresh_database().await;
+    let store = Arc::new(PostgresEventStore::new(db.pool.clone()));
+    let analytics = Analytics::new(&clickhouse_url(), &fresh_clickhouse_database().await).unwrap();
+    let expected = Arc::new(Mutex::new(ExpectedFigures::default()));
+    append_reports(store.clone(), expected.clone(), campaigns(1, 2), 5, 20, 30)
+        .await
+        .unwrap();
+    // The rollup as the first release created it: no ad_group column, and a checkpoint that
+    // claims the whole log was summed into it.
+    let client = analytics.client().clone().with_database("default");
+    let database = analytics.database().to_owned();
+    client
+        .query(&format!("CREATE DATABASE {database}"))
+        .execute()
+        .await
+        .unwrap();
+    client
+        .query(&format!(
+            "CREATE TABLE {database}.performance_daily (tenant_id UUID, campaign_id UUID, day Date, \
+               platform String, segment_id UUID, impressions UInt64, clicks UInt64, conversions UInt64, \
+               cost_micros UInt64, revenue_micros UInt64, fact_rows UInt64, checkpoint_commit_step Int64, \
+               checkpoint_prepare_step Int64) ENGINE = SummingMergeTree((impressions, clicks, conversions, \
+               cost_micros, revenue_micros, fact_rows, checkpoint_commit_step, checkpoint_prepare_step)) \
+             ORDER BY (tenant_id, campaign_id, day, platform, segment_id)"
+        ))
+        .execute()
+        .await
+        .unwrap();
+    let end = log_end(store.as_ref()).await.unwrap();
+    client
+        .query(&format!(
+            "INSERT INTO {database}.performance_daily (tenant_id, day, platform, checkpoint_commit_step, \
+               checkpoint_prepare_step) VALUES (toUUID('00000000-0000-0000-0000-000000000000'), \
+               toDate('1970-01-01'), '', {}, {})",
+            end.commit, end.prepare
+        ))
+        .execute()
+        .await
+        .unwrap();
+
+    analytics.ensure_tables("").await.unwrap();
+    assert_eq!(
+        queries::checkpoint(&analytics, "").await.unwrap(),
+        Default::default(),
+        "the outdated rollup and its checkpoint are gone"
+    );
+    let projector =
+        AnalyticsProjector::new(store.clone(), db.pool.clone(), analytics.clone(), fast());
+    projector.catch_up().await.unwrap();
+    let expected = std::mem::take(&mut *expected.lock().unwrap());
+    assert_figures(&analytics, &expected).await;
+    analytics.drop_database().await.unwrap();
+}

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS {database}.performance_daily{suffix} (
     day Date,
     platform String,
     segment_id UUID,
+    ad_group String,
     impressions UInt64,
     clicks UInt64,
     conversions UInt64,
@@ -53,7 +54,7 @@ CREATE TABLE IF NOT EXISTS {database}.performance_daily{suffix} (
     checkpoint_prepare_step Int64
 ) ENGINE = SummingMergeTree((impressions, clicks, conversions, cost_micros, revenue_micros,
                              fact_rows, checkpoint_commit_step, checkpoint_prepare_step))
-ORDER BY (tenant_id, campaign_id, day, platform, segment_id);
+ORDER BY (tenant_id, campaign_id, day, platform, segment_id, ad_group);
 
 -- One row per domain event of the log: what happened, to what, by whom, when.
 CREATE TABLE IF NOT EXISTS {database}.domain_events{suffix} (

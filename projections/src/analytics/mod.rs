@@ -67,8 +67,41 @@ impl Analytics {
             .ok_or_else(|| ProjectionError::Configuration(format!("table suffix {suffix:?}")))?;
         // The database may not exist yet, so these run outside it.
         let client = self.client.clone().with_database("default");
+        self.drop_outdated_rollup(&client, suffix).await?;
         for statement in statements {
             client.query(&statement).execute().await?;
+        }
+        Ok(())
+    }
+
+    /// A rollup created before it had ad groups cannot take today's rows. It holds nothing the
+    /// log does not: dropping it (and with it the checkpoint) makes the projector replay the log
+    /// into a new one; facts and events replayed collapse with the ones already there.
+    async fn drop_outdated_rollup(
+        &self,
+        client: &clickhouse::Client,
+        suffix: &str,
+    ) -> Result<(), ProjectionError> {
+        let table = format!("{DAILY}{suffix}");
+        let (exists, current) = client
+            .query(
+                "SELECT (SELECT count() FROM system.tables WHERE database = ? AND name = ?),                         (SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = 'ad_group')",
+            )
+            .bind(&self.database)
+            .bind(&table)
+            .bind(&self.database)
+            .bind(&table)
+            .fetch_one::<(u64, u64)>()
+            .await?;
+        if exists > 0 && current == 0 {
+            tracing::warn!(
+                table,
+                "the analytics rollup predates ad groups: dropped, to be rebuilt from the log"
+            );
+            client
+                .query(&format!("DROP TABLE IF EXISTS {}.{table}", self.database))
+                .execute()
+                .await?;
         }
         Ok(())
     }

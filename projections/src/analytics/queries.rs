@@ -189,12 +189,12 @@ pub async fn content_hash(
                keyword, toString(segment_id), impressions, clicks, conversions, cost_micros, revenue_micros, \
                toString(report_id), log_commit, log_prepare, row_index)) \
              FROM {FACTS}{suffix} FINAL), \
-           (SELECT count() FROM (SELECT 1 FROM {DAILY}{suffix} GROUP BY tenant_id, campaign_id, day, platform, segment_id)), \
+           (SELECT count() FROM (SELECT 1 FROM {DAILY}{suffix} GROUP BY tenant_id, campaign_id, day, platform, segment_id, ad_group)), \
            (SELECT sum(cityHash64(toString(tenant_id), toString(campaign_id), day, platform, toString(segment_id), \
-               impressions, clicks, conversions, cost_micros, revenue_micros, rows, commit_step, prepare_step)) \
-             FROM (SELECT tenant_id, campaign_id, day, platform, segment_id, {SUMS}, sum(fact_rows) AS rows, \
+               ad_group, impressions, clicks, conversions, cost_micros, revenue_micros, rows, commit_step, prepare_step)) \
+             FROM (SELECT tenant_id, campaign_id, day, platform, segment_id, ad_group, {SUMS}, sum(fact_rows) AS rows, \
                sum(checkpoint_commit_step) AS commit_step, sum(checkpoint_prepare_step) AS prepare_step \
-             FROM {DAILY}{suffix} GROUP BY tenant_id, campaign_id, day, platform, segment_id)), \
+             FROM {DAILY}{suffix} GROUP BY tenant_id, campaign_id, day, platform, segment_id, ad_group)), \
            (SELECT count() FROM {EVENTS}{suffix} FINAL), \
            (SELECT sum(cityHash64(toString(tenant_id), recorded_at, event_type, schema_version, category, \
                toString(aggregate_id), stream_version, toString(event_id), actor, toString(correlation_id), \
@@ -231,7 +231,7 @@ pub struct Filter {
     pub tenant_id: Uuid,
     /// Empty: every campaign of the tenant.
     pub campaign_ids: Vec<Uuid>,
-    /// The domain's name (`google`, `linkedin`).
+    /// The domain's name (`GOOGLE`, `LINKEDIN`).
     pub platform: Option<String>,
     pub ad_group: Option<String>,
     pub segment_id: Option<Uuid>,
@@ -250,7 +250,7 @@ pub struct Group {
 
 #[derive(Debug, Clone, PartialEq, Eq, Row, Deserialize)]
 struct GroupRow {
-    bucket: u32,
+    bucket: i64,
     key: String,
     impressions: u64,
     clicks: u64,
@@ -259,17 +259,16 @@ struct GroupRow {
     revenue_micros: u64,
 }
 
-/// Sums grouped by time bucket and/or dimension, computed by ClickHouse. The daily rollup answers
-/// unless the question needs hours or ad groups, which only the hourly facts have.
+/// Sums grouped by time bucket and/or dimension, computed by ClickHouse. The daily rollup (per day,
+/// campaign, platform, segment and ad group) answers unless the question needs hours, which only
+/// the hourly facts have.
 pub async fn grouped(
     analytics: &Analytics,
     filter: &Filter,
     granularity: Option<Granularity>,
     dimension: Option<Dimension>,
 ) -> Result<Vec<Group>, ProjectionError> {
-    let from_facts = granularity == Some(Granularity::Hour)
-        || dimension == Some(Dimension::AdGroup)
-        || filter.ad_group.is_some();
+    let from_facts = granularity == Some(Granularity::Hour);
     // Uuids and dates print as plain literals; free text (ad group, platform) is bound.
     let mut condition = format!("tenant_id = toUUID('{}')", filter.tenant_id);
     if from_facts {
@@ -304,11 +303,12 @@ pub async fn grouped(
     if filter.ad_group.is_some() {
         condition.push_str(" AND ad_group = ?");
     }
+    // Seconds since the epoch, as Int64 whatever the arithmetic's own result type.
     let bucket = match (granularity, from_facts) {
-        (None, _) => "toUInt32(0)",
-        (Some(Granularity::Hour), _) => "toUInt32(hour)",
-        (Some(Granularity::Day), true) => "toUInt32(toStartOfDay(hour))",
-        (Some(Granularity::Day), false) => "toUInt32(day) * 86400",
+        (None, _) => "toInt64(0)",
+        (Some(Granularity::Hour), _) => "toInt64(toUInt32(hour))",
+        (Some(Granularity::Day), true) => "toInt64(toUInt32(toStartOfDay(hour)))",
+        (Some(Granularity::Day), false) => "toInt64(toUInt32(day) * 86400)",
     };
     let key = match dimension {
         None => "''",
@@ -336,7 +336,7 @@ pub async fn grouped(
     Ok(rows
         .into_iter()
         .map(|r| Group {
-            bucket_start: i64::from(r.bucket),
+            bucket_start: r.bucket,
             key: r.key,
             totals: PerformanceTotals {
                 impressions: r.impressions,

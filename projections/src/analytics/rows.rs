@@ -53,6 +53,7 @@ pub(crate) struct DailyRow {
     pub platform: &'static str,
     #[serde(with = "clickhouse::serde::uuid")]
     pub segment_id: Uuid,
+    pub ad_group: String,
     pub impressions: u64,
     pub clicks: u64,
     pub conversions: u64,
@@ -87,13 +88,14 @@ pub(crate) struct EventRow {
     pub log_prepare: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct DailyKey {
     tenant_id: Uuid,
     campaign_id: Uuid,
     day: NaiveDate,
     platform: &'static str,
     segment_id: Uuid,
+    ad_group: String,
 }
 
 /// The day (1970-01-01) of the checkpoint row; real rows are never that old.
@@ -196,12 +198,14 @@ impl AnalyticsBatch {
                 revenue_micros: count(event, "revenueMicros", row.revenue_micros)?,
             };
             let segment_id = row.segment_id.unwrap_or_else(Uuid::nil);
+            let ad_group = row.ad_group.clone().unwrap_or_default();
             let key = DailyKey {
                 tenant_id,
                 campaign_id,
                 day: row.hour.date_naive(),
                 platform,
                 segment_id,
+                ad_group: ad_group.clone(),
             };
             let entry = self.daily.entry(key).or_default();
             entry.0.add(&totals);
@@ -211,7 +215,7 @@ impl AnalyticsBatch {
                 campaign_id,
                 platform,
                 hour: row.hour,
-                ad_group: row.ad_group.clone().unwrap_or_default(),
+                ad_group,
                 ad: row.ad.clone().unwrap_or_default(),
                 keyword: row.keyword.clone().unwrap_or_default(),
                 segment_id,
@@ -246,6 +250,7 @@ impl AnalyticsBatch {
                 day: key.day,
                 platform: key.platform,
                 segment_id: key.segment_id,
+                ad_group: key.ad_group.clone(),
                 impressions: totals.impressions,
                 clicks: totals.clicks,
                 conversions: totals.conversions,
@@ -262,6 +267,7 @@ impl AnalyticsBatch {
             day: checkpoint_day(),
             platform: "",
             segment_id: Uuid::nil(),
+            ad_group: String::new(),
             impressions: 0,
             clicks: 0,
             conversions: 0,
