@@ -26,6 +26,9 @@ pub struct Config {
     /// HS256 key of the local token issuer (`adflow token`).
     pub jwt_secret: String,
     pub read_your_writes_timeout_ms: u64,
+    /// Commands per minute per caller within a tenant, and per tenant (0: no limit).
+    pub rate_limit_per_minute: u32,
+    pub tenant_rate_limit_per_minute: u32,
     /// Whether GraphQL clients may introspect the schema; turn off in production.
     pub graphql_introspection: bool,
     /// Whether `GET /graphql` serves the GraphiQL IDE; turn off in production.
@@ -48,6 +51,8 @@ impl Default for Config {
             query_api_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
             jwt_secret: DEV_JWT_SECRET.into(),
             read_your_writes_timeout_ms: 5_000,
+            rate_limit_per_minute: 100,
+            tenant_rate_limit_per_minute: 1_000,
             graphql_introspection: true,
             graphiql: true,
             projection_poll_ms: 10,

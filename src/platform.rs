@@ -189,6 +189,10 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
             store: store.clone(),
             pool: pool.clone(),
             auth: authenticator(config),
+            limits: adflow_command_api::RateLimits {
+                per_caller_per_minute: config.rate_limit_per_minute,
+                per_tenant_per_minute: config.tenant_rate_limit_per_minute,
+            },
         });
         let addr = spawn_server(
             &mut tasks,

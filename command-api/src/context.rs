@@ -89,6 +89,8 @@ impl FromRequestParts<AppState> for CommandContext {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         let principal = state.auth.authenticate(authorization)?;
+        // Before the body is read: a limited caller costs one statement per bucket.
+        crate::rate_limit::check(&state.pool, state.limits, &principal).await?;
         let correlation_id = parts
             .extensions
             .get::<CorrelationId>()

@@ -14,6 +14,9 @@ pub mod idempotency;
 mod lifecycle;
 pub mod problem;
 mod proposals;
+pub mod rate_limit;
+
+pub use rate_limit::RateLimits;
 
 use adflow_auth::Authenticator;
 use adflow_event_store::EventStore;
@@ -29,6 +32,7 @@ pub struct AppState {
     /// The command API's own tables (idempotency keys).
     pub pool: PgPool,
     pub auth: Authenticator,
+    pub limits: RateLimits,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -41,6 +41,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "query indexes",
         include_str!("../migrations/0006_query_indexes.sql"),
     ),
+    (
+        7,
+        "rate limits",
+        include_str!("../migrations/0007_rate_limits.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -138,8 +138,13 @@ impl TestApp {
     }
 
     pub fn token(&self, tenant: TenantId, role: Role) -> String {
+        self.token_for("tester", tenant, role)
+    }
+
+    /// A token of another caller (`subject`).
+    pub fn token_for(&self, subject: &str, tenant: TenantId, role: Role) -> String {
         Authenticator::hs256(self.jwt_secret.as_bytes())
-            .issue("tester", tenant, role, 3_600)
+            .issue(subject, tenant, role, 3_600)
             .expect("cannot sign a test token")
     }
 
@@ -206,6 +211,9 @@ async fn start(
         // CI runs every test at once on two cores, next to ClickHouse fault tests: give
         // read-your-writes room so that a slow machine is not read as a stale projection.
         .env("ADFLOW_READ_YOUR_WRITES_TIMEOUT_MS", "30000")
+        // Tests send commands far faster than an integrator may; the limit test sets its own.
+        .env("ADFLOW_RATE_LIMIT_PER_MINUTE", "0")
+        .env("ADFLOW_TENANT_RATE_LIMIT_PER_MINUTE", "0")
         .env(
             "ADFLOW_LOG",
             std::env::var("ADFLOW_TEST_LOG").unwrap_or_else(|_| "warn".into()),
