@@ -9,6 +9,7 @@ use crate::handling::load;
 use crate::problem::ApiError;
 use crate::proposals::tenant_guardrails;
 use crate::AppState;
+use adflow_auth::Action;
 use adflow_domain::aggregate::stream_name;
 use adflow_domain::audience::Audience;
 use adflow_domain::campaign::{CampaignCommand, PerformanceReported, PerformanceRow, Platform};
@@ -280,6 +281,8 @@ pub async fn attach_segment(
     headers: HeaderMap,
     body: JsonBody<AttachSegmentRequest>,
 ) -> Result<Response, ApiError> {
+    // The role first: the audience lookup below must not answer callers who may not do this.
+    context.require(Action::ManageCampaigns, "target segments")?;
     let unknown = |path: &str, what: &str| {
         ApiError::Invalid(vec![Violation {
             path: path.to_owned(),
