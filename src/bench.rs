@@ -56,6 +56,14 @@ pub enum Bench {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The command API under load from this process while `adflow all` serves in another:
+    /// concurrent clients renaming their campaigns with `If-Match`.
+    Commands {
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// The GraphQL API under load from this process while `adflow all` serves in another:
     /// the campaign list and 30-day analytics queries over seeded fact rows.
     Graphql {
@@ -106,6 +114,14 @@ pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
             )
             .await;
             scratch_analytics.drop_database().await?;
+            result
+        }
+        Bench::Commands { clients, seconds } => {
+            let result = crate::bench_commands::run(config, &scratch.name, clients, seconds).await;
+            // The server created its ClickHouse tables in a database of the scratch's name.
+            adflow_projections::analytics::Analytics::new(&config.clickhouse_url, &scratch.name)?
+                .drop_database()
+                .await?;
             result
         }
         Bench::Graphql {
@@ -205,7 +221,7 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-fn report(label: &str, count: usize, elapsed: Duration, mut latencies: Vec<Duration>) {
+pub(crate) fn report(label: &str, count: usize, elapsed: Duration, mut latencies: Vec<Duration>) {
     latencies.sort();
     println!(
         "{label:<34} {count:>8} in {:>5.1}s = {:>8.0}/s   latency p50 {:>6.2} ms  p99 {:>6.2} ms",

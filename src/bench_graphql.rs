@@ -16,11 +16,8 @@ use adflow_event_store::{EventAppender, ExpectedVersion};
 use adflow_projections::analytics::Analytics;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use uuid::Uuid;
 
 pub struct LoadOptions {
@@ -45,60 +42,11 @@ pub async fn run(
     options: LoadOptions,
 ) -> Result<(), PlatformError> {
     let secret = format!("bench-{}", Uuid::new_v4());
-    let (mut server, query_url) = start_server(config, database, &secret).await?;
+    let (mut server, urls) = crate::bench_server::start(config, database, &secret, &[]).await?;
+    let query_url = urls.query;
     let outcome = measure(pool, analytics, &query_url, &secret, &options).await;
     server.kill().await.ok();
     outcome
-}
-
-async fn start_server(
-    config: &crate::config::Config,
-    database: &str,
-    secret: &str,
-) -> Result<(Child, String), PlatformError> {
-    let url = {
-        let mut url = config.database_url.clone();
-        let cut = url.rfind('/').unwrap_or(url.len());
-        url.truncate(cut);
-        format!("{url}/{database}")
-    };
-    let binary = std::env::current_exe().map_err(|e| PlatformError::Usage(e.to_string()))?;
-    let mut child = Command::new(binary)
-        .arg("all")
-        .env("ADFLOW_DATABASE_URL", url)
-        .env("ADFLOW_CLICKHOUSE_DATABASE", database)
-        .env("ADFLOW_COMMAND_API_ADDR", "127.0.0.1:0")
-        .env("ADFLOW_QUERY_API_ADDR", "127.0.0.1:0")
-        .env("ADFLOW_JWT_SECRET", secret)
-        .env("ADFLOW_LOG", "warn")
-        .env("ADFLOW_READ_YOUR_WRITES_TIMEOUT_MS", "60000")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| PlatformError::Usage(format!("cannot start the server: {e}")))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| PlatformError::Usage("no stdout".into()))?;
-    let mut lines = BufReader::new(stdout).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(rest) = line.strip_prefix("ADFLOW_READY ") {
-                return Some(rest.to_owned());
-            }
-        }
-        None
-    })
-    .await
-    .ok()
-    .flatten()
-    .ok_or_else(|| PlatformError::Usage("the server did not start".into()))?;
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let query = ready
-        .split_whitespace()
-        .find_map(|part| part.strip_prefix("query_api="))
-        .ok_or_else(|| PlatformError::Usage(format!("no query_api in {ready}")))?;
-    Ok((child, format!("http://{query}")))
 }
 
 async fn seed_campaigns(

@@ -2,7 +2,9 @@
 //! and the query API in one process; each can also run alone.
 
 mod bench;
+mod bench_commands;
 mod bench_graphql;
+mod bench_server;
 mod config;
 mod platform;
 
