@@ -16,7 +16,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DefineAudienceRequest {
     pub name: String,
@@ -24,7 +24,7 @@ pub struct DefineAudienceRequest {
 }
 
 /// Facet name → values. Within a facet values are OR'd; include facets are AND'd.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CriteriaRequest {
     pub include: BTreeMap<String, Vec<String>>,
@@ -64,7 +64,7 @@ pub async fn define(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddSegmentRequest {
     pub name: String,
@@ -73,13 +73,13 @@ pub struct AddSegmentRequest {
     pub estimated_size: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EstimateRequest {
     pub estimated_size: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PersonaRequest {
     pub name: String,
@@ -95,7 +95,7 @@ pub struct PersonaRequest {
     pub messaging_angles: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountListRequest {
     pub name: String,

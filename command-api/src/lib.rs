@@ -12,6 +12,7 @@ pub mod context;
 pub mod handling;
 pub mod idempotency;
 mod lifecycle;
+pub mod openapi;
 pub mod problem;
 mod proposals;
 pub mod rate_limit;
@@ -36,6 +37,8 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    // Built once: the document only changes with the code.
+    let spec = std::sync::Arc::new(openapi::document());
     Router::new()
         .route("/v1/campaigns", post(campaigns::create))
         .route("/v1/settings/guardrails", post(proposals::set_guardrails))
@@ -98,6 +101,14 @@ pub fn router(state: AppState) -> Router {
             post(audiences::import_account_list),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/openapi.json",
+            get(move || async move { axum::Json(spec) }),
+        )
+        .route(
+            "/docs",
+            get(|| async { axum::response::Html(openapi::DOCS_PAGE) }),
+        )
         .fallback(|| async { problem::ApiError::NotFound })
         .method_not_allowed_fallback(|| async { problem::ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn(context::correlate))

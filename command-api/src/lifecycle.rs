@@ -21,7 +21,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScheduleRequest {
     /// `YYYY-MM-DD`, UTC.
@@ -29,7 +29,7 @@ pub struct ScheduleRequest {
     pub end_date: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StructureRequestRequest {
     #[serde(default)]
@@ -39,20 +39,20 @@ pub struct StructureRequestRequest {
     pub template: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EditStructureRequest {
     pub structure: CampaignStructure,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RejectRequest {
     pub reasons: Vec<String>,
 }
 
 /// The generator's answer to a structure request: a structure, or why there is none.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StructureResultRequest {
     #[serde(default)]
@@ -64,7 +64,7 @@ pub struct StructureResultRequest {
 }
 
 /// A platform gateway's answer to a deployment: the platform's id, or why it failed.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeploymentResultRequest {
     #[serde(default)]
@@ -73,7 +73,7 @@ pub struct DeploymentResultRequest {
     pub failure: Option<DeploymentFailureRequest>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeploymentFailureRequest {
     pub reason: String,
@@ -265,7 +265,7 @@ pub async fn step(
     edit(state, context, headers, id, &route, &[], command).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AttachSegmentRequest {
     pub audience_id: String,
@@ -325,7 +325,7 @@ pub async fn attach_segment(
 }
 
 /// A platform's performance report (service token). `reportId` makes a resend harmless.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PerformanceRequest {
     pub report_id: Uuid,

@@ -64,9 +64,11 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-#[derive(Serialize)]
+/// An RFC 9457 problem document (`application/problem+json`); also the error schema of the OpenAPI
+/// contract.
+#[derive(Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct Problem<'a> {
+pub(crate) struct Problem<'a> {
     #[serde(rename = "type")]
     kind: String,
     title: &'a str,
@@ -79,8 +81,8 @@ struct Problem<'a> {
     current_version: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct FieldError<'a> {
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct FieldError<'a> {
     /// JSON pointer into the request body.
     pointer: String,
     code: &'a str,

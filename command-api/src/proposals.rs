@@ -18,7 +18,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GuardrailsRequest {
     pub auto_apply: bool,
@@ -28,7 +28,7 @@ pub struct GuardrailsRequest {
     pub max_daily_spend_micros: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProposalRequest {
     /// `{"kind": "PAUSE"}`, `{"kind": "RESUME"}` or `{"kind": "CHANGE_BUDGET", "totalBudgetMicros": …}`.
@@ -38,7 +38,7 @@ pub struct ProposalRequest {
     pub model_version: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeclineRequest {
     pub reason: String,

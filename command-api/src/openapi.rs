@@ -1,0 +1,359 @@
+//! The OpenAPI 3.1 contract, generated from the code: every operation of the router with the
+//! request type its handler parses (schemas derived from those types by schemars, JSON Schema
+//! 2020-12 as OpenAPI 3.1 uses), the roles that may call it, and the problem document every error
+//! is. Served at `/openapi.json`, with a docs page at `/docs`; checked in at
+//! `schemas/openapi/openapi.json` and guarded by a drift test.
+
+use crate::audiences::{
+    AccountListRequest, AddSegmentRequest, DefineAudienceRequest, EstimateRequest, PersonaRequest,
+};
+use crate::campaigns::{ChangeBudgetRequest, CreateCampaignRequest, RenameCampaignRequest};
+use crate::lifecycle::{
+    AttachSegmentRequest, DeploymentResultRequest, EditStructureRequest, PerformanceRequest,
+    RejectRequest, ScheduleRequest, StructureRequestRequest, StructureResultRequest,
+};
+use crate::problem::Problem;
+use crate::proposals::{DeclineRequest, GuardrailsRequest, ProposalRequest};
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::Schema;
+use serde_json::{json, Map, Value};
+
+/// What a command answers with on success.
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // a schema only: the handlers build the same shape with `json!`
+struct CommandAccepted {
+    /// The aggregate the command went to.
+    id: uuid::Uuid,
+    /// Its version now; send it as `If-Match` with the next command.
+    version: u64,
+    /// The log position of the last event appended, for `minPosition` in GraphQL; null when the
+    /// command changed nothing (a repeated report, an idempotent replay of nothing).
+    position: Option<String>,
+}
+
+struct Operation {
+    path: &'static str,
+    summary: &'static str,
+    roles: &'static str,
+    /// `Some` when the operation reads a JSON body.
+    body: Option<Schema>,
+    /// Creates an aggregate (201) instead of changing an existing one (200, `If-Match`).
+    creates: bool,
+}
+
+const MANAGE_CAMPAIGNS: &str = "Admin, Manager";
+const WORK_RESULTS: &str = "Admin (service tokens of the ML workers and platform gateways)";
+const MANAGE_AUDIENCES: &str = "Admin, Manager, Analyst";
+
+fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
+    let op = |path, summary, roles, body: Option<Schema>, creates| Operation {
+        path,
+        summary,
+        roles,
+        body,
+        creates,
+    };
+    let steps = [
+        ("/v1/campaigns/{id}/approve", "Approve the structure"),
+        (
+            "/v1/campaigns/{id}/deploy",
+            "Request deployment to the campaign's platforms",
+        ),
+        (
+            "/v1/campaigns/{id}/activate",
+            "Activate a deployed campaign",
+        ),
+        ("/v1/campaigns/{id}/pause", "Pause an active campaign"),
+        ("/v1/campaigns/{id}/resume", "Resume a paused campaign"),
+        ("/v1/campaigns/{id}/complete", "Complete a campaign"),
+        ("/v1/campaigns/{id}/archive", "Archive a campaign"),
+    ];
+    let mut all = vec![
+        op(
+            "/v1/campaigns",
+            "Create a campaign",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<CreateCampaignRequest>()),
+            true,
+        ),
+        op(
+            "/v1/campaigns/{id}/rename",
+            "Rename a campaign",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<RenameCampaignRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/budget",
+            "Change the total budget",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<ChangeBudgetRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/schedule",
+            "Change the schedule",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<ScheduleRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/structure-requests",
+            "Ask the generator for a structure",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<StructureRequestRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/structure-requests/{requestId}/result",
+            "Report the generator's structure or failure",
+            WORK_RESULTS,
+            Some(generator.subschema_for::<StructureResultRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/structure",
+            "Edit the structure by hand",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<EditStructureRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/structure/reject",
+            "Reject the structure",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<RejectRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/deployments/{platform}",
+            "Report a deployment to `google` or `linkedin`",
+            WORK_RESULTS,
+            Some(generator.subschema_for::<DeploymentResultRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/segments",
+            "Target an audience segment",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<AttachSegmentRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/proposals",
+            "Propose an optimisation (applies itself within the guardrails)",
+            WORK_RESULTS,
+            Some(generator.subschema_for::<ProposalRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/proposals/{proposalId}/approve",
+            "Apply a proposal",
+            MANAGE_CAMPAIGNS,
+            None,
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/proposals/{proposalId}/decline",
+            "Decline a proposal",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<DeclineRequest>()),
+            false,
+        ),
+        op(
+            "/v1/campaigns/{id}/performance",
+            "Report a platform's performance rows",
+            WORK_RESULTS,
+            Some(generator.subschema_for::<PerformanceRequest>()),
+            false,
+        ),
+        op(
+            "/v1/settings/guardrails",
+            "Set the tenant's guardrails for automatic changes",
+            "Admin",
+            Some(generator.subschema_for::<GuardrailsRequest>()),
+            false,
+        ),
+        op(
+            "/v1/audiences",
+            "Define an audience",
+            MANAGE_AUDIENCES,
+            Some(generator.subschema_for::<DefineAudienceRequest>()),
+            true,
+        ),
+        op(
+            "/v1/audiences/{id}/segments",
+            "Add a segment",
+            MANAGE_AUDIENCES,
+            Some(generator.subschema_for::<AddSegmentRequest>()),
+            false,
+        ),
+        op(
+            "/v1/audiences/{id}/segments/{segmentId}/estimate",
+            "Record a segment's estimated size",
+            MANAGE_AUDIENCES,
+            Some(generator.subschema_for::<EstimateRequest>()),
+            false,
+        ),
+        op(
+            "/v1/audiences/{id}/segments/{segmentId}/personas",
+            "Add a persona to a segment",
+            MANAGE_AUDIENCES,
+            Some(generator.subschema_for::<PersonaRequest>()),
+            false,
+        ),
+        op(
+            "/v1/audiences/{id}/account-lists",
+            "Import a hashed account list",
+            MANAGE_AUDIENCES,
+            Some(generator.subschema_for::<AccountListRequest>()),
+            false,
+        ),
+    ];
+    all.extend(
+        steps
+            .into_iter()
+            .map(|(path, summary)| op(path, summary, MANAGE_CAMPAIGNS, None, false)),
+    );
+    all.sort_by_key(|o| o.path);
+    all
+}
+
+fn problem(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    })
+}
+
+fn operation(op: &Operation) -> Value {
+    let mut parameters: Vec<Value> = op
+        .path
+        .split('/')
+        .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+        })
+        .collect();
+    if !op.creates && op.path != "/v1/settings/guardrails" {
+        parameters.push(json!({"name": "If-Match", "in": "header", "required": true,
+            "description": "The version you last read (`3` or `\"3\"`); a stale one is answered with 409.",
+            "schema": {"type": "string"}}));
+    }
+    parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
+        "description": "Replays the first response for 24 h; the same key with another body is refused (422).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
+    let (status, description) = if op.creates {
+        ("201", "Created")
+    } else {
+        ("200", "Applied")
+    };
+    let mut responses = Map::new();
+    responses.insert(
+        status.into(),
+        json!({"description": description,
+               "headers": {"ETag": {"schema": {"type": "string"}}, "X-Request-Id": {"schema": {"type": "string"}}},
+               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandAccepted"}}}}),
+    );
+    for (code, description) in [
+        ("400", "Malformed JSON, If-Match or Idempotency-Key"),
+        ("401", "No valid bearer token"),
+        ("403", "The caller's role may not do this"),
+        ("404", "No such resource in the caller's tenant"),
+        (
+            "409",
+            "Version conflict, illegal transition, or a request with this key in flight",
+        ),
+        ("413", "Body too large"),
+        ("415", "Body not application/json"),
+        (
+            "422",
+            "Validation failed: every invalid field with its JSON pointer",
+        ),
+        ("428", "If-Match missing"),
+        ("429", "Rate limited; see Retry-After"),
+        ("503", "A backing service is unavailable"),
+    ] {
+        responses.insert(code.into(), problem(description));
+    }
+    let mut operation = json!({
+        "summary": op.summary,
+        "description": format!("Roles: {}.", op.roles),
+        "operationId": operation_id(op.path),
+        "parameters": parameters,
+        "responses": responses,
+    });
+    if let Some(schema) = &op.body {
+        operation["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    }
+    json!({"post": operation})
+}
+
+/// `/v1/campaigns/{id}/structure-requests` → `campaigns_structure_requests`.
+fn operation_id(path: &str) -> String {
+    path.trim_start_matches("/v1/")
+        .split('/')
+        .filter(|part| !part.starts_with('{'))
+        .map(|part| part.replace('-', "_"))
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|s| s.definitions_path = "#/components/schemas".into())
+        .into_generator();
+    let operations = operations(&mut generator);
+    generator.subschema_for::<CommandAccepted>();
+    generator.subschema_for::<Problem<'static>>();
+    let mut paths = Map::new();
+    for op in &operations {
+        paths.insert(op.path.into(), operation(op));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Adflow command API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Every change to Adflow's state. Commands to an existing aggregate need If-Match; \
+                            every error is application/problem+json with a stable `code`."
+        },
+        "servers": [{"url": "http://127.0.0.1:8080"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": generator.take_definitions(true),
+        }
+    })
+}
+
+/// The interactive docs page: Scalar's API reference, loaded by the browser from its CDN.
+pub const DOCS_PAGE: &str = r#"<!doctype html>
+<html><head><title>Adflow command API</title><meta charset="utf-8"></head>
+<body><script id="api-reference" data-url="/openapi.json"></script>
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script></body></html>"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_is_a_post_with_its_errors_and_every_reference_resolves() {
+        let document = document();
+        let text = document.to_string();
+        let schemas = document["components"]["schemas"].as_object().unwrap();
+        for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(schemas.contains_key(name), "dangling $ref to {name}");
+        }
+        let paths = document["paths"].as_object().unwrap();
+        assert_eq!(paths.len(), 27);
+        for (path, item) in paths {
+            assert!(item["post"]["responses"]["422"].is_object(), "{path}");
+        }
+    }
+}
