@@ -23,3 +23,5 @@ else
   step "cargo test"
   cargo test --workspace --locked
 fi
+step "schemathesis: the command API fuzzed from its OpenAPI document"
+bash ops/fuzz-openapi.sh

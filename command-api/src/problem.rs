@@ -75,9 +75,11 @@ pub(crate) struct Problem<'a> {
     status: u16,
     detail: String,
     code: &'a str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Every invalid field (validation errors only; absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     errors: Vec<FieldError<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The aggregate's version (version conflicts only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     current_version: Option<u64>,
 }
 
