@@ -68,6 +68,17 @@ async fn every_role_on_every_endpoint_in_its_own_and_another_tenant() {
     .await
     .unwrap();
 
+    let key = app
+        .command(
+            "/v1/api-keys",
+            Some(&admin),
+            &json!({"name": "CRM", "role": "viewer"}),
+            &[],
+        )
+        .await;
+    assert_eq!(key.status, StatusCode::CREATED, "{:?}", key.body);
+    let key_id = str_of(&key.body, "/id").to_owned();
+
     let day = Utc::now().date_naive() + Days::new(7);
     let c = |suffix: &str| format!("/v1/campaigns/{campaign_id}/{suffix}");
     let a = |suffix: &str| format!("/v1/audiences/{audience_id}{suffix}");
@@ -79,6 +90,18 @@ async fn every_role_on_every_endpoint_in_its_own_and_another_tenant() {
     };
     use Action::*;
     let endpoints = vec![
+        endpoint(
+            "/v1/api-keys".into(),
+            json!({"name": "Sync", "role": "analyst"}),
+            ManageSettings,
+            false,
+        ),
+        endpoint(
+            format!("/v1/api-keys/{key_id}/revoke"),
+            json!({}),
+            ManageSettings,
+            true,
+        ),
         endpoint(
             "/v1/campaigns".into(),
             campaign("New"),

@@ -92,16 +92,61 @@ struct Claims {
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
+    /// The token's subject, or the API key's id.
     pub subject: String,
     pub tenant_id: TenantId,
     pub role: Role,
+    pub kind: CallerKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerKind {
+    /// A person or service with a bearer JWT.
+    User,
+    /// An integrator's API key.
+    ApiKey,
 }
 
 impl Principal {
+    pub fn api_key(key_id: Uuid, tenant_id: TenantId, role: Role) -> Principal {
+        Principal {
+            subject: key_id.to_string(),
+            tenant_id,
+            role,
+            kind: CallerKind::ApiKey,
+        }
+    }
+
     /// The actor recorded on the events this caller causes.
     pub fn actor(&self) -> String {
-        format!("user:{}", self.subject)
+        match self.kind {
+            CallerKind::User => format!("user:{}", self.subject),
+            CallerKind::ApiKey => format!("key:{}", self.subject),
+        }
     }
+}
+
+/// API keys read `adf_<key id, 32 hex>_<secret>`: the id finds the key, the secret proves it.
+pub const API_KEY_PREFIX: &str = "adf_";
+
+/// The key id and secret of a bearer value that is an API key; `None` for anything else.
+pub fn parse_api_key(token: &str) -> Option<(Uuid, &str)> {
+    let rest = token.strip_prefix(API_KEY_PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    let id = Uuid::try_parse(id).ok()?;
+    (!secret.is_empty()).then_some((id, secret))
+}
+
+/// The bearer value of an `Authorization` header.
+pub fn bearer(authorization: Option<&str>) -> Result<&str, AuthError> {
+    authorization
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::MissingToken)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,14 +182,7 @@ impl Authenticator {
 
     /// Verifies the value of an `Authorization` header.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
-        let token = authorization
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(AuthError::MissingToken)?;
+        let token = bearer(authorization)?;
         let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| AuthError::InvalidToken(e.to_string()))?
             .claims;
@@ -152,6 +190,7 @@ impl Authenticator {
             subject: claims.sub,
             tenant_id: TenantId(claims.tenant),
             role: claims.role,
+            kind: CallerKind::User,
         })
     }
 

@@ -88,7 +88,12 @@ impl FromRequestParts<AppState> for CommandContext {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let principal = state.auth.authenticate(authorization)?;
+        let principal = match adflow_auth::parse_api_key(adflow_auth::bearer(authorization)?) {
+            Some((key_id, secret)) => {
+                crate::api_keys::authenticate(&state.pool, key_id, secret).await?
+            }
+            None => state.auth.authenticate(authorization)?,
+        };
         // Before the body is read: a limited caller costs one statement per bucket.
         crate::rate_limit::check(&state.pool, state.limits, &principal).await?;
         let correlation_id = parts

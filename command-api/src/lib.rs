@@ -5,6 +5,7 @@
 //! answer `{id, version, position}` with an `ETag`. `position` lets a client wait for its write in
 //! the query API.
 
+mod api_keys;
 mod audiences;
 pub mod body;
 mod campaigns;
@@ -100,6 +101,8 @@ pub fn router(state: AppState) -> Router {
             "/v1/audiences/{id}/account-lists",
             post(audiences::import_account_list),
         )
+        .route("/v1/api-keys", post(api_keys::create))
+        .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/openapi.json",

@@ -4,6 +4,7 @@
 //! is. Served at `/openapi.json`, with a docs page at `/docs`; checked in at
 //! `schemas/openapi/openapi.json` and guarded by a drift test.
 
+use crate::api_keys::{ApiKeyCreated, ApiKeyRevoked, CreateApiKeyRequest};
 use crate::audiences::{
     AccountListRequest, AddSegmentRequest, DefineAudienceRequest, EstimateRequest, PersonaRequest,
 };
@@ -40,6 +41,9 @@ struct Operation {
     body: Option<Schema>,
     /// Creates an aggregate (201) instead of changing an existing one (200, `If-Match`).
     creates: bool,
+    /// What it answers with, when not `CommandAccepted`; such operations are not commands to an
+    /// aggregate and take no `If-Match`.
+    response: Option<Schema>,
 }
 
 const MANAGE_CAMPAIGNS: &str = "Admin, Manager";
@@ -53,6 +57,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         roles,
         body,
         creates,
+        response: None,
     };
     let steps = [
         ("/v1/campaigns/{id}/approve", "Approve the structure"),
@@ -211,6 +216,26 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
             false,
         ),
     ];
+    all.push(Operation {
+        response: Some(generator.subschema_for::<ApiKeyCreated>()),
+        ..op(
+            "/v1/api-keys",
+            "Create an API key (its secret is shown in this response only)",
+            "Admin",
+            Some(generator.subschema_for::<CreateApiKeyRequest>()),
+            true,
+        )
+    });
+    all.push(Operation {
+        response: Some(generator.subschema_for::<ApiKeyRevoked>()),
+        ..op(
+            "/v1/api-keys/{id}/revoke",
+            "Revoke an API key",
+            "Admin",
+            None,
+            false,
+        )
+    });
     all.extend(
         steps
             .into_iter()
@@ -236,7 +261,7 @@ fn operation(op: &Operation) -> Value {
             json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
         })
         .collect();
-    if !op.creates && op.path != "/v1/settings/guardrails" {
+    if !op.creates && op.response.is_none() && op.path != "/v1/settings/guardrails" {
         parameters.push(json!({"name": "If-Match", "in": "header", "required": true,
             "description": "The version you last read (`3` or `\"3\"`); a stale one is answered with 409.",
             "schema": {"type": "string"}}));
@@ -254,7 +279,7 @@ fn operation(op: &Operation) -> Value {
         status.into(),
         json!({"description": description,
                "headers": {"ETag": {"schema": {"type": "string"}}, "X-Request-Id": {"schema": {"type": "string"}}},
-               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CommandAccepted"}}}}),
+               "content": {"application/json": {"schema": op.response.as_ref().map(|r| r.as_value().clone()).unwrap_or_else(|| json!({"$ref": "#/components/schemas/CommandAccepted"}))}}}),
     );
     for (code, description) in [
         ("400", "Malformed JSON, If-Match or Idempotency-Key"),
@@ -351,7 +376,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         let paths = document["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 27);
+        assert_eq!(paths.len(), 29);
         for (path, item) in paths {
             assert!(item["post"]["responses"]["422"].is_object(), "{path}");
         }

@@ -46,6 +46,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "rate limits",
         include_str!("../migrations/0007_rate_limits.sql"),
     ),
+    (
+        8,
+        "api keys",
+        include_str!("../migrations/0008_api_keys.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,164 @@
+//! Integrators' API keys: created by an Admin of the tenant (the secret is in the response and
+//! nowhere else: only its SHA-256 is stored), scoped to that tenant and a role, revocable, with
+//! the time of last use recorded. A key is sent like a token: `Authorization: Bearer adf_…`.
+//!
+//! Keys are access configuration, not domain state, so they live in a table of the command API
+//! rather than in the log. Creating one is deliberately not replayable with `Idempotency-Key`
+//! (a stored response would keep the secret): a retried creation makes a second key, and the
+//! unused one can be revoked.
+
+use crate::body::JsonBody;
+use crate::context::CommandContext;
+use crate::problem::ApiError;
+use crate::AppState;
+use adflow_auth::{Action, Principal, Role, API_KEY_PREFIX};
+use adflow_domain::{TenantId, Violations};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateApiKeyRequest {
+    /// What the key is for ("HubSpot sync").
+    pub name: String,
+    /// `admin`, `manager`, `analyst` or `viewer`.
+    pub role: String,
+}
+
+/// The new key. `key` is shown this once.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyCreated {
+    pub id: Uuid,
+    pub key: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ApiKeyRevoked {
+    pub id: Uuid,
+    pub revoked: bool,
+}
+
+fn hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// 244 random bits (two v4 UUIDs), hex.
+fn new_secret() -> String {
+    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    context: CommandContext,
+    body: JsonBody<CreateApiKeyRequest>,
+) -> Result<Response, ApiError> {
+    context.require(Action::ManageSettings, "manage API keys")?;
+    let request = body.value;
+    let mut violations = Violations::new();
+    let name = adflow_domain::text::required_line(&request.name, "name", 100, &mut violations);
+    let role = Role::parse(&request.role);
+    if role.is_none() {
+        violations.push(
+            "role",
+            "unknown",
+            "must be admin, manager, analyst or viewer",
+        );
+    }
+    let Some(role) = role.filter(|_| violations.is_empty()) else {
+        return Err(ApiError::Invalid(violations.into_vec()));
+    };
+    let id = Uuid::now_v7();
+    let secret = new_secret();
+    let created_at: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO api_keys (key_id, tenant_id, name, role, secret_hash, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at",
+    )
+    .bind(id)
+    .bind(context.principal.tenant_id.0)
+    .bind(&name)
+    .bind(role.as_str())
+    .bind(hash(&secret))
+    .bind(context.principal.actor())
+    .fetch_one(&state.pool)
+    .await?;
+    let created = ApiKeyCreated {
+        id,
+        key: format!("{API_KEY_PREFIX}{}_{secret}", id.simple()),
+        name,
+        role: role.as_str().to_owned(),
+        created_at,
+    };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+) -> Result<Response, ApiError> {
+    context.require(Action::ManageSettings, "manage API keys")?;
+    let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
+    let revoked = sqlx::query(
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = $1 AND tenant_id = $2",
+    )
+    .bind(id)
+    .bind(context.principal.tenant_id.0)
+    .execute(&state.pool)
+    .await?;
+    if revoked.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok((StatusCode::OK, Json(ApiKeyRevoked { id, revoked: true })).into_response())
+}
+
+/// The caller an API key stands for; the same error as a bad token for a key that is unknown,
+/// revoked or wrong, so that nothing tells them apart.
+pub(crate) async fn authenticate(
+    pool: &PgPool,
+    key_id: Uuid,
+    secret: &str,
+) -> Result<Principal, ApiError> {
+    let invalid = || {
+        ApiError::Unauthenticated(adflow_auth::AuthError::InvalidToken(
+            "unknown or revoked API key".into(),
+        ))
+    };
+    let row: Option<(Uuid, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT tenant_id, role, secret_hash FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(key_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some((tenant, role, stored)) = row else {
+        return Err(invalid());
+    };
+    // Hashes of equal length compared in full: no early exit to time.
+    let given = hash(secret);
+    let same = stored.len() == given.len()
+        && stored
+            .iter()
+            .zip(&given)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    let role = Role::parse(&role).filter(|_| same).ok_or_else(invalid)?;
+    // At most one write a minute per key.
+    sqlx::query(
+        "UPDATE api_keys SET last_used_at = now() WHERE key_id = $1 \
+           AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+    )
+    .bind(key_id)
+    .execute(pool)
+    .await?;
+    Ok(Principal::api_key(key_id, TenantId(tenant), role))
+}
