@@ -25,6 +25,12 @@ pub struct Config {
     pub query_api_addr: SocketAddr,
     /// HS256 key of the local token issuer (`adflow token`).
     pub jwt_secret: String,
+    /// The identity provider's JWKS (RS256/ES256 keys), as a file or a URL read at start-up.
+    pub jwks_path: Option<String>,
+    pub jwks_url: Option<String>,
+    /// The `iss` and `aud` the provider's tokens must carry.
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
     pub read_your_writes_timeout_ms: u64,
     /// Commands per minute per caller within a tenant, and per tenant (0: no limit).
     pub rate_limit_per_minute: u32,
@@ -50,6 +56,10 @@ impl Default for Config {
             command_api_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             query_api_addr: SocketAddr::from(([127, 0, 0, 1], 8081)),
             jwt_secret: DEV_JWT_SECRET.into(),
+            jwks_path: None,
+            jwks_url: None,
+            jwt_issuer: None,
+            jwt_audience: None,
             read_your_writes_timeout_ms: 5_000,
             rate_limit_per_minute: 100,
             tenant_rate_limit_per_minute: 1_000,

@@ -111,13 +111,34 @@ fn analytics(config: &Config) -> Result<Analytics, PlatformError> {
     )?)
 }
 
-fn authenticator(config: &Config) -> Authenticator {
+/// The local HS256 key, plus the identity provider's JWKS when one is configured (a file, or a
+/// URL read once at start-up).
+async fn authenticator(config: &Config) -> Result<Authenticator, PlatformError> {
     if config.jwt_secret == DEV_JWT_SECRET {
         tracing::warn!(
             "using the local development JWT key; set ADFLOW_JWT_SECRET outside development"
         );
     }
-    Authenticator::hs256(config.jwt_secret.as_bytes())
+    let local = Authenticator::hs256(config.jwt_secret.as_bytes());
+    let jwks = match (&config.jwks_path, &config.jwks_url) {
+        (Some(path), _) => std::fs::read_to_string(path)
+            .map_err(|e| PlatformError::Usage(format!("ADFLOW_JWKS_PATH {path}: {e}")))?,
+        (None, Some(url)) => reqwest::get(url)
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| PlatformError::Usage(format!("ADFLOW_JWKS_URL {url}: {e}")))?
+            .text()
+            .await
+            .map_err(|e| PlatformError::Usage(format!("ADFLOW_JWKS_URL {url}: {e}")))?,
+        (None, None) => return Ok(local),
+    };
+    local
+        .with_jwks(
+            &jwks,
+            config.jwt_issuer.clone(),
+            config.jwt_audience.clone(),
+        )
+        .map_err(|e| PlatformError::Usage(e.to_string()))
 }
 
 async fn shutdown_signal(mut shutdown: watch::Receiver<bool>) {
@@ -188,7 +209,7 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
         let router = adflow_command_api::router(adflow_command_api::AppState {
             store: store.clone(),
             pool: pool.clone(),
-            auth: authenticator(config),
+            auth: authenticator(config).await?,
             limits: adflow_command_api::RateLimits {
                 per_caller_per_minute: config.rate_limit_per_minute,
                 per_tenant_per_minute: config.tenant_rate_limit_per_minute,
@@ -211,7 +232,7 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
             introspection: config.graphql_introspection,
             graphiql: config.graphiql,
         };
-        let router = adflow_query_api::router(pool.clone(), authenticator(config), settings);
+        let router = adflow_query_api::router(pool.clone(), authenticator(config).await?, settings);
         let addr =
             spawn_server(&mut tasks, config.query_api_addr, router, shutdown.clone()).await?;
         ready.push(format!("query_api={addr}"));

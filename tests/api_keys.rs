@@ -127,3 +127,59 @@ async fn an_api_key_acts_with_its_role_in_its_tenant_until_revoked() {
         "a revoked key is refused"
     );
 }
+
+#[tokio::test]
+async fn the_identity_providers_tokens_are_accepted_when_its_jwks_is_configured() {
+    use adflow_testkit::identity_provider::{provider_token, JWKS};
+    let jwks = std::env::temp_dir().join(format!("adflow-jwks-{}.json", Uuid::now_v7()));
+    std::fs::write(&jwks, JWKS).unwrap();
+    let app = TestApp::spawn_with(
+        env!("CARGO_BIN_EXE_adflow"),
+        &[
+            ("ADFLOW_JWKS_PATH", jwks.to_str().unwrap()),
+            ("ADFLOW_JWT_ISSUER", "https://id.example/"),
+            ("ADFLOW_JWT_AUDIENCE", "adflow"),
+        ],
+    )
+    .await;
+    let tenant = Uuid::now_v7();
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 300;
+    let claims = json!({"sub": "auth0|7", "tenant": tenant, "role": "manager",
+                        "iss": "https://id.example/", "aud": "adflow", "exp": exp});
+    let token = provider_token(jsonwebtoken::Algorithm::ES256, "ec-test", &claims);
+    let made = app
+        .command("/v1/campaigns", Some(&token), &campaign("Via SSO"), &[])
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    let read = app
+        .graphql(
+            Some(&token),
+            "query($min: String) { campaigns(minPosition: $min) { edges { node { name } } } }",
+            json!({"min": str_of(&made.body, "/position")}),
+        )
+        .await;
+    assert_eq!(
+        read.body["data"]["campaigns"]["edges"][0]["node"]["name"],
+        "Via SSO"
+    );
+    let mut foreign = claims.clone();
+    foreign["aud"] = json!("another-app");
+    let refused = app
+        .command(
+            "/v1/campaigns",
+            Some(&provider_token(
+                jsonwebtoken::Algorithm::ES256,
+                "ec-test",
+                &foreign,
+            )),
+            &campaign("x"),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    std::fs::remove_file(jwks).ok();
+}

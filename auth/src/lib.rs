@@ -1,9 +1,10 @@
 //! Who is calling and what they may do.
 //!
-//! Callers present a bearer JWT whose claims name their tenant and role. Locally the tokens are
-//! HS256-signed with a development key (`adflow token` prints one); production verification against
-//! a JWKS comes with the command-API issue. The role table below is the one place that says which
-//! role may do what.
+//! Callers present a bearer JWT whose claims name their tenant (`tenant`) and role (`role`).
+//! Locally the tokens are HS256-signed with a development key (`adflow token` prints one); an
+//! OAuth2 identity provider's RS256/ES256 tokens are verified against its JWKS
+//! (`Authenticator::with_jwks`). Integrators' API keys are checked by the command API (they need
+//! its database). The role table below is the one place that says which role may do what.
 
 use adflow_domain::TenantId;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -84,7 +85,10 @@ struct Claims {
     sub: String,
     tenant: Uuid,
     role: Role,
+    // An identity provider may leave these out; the HS256 validation requires `iss` itself.
+    #[serde(default)]
     iss: String,
+    #[serde(default)]
     iat: u64,
     exp: u64,
 }
@@ -164,7 +168,21 @@ pub struct Authenticator {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// The identity provider's public keys, when configured.
+    jwks: Option<std::sync::Arc<Jwks>>,
 }
+
+/// Public keys from a JWKS document (RS256 and ES256 only: the algorithms a key may use are the
+/// key's own, never the token's say-so), with the issuer and audience its tokens must carry.
+struct Jwks {
+    keys: Vec<(Option<String>, Algorithm, DecodingKey)>,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("JWKS: {0}")]
+pub struct JwksError(String);
 
 impl Authenticator {
     /// HS256 with a shared secret: the local development setting.
@@ -177,15 +195,85 @@ impl Authenticator {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            jwks: None,
         }
+    }
+
+    /// Also accepts tokens signed by the keys of `jwks` (a JWKS document), with `issuer` and
+    /// `audience` required when given.
+    pub fn with_jwks(
+        mut self,
+        jwks: &str,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> Result<Self, JwksError> {
+        let set: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_str(jwks).map_err(|e| JwksError(e.to_string()))?;
+        let mut keys = Vec::new();
+        for jwk in &set.keys {
+            use jsonwebtoken::jwk::AlgorithmParameters as P;
+            let algorithm = match &jwk.algorithm {
+                P::RSA(_) => Algorithm::RS256,
+                P::EllipticCurve(ec) if ec.curve == jsonwebtoken::jwk::EllipticCurve::P256 => {
+                    Algorithm::ES256
+                }
+                // Other curves and symmetric keys are not for verifying third-party tokens.
+                _ => continue,
+            };
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| JwksError(e.to_string()))?;
+            keys.push((jwk.common.key_id.clone(), algorithm, key));
+        }
+        if keys.is_empty() {
+            return Err(JwksError("no RS256 or ES256 key in the set".into()));
+        }
+        self.jwks = Some(std::sync::Arc::new(Jwks {
+            keys,
+            issuer,
+            audience,
+        }));
+        Ok(self)
+    }
+
+    fn decode_claims(&self, token: &str) -> Result<Claims, AuthError> {
+        let invalid = |e: jsonwebtoken::errors::Error| AuthError::InvalidToken(e.to_string());
+        let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
+        if header.alg == Algorithm::HS256 {
+            return Ok(decode::<Claims>(token, &self.decoding, &self.validation)
+                .map_err(invalid)?
+                .claims);
+        }
+        let jwks = self.jwks.as_ref().ok_or_else(|| {
+            AuthError::InvalidToken(format!("{:?} tokens are not accepted here", header.alg))
+        })?;
+        let (_, algorithm, key) = jwks
+            .keys
+            .iter()
+            .find(|(kid, algorithm, _)| {
+                *algorithm == header.alg && (header.kid.is_none() || *kid == header.kid)
+            })
+            .ok_or_else(|| {
+                AuthError::InvalidToken("no key of the JWKS signed this token".into())
+            })?;
+        let mut validation = Validation::new(*algorithm);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 30;
+        match &jwks.issuer {
+            Some(issuer) => validation.set_issuer(&[issuer]),
+            None => validation.iss = None,
+        }
+        match &jwks.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        Ok(decode::<Claims>(token, key, &validation)
+            .map_err(invalid)?
+            .claims)
     }
 
     /// Verifies the value of an `Authorization` header.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
         let token = bearer(authorization)?;
-        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| AuthError::InvalidToken(e.to_string()))?
-            .claims;
+        let claims = self.decode_claims(token)?;
         Ok(Principal {
             subject: claims.sub,
             tenant_id: TenantId(claims.tenant),

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod clickhouse;
 pub mod fixtures;
+pub mod identity_provider;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
