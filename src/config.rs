@@ -28,6 +28,8 @@ pub struct Config {
     /// The identity provider's JWKS (RS256/ES256 keys), as a file or a URL read at start-up.
     pub jwks_path: Option<String>,
     pub jwks_url: Option<String>,
+    /// How often a JWKS read from a URL is read again (key rotation).
+    pub jwks_refresh_seconds: u64,
     /// The `iss` and `aud` the provider's tokens must carry.
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
@@ -58,6 +60,7 @@ impl Default for Config {
             jwt_secret: DEV_JWT_SECRET.into(),
             jwks_path: None,
             jwks_url: None,
+            jwks_refresh_seconds: 600,
             jwt_issuer: None,
             jwt_audience: None,
             read_your_writes_timeout_ms: 5_000,

@@ -132,13 +132,38 @@ async fn authenticator(config: &Config) -> Result<Authenticator, PlatformError> 
             .map_err(|e| PlatformError::Usage(format!("ADFLOW_JWKS_URL {url}: {e}")))?,
         (None, None) => return Ok(local),
     };
-    local
+    let authenticator = local
         .with_jwks(
             &jwks,
             config.jwt_issuer.clone(),
             config.jwt_audience.clone(),
         )
-        .map_err(|e| PlatformError::Usage(e.to_string()))
+        .map_err(|e| PlatformError::Usage(e.to_string()))?;
+    if let Some(url) = config.jwks_url.clone() {
+        // Providers rotate their keys: read the set again now and then; a failed read keeps the
+        // keys we have.
+        let refreshed = authenticator.clone();
+        let every = Duration::from_secs(config.jwks_refresh_seconds.max(10));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let document = match reqwest::get(&url)
+                    .await
+                    .and_then(reqwest::Response::error_for_status)
+                {
+                    Ok(response) => response.text().await,
+                    Err(error) => Err(error),
+                };
+                let outcome = document
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| refreshed.replace_jwks(&d).map_err(|e| e.to_string()));
+                if let Err(error) = outcome {
+                    tracing::warn!(%error, %url, "cannot refresh the JWKS; keeping the current keys");
+                }
+            }
+        });
+    }
+    Ok(authenticator)
 }
 
 async fn shutdown_signal(mut shutdown: watch::Receiver<bool>) {

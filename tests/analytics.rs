@@ -33,7 +33,8 @@ async fn the_projector_killed_mid_batch_and_restarted_equals_a_rebuild_from_zero
         app.crash_and_restart().await;
     }
     writer.await.unwrap().unwrap();
-    let end = log_end(store.as_ref()).await.unwrap();
+    let appended = expected.lock().unwrap().reports;
+    let end = log_end(store.as_ref(), appended).await.unwrap();
     let mut caught_up = false;
     for _ in 0..600 {
         if queries::checkpoint(&analytics, "")

@@ -168,8 +168,8 @@ pub struct Authenticator {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    /// The identity provider's public keys, when configured.
-    jwks: Option<std::sync::Arc<Jwks>>,
+    /// The identity provider's public keys, when configured; replaced whole when they rotate.
+    jwks: Option<std::sync::Arc<std::sync::RwLock<std::sync::Arc<Jwks>>>>,
 }
 
 /// Public keys from a JWKS document (RS256 and ES256 only: the algorithms a key may use are the
@@ -178,6 +178,39 @@ struct Jwks {
     keys: Vec<(Option<String>, Algorithm, DecodingKey)>,
     issuer: Option<String>,
     audience: Option<String>,
+}
+
+impl Jwks {
+    fn parse(
+        document: &str,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> Result<Jwks, JwksError> {
+        let set: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_str(document).map_err(|e| JwksError(e.to_string()))?;
+        let mut keys = Vec::new();
+        for jwk in &set.keys {
+            use jsonwebtoken::jwk::AlgorithmParameters as P;
+            let algorithm = match &jwk.algorithm {
+                P::RSA(_) => Algorithm::RS256,
+                P::EllipticCurve(ec) if ec.curve == jsonwebtoken::jwk::EllipticCurve::P256 => {
+                    Algorithm::ES256
+                }
+                // Other curves and symmetric keys are not for verifying third-party tokens.
+                _ => continue,
+            };
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| JwksError(e.to_string()))?;
+            keys.push((jwk.common.key_id.clone(), algorithm, key));
+        }
+        if keys.is_empty() {
+            return Err(JwksError("no RS256 or ES256 key in the set".into()));
+        }
+        Ok(Jwks {
+            keys,
+            issuer,
+            audience,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -207,31 +240,40 @@ impl Authenticator {
         issuer: Option<String>,
         audience: Option<String>,
     ) -> Result<Self, JwksError> {
-        let set: jsonwebtoken::jwk::JwkSet =
-            serde_json::from_str(jwks).map_err(|e| JwksError(e.to_string()))?;
-        let mut keys = Vec::new();
-        for jwk in &set.keys {
-            use jsonwebtoken::jwk::AlgorithmParameters as P;
-            let algorithm = match &jwk.algorithm {
-                P::RSA(_) => Algorithm::RS256,
-                P::EllipticCurve(ec) if ec.curve == jsonwebtoken::jwk::EllipticCurve::P256 => {
-                    Algorithm::ES256
-                }
-                // Other curves and symmetric keys are not for verifying third-party tokens.
-                _ => continue,
-            };
-            let key = DecodingKey::from_jwk(jwk).map_err(|e| JwksError(e.to_string()))?;
-            keys.push((jwk.common.key_id.clone(), algorithm, key));
-        }
-        if keys.is_empty() {
-            return Err(JwksError("no RS256 or ES256 key in the set".into()));
-        }
-        self.jwks = Some(std::sync::Arc::new(Jwks {
-            keys,
-            issuer,
-            audience,
-        }));
+        let keys = Jwks::parse(jwks, issuer, audience)?;
+        self.jwks = Some(std::sync::Arc::new(std::sync::RwLock::new(
+            std::sync::Arc::new(keys),
+        )));
         Ok(self)
+    }
+
+    /// Replaces the provider's keys with those of a newer JWKS document (key rotation), keeping
+    /// the issuer and audience; every clone of this authenticator sees the new keys. A document
+    /// that does not parse leaves the old keys in place.
+    pub fn replace_jwks(&self, jwks: &str) -> Result<(), JwksError> {
+        let shared = self
+            .jwks
+            .as_ref()
+            .ok_or_else(|| JwksError("no JWKS is configured".into()))?;
+        let current = self
+            .current_jwks()
+            .ok_or_else(|| JwksError("no JWKS".into()))?;
+        let fresh = Jwks::parse(jwks, current.issuer.clone(), current.audience.clone())?;
+        match shared.write() {
+            Ok(mut keys) => *keys = std::sync::Arc::new(fresh),
+            Err(poisoned) => *poisoned.into_inner() = std::sync::Arc::new(fresh),
+        }
+        Ok(())
+    }
+
+    fn current_jwks(&self) -> Option<std::sync::Arc<Jwks>> {
+        let shared = self.jwks.as_ref()?;
+        // Nothing panics while holding the lock; a poisoned one still holds valid keys.
+        let keys = match shared.read() {
+            Ok(keys) => keys.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        Some(keys)
     }
 
     fn decode_claims(&self, token: &str) -> Result<Claims, AuthError> {
@@ -242,7 +284,7 @@ impl Authenticator {
                 .map_err(invalid)?
                 .claims);
         }
-        let jwks = self.jwks.as_ref().ok_or_else(|| {
+        let jwks = self.current_jwks().ok_or_else(|| {
             AuthError::InvalidToken(format!("{:?} tokens are not accepted here", header.alg))
         })?;
         let (_, algorithm, key) = jwks

@@ -111,3 +111,38 @@ fn a_set_without_usable_keys_is_a_configuration_error() {
         .with_jwks("not json", None, None)
         .is_err());
 }
+
+#[test]
+fn rotated_keys_replace_the_old_ones_everywhere() {
+    let only_rsa = {
+        let mut set: serde_json::Value = serde_json::from_str(JWKS).unwrap();
+        set["keys"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|k| k["kty"] == "RSA");
+        set.to_string()
+    };
+    let auth = Authenticator::hs256(b"local")
+        .with_jwks(
+            &only_rsa,
+            Some("https://id.example/".into()),
+            Some("adflow".into()),
+        )
+        .unwrap();
+    let shared = auth.clone();
+    let ec_token = bearer(&token(Algorithm::ES256, "ec-test", claims(Uuid::now_v7())));
+    assert!(
+        shared.authenticate(Some(&ec_token)).is_err(),
+        "not in the set yet"
+    );
+    assert!(auth.replace_jwks("garbage").is_err());
+    auth.replace_jwks(JWKS).unwrap();
+    assert!(
+        shared.authenticate(Some(&ec_token)).is_ok(),
+        "a clone sees the rotation"
+    );
+    assert!(
+        Authenticator::hs256(b"x").replace_jwks(JWKS).is_err(),
+        "no provider configured"
+    );
+}

@@ -24,6 +24,9 @@ pub enum ProjectionError {
     ClickHouse(#[from] clickhouse::error::Error),
     #[error("configuration: {0}")]
     Configuration(String),
+    /// An insert of a writer that died is still running in ClickHouse; retried later.
+    #[error("ClickHouse is still running an earlier writer's insert into {0}")]
+    EarlierWriterStillInserting(String),
     /// An event this projection cannot read. The projector stops here rather than skip it.
     #[error("cannot project event {event_id} ({event_type}): {reason}")]
     Undecodable {

@@ -25,8 +25,8 @@ fn all_days(tenant: Uuid, campaign: Option<Uuid>) -> Slice {
 }
 
 /// Waits until the projector's checkpoint reaches the end of the log.
-async fn wait_for_checkpoint(store: &PostgresEventStore, analytics: &Analytics) {
-    let end = log_end(store).await.unwrap();
+async fn wait_for_checkpoint(store: &PostgresEventStore, analytics: &Analytics, events: u64) {
+    let end = log_end(store, events).await.unwrap();
     for _ in 0..600 {
         if let Ok(at) = queries::checkpoint(analytics, "").await {
             if at >= end {
@@ -104,7 +104,8 @@ async fn figures_equal_an_independent_sum_while_appends_run_concurrently() {
     for writer in writers {
         writer.await.unwrap().unwrap();
     }
-    wait_for_checkpoint(&store, &analytics).await;
+    let appended = expected.lock().unwrap().reports;
+    wait_for_checkpoint(&store, &analytics, appended).await;
     let expected = std::mem::take(&mut *expected.lock().unwrap());
     assert_figures(&analytics, &expected).await;
     let hash = queries::content_hash(&analytics, "").await.unwrap();
@@ -189,7 +190,8 @@ async fn clickhouse_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
         server.resume().await;
     }
     writer.await.unwrap().unwrap();
-    wait_for_checkpoint(&store, &analytics).await;
+    let appended = expected.lock().unwrap().reports;
+    wait_for_checkpoint(&store, &analytics, appended).await;
     let expected = std::mem::take(&mut *expected.lock().unwrap());
     assert_figures(&analytics, &expected).await;
     let live = queries::content_hash(&analytics, "").await.unwrap();
@@ -237,7 +239,8 @@ async fn a_rollup_from_before_ad_groups_is_replaced_and_refilled_from_the_log() 
         .execute()
         .await
         .unwrap();
-    let end = log_end(store.as_ref()).await.unwrap();
+    let appended = expected.lock().unwrap().reports;
+    let end = log_end(store.as_ref(), appended).await.unwrap();
     client
         .query(&format!(
             "INSERT INTO {database}.performance_daily (tenant_id, day, platform, checkpoint_commit_step, \

@@ -19,6 +19,7 @@ use sqlx::{PgPool, Postgres};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 pub struct AnalyticsOptions {
@@ -159,7 +160,12 @@ impl AnalyticsProjector {
             .analytics
             .client()
             .insert::<T>(&format!("{table}{}", self.suffix))
-            .await?;
+            .await?
+            // Named, so that a later writer can see it still running after this process died.
+            .with_setting(
+                "query_id",
+                format!("{}{}", self.writer_tag(), Uuid::now_v7()),
+            );
         for row in rows {
             insert.write(row).await?;
         }
@@ -179,10 +185,46 @@ impl AnalyticsProjector {
             || batch.fact_rows() >= self.options.max_fact_rows
     }
 
+    /// The prefix of the query ids of this set of tables' inserts.
+    fn writer_tag(&self) -> String {
+        format!(
+            "adflow-analytics:{}:{}:",
+            self.analytics.database(),
+            self.suffix
+        )
+    }
+
+    /// Waits until no insert of an earlier writer into these tables is still running. The writer
+    /// lock dies with its process, but an insert the process had sent may still be written by
+    /// ClickHouse: reading the checkpoint before it lands would sum a batch twice and move the
+    /// checkpoint past events never summed.
+    async fn await_earlier_inserts(&self) -> Result<(), ProjectionError> {
+        let tag = self.writer_tag();
+        for _ in 0..600 {
+            let running = self
+                .analytics
+                .client()
+                .query("SELECT count() FROM system.processes WHERE startsWith(query_id, ?)")
+                .bind(tag.as_str())
+                .fetch_one::<u64>()
+                .await?;
+            if running == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(ProjectionError::EarlierWriterStillInserting(tag))
+    }
+
     /// Under the writer lock: commits `batch` if the checkpoint is still where the batch starts.
     /// `false`, with nothing written, when it moved (another writer, or a rebuild's swap).
     async fn commit(&self, batch: &AnalyticsBatch) -> Result<bool, ProjectionError> {
         let lock = WriterLock::acquire(&self.pool, &self.analytics, &self.suffix).await?;
+        // Only a dead writer's inserts can be running: live ones hold the lock while inserting.
+        if let Err(error) = self.await_earlier_inserts().await {
+            lock.release().await?;
+            return Err(error);
+        }
         if self.checkpoint().await? != batch.from {
             lock.release().await?;
             return Ok(false);

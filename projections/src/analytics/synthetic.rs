@@ -201,16 +201,34 @@ pub async fn append_reports(
     Ok(())
 }
 
-/// The position of the last event in the log.
-pub async fn log_end(reader: &dyn EventReader) -> Result<Position, StoreError> {
-    let mut at = Position::START;
-    loop {
-        let page = reader.read_all(at, 1_000).await?;
-        match page.last() {
-            Some(last) => at = last.position,
-            None => return Ok(at),
+/// The position of the last event in the log once at least `events` events can be read.
+///
+/// `read_all` shows a transaction's events only once every older transaction of the PostgreSQL
+/// cluster has ended (that is what keeps the log gapless), so under load the visible end may lag
+/// behind appends that already returned: asking for the count that was appended waits that out
+/// instead of taking an early end for the real one.
+pub async fn log_end(reader: &dyn EventReader, events: u64) -> Result<Position, StoreError> {
+    for _ in 0..1_200 {
+        let mut at = Position::START;
+        let mut seen = 0u64;
+        loop {
+            let page = reader.read_all(at, 1_000).await?;
+            match page.last() {
+                Some(last) => {
+                    at = last.position;
+                    seen += page.len() as u64;
+                }
+                None => break,
+            }
         }
+        if seen >= events {
+            return Ok(at);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    Err(StoreError::Unavailable(format!(
+        "fewer than {events} events became visible within a minute"
+    )))
 }
 
 #[cfg(test)]
