@@ -80,8 +80,7 @@ pub struct AccountList {
 
 #[derive(Debug, Clone)]
 pub struct SegmentRow {
-    pub tenant_id: Uuid,
-    pub audience_id: Uuid,
+    audience_id: Uuid,
     segment_id: Uuid,
     name: String,
     criteria: serde_json::Value,
@@ -96,7 +95,6 @@ pub const SELECT_SEGMENT: &str =
 impl SegmentRow {
     pub fn decode(row: &PgRow) -> Result<Self, sqlx::Error> {
         Ok(SegmentRow {
-            tenant_id: row.try_get("tenant_id")?,
             audience_id: row.try_get("audience_id")?,
             segment_id: row.try_get("segment_id")?,
             name: row.try_get("name")?,

@@ -27,28 +27,35 @@ fn unzip(keys: &[Owned]) -> (Vec<Uuid>, Vec<Uuid>) {
     keys.iter().map(|k| (k.tenant, k.id)).unzip()
 }
 
-/// Rows of `table` whose `(tenant_id, <id column>)` is one of the keys.
-const KEYED: &str = "(tenant_id, {id}) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))";
-
-fn keyed(id_column: &str) -> String {
-    KEYED.replace("{id}", id_column)
-}
-
+/// The rows of `select` (which reads `tenant_id` and `id_column`) whose `(tenant_id, id_column)`
+/// is one of the keys, in `order`, each with its key.
 async fn fetch_keyed<T>(
     db: &ReadDb,
-    sql: &str,
+    select: &str,
+    id_column: &str,
+    order: &str,
     keys: &[Owned],
-    decode: impl Fn(&PgRow) -> Result<(Owned, T), sqlx::Error>,
+    decode: impl Fn(&PgRow) -> Result<T, sqlx::Error>,
 ) -> async_graphql::Result<Vec<(Owned, T)>> {
+    let sql = format!(
+        "{select} WHERE (tenant_id, {id_column}) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[])) {order}"
+    );
     let (tenants, ids) = unzip(keys);
-    let rows = sqlx::query(sql)
+    let rows = sqlx::query(&sql)
         .bind(tenants)
         .bind(ids)
         .fetch_all(db.statement())
         .await
         .map_err(database)?;
+    let keyed = |row: &PgRow| -> Result<(Owned, T), sqlx::Error> {
+        let key = Owned {
+            tenant: row.try_get("tenant_id")?,
+            id: row.try_get(id_column)?,
+        };
+        Ok((key, decode(row)?))
+    };
     rows.iter()
-        .map(|row| decode(row).map_err(database))
+        .map(|row| keyed(row).map_err(database))
         .collect()
 }
 
@@ -76,21 +83,12 @@ impl Loader<Owned> for StructureLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Owned]) -> Result<HashMap<Owned, StructureRow>, Self::Error> {
-        let sql = format!(
-            "SELECT tenant_id, campaign_id, structure, structure_warnings FROM campaigns WHERE {}",
-            keyed("campaign_id")
-        );
-        let rows = fetch_keyed(&self.0, &sql, keys, |row| {
-            Ok((
-                Owned {
-                    tenant: row.try_get("tenant_id")?,
-                    id: row.try_get("campaign_id")?,
-                },
-                StructureRow {
-                    structure: row.try_get("structure")?,
-                    warnings: row.try_get("structure_warnings")?,
-                },
-            ))
+        let select = "SELECT tenant_id, campaign_id, structure, structure_warnings FROM campaigns";
+        let rows = fetch_keyed(&self.0, select, "campaign_id", "", keys, |row| {
+            Ok(StructureRow {
+                structure: row.try_get("structure")?,
+                warnings: row.try_get("structure_warnings")?,
+            })
         })
         .await?;
         Ok(rows.into_iter().collect())
@@ -115,27 +113,26 @@ impl Loader<Owned> for DeploymentsLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Owned]) -> Result<HashMap<Owned, Self::Value>, Self::Error> {
-        let sql = format!(
-            "SELECT tenant_id, campaign_id, platform, status, external_id, failure_reason, retryable, updated_at \
-             FROM campaign_deployments WHERE {} ORDER BY platform",
-            keyed("campaign_id")
-        );
-        let rows = fetch_keyed(&self.0, &sql, keys, |row| {
-            Ok((
-                Owned {
-                    tenant: row.try_get("tenant_id")?,
-                    id: row.try_get("campaign_id")?,
-                },
-                DeploymentRow {
+        let select =
+            "SELECT tenant_id, campaign_id, platform, status, external_id, failure_reason, \
+                      retryable, updated_at FROM campaign_deployments";
+        let rows = fetch_keyed(
+            &self.0,
+            select,
+            "campaign_id",
+            "ORDER BY platform",
+            keys,
+            |row| {
+                Ok(DeploymentRow {
                     platform: row.try_get("platform")?,
                     status: row.try_get("status")?,
                     external_id: row.try_get("external_id")?,
                     failure_reason: row.try_get("failure_reason")?,
                     retryable: row.try_get("retryable")?,
                     updated_at: row.try_get("updated_at")?,
-                },
-            ))
-        })
+                })
+            },
+        )
         .await?;
         Ok(group(rows, keys))
     }
@@ -149,21 +146,14 @@ impl Loader<Owned> for ProposalsLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Owned]) -> Result<HashMap<Owned, Self::Value>, Self::Error> {
-        let sql = format!(
-            "{} WHERE {} ORDER BY proposed_at DESC, proposal_id DESC",
+        let rows = fetch_keyed(
+            &self.0,
             crate::recommendations::SELECT,
-            keyed("campaign_id")
-        );
-        let rows = fetch_keyed(&self.0, &sql, keys, |row| {
-            let proposal = crate::recommendations::ProposalRow::decode(row)?;
-            Ok((
-                Owned {
-                    tenant: proposal.tenant_id,
-                    id: proposal.campaign_id,
-                },
-                proposal,
-            ))
-        })
+            "campaign_id",
+            "ORDER BY proposed_at DESC, proposal_id DESC",
+            keys,
+            crate::recommendations::ProposalRow::decode,
+        )
         .await?;
         Ok(group(rows, keys))
     }
@@ -181,15 +171,14 @@ impl Loader<Owned> for CampaignLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Owned]) -> Result<HashMap<Owned, Self::Value>, Self::Error> {
-        let sql = format!(
-            "{} WHERE {}",
+        let rows = fetch_keyed(
+            &self.0,
             crate::campaigns::SELECT,
-            keyed("campaign_id")
-        );
-        let rows = fetch_keyed(&self.0, &sql, keys, |row| {
-            let campaign = crate::campaigns::CampaignRow::decode(row)?;
-            Ok((campaign.key(), campaign))
-        })
+            "campaign_id",
+            "",
+            keys,
+            crate::campaigns::CampaignRow::decode,
+        )
         .await?;
         let page = std::sync::Arc::new(crate::siblings::CampaignPage::new(
             rows.iter().map(|(key, _)| *key).collect(),
@@ -209,21 +198,14 @@ impl Loader<Owned> for SegmentsLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Owned]) -> Result<HashMap<Owned, Self::Value>, Self::Error> {
-        let sql = format!(
-            "{} WHERE {} ORDER BY name, segment_id",
+        let rows = fetch_keyed(
+            &self.0,
             crate::audiences::SELECT_SEGMENT,
-            keyed("audience_id")
-        );
-        let rows = fetch_keyed(&self.0, &sql, keys, |row| {
-            let segment = crate::audiences::SegmentRow::decode(row)?;
-            Ok((
-                Owned {
-                    tenant: segment.tenant_id,
-                    id: segment.audience_id,
-                },
-                segment,
-            ))
-        })
+            "audience_id",
+            "ORDER BY name, segment_id",
+            keys,
+            crate::audiences::SegmentRow::decode,
+        )
         .await?;
         Ok(group(rows, keys))
     }
@@ -237,24 +219,16 @@ impl Loader<Owned> for AccountListsLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Owned]) -> Result<HashMap<Owned, Self::Value>, Self::Error> {
-        let sql = format!(
-            "SELECT tenant_id, audience_id, list_id, name, lawful_basis, identifiers FROM account_lists \
-             WHERE {} ORDER BY name, list_id",
-            keyed("audience_id")
-        );
-        let rows = fetch_keyed(&self.0, &sql, keys, |row| {
-            Ok((
-                Owned {
-                    tenant: row.try_get("tenant_id")?,
-                    id: row.try_get("audience_id")?,
-                },
-                crate::audiences::AccountList {
-                    id: async_graphql::ID(row.try_get::<Uuid, _>("list_id")?.to_string()),
-                    name: row.try_get("name")?,
-                    lawful_basis: row.try_get("lawful_basis")?,
-                    identifiers: crate::scalars::Long(row.try_get("identifiers")?),
-                },
-            ))
+        let select = "SELECT tenant_id, audience_id, list_id, name, lawful_basis, identifiers \
+                      FROM account_lists";
+        let order = "ORDER BY name, list_id";
+        let rows = fetch_keyed(&self.0, select, "audience_id", order, keys, |row| {
+            Ok(crate::audiences::AccountList {
+                id: async_graphql::ID(row.try_get::<Uuid, _>("list_id")?.to_string()),
+                name: row.try_get("name")?,
+                lawful_basis: row.try_get("lawful_basis")?,
+                identifiers: crate::scalars::Long(row.try_get("identifiers")?),
+            })
         })
         .await?;
         Ok(group(rows, keys))
