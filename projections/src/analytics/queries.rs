@@ -67,18 +67,14 @@ pub struct Slice {
 }
 
 impl Slice {
-    fn condition(&self) -> String {
-        // Uuid and NaiveDate print as plain literals: nothing here comes from free text.
-        let mut sql = format!(
-            "tenant_id = toUUID('{}') AND day BETWEEN toDate('{}') AND toDate('{}') AND {NOT_CHECKPOINT}",
-            self.tenant_id,
-            self.from.max(checkpoint_day().succ_opt().unwrap_or_default()),
-            self.to
-        );
-        if let Some(campaign) = self.campaign_id {
-            sql.push_str(&format!(" AND campaign_id = toUUID('{campaign}')"));
+    fn filter(&self) -> Filter {
+        Filter {
+            tenant_id: self.tenant_id,
+            campaign_ids: self.campaign_id.into_iter().collect(),
+            from: self.from,
+            to: self.to,
+            ..Filter::default()
         }
-        sql
     }
 }
 
@@ -87,26 +83,11 @@ pub async fn totals(
     analytics: &Analytics,
     slice: &Slice,
 ) -> Result<PerformanceTotals, ProjectionError> {
-    let row = analytics
-        .client()
-        .query(&format!(
-            "SELECT {SUMS} FROM {DAILY} WHERE {}",
-            slice.condition()
-        ))
-        .fetch_one::<TotalsRow>()
-        .await?;
-    Ok(row.into())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Row, Deserialize)]
-struct DayRow {
-    #[serde(with = "clickhouse::serde::chrono::date")]
-    day: NaiveDate,
-    impressions: u64,
-    clicks: u64,
-    conversions: u64,
-    cost_micros: u64,
-    revenue_micros: u64,
+    let mut totals = PerformanceTotals::default();
+    for group in grouped(analytics, &slice.filter(), None, None).await? {
+        totals.add(&group.totals);
+    }
+    Ok(totals)
 }
 
 /// One entry per day of the slice that has performance, in day order, from the daily rollup.
@@ -114,27 +95,12 @@ pub async fn daily(
     analytics: &Analytics,
     slice: &Slice,
 ) -> Result<Vec<(NaiveDate, PerformanceTotals)>, ProjectionError> {
-    let rows = analytics
-        .client()
-        .query(&format!(
-            "SELECT day, {SUMS} FROM {DAILY} WHERE {} GROUP BY day ORDER BY day",
-            slice.condition()
-        ))
-        .fetch_all::<DayRow>()
-        .await?;
-    Ok(rows
+    let groups = grouped(analytics, &slice.filter(), Some(Granularity::Day), None).await?;
+    Ok(groups
         .into_iter()
-        .map(|r| {
-            (
-                r.day,
-                PerformanceTotals {
-                    impressions: r.impressions,
-                    clicks: r.clicks,
-                    conversions: r.conversions,
-                    cost_micros: r.cost_micros,
-                    revenue_micros: r.revenue_micros,
-                },
-            )
+        .filter_map(|g| {
+            let day = chrono::DateTime::from_timestamp(g.bucket_start, 0)?.date_naive();
+            Some((day, g.totals))
         })
         .collect())
 }
@@ -360,11 +326,8 @@ pub async fn totals_by_campaign(
         return Ok(Default::default());
     }
     let filter = Filter {
-        tenant_id: slice.tenant_id,
         campaign_ids: campaigns.to_vec(),
-        from: slice.from,
-        to: slice.to,
-        ..Filter::default()
+        ..slice.filter()
     };
     let groups = grouped(analytics, &filter, None, Some(Dimension::Campaign)).await?;
     Ok(groups
