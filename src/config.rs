@@ -42,6 +42,15 @@ pub struct Config {
     /// Whether `GET /graphql` serves the GraphiQL IDE; turn off in production.
     pub graphiql: bool,
     pub projection_poll_ms: u64,
+    /// Whether `adflow all` also runs the ML worker (it loads the models: about 100 MB).
+    pub ml_worker: bool,
+    /// The JetStream stream and subject prefix of AI work requests (`<prefix>.structure.requested`).
+    pub ml_stream: String,
+    pub ml_subject_prefix: String,
+    /// Attempts before a work request is answered with a failure event.
+    pub ml_max_attempts: i64,
+    /// Seconds a delivered request may stay unacknowledged before JetStream redelivers it.
+    pub ml_ack_wait_seconds: u64,
     pub log: String,
 }
 
@@ -69,6 +78,11 @@ impl Default for Config {
             graphql_introspection: true,
             graphiql: true,
             projection_poll_ms: 10,
+            ml_worker: true,
+            ml_stream: "ADFLOW_ML".into(),
+            ml_subject_prefix: "ml".into(),
+            ml_max_attempts: 5,
+            ml_ack_wait_seconds: 60,
             log: "info".into(),
         }
     }

@@ -6,6 +6,7 @@ mod bench_commands;
 mod bench_graphql;
 mod bench_server;
 mod config;
+mod ml;
 mod platform;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +52,13 @@ enum Subcommands {
         /// Lifetime in seconds.
         #[arg(long, default_value_t = 86_400)]
         ttl: u64,
+    },
+    /// The ML worker alone: generates structures for requests from NATS.
+    MlWorker,
+    /// Model evaluation and training.
+    Ml {
+        #[command(subcommand)]
+        command: ml::MlCommand,
     },
     /// Benchmarks that print numbers (see docs/benchmarks.md).
     Bench {
@@ -107,6 +115,8 @@ fn main() -> ExitCode {
                 action: Some(ProjectionsAction::Rebuild { name }),
             } => platform::rebuild(&config, &name).await,
             Subcommands::Migrate => platform::migrate(&config).await,
+            Subcommands::MlWorker => platform::serve(&config, platform::Parts::ML_WORKER).await,
+            Subcommands::Ml { command } => ml::command(command),
             Subcommands::Token {
                 tenant,
                 role,

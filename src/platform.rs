@@ -26,6 +26,8 @@ pub enum PlatformError {
     Store(#[from] StoreError),
     #[error("projection: {0}")]
     Projection(#[from] adflow_projections::ProjectionError),
+    #[error("ML: {0}")]
+    Ml(#[from] adflow_ml_workers::MlError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -40,6 +42,8 @@ pub struct Parts {
     command_api: bool,
     query_api: bool,
     projections: bool,
+    /// Subject to `Config::ml_worker` in `all`.
+    ml_worker: bool,
 }
 
 impl Parts {
@@ -47,21 +51,31 @@ impl Parts {
         command_api: true,
         query_api: true,
         projections: true,
+        ml_worker: true,
     };
     pub const COMMAND_API: Parts = Parts {
         command_api: true,
         query_api: false,
         projections: false,
+        ml_worker: false,
     };
     pub const QUERY_API: Parts = Parts {
         command_api: false,
         query_api: true,
         projections: false,
+        ml_worker: false,
     };
     pub const PROJECTIONS: Parts = Parts {
         command_api: false,
         query_api: false,
         projections: true,
+        ml_worker: false,
+    };
+    pub const ML_WORKER: Parts = Parts {
+        command_api: false,
+        query_api: false,
+        projections: false,
+        ml_worker: true,
     };
 }
 
@@ -80,7 +94,7 @@ pub async fn migrate(config: &Config) -> Result<(), PlatformError> {
     Ok(())
 }
 
-fn event_store(config: &Config, pool: &PgPool) -> Result<Arc<dyn EventStore>, PlatformError> {
+pub fn event_store(config: &Config, pool: &PgPool) -> Result<Arc<dyn EventStore>, PlatformError> {
     match config.event_store.as_str() {
         "postgres" => Ok(Arc::new(PostgresEventStore::with_poll_interval(
             pool.clone(),
@@ -285,10 +299,17 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
         tasks.spawn(dispatch(
             store.clone(),
             pool.clone(),
-            config.nats_url.clone(),
+            config.clone(),
             shutdown.clone(),
         ));
         ready.push("projections=running".into());
+    }
+
+    // `all` runs the worker when configured to; `ml-worker` always does.
+    if parts.ml_worker && (config.ml_worker || !parts.projections) {
+        let worker = crate::ml::structure_worker(config, store.clone())?;
+        tasks.spawn(crate::ml::run_worker(worker, config.nats_url.clone(), shutdown.clone()));
+        ready.push("ml_worker=running".into());
     }
 
     // One machine-readable line, for scripts and the test harness.
@@ -301,9 +322,10 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
 async fn dispatch(
     store: Arc<dyn EventStore>,
     pool: PgPool,
-    nats_url: String,
+    config: Config,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let nats_url = config.nats_url;
     use adflow_projections::dispatcher::{Dispatcher, DispatcherOptions};
     let reader: Arc<dyn adflow_event_store::EventReader> = store;
     loop {
@@ -311,7 +333,11 @@ async fn dispatch(
             reader.clone(),
             pool.clone(),
             &nats_url,
-            DispatcherOptions::default(),
+            DispatcherOptions {
+                stream: config.ml_stream.clone(),
+                subject_prefix: config.ml_subject_prefix.clone(),
+                ..DispatcherOptions::default()
+            },
         )
         .await
         {

@@ -37,6 +37,9 @@ pub struct StructureRequestRequest {
     /// A template key, for example `b2b-lead-generation`.
     #[serde(default)]
     pub template: Option<String>,
+    /// The offer, landing page, seed keywords, markets and brand voice the generator works from.
+    #[serde(default)]
+    pub brief: Option<adflow_domain::campaign::brief::GenerationBrief>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -122,6 +125,7 @@ pub async fn request_structure(
         request_id: Uuid::now_v7(),
         instructions: body.value.instructions,
         template: body.value.template,
+        brief: body.value.brief,
     };
     edit(
         state,

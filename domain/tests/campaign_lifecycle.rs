@@ -42,6 +42,7 @@ fn requested() -> CampaignEvent {
         instructions: None,
         template: None,
         template_brief: None,
+        brief: None,
     })
 }
 
@@ -109,6 +110,7 @@ fn the_happy_path_from_draft_to_archived() {
             request_id: REQUEST,
             instructions: None,
             template: None,
+            brief: None,
         })
         .then(vec![requested()]);
     Scenario::<Campaign>::given(vec![created(), requested()])
@@ -203,6 +205,7 @@ fn a_rejected_structure_is_revised_by_hand_or_generated_again() {
                 request_id: again,
                 instructions: Some("Exclude students".into()),
                 template: None,
+                brief: None,
             })
             .into_result()
             .unwrap(),
@@ -239,6 +242,7 @@ fn illegal_transitions_are_rejected_with_the_current_status() {
                 request_id: REQUEST,
                 instructions: None,
                 template: None,
+                brief: None,
             },
             "STRUCTURE_REQUESTED",
         ),
@@ -269,6 +273,7 @@ fn illegal_transitions_are_rejected_with_the_current_status() {
                 request_id: REQUEST,
                 instructions: None,
                 template: None,
+                brief: None,
             },
             "ACTIVE",
         ),
@@ -426,7 +431,8 @@ fn any_command() -> impl Strategy<Value = CampaignCommand> {
         Just(CampaignCommand::RequestStructure {
             request_id: REQUEST,
             instructions: None,
-            template: None
+            template: None,
+            brief: None,
         }),
         Just(CampaignCommand::AttachGeneratedStructure {
             request_id: REQUEST,
@@ -550,6 +556,7 @@ fn a_template_seeds_the_structure_request_with_its_brief() {
             request_id: REQUEST,
             instructions: None,
             template: Some("webinar-promotion".into()),
+            brief: None,
         })
         .into_result()
         .unwrap();
@@ -567,6 +574,7 @@ fn a_template_seeds_the_structure_request_with_its_brief() {
             request_id: REQUEST,
             instructions: Some(" ".into()),
             template: Some("nope".into()),
+            brief: None,
         })
         .then_violations(&[("template", "unknown_value"), ("instructions", "required")]);
 }

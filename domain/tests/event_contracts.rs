@@ -63,6 +63,15 @@ fn samples() -> Vec<EventPayload> {
             instructions: Some("Focus on mid-market SaaS".into()),
             template: Some("b2b-lead-generation".into()),
             template_brief: Some("Lead gen forms on LinkedIn for decision makers.".into()),
+            brief: Some(adflow_domain::campaign::brief::GenerationBrief {
+                offer: "Cloud cost management for mid-market SaaS".into(),
+                landing_page_url: "https://acme.example/cloud-costs".into(),
+                landing_page_text: Some("Cut your AWS bill by 30%.".into()),
+                seed_keywords: vec!["cloud cost management".into()],
+                business_name: "Acme".into(),
+                markets: vec!["DE".into()],
+                brand_voice: Default::default(),
+            }),
         })
         .to_payload(),
         CampaignEvent::StructureGenerated(StructureGenerated {

@@ -193,6 +193,11 @@ pub async fn reply(response: reqwest::Response) -> Reply {
     }
 }
 
+/// The JetStream stream of this app's AI work requests (named after its database).
+pub fn ml_stream(db: &TestDatabase) -> String {
+    db.name.replace("adflow_t_", "ADFLOW_ML_T_").to_uppercase()
+}
+
 async fn start(
     db: &TestDatabase,
     binary: &str,
@@ -214,6 +219,11 @@ async fn start(
         // Tests send commands far faster than an integrator may; the limit test sets its own.
         .env("ADFLOW_RATE_LIMIT_PER_MINUTE", "0")
         .env("ADFLOW_TENANT_RATE_LIMIT_PER_MINUTE", "0")
+        // The ML worker loads its models only in the tests that want it; every app publishes
+        // its work requests on a stream of its own, so apps never take each other's work.
+        .env("ADFLOW_ML_WORKER", "false")
+        .env("ADFLOW_ML_STREAM", ml_stream(db))
+        .env("ADFLOW_ML_SUBJECT_PREFIX", ml_stream(db).to_lowercase())
         .env(
             "ADFLOW_LOG",
             std::env::var("ADFLOW_TEST_LOG").unwrap_or_else(|_| "warn".into()),

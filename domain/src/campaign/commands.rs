@@ -47,6 +47,8 @@ pub enum CampaignCommand {
         instructions: Option<String>,
         /// A template key (`crate::templates`) whose brief seeds the request.
         template: Option<String>,
+        /// What the generator needs beyond the campaign: offer, landing page, keywords, voice.
+        brief: Option<super::brief::GenerationBrief>,
     },
     AttachGeneratedStructure {
         request_id: Uuid,

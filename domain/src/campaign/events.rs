@@ -101,6 +101,9 @@ pub struct StructureGenerationRequested {
     pub template: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_brief: Option<String>,
+    /// Added within v1 as an optional field: events written before it read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brief: Option<super::brief::GenerationBrief>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -1,6 +1,7 @@
 //! The Campaign aggregate: its whole lifecycle as a state machine, its budget and schedule, and the
 //! structure it deploys. Every illegal transition is rejected with a typed reason.
 
+pub mod brief;
 mod commands;
 mod events;
 mod performance;
@@ -199,6 +200,7 @@ impl Aggregate for Campaign {
                 request_id,
                 instructions,
                 template,
+                brief,
             } => {
                 allowed(state, command, &[S::Draft, S::Rejected])?;
                 let mut violations = Violations::new();
@@ -223,12 +225,16 @@ impl Aggregate for Campaign {
                         &mut violations,
                     )
                 });
+                let brief = brief
+                    .as_ref()
+                    .map(|brief| brief.validated("brief", &mut violations));
                 violations
                     .into_result(vec![E::StructureRequested(StructureGenerationRequested {
                         request_id: *request_id,
                         instructions,
                         template: seed.as_ref().map(|(key, _)| key.clone()),
                         template_brief: seed.and_then(|(_, brief)| brief),
+                        brief,
                     })])
                     .map_err(Rejection::Invalid)
             }

@@ -1,5 +1,6 @@
 //! Google Ads: budget, campaign, bidding, ad groups, keywords, responsive search ads.
 
+use super::editorial::{self, TextRole};
 use super::text::{check, check_url};
 use super::ValidationReport;
 use crate::platform_rules::google as limits;
@@ -138,8 +139,14 @@ fn check_texts(
     report: &mut ValidationReport,
 ) {
     check_count(texts.len(), min, max, path, what, report);
+    let role = if what.contains("headline") {
+        TextRole::Headline
+    } else {
+        TextRole::Body
+    };
     for (index, text) in texts.iter().enumerate() {
         check(text, limit, &format!("{path}/{index}"), report);
+        editorial::check(text, role, &format!("{path}/{index}"), report);
     }
     check_unique_texts(texts, path, report);
 }
@@ -168,6 +175,12 @@ fn check_display_ad(ad: &ResponsiveDisplayAd, path: &str, report: &mut Validatio
     check(
         &ad.long_headline,
         limits::LONG_HEADLINE,
+        &format!("{path}/longHeadline"),
+        report,
+    );
+    editorial::check(
+        &ad.long_headline,
+        TextRole::Headline,
         &format!("{path}/longHeadline"),
         report,
     );
@@ -314,6 +327,12 @@ fn check_ad(ad: &ResponsiveSearchAd, path: &str, report: &mut ValidationReport) 
             &format!("{headlines}/{index}"),
             report,
         );
+        editorial::check(
+            headline,
+            TextRole::Headline,
+            &format!("{headlines}/{index}"),
+            report,
+        );
     }
     check_unique_texts(&ad.headlines, &headlines, report);
 
@@ -330,6 +349,12 @@ fn check_ad(ad: &ResponsiveSearchAd, path: &str, report: &mut ValidationReport) 
         check(
             description,
             limits::DESCRIPTION,
+            &format!("{descriptions}/{index}"),
+            report,
+        );
+        editorial::check(
+            description,
+            TextRole::Body,
             &format!("{descriptions}/{index}"),
             report,
         );

@@ -1,0 +1,164 @@
+//! The raw material of ad copy: phrases taken from the brief (themes, benefits, calls to action)
+//! and the sentence patterns that combine them, per tone. Patterns are data; the generator fills,
+//! fits and filters them.
+
+use crate::brief::Brief;
+use adflow_domain::campaign::brief::Tone;
+use adflow_domain::campaign::Objective;
+
+/// What a pattern can name.
+#[derive(Debug, Clone, Default)]
+pub struct Slots {
+    pub product: String,
+    /// Short noun phrases for what is sold, most relevant first (keyword themes, offer phrases).
+    pub themes: Vec<String>,
+    /// Clauses from the offer and the landing page, without a final full stop.
+    pub benefits: Vec<String>,
+    pub ctas: Vec<String>,
+    /// Who the ads speak to (segment names or a default).
+    pub audiences: Vec<String>,
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+pub fn title_case(text: &str) -> String {
+    text.split_whitespace()
+        .map(capitalise)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Sentences and clauses of a text, trimmed of their end punctuation.
+fn clauses(text: &str) -> Vec<String> {
+    text.split(['.', '!', '?', '\n', ';'])
+        .map(|c| c.trim().trim_end_matches([',', ':']).trim())
+        .filter(|c| c.split_whitespace().count() >= 3)
+        .map(capitalise)
+        .collect()
+}
+
+fn ctas(objective: Objective, tone: Tone) -> Vec<String> {
+    let base: &[&str] = match objective {
+        Objective::LeadGeneration => &["Book a demo", "Request pricing", "Talk to an expert", "Get the guide", "Get a free assessment"],
+        Objective::WebsiteConversions => &["Start your trial", "Get started today", "Sign up in minutes", "Book a demo"],
+        Objective::WebsiteVisits => &["See how it works", "Explore the platform", "Learn more", "Read the case study"],
+        Objective::BrandAwareness | Objective::Engagement | Objective::VideoViews => {
+            &["Learn more", "See how it works", "Discover the approach", "Read the story"]
+        }
+    };
+    let extra: &[&str] = match tone {
+        Tone::Professional => &[],
+        Tone::Friendly => &["Come take a look", "Let's talk"],
+        Tone::Bold => &["Start now", "Make the switch"],
+    };
+    base.iter().chain(extra).map(|s| (*s).to_owned()).collect()
+}
+
+impl Slots {
+    pub fn from_brief(brief: &Brief, themes: Vec<String>) -> Slots {
+        let mut benefits = clauses(&brief.offer);
+        benefits.extend(clauses(&brief.landing_page_text));
+        let mut audiences: Vec<String> = brief
+            .segments
+            .iter()
+            .map(|s| s.name.clone())
+            .filter(|n| n.split_whitespace().count() <= 4)
+            .collect();
+        audiences.push("B2B teams".to_owned());
+        Slots {
+            product: brief.business_name.clone(),
+            themes,
+            benefits,
+            ctas: ctas(brief.objective, brief.brand_voice.tone),
+            audiences,
+        }
+    }
+}
+
+/// Patterns for short lines (headlines, subjects, card titles): `{t}` theme, `{p}` product,
+/// `{c}` call to action, `{a}` audience, `{b}` benefit.
+pub fn headline_patterns(tone: Tone) -> &'static [&'static str] {
+    match tone {
+        Tone::Professional => &[
+            "{t}", "{p} {t}", "{t} for {a}", "{t} with {p}", "{c}", "{c} with {p}", "Meet {p}",
+            "{t} made simple", "Smarter {t}", "{t} that scales", "{p} for {a}", "Rethink {t}",
+            "Trusted {t}", "{t}, simplified", "Modern {t}", "{t} in one place", "{b}",
+            "{t} for growing teams", "Enterprise {t}", "Better {t} with {p}",
+        ],
+        Tone::Friendly => &[
+            "{t}", "Say hello to {p}", "{t}, made easy", "{t} for {a}", "{c}", "Love your {t}",
+            "{t} without the hassle", "Meet {p}", "Your {t}, sorted", "{p} for {a}", "{b}",
+            "Easier {t}", "{t} with {p}", "{t} that just works", "Hi, we are {p}",
+            "{t} you will enjoy", "Simple {t}", "{c} with {p}",
+        ],
+        Tone::Bold => &[
+            "{t}", "Own your {t}", "{t}. Done right", "{p}: {t}", "{c}", "Stop guessing {t}",
+            "{t} for {a}", "Upgrade your {t}", "Win with {p}", "{t} at full speed", "{b}",
+            "Take control of {t}", "{t} that delivers", "Meet {p}", "{t} with {p}",
+            "Go further with {p}", "{c} with {p}", "Next-level {t}",
+        ],
+    }
+}
+
+/// Patterns for longer lines (descriptions, intro texts, message bodies).
+pub fn body_patterns(tone: Tone) -> &'static [&'static str] {
+    match tone {
+        Tone::Professional => &[
+            "{b}. {c}.", "{p} helps {a} with {t}. {c}.", "{b}. Built for {a}.",
+            "See why {a} choose {p} for {t}. {c}.", "{t} for {a}: {b}.", "{b}. {c} with {p}.",
+            "{p}: {t} for {a}. {c}.", "{b}, with {p}. {c}.", "Bring {t} into one place with {p}. {c}.",
+            "{b}. Made for {a}.", "{t} your team can rely on. {c}.", "{b}. {p} makes it simple.",
+        ],
+        Tone::Friendly => &[
+            "{b}. {c}.", "{p} makes {t} easy for {a}. {c}.", "{b}. We built {p} for {a}.",
+            "Curious about {t}? {c}.", "{b}, minus the headaches. {c}.", "{t} with {p}: {b}.",
+            "{b}. Give {p} a try.", "{a} use {p} for {t}. {c}.", "{b}. {c} with {p}.",
+            "Make {t} easy with {p}. {c}.", "{b}. It just works.", "{b}. {p} is here to help.",
+        ],
+        Tone::Bold => &[
+            "{b}. {c}.", "{p} gives {a} control of {t}. {c}.", "{b}. No compromises.",
+            "{t} that performs. {c} with {p}.", "{b}. Built for {a}.", "{b}. {c} now.",
+            "Raise the bar on {t} with {p}. {c}.", "{b}. Lead with {p}.", "{a} move faster with {p}. {c}.",
+            "{b}. {p} delivers.", "{t}, done properly. {c}.", "{b}. Make the switch to {p}.",
+        ],
+    }
+}
+
+/// Fills a pattern; `None` when it names a slot that has no value at `choice`.
+pub fn fill(pattern: &str, slots: &Slots, choice: usize) -> Option<String> {
+    let pick = |values: &[String], offset: usize| -> Option<String> {
+        (!values.is_empty()).then(|| values[(choice + offset) % values.len()].clone())
+    };
+    let mut text = pattern.to_owned();
+    for (key, values, offset, case) in [
+        ("{t}", &slots.themes, 0, false),
+        ("{b}", &slots.benefits, 1, false),
+        ("{c}", &slots.ctas, 2, false),
+        ("{a}", &slots.audiences, 3, false),
+    ] {
+        if text.contains(key) {
+            let value = pick(values, offset)?;
+            // A theme opening a sentence is capitalised; inside, it keeps its case.
+            let value = if text.starts_with(key) || case {
+                capitalise(&value)
+            } else {
+                value
+            };
+            text = text.replacen(key, &value, 1);
+        }
+    }
+    if text.contains("{p}") {
+        if slots.product.is_empty() {
+            return None;
+        }
+        text = text.replace("{p}", &slots.product);
+    }
+    // "Benefit.. " when a benefit already ends in a full stop.
+    Some(text.replace("..", ".").trim().to_owned())
+}

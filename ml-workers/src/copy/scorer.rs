@@ -1,0 +1,258 @@
+//! The learned copy scorer: logistic regression over features of a line of copy (how much of the
+//! limit it uses, numbers, a call to action, the product, words of the offer, buzzwords…), trained
+//! in tch on `data/copy_quality.tsv`, shipped as a safetensors artifact with its version, the hash
+//! of its training data and its held-out metrics.
+
+use super::{FieldKind, FieldSpec};
+use crate::artifact::Artifact;
+use crate::brief::Brief;
+use crate::MlError;
+use std::collections::HashMap;
+use tch::{Kind, Tensor};
+
+pub const FEATURES: [&str; 12] = [
+    "length_ratio",
+    "length_ratio_squared",
+    "has_number",
+    "has_call_to_action",
+    "second_person",
+    "names_product",
+    "offer_overlap",
+    "words",
+    "question",
+    "buzzwords",
+    "superlative",
+    "short_line",
+];
+
+const CTA_VERBS: [&str; 14] = [
+    "book", "get", "start", "try", "request", "see", "discover", "talk", "meet", "close", "cut",
+    "find", "automate", "hire",
+];
+const BUZZWORDS: [&str; 14] = [
+    "innovative", "innovation", "synergy", "synergies", "leverage", "cutting-edge", "world-class",
+    "solutions", "leading", "paradigm", "next-generation", "best-in-class", "excellence",
+    "passionate",
+];
+const STOP: [&str; 12] = ["a", "an", "the", "and", "or", "for", "to", "of", "in", "with", "your", "our"];
+
+fn content_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .map(str::to_lowercase)
+        .filter(|w| !w.is_empty() && !STOP.contains(&w.as_str()))
+        .collect()
+}
+
+/// The feature vector of one line of copy.
+pub fn features(text: &str, max_chars: usize, product: &str, offer: &str) -> [f32; 12] {
+    let ratio = text.chars().count() as f32 / max_chars.max(1) as f32;
+    let words = content_words(text);
+    let offer_words: Vec<String> = content_words(offer);
+    let overlap = if words.is_empty() {
+        0.0
+    } else {
+        words.iter().filter(|w| offer_words.contains(w)).count() as f32 / words.len() as f32
+    };
+    let lower = text.to_lowercase();
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str())) as u8 as f32;
+    let superlative = adflow_domain::structure::editorial::issues(
+        text,
+        adflow_domain::structure::editorial::TextRole::Body,
+    )
+    .contains(&adflow_domain::structure::editorial::EditorialIssue::Superlative);
+    [
+        ratio,
+        ratio * ratio,
+        text.chars().any(|c| c.is_ascii_digit()) as u8 as f32,
+        has(&CTA_VERBS),
+        (lower.contains("you") || lower.contains("your")) as u8 as f32,
+        (!product.is_empty() && lower.contains(&product.to_lowercase())) as u8 as f32,
+        overlap,
+        (text.split_whitespace().count() as f32 / 12.0).min(2.0),
+        text.contains('?') as u8 as f32,
+        has(&BUZZWORDS),
+        superlative as u8 as f32,
+        (text.split_whitespace().count() <= 2) as u8 as f32,
+    ]
+}
+
+/// A standardised logistic regression: `sigmoid(w · (x - mean) / std + b)`.
+pub struct CopyScorer {
+    weight: Vec<f32>,
+    bias: f32,
+    mean: Vec<f32>,
+    std: Vec<f32>,
+    pub artifact: Artifact,
+}
+
+pub const ARTIFACT_BYTES: &[u8] = include_bytes!("../../models/copy-scorer.safetensors");
+
+impl CopyScorer {
+    /// The scorer shipped with this build.
+    pub fn shipped() -> Result<CopyScorer, MlError> {
+        Self::from_artifact(Artifact::parse(ARTIFACT_BYTES, "models/copy-scorer.safetensors")?)
+    }
+
+    pub fn from_artifact(artifact: Artifact) -> Result<CopyScorer, MlError> {
+        let take = |name: &str| artifact.floats(name);
+        let (weight, bias, mean, std) = (take("weight")?, take("bias")?, take("mean")?, take("std")?);
+        if weight.len() != FEATURES.len() || mean.len() != FEATURES.len() || std.len() != FEATURES.len() {
+            return Err(MlError::Artifact {
+                path: artifact.origin.clone(),
+                reason: format!("expects {} features", FEATURES.len()),
+            });
+        }
+        Ok(CopyScorer {
+            weight,
+            bias: bias.first().copied().unwrap_or(0.0),
+            mean,
+            std,
+            artifact,
+        })
+    }
+
+    pub fn score(&self, x: &[f32; 12]) -> f32 {
+        let z: f32 = self.bias
+            + x.iter()
+                .zip(&self.weight)
+                .zip(self.mean.iter().zip(&self.std))
+                .map(|((x, w), (m, s))| w * (x - m) / s.max(1e-6))
+                .sum::<f32>();
+        1.0 / (1.0 + (-z).exp())
+    }
+
+    /// The mean score of a variation's lines; short lines weigh as much as long ones.
+    pub fn score_variation(&self, brief: &Brief, fields: &[FieldSpec], texts: &[String]) -> f32 {
+        let scores: Vec<f32> = fields
+            .iter()
+            .zip(texts)
+            .map(|(spec, text)| {
+                let limit = match spec.kind {
+                    FieldKind::Short | FieldKind::Long => spec.max_chars,
+                };
+                self.score(&features(text, limit, &brief.business_name, &brief.offer))
+            })
+            .collect();
+        scores.iter().sum::<f32>() / scores.len().max(1) as f32
+    }
+}
+
+/// One labelled line of the training set.
+pub struct Example {
+    pub label: f32,
+    pub x: [f32; 12],
+}
+
+pub fn parse_dataset(tsv: &str) -> Result<Vec<Example>, MlError> {
+    let mut examples = Vec::new();
+    for (number, line) in tsv.lines().enumerate() {
+        if line.starts_with('#') || line.starts_with("label\t") || line.trim().is_empty() {
+            continue;
+        }
+        let columns: Vec<&str> = line.split('\t').collect();
+        let bad = || MlError::BadRequest(format!("copy_quality.tsv line {}: {line:?}", number + 1));
+        let [label, max_chars, product, offer, text] = columns[..] else {
+            return Err(bad());
+        };
+        let label: f32 = label.parse().map_err(|_| bad())?;
+        let max_chars: usize = max_chars.parse().map_err(|_| bad())?;
+        examples.push(Example {
+            label,
+            x: features(text, max_chars, product, offer),
+        });
+    }
+    Ok(examples)
+}
+
+pub struct Trained {
+    pub weight: Vec<f32>,
+    pub bias: f32,
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+    pub metrics: HashMap<String, f64>,
+}
+
+fn fit(x: &Tensor, y: &Tensor, steps: usize) -> (Tensor, Tensor) {
+    let features = x.size()[1];
+    let mut w = Tensor::zeros([features], (Kind::Float, tch::Device::Cpu)).set_requires_grad(true);
+    let mut b = Tensor::zeros([1], (Kind::Float, tch::Device::Cpu)).set_requires_grad(true);
+    let learning_rate = 0.1;
+    for _ in 0..steps {
+        let logits = x.matmul(&w) + &b;
+        let loss = logits.binary_cross_entropy_with_logits::<Tensor>(
+            y,
+            None,
+            None,
+            tch::Reduction::Mean,
+        ) + w.pow_tensor_scalar(2).sum(Kind::Float) * 1e-3;
+        w.zero_grad();
+        b.zero_grad();
+        loss.backward();
+        tch::no_grad(|| {
+            let _ = w.f_sub_(&(w.grad() * learning_rate));
+            let _ = b.f_sub_(&(b.grad() * learning_rate));
+        });
+    }
+    (w.detach(), b.detach())
+}
+
+fn auc(scores: &[f32], labels: &[f32]) -> f64 {
+    let positives: Vec<f32> = scores.iter().zip(labels).filter(|(_, l)| **l > 0.5).map(|(s, _)| *s).collect();
+    let negatives: Vec<f32> = scores.iter().zip(labels).filter(|(_, l)| **l <= 0.5).map(|(s, _)| *s).collect();
+    if positives.is_empty() || negatives.is_empty() {
+        return 0.5;
+    }
+    let mut wins = 0.0;
+    for p in &positives {
+        for n in &negatives {
+            wins += if p > n { 1.0 } else if p == n { 0.5 } else { 0.0 };
+        }
+    }
+    wins / (positives.len() * negatives.len()) as f64
+}
+
+/// Trains on every example, and reports accuracy and AUC from 5-fold cross-validation.
+pub fn train(examples: &[Example]) -> Trained {
+    let rows: Vec<f32> = examples.iter().flat_map(|e| e.x).collect();
+    let labels: Vec<f32> = examples.iter().map(|e| e.label).collect();
+    let n = examples.len() as i64;
+    let x = Tensor::from_slice(&rows).view([n, FEATURES.len() as i64]);
+    let mean = x.mean_dim([0i64].as_slice(), true, Kind::Float);
+    let std = x.std_dim([0i64].as_slice(), false, true).clamp_min(1e-6);
+    let z = (&x - &mean) / &std;
+    let y = Tensor::from_slice(&labels);
+
+    let folds = 5;
+    let mut held_scores = vec![0f32; examples.len()];
+    for fold in 0..folds {
+        let (train_idx, test_idx): (Vec<i64>, Vec<i64>) =
+            (0..n).partition(|i| (*i as usize) % folds != fold);
+        let train_i = Tensor::from_slice(&train_idx);
+        let test_i = Tensor::from_slice(&test_idx);
+        let (w, b) = fit(&z.index_select(0, &train_i), &y.index_select(0, &train_i), 1_500);
+        let p = (z.index_select(0, &test_i).matmul(&w) + &b).sigmoid();
+        let p: Vec<f32> = Vec::<f32>::try_from(p).unwrap_or_default();
+        for (i, score) in test_idx.iter().zip(p) {
+            held_scores[*i as usize] = score;
+        }
+    }
+    let accuracy = held_scores
+        .iter()
+        .zip(&labels)
+        .filter(|(s, l)| (**s > 0.5) == (**l > 0.5))
+        .count() as f64
+        / labels.len().max(1) as f64;
+    let (w, b) = fit(&z, &y, 1_500);
+    let floats = |t: &Tensor| Vec::<f32>::try_from(t.reshape([-1])).unwrap_or_default();
+    Trained {
+        weight: floats(&w),
+        bias: floats(&b).first().copied().unwrap_or(0.0),
+        mean: floats(&mean),
+        std: floats(&std),
+        metrics: HashMap::from([
+            ("cv_accuracy".to_owned(), accuracy),
+            ("cv_auc".to_owned(), auc(&held_scores, &labels)),
+            ("examples".to_owned(), labels.len() as f64),
+        ]),
+    }
+}

@@ -1,0 +1,317 @@
+//! Structure generation: from a brief to a complete, platform-valid structure. The budget is split
+//! across platforms and campaigns (LinkedIn's daily minimum respected), keywords become themed ad
+//! groups with responsive search ads, segments become LinkedIn campaigns with sponsored content;
+//! the result is checked with the domain's own validators before it leaves the worker.
+
+use crate::brief::{Brief, TargetSegment};
+use crate::copy::{CopyFormat, CopyGenerator, Slots, Variation};
+use crate::keywords::{KeywordGenerator, KeywordPlan};
+use crate::MlError;
+use adflow_domain::audience::{Facet, TargetingCriteria};
+use adflow_domain::campaign::{planned_spend_micros, Objective, Platform};
+use adflow_domain::platform_rules::{google as google_limits, linkedin as linkedin_limits};
+use adflow_domain::structure::google::{
+    AdGroup, Bidding, Channel, GoogleAdsStructure, GoogleCampaign, Keyword, MatchType,
+    ResponsiveSearchAd,
+};
+use adflow_domain::structure::linkedin::{
+    CampaignGroup, CampaignType, Creative, LinkedInCampaign, LinkedInStructure,
+};
+use adflow_domain::structure::{self, CampaignStructure};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+/// Copy variations kept per ad (the floor is ten).
+pub const VARIATIONS_PER_AD: usize = 10;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    pub structure: CampaignStructure,
+    /// Every model that shaped it, `name@version`, comma-separated (goes on the event).
+    pub model_version: String,
+}
+
+pub trait StructureGenerator: Send + Sync {
+    /// Generates for several briefs at once, so the encoder runs one batch for all of them.
+    fn generate(&self, briefs: &[Brief]) -> Vec<Result<Generated, MlError>>;
+}
+
+pub struct ModelStructureGenerator {
+    pub keywords: Arc<dyn KeywordGenerator>,
+    pub copy: Arc<dyn CopyGenerator>,
+    pub model_version: String,
+}
+
+/// Daily budgets per platform: `(google, linkedin per campaign, linkedin campaigns)`.
+pub fn split_budget(brief: &Brief, wanted_linkedin_campaigns: usize) -> Result<(i64, i64, usize), MlError> {
+    let days = brief.days().max(1);
+    let daily = brief.total_budget_micros / days;
+    let google = brief.platforms.contains(&Platform::Google);
+    let linkedin = brief.platforms.contains(&Platform::Linkedin);
+    let linkedin_share = match (google, linkedin) {
+        (true, true) => i64::from(brief.linkedin_share_basis_points.min(10_000)),
+        (false, true) => 10_000,
+        _ => 0,
+    };
+    let mut linkedin_daily = daily * linkedin_share / 10_000;
+    let mut campaigns = wanted_linkedin_campaigns.max(1);
+    if linkedin {
+        // Fewer LinkedIn campaigns before any falls under the platform's daily minimum; then, if
+        // Google runs too, move budget from Google up to one campaign's minimum.
+        while campaigns > 1 && linkedin_daily / (campaigns as i64) < linkedin_limits::MIN_DAILY_BUDGET_MICROS {
+            campaigns -= 1;
+        }
+        if linkedin_daily < linkedin_limits::MIN_DAILY_BUDGET_MICROS && google {
+            linkedin_daily = linkedin_limits::MIN_DAILY_BUDGET_MICROS.min(daily);
+        }
+        if linkedin_daily < linkedin_limits::MIN_DAILY_BUDGET_MICROS {
+            return Err(MlError::Model(format!(
+                "the budget allows {daily} micros a day over {days} days; a LinkedIn campaign needs at least {}",
+                linkedin_limits::MIN_DAILY_BUDGET_MICROS
+            )));
+        }
+    } else {
+        campaigns = 0;
+    }
+    let per_campaign = if campaigns > 0 { linkedin_daily / campaigns as i64 } else { 0 };
+    let google_daily = if google { daily - per_campaign * campaigns as i64 } else { 0 };
+    if google && google_daily <= 0 {
+        return Err(MlError::Model(format!(
+            "the budget of {daily} micros a day leaves nothing for Google after LinkedIn's minimum"
+        )));
+    }
+    Ok((google_daily, per_campaign, campaigns))
+}
+
+fn bidding(objective: Objective) -> Bidding {
+    match objective {
+        Objective::LeadGeneration | Objective::WebsiteConversions => Bidding::MaximizeConversions {
+            target_cpa_micros: None,
+        },
+        _ => Bidding::TargetSpend {
+            cpc_bid_ceiling_micros: None,
+        },
+    }
+}
+
+fn path_segment(theme: &str) -> Option<String> {
+    let word: String = theme
+        .split_whitespace()
+        .next()?
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '-')
+        .take(google_limits::PATH.max_chars)
+        .collect();
+    (!word.is_empty()).then(|| word.to_lowercase())
+}
+
+/// Distinct texts of one field across variations, best first.
+fn distinct(variations: &[Variation], field: usize, max: usize) -> Vec<String> {
+    let mut seen = HashSet::new();
+    variations
+        .iter()
+        .map(|v| v.texts[field].clone())
+        .filter(|t| seen.insert(t.to_lowercase()))
+        .take(max)
+        .collect()
+}
+
+fn truncate_name(name: String) -> String {
+    name.chars().take(google_limits::NAME.max_chars).collect()
+}
+
+impl ModelStructureGenerator {
+    fn google(&self, brief: &Brief, plan: &KeywordPlan, daily: i64) -> Result<GoogleAdsStructure, MlError> {
+        let mut ad_groups = Vec::new();
+        for group in &plan.groups {
+            let slots = Slots::from_brief(
+                brief,
+                group.keywords.iter().take(4).map(|k| k.text.clone()).collect(),
+            );
+            let variations = self.copy.variations(brief, &slots, CopyFormat::SearchAd, VARIATIONS_PER_AD)?;
+            let headlines = distinct(&variations, 0, google_limits::HEADLINES_MAX);
+            let descriptions = distinct(&variations, 1, google_limits::DESCRIPTIONS_MAX);
+            if headlines.len() < VARIATIONS_PER_AD || descriptions.len() < google_limits::DESCRIPTIONS_MIN {
+                return Err(MlError::Model(format!(
+                    "ad group {:?}: {} distinct headlines and {} descriptions",
+                    group.theme,
+                    headlines.len(),
+                    descriptions.len()
+                )));
+            }
+            let mut keywords = Vec::new();
+            let mut seen = HashSet::new();
+            for k in &group.keywords {
+                for match_type in &k.match_types {
+                    if seen.insert((k.text.clone(), *match_type)) {
+                        keywords.push(Keyword {
+                            text: k.text.clone(),
+                            match_type: *match_type,
+                        });
+                    }
+                }
+            }
+            ad_groups.push(AdGroup {
+                name: truncate_name(group.theme.clone()),
+                keywords,
+                negative_keywords: Vec::new(),
+                ads: vec![ResponsiveSearchAd {
+                    headlines,
+                    descriptions,
+                    path1: path_segment(&group.theme),
+                    path2: None,
+                    final_urls: vec![brief.landing_page_url.clone()],
+                }],
+                display_ads: Vec::new(),
+            });
+        }
+        Ok(GoogleAdsStructure {
+            daily_budget_micros: daily,
+            campaign: GoogleCampaign {
+                name: truncate_name(format!("{} | Search", brief.campaign_name)),
+                channel: Channel::Search,
+                bidding: bidding(brief.objective),
+                locations: brief.google_locations(),
+                languages: vec!["languageConstants/1000".to_owned()],
+            },
+            ad_groups,
+            asset_groups: Vec::new(),
+            negative_keywords: plan
+                .negatives
+                .iter()
+                .map(|n| Keyword {
+                    text: n.clone(),
+                    match_type: MatchType::Broad,
+                })
+                .collect(),
+        })
+    }
+
+    fn linkedin(
+        &self,
+        brief: &Brief,
+        plan: &KeywordPlan,
+        segments: &[TargetSegment],
+        per_campaign: i64,
+    ) -> Result<LinkedInStructure, MlError> {
+        let themes: Vec<String> = plan.groups.iter().map(|g| g.keywords[0].text.clone()).collect();
+        let mut campaigns = Vec::new();
+        for segment in segments {
+            let mut slots = Slots::from_brief(brief, themes.clone());
+            if segment.name.split_whitespace().count() <= 4 {
+                slots.audiences.insert(0, segment.name.clone());
+            }
+            let variations =
+                self.copy
+                    .variations(brief, &slots, CopyFormat::SponsoredContent, VARIATIONS_PER_AD)?;
+            let creatives = variations
+                .iter()
+                .take(VARIATIONS_PER_AD)
+                .map(|v| Creative::SingleImage {
+                    intro_text: v.texts[0].clone(),
+                    headline: v.texts[1].clone(),
+                    destination_url: brief.landing_page_url.clone(),
+                })
+                .collect();
+            campaigns.push(LinkedInCampaign {
+                name: truncate_name(format!("{} | {}", brief.campaign_name, segment.name)),
+                campaign_type: CampaignType::SponsoredContent,
+                objective: brief.objective,
+                daily_budget_micros: per_campaign,
+                targeting: targeting(brief, &segment.criteria),
+                audience_size_estimate: segment.estimated_size,
+                creatives,
+            });
+        }
+        Ok(LinkedInStructure {
+            campaign_group: CampaignGroup {
+                name: truncate_name(brief.campaign_name.clone()),
+            },
+            campaigns,
+        })
+    }
+
+    fn one(&self, brief: &Brief, plan: KeywordPlan) -> Result<Generated, MlError> {
+        // Segments the platform can serve, largest first; without any, decision makers by default.
+        let mut segments: Vec<TargetSegment> = brief
+            .segments
+            .iter()
+            .filter(|s| s.estimated_size.is_none_or(|size| size >= linkedin_limits::MIN_AUDIENCE_SIZE))
+            .cloned()
+            .collect();
+        segments.sort_by(|a, b| b.estimated_size.cmp(&a.estimated_size));
+        if segments.is_empty() {
+            segments.push(default_segment());
+        }
+        let (google_daily, per_campaign, campaigns) = split_budget(brief, segments.len().min(3))?;
+        segments.truncate(campaigns.max(1));
+        let structure = CampaignStructure {
+            google: brief
+                .platforms
+                .contains(&Platform::Google)
+                .then(|| self.google(brief, &plan, google_daily))
+                .transpose()?,
+            linkedin: brief
+                .platforms
+                .contains(&Platform::Linkedin)
+                .then(|| self.linkedin(brief, &plan, &segments, per_campaign))
+                .transpose()?,
+        };
+        let report = structure::validate(&structure);
+        if !report.errors.is_empty() {
+            return Err(MlError::Model(format!(
+                "the generated structure breaks platform rules: {:?}",
+                report.errors
+            )));
+        }
+        let planned = planned_spend_micros(&structure, brief.start_date, brief.end_date);
+        if planned > i128::from(brief.total_budget_micros) {
+            return Err(MlError::Model(format!("planned spend {planned} exceeds the budget")));
+        }
+        Ok(Generated {
+            structure,
+            model_version: self.model_version.clone(),
+        })
+    }
+}
+
+fn default_segment() -> TargetSegment {
+    let mut include = BTreeMap::new();
+    include.insert(Facet::Seniorities, vec!["Manager".to_owned(), "Director".to_owned(), "VP".to_owned()]);
+    TargetSegment {
+        name: "Decision makers".to_owned(),
+        criteria: TargetingCriteria {
+            include,
+            exclude: BTreeMap::new(),
+        },
+        estimated_size: None,
+    }
+}
+
+/// The segment's criteria with the brief's markets, minus facets LinkedIn refuses to combine.
+fn targeting(brief: &Brief, criteria: &TargetingCriteria) -> TargetingCriteria {
+    let mut targeting = criteria.clone();
+    targeting.include.retain(|_, values| !values.is_empty());
+    targeting.exclude.retain(|_, values| !values.is_empty());
+    targeting
+        .include
+        .entry(Facet::Locations)
+        .or_insert_with(|| brief.linkedin_locations());
+    let refused: Vec<Facet> = adflow_domain::platform_rules::incompatible_facets(|f| targeting.include.contains_key(&f))
+        .map(|(_, refused)| refused)
+        .collect();
+    for facet in refused {
+        targeting.include.remove(&facet);
+    }
+    targeting
+}
+
+impl StructureGenerator for ModelStructureGenerator {
+    fn generate(&self, briefs: &[Brief]) -> Vec<Result<Generated, MlError>> {
+        briefs
+            .iter()
+            .zip(self.keywords.plan_batch(briefs))
+            .map(|(brief, plan)| self.one(brief, plan?))
+            .collect()
+    }
+}

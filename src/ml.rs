@@ -1,0 +1,78 @@
+//! Wiring of the ML worker (`adflow ml-worker`, and inside `adflow all`) and the model commands
+//! (`adflow ml eval`, `adflow ml train-copy-scorer`).
+
+use crate::config::Config;
+use crate::platform::PlatformError;
+use adflow_event_store::EventStore;
+use adflow_ml_workers::backend::StoreBackend;
+use adflow_ml_workers::worker::{StructureWorker, WorkerOptions};
+use adflow_ml_workers::{evaluation, Models};
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+#[derive(Subcommand)]
+pub enum MlCommand {
+    /// Print every model's evaluation metrics (keyword clustering, copy, structures, segments).
+    Eval,
+    /// Train the copy scorer on ml-workers/data/copy_quality.tsv and write its artifact.
+    TrainCopyScorer {
+        #[arg(long, default_value = "ml-workers/models/copy-scorer.safetensors")]
+        out: PathBuf,
+        #[arg(long, default_value = "1")]
+        version: String,
+    },
+}
+
+pub fn structure_worker(config: &Config, store: Arc<dyn EventStore>) -> Result<StructureWorker, PlatformError> {
+    let models = Models::load_default()?;
+    tracing::info!(device = ?models.device, "ML models loaded");
+    Ok(StructureWorker {
+        backend: Arc::new(StoreBackend::new(store, "ml-worker")),
+        generator: models.structure.clone(),
+        options: WorkerOptions {
+            stream: config.ml_stream.clone(),
+            subject_prefix: config.ml_subject_prefix.clone(),
+            max_attempts: config.ml_max_attempts,
+            ack_wait: Duration::from_secs(config.ml_ack_wait_seconds.max(1)),
+            ..WorkerOptions::default()
+        },
+    })
+}
+
+/// Runs the worker until shutdown; reconnects to NATS after any failure.
+pub async fn run_worker(worker: StructureWorker, nats_url: String, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let outcome = match async_nats::connect(&nats_url).await {
+            Ok(client) => worker.run(client, shutdown.clone()).await,
+            Err(error) => Err(adflow_ml_workers::MlError::Nats(error.to_string())),
+        };
+        match outcome {
+            Ok(()) => return,
+            Err(error) => tracing::warn!(%error, %nats_url, "ML worker stopped, restarting in 2 s"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+pub fn command(command: MlCommand) -> Result<(), PlatformError> {
+    match command {
+        MlCommand::Eval => {
+            let models = Models::load_default()?;
+            evaluation::run_all(&models)?;
+            let rate = evaluation::encoder_throughput(models.encoder.as_ref(), 512, 64)?;
+            println!("encoder: {rate:.0} embeddings/s (batches of 64 short texts, {:?})", models.device);
+        }
+        MlCommand::TrainCopyScorer { out, version } => {
+            let (bytes, metrics) = evaluation::train_copy_scorer(&version)?;
+            std::fs::write(&out, bytes).map_err(|e| PlatformError::Usage(format!("{}: {e}", out.display())))?;
+            println!("wrote {} (copy-scorer@{version}): {metrics:?}", out.display());
+        }
+    }
+    Ok(())
+}
