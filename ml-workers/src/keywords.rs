@@ -113,7 +113,17 @@ pub fn candidates(text: &str) -> Vec<String> {
         for n in 1..=3 {
             for window in phrase.windows(n) {
                 let (first, last) = (&window[0], &window[n - 1]);
-                if is_stop(first) || is_stop(last) || window.iter().all(|w| w.chars().all(|c| c.is_numeric())) {
+                // Inside a phrase only the joining words of noun phrases ("management for saas").
+                let inner_ok = window
+                    .iter()
+                    .skip(1)
+                    .take(n.saturating_sub(2))
+                    .all(|w| !is_stop(w) || matches!(w.as_str(), "for" | "of" | "and"));
+                if is_stop(first)
+                    || is_stop(last)
+                    || !inner_ok
+                    || window.iter().all(|w| w.chars().all(|c| c.is_numeric()))
+                {
                     continue;
                 }
                 if n == 1 && first.chars().count() < 4 {
@@ -178,7 +188,11 @@ impl SemanticKeywords {
             .seed_keywords
             .iter()
             .map(|s| s.to_lowercase())
-            .chain(candidates(&brief.offer).into_iter().filter(|c| c.contains(' ')))
+            .chain(
+                candidates(&brief.offer)
+                    .into_iter()
+                    .filter(|c| c.contains(' ') && !c.split(' ').any(is_stop)),
+            )
             .take(8)
             .collect();
         for base in &bases {
@@ -225,6 +239,10 @@ impl SemanticKeywords {
         order.sort_by(|&a, &b| relevance[b].total_cmp(&relevance[a]).then(pool[a].cmp(&pool[b])));
         let mut kept: Vec<usize> = Vec::new();
         let mut keys = HashSet::new();
+        let similarity: Vec<f32> =
+            Vec::<f32>::try_from(pool_vectors.matmul(&pool_vectors.transpose(0, 1)).view([-1]))
+                .map_err(MlError::Torch)?;
+        let n = pool.len();
         for i in order {
             if kept.len() == self.max_keywords {
                 break;
@@ -232,12 +250,7 @@ impl SemanticKeywords {
             if !keys.insert(lexical_key(&pool[i])) {
                 continue;
             }
-            let near_duplicate = kept.iter().any(|&j| {
-                let similarity = (pool_vectors.get(i as i64) * pool_vectors.get(j as i64))
-                    .sum(Kind::Float)
-                    .double_value(&[]);
-                similarity > 0.95
-            });
+            let near_duplicate = kept.iter().any(|&j| similarity[i * n + j] > 0.95);
             if !near_duplicate {
                 kept.push(i);
             }

@@ -136,7 +136,7 @@ fn describe(members: &[&Account], estimated_size: u64) -> (String, TargetingCrit
     let seniority = seniorities.first().cloned().unwrap_or_else(|| "Manager".into());
     let industry = industries.first().cloned().unwrap_or_else(|| "Software".into());
     let size = sizes.first().cloned().unwrap_or_default();
-    let name = format!("{function} {seniority}s, {industry} ({size})");
+    let name = format!("{}, {industry} ({size})", audience_label(&function, &seniority));
     let mut include = BTreeMap::new();
     let locations = adflow_domain::campaign::brief::MARKETS
         .iter()
@@ -162,11 +162,8 @@ fn describe(members: &[&Account], estimated_size: u64) -> (String, TargetingCrit
         .unwrap_or(("manual work", "time saved"));
     let temperature = if engaged >= 0.5 { "already engaged" } else { "not yet engaged" };
     let persona = Persona {
-        name: format!("{seniority} of {function} at a {industry} company"),
-        titles: vec![
-            format!("{seniority} {function}"),
-            format!("Head of {function}"),
-        ],
+        name: format!("{} at a {industry} company", title(&function, &seniority)),
+        titles: vec![title(&function, &seniority), format!("Head of {function}")],
         seniority: Some(seniority),
         industry: Some(industry),
         pains: vec![pain.to_owned()],
@@ -183,6 +180,24 @@ fn describe(members: &[&Account], estimated_size: u64) -> (String, TargetingCrit
         },
         persona,
     )
+}
+
+fn title(function: &str, seniority: &str) -> String {
+    match seniority {
+        "Entry" => format!("{function} Specialist"),
+        "Manager" => format!("{function} Manager"),
+        "Director" => format!("Director of {function}"),
+        _ => format!("VP {function}"),
+    }
+}
+
+fn audience_label(function: &str, seniority: &str) -> String {
+    match seniority {
+        "Entry" => format!("{function} specialists"),
+        "Manager" => format!("{function} managers"),
+        "Director" => format!("{function} directors"),
+        _ => format!("{function} VPs"),
+    }
 }
 
 /// Members the platform can reach: decision makers of the segment's functions and seniorities.

@@ -124,10 +124,16 @@ impl ModelStructureGenerator {
     fn google(&self, brief: &Brief, plan: &KeywordPlan, daily: i64) -> Result<GoogleAdsStructure, MlError> {
         let mut ad_groups = Vec::new();
         for group in &plan.groups {
-            let slots = Slots::from_brief(
-                brief,
-                group.keywords.iter().take(4).map(|k| k.text.clone()).collect(),
-            );
+            // The group's own keywords first, then the campaign's other themes: enough distinct
+            // headlines for a full responsive search ad even in a small group.
+            let mut themes: Vec<String> = group.keywords.iter().take(4).map(|k| k.text.clone()).collect();
+            for other in plan.groups.iter().flat_map(|g| g.keywords.first()) {
+                if !themes.contains(&other.text) {
+                    themes.push(other.text.clone());
+                }
+            }
+            themes.extend(brief.seed_keywords.iter().filter(|s| !themes.contains(s)).cloned().collect::<Vec<_>>());
+            let slots = Slots::from_brief(brief, themes);
             let variations = self.copy.variations(brief, &slots, CopyFormat::SearchAd, VARIATIONS_PER_AD)?;
             let headlines = distinct(&variations, 0, google_limits::HEADLINES_MAX);
             let descriptions = distinct(&variations, 1, google_limits::DESCRIPTIONS_MAX);
