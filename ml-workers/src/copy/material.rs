@@ -71,6 +71,28 @@ impl Slots {
             .filter(|n| n.split_whitespace().count() <= 4)
             .collect();
         audiences.push("B2B teams".to_owned());
+        // The offer's own noun phrases, so that even a one-line brief has short themes.
+        let mut themes = themes;
+        for phrase in crate::keywords::candidates(&brief.offer) {
+            if phrase.contains(' ') && !themes.contains(&phrase) {
+                themes.push(phrase);
+            }
+        }
+        // Two-word parts of long themes fit the 25–30 character headlines.
+        let parts: Vec<String> = themes
+            .iter()
+            .filter(|t| t.chars().count() > 20)
+            .flat_map(|t| {
+                let words: Vec<&str> = t.split_whitespace().collect();
+                words.windows(2).map(|w| w.join(" ")).collect::<Vec<_>>()
+            })
+            .filter(|p| !p.split(' ').any(|w| matches!(w, "for" | "of" | "and" | "the" | "to")))
+            .collect();
+        for part in parts {
+            if !themes.contains(&part) {
+                themes.push(part);
+            }
+        }
         Slots {
             product: brief.business_name.clone(),
             themes,

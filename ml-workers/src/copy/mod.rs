@@ -137,6 +137,9 @@ pub trait CopyGenerator: Send + Sync {
     ) -> Result<Vec<Variation>, MlError>;
 }
 
+/// Candidate variations looked at per ad, at most (bounds the time per ad).
+const MAX_CANDIDATES: usize = 400;
+
 pub struct PatternCopy {
     scorer: Arc<CopyScorer>,
 }
@@ -156,7 +159,7 @@ fn lines(brief: &Brief, slots: &Slots, spec: FieldSpec, rng: &mut fastrand::Rng)
     };
     let mut found = Vec::new();
     let mut seen = HashSet::new();
-    let rounds = slots.themes.len().max(slots.benefits.len()).clamp(1, 6);
+    let rounds = slots.themes.len().max(slots.benefits.len()).clamp(1, 12);
     for choice in 0..rounds {
         for pattern in patterns {
             let Some(text) = material::fill(pattern, slots, choice) else {
@@ -195,29 +198,40 @@ fn review(brief: &Brief, fields: &[FieldSpec], texts: &[String]) -> Option<Vec<&
             }
         }
     }
-    let all = texts.join(" ");
+    // The platforms combine headlines and descriptions freely, so the required terms must sit in
+    // the one field every combination shows in full: the longest.
+    let carrier = carrier(fields);
     voice
         .required_terms
         .iter()
-        .all(|t| contains_term(&all, t))
+        .all(|t| contains_term(&texts[carrier], t))
         .then_some(flags)
 }
 
-/// Appends the required terms the variation lacks to its longest field, if they fit.
+/// The field that carries the required terms: the one with the most room.
+fn carrier(fields: &[FieldSpec]) -> usize {
+    fields
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, f)| f.max_chars)
+        .map_or(0, |(i, _)| i)
+}
+
+/// Appends the required terms its longest field lacks, if they fit.
 fn with_required_terms(brief: &Brief, fields: &[FieldSpec], texts: &mut [String]) {
-    let all = texts.join(" ");
+    let index = carrier(fields);
+    let Some(spec) = fields.get(index) else {
+        return;
+    };
     let missing: Vec<&String> = brief
         .brand_voice
         .required_terms
         .iter()
-        .filter(|t| !contains_term(&all, t))
+        .filter(|t| !contains_term(&texts[index], t))
         .collect();
     if missing.is_empty() {
         return;
     }
-    let Some((index, spec)) = fields.iter().enumerate().max_by_key(|(_, f)| f.max_chars) else {
-        return;
-    };
     let addition = missing
         .iter()
         .map(|t| t.as_str())
@@ -252,15 +266,17 @@ impl CopyGenerator for PatternCopy {
                 "no {format:?} copy fits the limits for this brief (a shorter business name or offer helps)"
             )));
         }
-        // Variation i takes line i of every column, offset per column so that pairs differ.
+        // Diagonals through the columns: round r pairs line i of the first column with line
+        // i + r of the second (i + 2r of the third), so early variations share no line.
         let longest = columns.iter().map(Vec::len).max().unwrap_or(0);
         let mut seen = HashSet::new();
         let mut found = Vec::new();
-        for i in 0..longest * 2 {
+        let combinations = (0..longest).flat_map(|round| (0..longest).map(move |i| (round, i)));
+        for (round, i) in combinations.take(MAX_CANDIDATES) {
             let mut texts: Vec<String> = columns
                 .iter()
                 .enumerate()
-                .map(|(c, column)| column[(i + c * (i / longest + 1)) % column.len()].clone())
+                .map(|(c, column)| column[(i + c * round) % column.len()].clone())
                 .collect();
             with_required_terms(brief, &fields, &mut texts);
             let Some(flags) = review(brief, &fields, &texts) else {
