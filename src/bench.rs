@@ -82,6 +82,13 @@ pub enum Bench {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
     },
+    /// The ML path: brief → structure visible in GraphQL (the worker in `adflow all`), copy
+    /// generation per ad, and encoder throughput.
+    Ml {
+        /// Structure requests, made one after another.
+        #[arg(long, default_value_t = 20)]
+        briefs: usize,
+    },
 }
 
 pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
@@ -114,6 +121,13 @@ pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
             )
             .await;
             scratch_analytics.drop_database().await?;
+            result
+        }
+        Bench::Ml { briefs } => {
+            let result = crate::bench_ml::run(config, &scratch.name, briefs).await;
+            adflow_projections::analytics::Analytics::new(&config.clickhouse_url, &scratch.name)?
+                .drop_database()
+                .await?;
             result
         }
         Bench::Commands { clients, seconds } => {

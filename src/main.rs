@@ -4,6 +4,7 @@
 mod bench;
 mod bench_commands;
 mod bench_graphql;
+mod bench_ml;
 mod bench_server;
 mod config;
 mod ml;
