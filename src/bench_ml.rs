@@ -11,7 +11,11 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-pub async fn run(config: &crate::config::Config, database: &str, briefs: usize) -> Result<(), PlatformError> {
+pub async fn run(
+    config: &crate::config::Config,
+    database: &str,
+    briefs: usize,
+) -> Result<(), PlatformError> {
     let failure = |e: String| PlatformError::Usage(e);
     let secret = format!("bench-{}", Uuid::new_v4());
     let stream = format!("ADFLOW_ML_BENCH_{}", Uuid::new_v4().simple()).to_uppercase();
@@ -37,7 +41,14 @@ pub async fn run(config: &crate::config::Config, database: &str, briefs: usize) 
             "name": format!("Bench {i}"), "objective": "LEAD_GENERATION", "platforms": ["GOOGLE", "LINKEDIN"],
             "totalBudgetMicros": 30_000_000_000i64, "startDate": "2027-01-01", "endDate": "2027-03-31"
         });
-        let created: Value = post(&http, &format!("{}/v1/campaigns", urls.command), &token, &body, None).await?;
+        let created: Value = post(
+            &http,
+            &format!("{}/v1/campaigns", urls.command),
+            &token,
+            &body,
+            None,
+        )
+        .await?;
         let id = created["id"].as_str().unwrap_or_default().to_owned();
         let request = json!({"brief": {
             "offer": sample.offer, "landingPageUrl": sample.landing_page_url,
@@ -45,7 +56,14 @@ pub async fn run(config: &crate::config::Config, database: &str, briefs: usize) 
             "businessName": sample.business_name, "markets": ["US"]
         }});
         let asked = Instant::now();
-        post(&http, &format!("{}/v1/campaigns/{id}/structure-requests", urls.command), &token, &request, Some("1")).await?;
+        post(
+            &http,
+            &format!("{}/v1/campaigns/{id}/structure-requests", urls.command),
+            &token,
+            &request,
+            Some("1"),
+        )
+        .await?;
         let query = json!({"query": "query($id: ID!) { campaign(id: $id) { status } }", "variables": {"id": id}});
         loop {
             let reply: Value = http
@@ -58,21 +76,30 @@ pub async fn run(config: &crate::config::Config, database: &str, briefs: usize) 
                 .json()
                 .await
                 .map_err(|e| failure(e.to_string()))?;
-            let status = reply["data"]["campaign"]["status"].as_str().unwrap_or_default().to_owned();
+            let status = reply["data"]["campaign"]["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             if status == "STRUCTURE_PREVIEW" {
                 latencies.push(asked.elapsed());
                 break;
             }
             if status == "DRAFT" || asked.elapsed() > Duration::from_secs(60) {
                 server.kill().await.ok();
-                return Err(failure(format!("brief {i}: generation ended in {status:?}")));
+                return Err(failure(format!(
+                    "brief {i}: generation ended in {status:?}"
+                )));
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
     let elapsed = started.elapsed();
     server.kill().await.ok();
-    percentiles("brief → structure visible in GraphQL (one at a time)", elapsed, latencies);
+    percentiles(
+        "brief → structure visible in GraphQL (one at a time)",
+        elapsed,
+        latencies,
+    );
 
     let models = Models::load_default()?;
     let mut per_ad = Vec::new();
@@ -87,15 +114,25 @@ pub async fn run(config: &crate::config::Config, database: &str, briefs: usize) 
                 let variations = models.copy.variations(&brief, &slots, format, 10)?;
                 per_ad.push(began.elapsed());
                 if variations.len() < 10 {
-                    return Err(failure(format!("{format:?}: {} variations", variations.len())));
+                    return Err(failure(format!(
+                        "{format:?}: {} variations",
+                        variations.len()
+                    )));
                 }
             }
         }
     }
-    percentiles("copy generation, 10+ ranked variations for one ad", copy_started.elapsed(), per_ad);
+    percentiles(
+        "copy generation, 10+ ranked variations for one ad",
+        copy_started.elapsed(),
+        per_ad,
+    );
     for batch in [1, 16, 64] {
         let rate = evaluation::encoder_throughput(models.encoder.as_ref(), 256, batch)?;
-        println!("encoder (all-MiniLM-L6-v2, {:?}): {rate:.0} embeddings/s in batches of {batch}", models.device);
+        println!(
+            "encoder (all-MiniLM-L6-v2, {:?}): {rate:.0} embeddings/s in batches of {batch}",
+            models.device
+        );
     }
     Ok(())
 }
@@ -103,7 +140,8 @@ pub async fn run(config: &crate::config::Config, database: &str, briefs: usize) 
 fn percentiles(label: &str, elapsed: Duration, mut latencies: Vec<Duration>) {
     latencies.sort();
     let at = |q: f64| {
-        let index = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len().max(1)) - 1;
+        let index =
+            ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len().max(1)) - 1;
         latencies.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
     };
     println!(
@@ -116,14 +154,26 @@ fn percentiles(label: &str, elapsed: Duration, mut latencies: Vec<Duration>) {
     );
 }
 
-async fn post(http: &reqwest::Client, url: &str, token: &str, body: &Value, if_match: Option<&str>) -> Result<Value, PlatformError> {
+async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> Result<Value, PlatformError> {
     let mut request = http.post(url).bearer_auth(token).json(body);
     if let Some(version) = if_match {
         request = request.header("if-match", version);
     }
-    let response = request.send().await.map_err(|e| PlatformError::Usage(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| PlatformError::Usage(e.to_string()))?;
     let status = response.status();
-    let body: Value = response.json().await.map_err(|e| PlatformError::Usage(e.to_string()))?;
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|e| PlatformError::Usage(e.to_string()))?;
     if !status.is_success() {
         return Err(PlatformError::Usage(format!("{url}: {status} {body}")));
     }

@@ -26,7 +26,10 @@ pub enum MlCommand {
     },
 }
 
-pub fn structure_worker(config: &Config, store: Arc<dyn EventStore>) -> Result<StructureWorker, PlatformError> {
+pub fn structure_worker(
+    config: &Config,
+    store: Arc<dyn EventStore>,
+) -> Result<StructureWorker, PlatformError> {
     let models = Models::load_default()?;
     tracing::info!(device = ?models.device, "ML models loaded");
     Ok(StructureWorker {
@@ -43,7 +46,11 @@ pub fn structure_worker(config: &Config, store: Arc<dyn EventStore>) -> Result<S
 }
 
 /// Runs the worker until shutdown; reconnects to NATS after any failure.
-pub async fn run_worker(worker: StructureWorker, nats_url: String, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_worker(
+    worker: StructureWorker,
+    nats_url: String,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let outcome = match async_nats::connect(&nats_url).await {
             Ok(client) => worker.run(client, shutdown.clone()).await,
@@ -66,12 +73,19 @@ pub fn command(command: MlCommand) -> Result<(), PlatformError> {
             let models = Models::load_default()?;
             evaluation::run_all(&models)?;
             let rate = evaluation::encoder_throughput(models.encoder.as_ref(), 512, 64)?;
-            println!("encoder: {rate:.0} embeddings/s (batches of 64 short texts, {:?})", models.device);
+            println!(
+                "encoder: {rate:.0} embeddings/s (batches of 64 short texts, {:?})",
+                models.device
+            );
         }
         MlCommand::TrainCopyScorer { out, version } => {
             let (bytes, metrics) = evaluation::train_copy_scorer(&version)?;
-            std::fs::write(&out, bytes).map_err(|e| PlatformError::Usage(format!("{}: {e}", out.display())))?;
-            println!("wrote {} (copy-scorer@{version}): {metrics:?}", out.display());
+            std::fs::write(&out, bytes)
+                .map_err(|e| PlatformError::Usage(format!("{}: {e}", out.display())))?;
+            println!(
+                "wrote {} (copy-scorer@{version}): {metrics:?}",
+                out.display()
+            );
         }
     }
     Ok(())

@@ -308,7 +308,11 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
     // `all` runs the worker when configured to; `ml-worker` always does.
     if parts.ml_worker && (config.ml_worker || !parts.projections) {
         let worker = crate::ml::structure_worker(config, store.clone())?;
-        tasks.spawn(crate::ml::run_worker(worker, config.nats_url.clone(), shutdown.clone()));
+        tasks.spawn(crate::ml::run_worker(
+            worker,
+            config.nats_url.clone(),
+            shutdown.clone(),
+        ));
         ready.push("ml_worker=running".into());
     }
 

@@ -56,7 +56,12 @@ async fn request_structure(app: &TestApp, token: &str, body: Value, request: Val
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
     let id = str_of(&created.body, "/id").to_owned();
     let requested = app
-        .command(&format!("/v1/campaigns/{id}/structure-requests"), Some(token), &request, &[("if-match", "1")])
+        .command(
+            &format!("/v1/campaigns/{id}/structure-requests"),
+            Some(token),
+            &request,
+            &[("if-match", "1")],
+        )
         .await;
     assert_eq!(requested.status, StatusCode::OK, "{:?}", requested.body);
     id
@@ -76,7 +81,12 @@ async fn events(app: &TestApp, campaign: &str, event_type: &str) -> Vec<Recorded
     .expect("events readable")
 }
 
-async fn wait_for_events(app: &TestApp, campaign: &str, event_type: &str, seconds: u64) -> Vec<Recorded> {
+async fn wait_for_events(
+    app: &TestApp,
+    campaign: &str,
+    event_type: &str,
+    seconds: u64,
+) -> Vec<Recorded> {
     for _ in 0..seconds * 10 {
         let found = events(app, campaign, event_type).await;
         if !found.is_empty() {
@@ -98,8 +108,12 @@ fn worker_options(app: &TestApp) -> WorkerOptions {
     }
 }
 
-async fn start_worker(worker: StructureWorker) -> (tokio::task::JoinHandle<()>, watch::Sender<bool>) {
-    let client = async_nats::connect("nats://127.0.0.1:4222").await.expect("NATS runs (ops/setup.sh)");
+async fn start_worker(
+    worker: StructureWorker,
+) -> (tokio::task::JoinHandle<()>, watch::Sender<bool>) {
+    let client = async_nats::connect("nats://127.0.0.1:4222")
+        .await
+        .expect("NATS runs (ops/setup.sh)");
     let (stop, shutdown) = watch::channel(false);
     let handle = tokio::spawn(async move {
         if let Err(error) = worker.run(client, shutdown).await {
@@ -114,11 +128,19 @@ async fn a_campaign_created_over_http_gets_a_generated_platform_valid_structure_
     let app = TestApp::spawn_with(BIN, &[("ADFLOW_ML_WORKER", "true")]).await;
     let tenant = TenantId(Uuid::now_v7());
     let manager = app.token(tenant, Role::Manager);
-    let id = request_structure(&app, &manager, campaign("Cloud costs Q1"), json!({"brief": brief(), "template": "b2b-lead-generation"})).await;
+    let id = request_structure(
+        &app,
+        &manager,
+        campaign("Cloud costs Q1"),
+        json!({"brief": brief(), "template": "b2b-lead-generation"}),
+    )
+    .await;
 
     let mut seen = Value::Null;
     for _ in 0..600 {
-        let reply = app.graphql(Some(&manager), CAMPAIGN, json!({"id": id})).await;
+        let reply = app
+            .graphql(Some(&manager), CAMPAIGN, json!({"id": id}))
+            .await;
         seen = reply.body["data"]["campaign"].clone();
         if seen["status"] == "STRUCTURE_PREVIEW" {
             break;
@@ -142,12 +164,20 @@ async fn a_campaign_created_over_http_gets_a_generated_platform_valid_structure_
     let generated = events(&app, &id, "StructureGenerated").await;
     assert_eq!(generated.len(), 1);
     let (data, actor, correlation, causation) = &generated[0];
-    assert!(str_of(data, "/modelVersion").contains("all-MiniLM-L6-v2"), "{data}");
-    assert!(str_of(data, "/modelVersion").contains("copy-scorer@"), "{data}");
-    let request_event: (Uuid,) = sqlx::query_as("SELECT event_id FROM events WHERE event_type = 'StructureGenerationRequested'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    assert!(
+        str_of(data, "/modelVersion").contains("all-MiniLM-L6-v2"),
+        "{data}"
+    );
+    assert!(
+        str_of(data, "/modelVersion").contains("copy-scorer@"),
+        "{data}"
+    );
+    let request_event: (Uuid,) = sqlx::query_as(
+        "SELECT event_id FROM events WHERE event_type = 'StructureGenerationRequested'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
     assert_eq!(*causation, request_event.0);
     assert_eq!(*correlation, requested[0].2);
     assert!(actor.starts_with("system:"), "{actor}");
@@ -164,12 +194,20 @@ async fn a_request_that_cannot_succeed_ends_in_a_failure_event_with_the_reason()
     body["totalBudgetMicros"] = json!(100_000_000i64);
     let id = request_structure(&app, &manager, body, json!({"brief": brief()})).await;
     let failed = wait_for_events(&app, &id, "StructureGenerationFailed", 60).await;
-    assert!(str_of(&failed[0].0, "/reason").contains("LinkedIn campaign needs at least"), "{:?}", failed[0].0);
+    assert!(
+        str_of(&failed[0].0, "/reason").contains("LinkedIn campaign needs at least"),
+        "{:?}",
+        failed[0].0
+    );
 
     // No brief at all: refused by the worker at once, with the reason.
     let id = request_structure(&app, &manager, campaign("No brief"), json!({})).await;
     let failed = wait_for_events(&app, &id, "StructureGenerationFailed", 60).await;
-    assert!(str_of(&failed[0].0, "/reason").contains("no brief"), "{:?}", failed[0].0);
+    assert!(
+        str_of(&failed[0].0, "/reason").contains("no brief"),
+        "{:?}",
+        failed[0].0
+    );
     assert!(events(&app, &id, "StructureGenerated").await.is_empty());
 }
 
@@ -184,19 +222,36 @@ struct FaultyBackend {
 
 #[async_trait]
 impl Backend for FaultyBackend {
-    async fn campaign(&self, tenant: Uuid, campaign: Uuid) -> Result<Option<adflow_domain::campaign::CampaignState>, MlError> {
+    async fn campaign(
+        &self,
+        tenant: Uuid,
+        campaign: Uuid,
+    ) -> Result<Option<adflow_domain::campaign::CampaignState>, MlError> {
         if self.fail_reads {
             return Err(MlError::Backend("the store is unreachable".into()));
         }
         self.inner.campaign(tenant, campaign).await
     }
-    async fn segment(&self, tenant: Uuid, audience: Uuid, segment: Uuid) -> Result<Option<TargetSegment>, MlError> {
+    async fn segment(
+        &self,
+        tenant: Uuid,
+        audience: Uuid,
+        segment: Uuid,
+    ) -> Result<Option<TargetSegment>, MlError> {
         self.inner.segment(tenant, audience, segment).await
     }
-    async fn guardrails(&self, tenant: Uuid) -> Result<adflow_domain::campaign::Guardrails, MlError> {
+    async fn guardrails(
+        &self,
+        tenant: Uuid,
+    ) -> Result<adflow_domain::campaign::Guardrails, MlError> {
         self.inner.guardrails(tenant).await
     }
-    async fn submit(&self, trigger: Trigger, command: CampaignCommand, model: Option<&str>) -> Result<Submission, MlError> {
+    async fn submit(
+        &self,
+        trigger: Trigger,
+        command: CampaignCommand,
+        model: Option<&str>,
+    ) -> Result<Submission, MlError> {
         let submission = self.inner.submit(trigger, command, model).await;
         if self.hang_after_submit {
             self.submitted.store(true, Ordering::SeqCst);
@@ -208,7 +263,10 @@ impl Backend for FaultyBackend {
 
 fn faulty(app: &TestApp, hang_after_submit: bool, fail_reads: bool) -> Arc<FaultyBackend> {
     Arc::new(FaultyBackend {
-        inner: StoreBackend::new(Arc::new(PostgresEventStore::new(app.db.pool.clone())), "ml-worker"),
+        inner: StoreBackend::new(
+            Arc::new(PostgresEventStore::new(app.db.pool.clone())),
+            "ml-worker",
+        ),
         hang_after_submit,
         fail_reads,
         submitted: AtomicBool::new(false),
@@ -262,7 +320,9 @@ async fn killing_the_worker_before_its_ack_leaves_exactly_one_structure() {
     }
     assert!(idle, "the redelivered request was never acknowledged");
     assert_eq!(events(&app, &id, "StructureGenerated").await.len(), 1);
-    assert!(events(&app, &id, "StructureGenerationFailed").await.is_empty());
+    assert!(events(&app, &id, "StructureGenerationFailed")
+        .await
+        .is_empty());
     let _ = stop.send(true);
     let _ = second.await;
 }
@@ -272,7 +332,13 @@ async fn a_request_that_keeps_failing_ends_in_a_failure_event_after_the_last_att
     let app = TestApp::spawn(BIN).await;
     let tenant = TenantId(Uuid::now_v7());
     let manager = app.token(tenant, Role::Manager);
-    let id = request_structure(&app, &manager, campaign("Poison"), json!({"brief": brief()})).await;
+    let id = request_structure(
+        &app,
+        &manager,
+        campaign("Poison"),
+        json!({"brief": brief()}),
+    )
+    .await;
     let (worker, stop) = start_worker(StructureWorker {
         backend: faulty(&app, false, true),
         generator: models().structure.clone(),
@@ -283,7 +349,11 @@ async fn a_request_that_keeps_failing_ends_in_a_failure_event_after_the_last_att
     })
     .await;
     let failed = wait_for_events(&app, &id, "StructureGenerationFailed", 60).await;
-    assert!(str_of(&failed[0].0, "/reason").starts_with("gave up after 3 attempts"), "{:?}", failed[0].0);
+    assert!(
+        str_of(&failed[0].0, "/reason").starts_with("gave up after 3 attempts"),
+        "{:?}",
+        failed[0].0
+    );
     let _ = stop.send(true);
     let _ = worker.await;
 }
@@ -312,7 +382,15 @@ async fn requests_waiting_together_are_generated_in_one_model_call() {
     let manager = app.token(tenant, Role::Manager);
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(request_structure(&app, &manager, campaign(&format!("Batch {i}")), json!({"brief": brief()})).await);
+        ids.push(
+            request_structure(
+                &app,
+                &manager,
+                campaign(&format!("Batch {i}")),
+                json!({"brief": brief()}),
+            )
+            .await,
+        );
     }
     // Every request is on the stream before the worker starts.
     let client = async_nats::connect("nats://127.0.0.1:4222").await.unwrap();
@@ -345,7 +423,10 @@ async fn requests_waiting_together_are_generated_in_one_model_call() {
     }
     let batches = counting.batches.lock().unwrap().clone();
     assert_eq!(batches.iter().sum::<usize>(), 5, "{batches:?}");
-    assert!(batches.iter().any(|b| *b > 1), "no batch held more than one request: {batches:?}");
+    assert!(
+        batches.iter().any(|b| *b > 1),
+        "no batch held more than one request: {batches:?}"
+    );
     let _ = stop.send(true);
     let _ = worker.await;
 }

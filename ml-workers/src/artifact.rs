@@ -40,8 +40,8 @@ impl Artifact {
                 .cloned()
                 .ok_or_else(|| bad(format!("metadata has no {key}")))
         };
-        let metrics: HashMap<String, f64> = serde_json::from_str(&field("metrics")?)
-            .map_err(|e| bad(format!("metrics: {e}")))?;
+        let metrics: HashMap<String, f64> =
+            serde_json::from_str(&field("metrics")?).map_err(|e| bad(format!("metrics: {e}")))?;
         let parsed = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
         let mut tensors = HashMap::new();
         for (name, view) in parsed.tensors() {
@@ -66,10 +66,13 @@ impl Artifact {
     }
 
     pub fn floats(&self, name: &str) -> Result<Vec<f32>, MlError> {
-        self.tensors.get(name).cloned().ok_or_else(|| MlError::Artifact {
-            path: self.origin.clone(),
-            reason: format!("no tensor {name}"),
-        })
+        self.tensors
+            .get(name)
+            .cloned()
+            .ok_or_else(|| MlError::Artifact {
+                path: self.origin.clone(),
+                reason: format!("no tensor {name}"),
+            })
     }
 
     /// `name@version`, what events record.
@@ -106,7 +109,10 @@ impl Artifact {
         let metadata = HashMap::from([
             ("name".to_owned(), name.to_owned()),
             ("version".to_owned(), version.to_owned()),
-            ("training_data_sha256".to_owned(), training_data_sha256.to_owned()),
+            (
+                "training_data_sha256".to_owned(),
+                training_data_sha256.to_owned(),
+            ),
             (
                 "metrics".to_owned(),
                 serde_json::to_string(metrics).map_err(|e| MlError::Model(e.to_string()))?,

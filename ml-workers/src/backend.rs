@@ -12,7 +12,9 @@ use adflow_domain::audience::Audience;
 use adflow_domain::campaign::{Campaign, CampaignCommand, CampaignState, Guardrails};
 use adflow_domain::tenant::TenantSettings;
 use adflow_domain::{DomainEvent, Rejection, TenantId};
-use adflow_event_store::{EventMetadata, EventStore, ExpectedVersion, NewEvent, RecordedEvent, StoreError};
+use adflow_event_store::{
+    EventMetadata, EventStore, ExpectedVersion, NewEvent, RecordedEvent, StoreError,
+};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -41,11 +43,25 @@ pub enum Submission {
 
 #[async_trait]
 pub trait Backend: Send + Sync {
-    async fn campaign(&self, tenant: Uuid, campaign: Uuid) -> Result<Option<CampaignState>, MlError>;
-    async fn segment(&self, tenant: Uuid, audience: Uuid, segment: Uuid) -> Result<Option<TargetSegment>, MlError>;
+    async fn campaign(
+        &self,
+        tenant: Uuid,
+        campaign: Uuid,
+    ) -> Result<Option<CampaignState>, MlError>;
+    async fn segment(
+        &self,
+        tenant: Uuid,
+        audience: Uuid,
+        segment: Uuid,
+    ) -> Result<Option<TargetSegment>, MlError>;
     async fn guardrails(&self, tenant: Uuid) -> Result<Guardrails, MlError>;
     /// Errors are transient (store unreachable): the caller retries.
-    async fn submit(&self, trigger: Trigger, command: CampaignCommand, model_version: Option<&str>) -> Result<Submission, MlError>;
+    async fn submit(
+        &self,
+        trigger: Trigger,
+        command: CampaignCommand,
+        model_version: Option<&str>,
+    ) -> Result<Submission, MlError>;
 }
 
 pub struct StoreBackend {
@@ -83,26 +99,39 @@ impl StoreBackend {
         }
     }
 
-    async fn load<A: Aggregate>(&self, stream: &str) -> Result<(Option<A::State>, Vec<RecordedEvent>), MlError> {
+    async fn load<A: Aggregate>(
+        &self,
+        stream: &str,
+    ) -> Result<(Option<A::State>, Vec<RecordedEvent>), MlError> {
         let recorded = self.history(stream).await?;
         let events = recorded
             .iter()
             .map(|r| A::Event::from_payload(&r.event_type, r.schema_version, &r.data))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| MlError::Backend(format!("{stream}: {e}")))?;
-        let state = A::fold(events.iter()).map_err(|e| MlError::Backend(format!("{stream}: {e}")))?;
+        let state =
+            A::fold(events.iter()).map_err(|e| MlError::Backend(format!("{stream}: {e}")))?;
         Ok((state, recorded))
     }
 }
 
 #[async_trait]
 impl Backend for StoreBackend {
-    async fn campaign(&self, tenant: Uuid, campaign: Uuid) -> Result<Option<CampaignState>, MlError> {
+    async fn campaign(
+        &self,
+        tenant: Uuid,
+        campaign: Uuid,
+    ) -> Result<Option<CampaignState>, MlError> {
         let stream = stream_name::<Campaign>(TenantId(tenant), campaign);
         Ok(self.load::<Campaign>(&stream).await?.0)
     }
 
-    async fn segment(&self, tenant: Uuid, audience: Uuid, segment: Uuid) -> Result<Option<TargetSegment>, MlError> {
+    async fn segment(
+        &self,
+        tenant: Uuid,
+        audience: Uuid,
+        segment: Uuid,
+    ) -> Result<Option<TargetSegment>, MlError> {
         let stream = stream_name::<Audience>(TenantId(tenant), audience);
         let (state, _) = self.load::<Audience>(&stream).await?;
         Ok(state.and_then(|audience| {
@@ -120,12 +149,20 @@ impl Backend for StoreBackend {
         Ok(settings.map(|s| s.guardrails).unwrap_or_default())
     }
 
-    async fn submit(&self, trigger: Trigger, command: CampaignCommand, model_version: Option<&str>) -> Result<Submission, MlError> {
+    async fn submit(
+        &self,
+        trigger: Trigger,
+        command: CampaignCommand,
+        model_version: Option<&str>,
+    ) -> Result<Submission, MlError> {
         let stream = stream_name::<Campaign>(TenantId(trigger.tenant_id), trigger.campaign_id);
         // A lost race re-reads and decides again; a few rounds settle any real contention.
         for _ in 0..5 {
             let (state, recorded) = self.load::<Campaign>(&stream).await?;
-            if recorded.iter().any(|r| r.metadata.causation_id == trigger.event_id) {
+            if recorded
+                .iter()
+                .any(|r| r.metadata.causation_id == trigger.event_id)
+            {
                 return Ok(Submission::AlreadyApplied);
             }
             let version = recorded.last().map_or(0, |r| r.stream_version);
@@ -157,13 +194,19 @@ impl Backend for StoreBackend {
                     }
                 })
                 .collect();
-            match self.store.append(&stream, ExpectedVersion::Exact(version), events).await {
+            match self
+                .store
+                .append(&stream, ExpectedVersion::Exact(version), events)
+                .await
+            {
                 Ok(_) => return Ok(Submission::Accepted),
                 Err(StoreError::WrongExpectedVersion { .. }) => continue,
                 Err(error) => return Err(backend_error(error)),
             }
         }
-        Err(MlError::Backend(format!("{stream}: still contended after 5 attempts")))
+        Err(MlError::Backend(format!(
+            "{stream}: still contended after 5 attempts"
+        )))
     }
 }
 

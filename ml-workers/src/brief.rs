@@ -49,11 +49,14 @@ impl Brief {
     ) -> Option<Brief> {
         let given: &GenerationBrief = request.brief.as_ref()?;
         let template = request.template.as_deref().and_then(templates::template);
-        let instructions = [request.instructions.as_deref(), request.template_brief.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let instructions = [
+            request.instructions.as_deref(),
+            request.template_brief.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
         let markets = if given.markets.is_empty() {
             vec!["US".to_owned()]
         } else {
@@ -92,7 +95,10 @@ impl Brief {
         self.market_ids(|(_, _, linkedin)| linkedin)
     }
 
-    fn market_ids(&self, pick: fn(&(&str, &'static str, &'static str)) -> &'static str) -> Vec<String> {
+    fn market_ids(
+        &self,
+        pick: fn(&(&str, &'static str, &'static str)) -> &'static str,
+    ) -> Vec<String> {
         MARKETS
             .iter()
             .filter(|market| self.markets.iter().any(|m| m == market.0))

@@ -9,7 +9,7 @@ use crate::encoder::TextEncoder;
 use crate::kmeans::purity_and_nmi;
 use crate::segments::{synthetic_crm, KMeansSegmenter, Segmenter};
 use crate::structure::StructureGenerator;
-use crate::{Models, MlError};
+use crate::{MlError, Models};
 use adflow_domain::campaign::brief::{BrandVoice, Tone};
 use adflow_domain::campaign::{Objective, Platform};
 use chrono::NaiveDate;
@@ -23,7 +23,10 @@ pub const COPY_QUALITY: &str = include_str!("../data/copy_quality.tsv");
 pub fn keyword_set() -> (Vec<(String, usize)>, Vec<String>) {
     let mut themes: Vec<String> = Vec::new();
     let mut rows = Vec::new();
-    for line in KEYWORD_CLUSTERS.lines().filter(|l| !l.starts_with('#') && !l.starts_with("theme\t")) {
+    for line in KEYWORD_CLUSTERS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("theme\t"))
+    {
         let Some((theme, keyword)) = line.split_once('\t') else {
             continue;
         };
@@ -53,9 +56,24 @@ pub fn sample_briefs() -> Vec<Brief> {
         ("Dealflow CRM", "A CRM that forecasts your sales pipeline and automates follow-ups for B2B sales teams", "https://dealflow.example", "Track every deal. Forecasts your CFO will believe. Reps spend less time on data entry", vec!["sales crm", "pipeline forecasting"]),
         ("Ledgerly", "Accounting automation that closes the month in three days for mid-size finance teams", "https://ledgerly.example/close", "Automated reconciliations and accruals. Fewer errors and a faster close", vec!["month end close software"]),
     ];
-    let objectives = [Objective::LeadGeneration, Objective::WebsiteConversions, Objective::BrandAwareness, Objective::WebsiteVisits];
-    let tones = [Tone::Professional, Tone::Friendly, Tone::Bold, Tone::Professional];
-    let platforms = [vec![Platform::Google, Platform::Linkedin], vec![Platform::Google], vec![Platform::Linkedin], vec![Platform::Linkedin, Platform::Google]];
+    let objectives = [
+        Objective::LeadGeneration,
+        Objective::WebsiteConversions,
+        Objective::BrandAwareness,
+        Objective::WebsiteVisits,
+    ];
+    let tones = [
+        Tone::Professional,
+        Tone::Friendly,
+        Tone::Bold,
+        Tone::Professional,
+    ];
+    let platforms = [
+        vec![Platform::Google, Platform::Linkedin],
+        vec![Platform::Google],
+        vec![Platform::Linkedin],
+        vec![Platform::Linkedin, Platform::Google],
+    ];
     offers
         .into_iter()
         .enumerate()
@@ -73,7 +91,11 @@ pub fn sample_briefs() -> Vec<Brief> {
             business_name: business.to_owned(),
             markets: vec!["US".to_owned(), "GB".to_owned()],
             brand_voice: BrandVoice {
-                required_terms: if i == 1 { vec!["SecureStack".to_owned()] } else { Vec::new() },
+                required_terms: if i == 1 {
+                    vec!["SecureStack".to_owned()]
+                } else {
+                    Vec::new()
+                },
                 forbidden_terms: vec!["cheap".to_owned()],
                 tone: tones[i],
             },
@@ -93,7 +115,11 @@ pub fn sample_briefs() -> Vec<Brief> {
 pub fn run_all(models: &Models) -> Result<(), MlError> {
     let (purity, nmi) = keyword_clustering(models, 7)?;
     let (rows, themes) = keyword_set();
-    println!("keywords: {} labelled keywords in {} themes: purity {purity:.3}, NMI {nmi:.3}", rows.len(), themes.len());
+    println!(
+        "keywords: {} labelled keywords in {} themes: purity {purity:.3}, NMI {nmi:.3}",
+        rows.len(),
+        themes.len()
+    );
 
     let briefs = sample_briefs();
     let mut per_format: HashMap<CopyFormat, (usize, usize, f64)> = HashMap::new();
@@ -107,7 +133,12 @@ pub fn run_all(models: &Models) -> Result<(), MlError> {
             let entry = per_format.entry(format).or_insert((usize::MAX, 0, 0.0));
             entry.0 = entry.0.min(variations.len());
             entry.1 += variations.len();
-            entry.2 += variations.iter().take(10).map(|v| f64::from(v.score)).sum::<f64>() / 10.0;
+            entry.2 += variations
+                .iter()
+                .take(10)
+                .map(|v| f64::from(v.score))
+                .sum::<f64>()
+                / 10.0;
         }
     }
     let per_ad_ms = started.elapsed().as_secs_f64() * 1e3 / ads as f64;
@@ -137,7 +168,12 @@ pub fn run_all(models: &Models) -> Result<(), MlError> {
     }
 
     let (accounts, truth) = synthetic_crm(50, 17);
-    let segments = KMeansSegmenter.segment(&accounts, 4, adflow_domain::platform_rules::linkedin::MIN_AUDIENCE_SIZE, 5)?;
+    let segments = KMeansSegmenter.segment(
+        &accounts,
+        4,
+        adflow_domain::platform_rules::linkedin::MIN_AUDIENCE_SIZE,
+        5,
+    )?;
     let mut predicted = vec![0; accounts.len()];
     for (s, segment) in segments.iter().enumerate() {
         for &i in &segment.accounts {
@@ -148,15 +184,28 @@ pub fn run_all(models: &Models) -> Result<(), MlError> {
     let smallest = segments.iter().map(|s| s.estimated_size).min().unwrap_or(0);
     println!("segments: {} segments from {} synthetic CRM accounts (4 planted): purity {purity:.3}, NMI {nmi:.3}, smallest {smallest} members", segments.len(), accounts.len());
     for segment in &segments {
-        println!("  {} ({} members): {}", segment.name, segment.estimated_size, segment.persona.name);
+        println!(
+            "  {} ({} members): {}",
+            segment.name, segment.estimated_size, segment.persona.name
+        );
     }
-    println!("copy scorer {}: {:?}", models.scorer.artifact.label(), models.scorer.artifact.metrics);
+    println!(
+        "copy scorer {}: {:?}",
+        models.scorer.artifact.label(),
+        models.scorer.artifact.metrics
+    );
     Ok(())
 }
 
 /// Embeddings per second for batches of short ad texts.
-pub fn encoder_throughput(encoder: &dyn TextEncoder, texts: usize, batch: usize) -> Result<f64, MlError> {
-    let corpus: Vec<String> = (0..texts).map(|i| format!("cloud cost management for team {i} with budgets and alerts")).collect();
+pub fn encoder_throughput(
+    encoder: &dyn TextEncoder,
+    texts: usize,
+    batch: usize,
+) -> Result<f64, MlError> {
+    let corpus: Vec<String> = (0..texts)
+        .map(|i| format!("cloud cost management for team {i} with budgets and alerts"))
+        .collect();
     let refs: Vec<&str> = corpus.iter().map(String::as_str).collect();
     let _warm = encoder.embed(&refs[..batch.min(refs.len())])?;
     let started = Instant::now();

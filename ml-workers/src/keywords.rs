@@ -53,17 +53,33 @@ struct Prepared {
 }
 
 const STOPWORDS: [&str; 48] = [
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "into", "is", "it",
-    "its", "of", "on", "or", "our", "that", "the", "their", "this", "to", "with", "your", "you",
-    "we", "will", "can", "more", "than", "all", "any", "up", "out", "who", "what", "per", "via",
-    "do", "get", "has", "have", "not", "no", "so",
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "into", "is",
+    "it", "its", "of", "on", "or", "our", "that", "the", "their", "this", "to", "with", "your",
+    "you", "we", "will", "can", "more", "than", "all", "any", "up", "out", "who", "what", "per",
+    "via", "do", "get", "has", "have", "not", "no", "so",
 ];
-const COMMERCIAL: [&str; 7] = ["software", "platform", "tool", "pricing", "demo", "vendor", "solution"];
+const COMMERCIAL: [&str; 7] = [
+    "software", "platform", "tool", "pricing", "demo", "vendor", "solution",
+];
 const INFORMATIONAL: [&str; 4] = ["guide", "best practices", "examples", "benefits"];
 /// Searches a B2B advertiser rarely wants to pay for.
 const NEGATIVE_CANDIDATES: [&str; 16] = [
-    "jobs", "careers", "salary", "internship", "free", "cheap", "course", "tutorial", "pdf",
-    "download", "definition", "wikipedia", "crack", "torrent", "diy", "students",
+    "jobs",
+    "careers",
+    "salary",
+    "internship",
+    "free",
+    "cheap",
+    "course",
+    "tutorial",
+    "pdf",
+    "download",
+    "definition",
+    "wikipedia",
+    "crack",
+    "torrent",
+    "diy",
+    "students",
 ];
 
 pub struct SemanticKeywords {
@@ -90,16 +106,24 @@ impl SemanticKeywords {
 
 fn words(text: &str) -> Vec<Vec<String>> {
     // Phrases break at punctuation; inside one, words are lower-cased alphanumerics.
-    text.split(|c: char| matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')' | '\n' | '"' | '|' | '/'))
-        .map(|phrase| {
-            phrase
-                .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '&'))
-                .map(|w| w.trim_matches(|c: char| c == '-' || c == '\'').to_lowercase())
-                .filter(|w| !w.is_empty())
-                .collect()
-        })
-        .filter(|p: &Vec<String>| !p.is_empty())
-        .collect()
+    text.split(|c: char| {
+        matches!(
+            c,
+            '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')' | '\n' | '"' | '|' | '/'
+        )
+    })
+    .map(|phrase| {
+        phrase
+            .split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\'' || c == '&'))
+            .map(|w| {
+                w.trim_matches(|c: char| c == '-' || c == '\'')
+                    .to_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    })
+    .filter(|p: &Vec<String>| !p.is_empty())
+    .collect()
 }
 
 fn is_stop(word: &str) -> bool {
@@ -140,7 +164,12 @@ pub fn candidates(text: &str) -> Vec<String> {
 fn lexical_key(text: &str) -> String {
     let mut stems: Vec<String> = text
         .split_whitespace()
-        .map(|w| w.strip_suffix('s').filter(|s| s.len() > 3).unwrap_or(w).to_owned())
+        .map(|w| {
+            w.strip_suffix('s')
+                .filter(|s| s.len() > 3)
+                .unwrap_or(w)
+                .to_owned()
+        })
         .collect();
     stems.sort();
     stems.join(" ")
@@ -179,9 +208,9 @@ impl SemanticKeywords {
             .collect();
         // Expand the seeds and the offer's phrases with modifiers that match the objective.
         let modifiers: &[&str] = match brief.objective {
-            Objective::LeadGeneration | Objective::WebsiteConversions | Objective::WebsiteVisits => {
-                &COMMERCIAL
-            }
+            Objective::LeadGeneration
+            | Objective::WebsiteConversions
+            | Objective::WebsiteVisits => &COMMERCIAL,
             _ => &INFORMATIONAL,
         };
         let bases: Vec<String> = brief
@@ -222,7 +251,12 @@ impl SemanticKeywords {
     }
 
     /// Ranks, de-duplicates and clusters one brief's candidates given their unit vectors.
-    fn finish(&self, brief: &Brief, prepared: Prepared, vectors: &Tensor) -> Result<KeywordPlan, MlError> {
+    fn finish(
+        &self,
+        brief: &Brief,
+        prepared: Prepared,
+        vectors: &Tensor,
+    ) -> Result<KeywordPlan, MlError> {
         let Prepared {
             query,
             pool,
@@ -236,12 +270,19 @@ impl SemanticKeywords {
                 .map_err(MlError::Torch)?;
 
         let mut order: Vec<usize> = (0..pool.len()).collect();
-        order.sort_by(|&a, &b| relevance[b].total_cmp(&relevance[a]).then(pool[a].cmp(&pool[b])));
+        order.sort_by(|&a, &b| {
+            relevance[b]
+                .total_cmp(&relevance[a])
+                .then(pool[a].cmp(&pool[b]))
+        });
         let mut kept: Vec<usize> = Vec::new();
         let mut keys = HashSet::new();
-        let similarity: Vec<f32> =
-            Vec::<f32>::try_from(pool_vectors.matmul(&pool_vectors.transpose(0, 1)).view([-1]))
-                .map_err(MlError::Torch)?;
+        let similarity: Vec<f32> = Vec::<f32>::try_from(
+            pool_vectors
+                .matmul(&pool_vectors.transpose(0, 1))
+                .view([-1]),
+        )
+        .map_err(MlError::Torch)?;
         let n = pool.len();
         for i in order {
             if kept.len() == self.max_keywords {
@@ -290,7 +331,13 @@ impl SemanticKeywords {
             });
         }
         groups.sort_by(|a, b| b.keywords[0].relevance.total_cmp(&a.keywords[0].relevance));
-        let context = format!("{} {} {}", brief.offer, landing, brief.seed_keywords.join(" ")).to_lowercase();
+        let context = format!(
+            "{} {} {}",
+            brief.offer,
+            landing,
+            brief.seed_keywords.join(" ")
+        )
+        .to_lowercase();
         let context_words: HashSet<&str> = context.split(|c: char| !c.is_alphanumeric()).collect();
         let negatives = NEGATIVE_CANDIDATES
             .iter()
@@ -303,7 +350,8 @@ impl SemanticKeywords {
 
 impl KeywordGenerator for SemanticKeywords {
     fn plan_batch(&self, briefs: &[Brief]) -> Vec<Result<KeywordPlan, MlError>> {
-        let prepared: Vec<Result<Prepared, MlError>> = briefs.iter().map(|b| self.prepare(b)).collect();
+        let prepared: Vec<Result<Prepared, MlError>> =
+            briefs.iter().map(|b| self.prepare(b)).collect();
         let texts: Vec<&str> = prepared
             .iter()
             .flatten()
@@ -313,7 +361,10 @@ impl KeywordGenerator for SemanticKeywords {
             Ok(vectors) => vectors,
             Err(error) => {
                 let message = error.to_string();
-                return briefs.iter().map(|_| Err(MlError::Model(message.clone()))).collect();
+                return briefs
+                    .iter()
+                    .map(|_| Err(MlError::Model(message.clone())))
+                    .collect();
             }
         };
         let mut offset = 0i64;
@@ -340,7 +391,9 @@ mod tests {
         let found = candidates("Cut your cloud costs. The FinOps platform for SaaS teams");
         assert!(found.contains(&"cloud costs".to_owned()));
         assert!(found.contains(&"finops platform".to_owned()));
-        assert!(!found.iter().any(|c| c.starts_with("your ") || c.ends_with(" for")));
+        assert!(!found
+            .iter()
+            .any(|c| c.starts_with("your ") || c.ends_with(" for")));
         assert!(!found.contains(&"cut".to_owned()));
     }
 

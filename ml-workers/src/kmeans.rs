@@ -31,7 +31,8 @@ pub fn kmeans(x: &Tensor, k: usize, seed: u64, iterations: usize) -> Clustering 
             best = Some((inertia, clustering));
         }
     }
-    best.map(|(_, c)| c).unwrap_or_else(|| kmeans_once(x, k, seed, iterations))
+    best.map(|(_, c)| c)
+        .unwrap_or_else(|| kmeans_once(x, k, seed, iterations))
 }
 
 fn inertia(x: &Tensor, clustering: &Clustering) -> f64 {
@@ -46,7 +47,10 @@ fn inertia(x: &Tensor, clustering: &Clustering) -> f64 {
             .collect::<Vec<_>>(),
     );
     let own = clustering.centroids.index_select(0, &index);
-    (x - own).pow_tensor_scalar(2).sum(Kind::Double).double_value(&[])
+    (x - own)
+        .pow_tensor_scalar(2)
+        .sum(Kind::Double)
+        .double_value(&[])
 }
 
 fn kmeans_once(x: &Tensor, k: usize, seed: u64, iterations: usize) -> Clustering {
@@ -65,7 +69,8 @@ fn kmeans_once(x: &Tensor, k: usize, seed: u64, iterations: usize) -> Clustering
         let index = Tensor::from_slice(&chosen.iter().map(|&i| i as i64).collect::<Vec<_>>());
         let centres = x.index_select(0, &index);
         let nearest = squared_distances(x, &centres).amin([1i64].as_slice(), false);
-        let weights: Vec<f64> = Vec::<f64>::try_from(nearest.to_kind(Kind::Double)).unwrap_or_default();
+        let weights: Vec<f64> =
+            Vec::<f64>::try_from(nearest.to_kind(Kind::Double)).unwrap_or_default();
         let total: f64 = weights.iter().sum();
         let next = if total <= 0.0 {
             // Fewer distinct points than k: take any not yet chosen.
@@ -100,7 +105,9 @@ fn kmeans_once(x: &Tensor, k: usize, seed: u64, iterations: usize) -> Clustering
         let sums = one_hot.matmul(x);
         // An emptied cluster keeps its old centre rather than collapsing to zero.
         let empty = counts.eq(0.0);
-        centroids = sums.divide(&counts.clamp_min(1.0)).where_self(&empty.logical_not(), &centroids);
+        centroids = sums
+            .divide(&counts.clamp_min(1.0))
+            .where_self(&empty.logical_not(), &centroids);
         if next == assignments {
             break;
         }
@@ -139,10 +146,7 @@ pub fn purity_and_nmi(predicted: &[usize], truth: &[usize]) -> (f64, f64) {
         .sum::<f64>()
         / n;
     let entropy = |counts: &HashMap<usize, f64>| {
-        -counts
-            .values()
-            .map(|c| (c / n) * (c / n).ln())
-            .sum::<f64>()
+        -counts.values().map(|c| (c / n) * (c / n).ln()).sum::<f64>()
     };
     let mutual: f64 = joint
         .iter()

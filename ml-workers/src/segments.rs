@@ -36,8 +36,13 @@ pub struct Segment {
 }
 
 pub trait Segmenter: Send + Sync {
-    fn segment(&self, accounts: &[Account], k: usize, platform_min: u64, seed: u64)
-        -> Result<Vec<Segment>, MlError>;
+    fn segment(
+        &self,
+        accounts: &[Account],
+        k: usize,
+        platform_min: u64,
+        seed: u64,
+    ) -> Result<Vec<Segment>, MlError>;
 }
 
 pub struct KMeansSegmenter;
@@ -77,7 +82,10 @@ pub fn feature_matrix(accounts: &[Account]) -> Tensor {
     (x - mean) / std
 }
 
-fn dominant<const N: usize>(mixes: impl Iterator<Item = [f32; N]>, labels: [&str; N]) -> Vec<String> {
+fn dominant<const N: usize>(
+    mixes: impl Iterator<Item = [f32; N]>,
+    labels: [&str; N],
+) -> Vec<String> {
     let mut total = [0f32; N];
     let mut count = 0f32;
     for mix in mixes {
@@ -86,7 +94,11 @@ fn dominant<const N: usize>(mixes: impl Iterator<Item = [f32; N]>, labels: [&str
         }
         count += 1.0;
     }
-    let mut ranked: Vec<(usize, f32)> = total.iter().map(|t| t / count.max(1.0)).enumerate().collect();
+    let mut ranked: Vec<(usize, f32)> = total
+        .iter()
+        .map(|t| t / count.max(1.0))
+        .enumerate()
+        .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     // The leading values that together hold at least 60 % of contacts, at most two.
     let mut kept = Vec::new();
@@ -118,11 +130,31 @@ fn most_common<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
 }
 
 const PAINS: [(&str, &str, &str); 5] = [
-    ("Engineering", "shipping faster without more headcount", "developer time saved"),
-    ("Finance", "forecasts that miss and a slow month-end close", "hours back at month end"),
-    ("Marketing", "proving pipeline from spend", "pipeline per euro spent"),
-    ("Sales", "deals slipping out of the forecast", "more deals closed per rep"),
-    ("Operations", "manual processes that do not scale", "processes that run themselves"),
+    (
+        "Engineering",
+        "shipping faster without more headcount",
+        "developer time saved",
+    ),
+    (
+        "Finance",
+        "forecasts that miss and a slow month-end close",
+        "hours back at month end",
+    ),
+    (
+        "Marketing",
+        "proving pipeline from spend",
+        "pipeline per euro spent",
+    ),
+    (
+        "Sales",
+        "deals slipping out of the forecast",
+        "more deals closed per rep",
+    ),
+    (
+        "Operations",
+        "manual processes that do not scale",
+        "processes that run themselves",
+    ),
 ];
 
 fn describe(members: &[&Account], estimated_size: u64) -> (String, TargetingCriteria, Persona) {
@@ -132,11 +164,23 @@ fn describe(members: &[&Account], estimated_size: u64) -> (String, TargetingCrit
     let sizes = most_common(members.iter().map(|a| size_band(a.employees)));
     let countries = most_common(members.iter().map(|a| a.country.as_str()));
     let engaged = members.iter().map(|a| a.engagement).sum::<f32>() / members.len().max(1) as f32;
-    let function = functions.first().cloned().unwrap_or_else(|| "Operations".into());
-    let seniority = seniorities.first().cloned().unwrap_or_else(|| "Manager".into());
-    let industry = industries.first().cloned().unwrap_or_else(|| "Software".into());
+    let function = functions
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "Operations".into());
+    let seniority = seniorities
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "Manager".into());
+    let industry = industries
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "Software".into());
     let size = sizes.first().cloned().unwrap_or_default();
-    let name = format!("{}, {industry} ({size})", audience_label(&function, &seniority));
+    let name = format!(
+        "{}, {industry} ({size})",
+        audience_label(&function, &seniority)
+    );
     let mut include = BTreeMap::new();
     let locations = adflow_domain::campaign::brief::MARKETS
         .iter()
@@ -160,7 +204,11 @@ fn describe(members: &[&Account], estimated_size: u64) -> (String, TargetingCrit
         .find(|(f, _, _)| *f == function)
         .map(|(_, p, a)| (*p, *a))
         .unwrap_or(("manual work", "time saved"));
-    let temperature = if engaged >= 0.5 { "already engaged" } else { "not yet engaged" };
+    let temperature = if engaged >= 0.5 {
+        "already engaged"
+    } else {
+        "not yet engaged"
+    };
     let persona = Persona {
         name: format!("{} at a {industry} company", title(&function, &seniority)),
         titles: vec![title(&function, &seniority), format!("Head of {function}")],
@@ -266,13 +314,44 @@ impl Segmenter for KMeansSegmenter {
     }
 }
 
+/// industry, country, employees, seniority mix, function mix, engagement
+type Archetype = (&'static str, &'static str, u32, [f32; 4], [f32; 5], f32);
+
 /// A CRM export with planted archetypes (for evaluation and tests): `(accounts, archetype)`.
 pub fn synthetic_crm(per_archetype: usize, seed: u64) -> (Vec<Account>, Vec<usize>) {
-    let archetypes: [(&str, &str, u32, [f32; 4], [f32; 5], f32); 4] = [
-        ("Software", "US", 400, [0.2, 0.4, 0.3, 0.1], [0.7, 0.05, 0.1, 0.1, 0.05], 0.7),
-        ("Financial Services", "GB", 3_000, [0.3, 0.3, 0.25, 0.15], [0.05, 0.7, 0.05, 0.1, 0.1], 0.3),
-        ("Manufacturing", "DE", 1_500, [0.5, 0.3, 0.15, 0.05], [0.1, 0.1, 0.05, 0.15, 0.6], 0.2),
-        ("Marketing Services", "NL", 80, [0.3, 0.3, 0.2, 0.2], [0.05, 0.05, 0.6, 0.25, 0.05], 0.8),
+    let archetypes: [Archetype; 4] = [
+        (
+            "Software",
+            "US",
+            400,
+            [0.2, 0.4, 0.3, 0.1],
+            [0.7, 0.05, 0.1, 0.1, 0.05],
+            0.7,
+        ),
+        (
+            "Financial Services",
+            "GB",
+            3_000,
+            [0.3, 0.3, 0.25, 0.15],
+            [0.05, 0.7, 0.05, 0.1, 0.1],
+            0.3,
+        ),
+        (
+            "Manufacturing",
+            "DE",
+            1_500,
+            [0.5, 0.3, 0.15, 0.05],
+            [0.1, 0.1, 0.05, 0.15, 0.6],
+            0.2,
+        ),
+        (
+            "Marketing Services",
+            "NL",
+            80,
+            [0.3, 0.3, 0.2, 0.2],
+            [0.05, 0.05, 0.6, 0.25, 0.05],
+            0.8,
+        ),
     ];
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut jitter = |v: f32, spread: f32| (v * (1.0 + (rng.f32() - 0.5) * spread)).max(0.001);
@@ -310,10 +389,17 @@ mod tests {
     #[test]
     fn recovers_planted_archetypes_and_every_segment_can_serve() {
         let (accounts, truth) = synthetic_crm(40, 11);
-        let segments = KMeansSegmenter.segment(&accounts, 4, 300, 3).expect("segments");
+        let segments = KMeansSegmenter
+            .segment(&accounts, 4, 300, 3)
+            .expect("segments");
         let mut predicted = vec![0; accounts.len()];
         for (s, segment) in segments.iter().enumerate() {
-            assert!(segment.estimated_size >= 300, "{}: {}", segment.name, segment.estimated_size);
+            assert!(
+                segment.estimated_size >= 300,
+                "{}: {}",
+                segment.name,
+                segment.estimated_size
+            );
             assert!(segment.criteria.include.contains_key(&Facet::Locations));
             for &i in &segment.accounts {
                 predicted[i] = s;

@@ -43,7 +43,10 @@ pub struct ModelStructureGenerator {
 }
 
 /// Daily budgets per platform: `(google, linkedin per campaign, linkedin campaigns)`.
-pub fn split_budget(brief: &Brief, wanted_linkedin_campaigns: usize) -> Result<(i64, i64, usize), MlError> {
+pub fn split_budget(
+    brief: &Brief,
+    wanted_linkedin_campaigns: usize,
+) -> Result<(i64, i64, usize), MlError> {
     let days = brief.days().max(1);
     let daily = brief.total_budget_micros / days;
     let google = brief.platforms.contains(&Platform::Google);
@@ -58,7 +61,9 @@ pub fn split_budget(brief: &Brief, wanted_linkedin_campaigns: usize) -> Result<(
     if linkedin {
         // Fewer LinkedIn campaigns before any falls under the platform's daily minimum; then, if
         // Google runs too, move budget from Google up to one campaign's minimum.
-        while campaigns > 1 && linkedin_daily / (campaigns as i64) < linkedin_limits::MIN_DAILY_BUDGET_MICROS {
+        while campaigns > 1
+            && linkedin_daily / (campaigns as i64) < linkedin_limits::MIN_DAILY_BUDGET_MICROS
+        {
             campaigns -= 1;
         }
         if linkedin_daily < linkedin_limits::MIN_DAILY_BUDGET_MICROS && google {
@@ -73,8 +78,16 @@ pub fn split_budget(brief: &Brief, wanted_linkedin_campaigns: usize) -> Result<(
     } else {
         campaigns = 0;
     }
-    let per_campaign = if campaigns > 0 { linkedin_daily / campaigns as i64 } else { 0 };
-    let google_daily = if google { daily - per_campaign * campaigns as i64 } else { 0 };
+    let per_campaign = if campaigns > 0 {
+        linkedin_daily / campaigns as i64
+    } else {
+        0
+    };
+    let google_daily = if google {
+        daily - per_campaign * campaigns as i64
+    } else {
+        0
+    };
     if google && google_daily <= 0 {
         return Err(MlError::Model(format!(
             "the budget of {daily} micros a day leaves nothing for Google after LinkedIn's minimum"
@@ -121,23 +134,44 @@ fn truncate_name(name: String) -> String {
 }
 
 impl ModelStructureGenerator {
-    fn google(&self, brief: &Brief, plan: &KeywordPlan, daily: i64) -> Result<GoogleAdsStructure, MlError> {
+    fn google(
+        &self,
+        brief: &Brief,
+        plan: &KeywordPlan,
+        daily: i64,
+    ) -> Result<GoogleAdsStructure, MlError> {
         let mut ad_groups = Vec::new();
         for group in &plan.groups {
             // The group's own keywords first, then the campaign's other themes: enough distinct
             // headlines for a full responsive search ad even in a small group.
-            let mut themes: Vec<String> = group.keywords.iter().take(4).map(|k| k.text.clone()).collect();
+            let mut themes: Vec<String> = group
+                .keywords
+                .iter()
+                .take(4)
+                .map(|k| k.text.clone())
+                .collect();
             for other in plan.groups.iter().flat_map(|g| g.keywords.first()) {
                 if !themes.contains(&other.text) {
                     themes.push(other.text.clone());
                 }
             }
-            themes.extend(brief.seed_keywords.iter().filter(|s| !themes.contains(s)).cloned().collect::<Vec<_>>());
+            themes.extend(
+                brief
+                    .seed_keywords
+                    .iter()
+                    .filter(|s| !themes.contains(s))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
             let slots = Slots::from_brief(brief, themes);
-            let variations = self.copy.variations(brief, &slots, CopyFormat::SearchAd, VARIATIONS_PER_AD)?;
+            let variations =
+                self.copy
+                    .variations(brief, &slots, CopyFormat::SearchAd, VARIATIONS_PER_AD)?;
             let headlines = distinct(&variations, 0, google_limits::HEADLINES_MAX);
             let descriptions = distinct(&variations, 1, google_limits::DESCRIPTIONS_MAX);
-            if headlines.len() < VARIATIONS_PER_AD || descriptions.len() < google_limits::DESCRIPTIONS_MIN {
+            if headlines.len() < VARIATIONS_PER_AD
+                || descriptions.len() < google_limits::DESCRIPTIONS_MIN
+            {
                 return Err(MlError::Model(format!(
                     "ad group {:?}: {} distinct headlines and {} descriptions",
                     group.theme,
@@ -200,16 +234,23 @@ impl ModelStructureGenerator {
         segments: &[TargetSegment],
         per_campaign: i64,
     ) -> Result<LinkedInStructure, MlError> {
-        let themes: Vec<String> = plan.groups.iter().map(|g| g.keywords[0].text.clone()).collect();
+        let themes: Vec<String> = plan
+            .groups
+            .iter()
+            .map(|g| g.keywords[0].text.clone())
+            .collect();
         let mut campaigns = Vec::new();
         for segment in segments {
             let mut slots = Slots::from_brief(brief, themes.clone());
             if segment.name.split_whitespace().count() <= 4 {
                 slots.audiences.insert(0, segment.name.clone());
             }
-            let variations =
-                self.copy
-                    .variations(brief, &slots, CopyFormat::SponsoredContent, VARIATIONS_PER_AD)?;
+            let variations = self.copy.variations(
+                brief,
+                &slots,
+                CopyFormat::SponsoredContent,
+                VARIATIONS_PER_AD,
+            )?;
             let creatives = variations
                 .iter()
                 .take(VARIATIONS_PER_AD)
@@ -242,10 +283,13 @@ impl ModelStructureGenerator {
         let mut segments: Vec<TargetSegment> = brief
             .segments
             .iter()
-            .filter(|s| s.estimated_size.is_none_or(|size| size >= linkedin_limits::MIN_AUDIENCE_SIZE))
+            .filter(|s| {
+                s.estimated_size
+                    .is_none_or(|size| size >= linkedin_limits::MIN_AUDIENCE_SIZE)
+            })
             .cloned()
             .collect();
-        segments.sort_by(|a, b| b.estimated_size.cmp(&a.estimated_size));
+        segments.sort_by_key(|s| std::cmp::Reverse(s.estimated_size));
         if segments.is_empty() {
             segments.push(default_segment());
         }
@@ -272,7 +316,9 @@ impl ModelStructureGenerator {
         }
         let planned = planned_spend_micros(&structure, brief.start_date, brief.end_date);
         if planned > i128::from(brief.total_budget_micros) {
-            return Err(MlError::Model(format!("planned spend {planned} exceeds the budget")));
+            return Err(MlError::Model(format!(
+                "planned spend {planned} exceeds the budget"
+            )));
         }
         Ok(Generated {
             structure,
@@ -283,7 +329,10 @@ impl ModelStructureGenerator {
 
 fn default_segment() -> TargetSegment {
     let mut include = BTreeMap::new();
-    include.insert(Facet::Seniorities, vec!["Manager".to_owned(), "Director".to_owned(), "VP".to_owned()]);
+    include.insert(
+        Facet::Seniorities,
+        vec!["Manager".to_owned(), "Director".to_owned(), "VP".to_owned()],
+    );
     TargetSegment {
         name: "Decision makers".to_owned(),
         criteria: TargetingCriteria {
@@ -303,9 +352,10 @@ fn targeting(brief: &Brief, criteria: &TargetingCriteria) -> TargetingCriteria {
         .include
         .entry(Facet::Locations)
         .or_insert_with(|| brief.linkedin_locations());
-    let refused: Vec<Facet> = adflow_domain::platform_rules::incompatible_facets(|f| targeting.include.contains_key(&f))
-        .map(|(_, refused)| refused)
-        .collect();
+    let refused: Vec<Facet> =
+        adflow_domain::platform_rules::incompatible_facets(|f| targeting.include.contains_key(&f))
+            .map(|(_, refused)| refused)
+            .collect();
     for facet in refused {
         targeting.include.remove(&facet);
     }

@@ -73,7 +73,7 @@ pub struct StructureWorker {
 /// What to do with a message once its request was looked at.
 enum Step {
     Done,
-    Generate(Brief),
+    Generate(Box<Brief>),
     /// Answer with a failure right away (the request cannot succeed).
     Fail(String),
     Retry(MlError),
@@ -168,7 +168,7 @@ impl StructureWorker {
         let briefs: Vec<Brief> = pending
             .iter()
             .filter_map(|(_, _, step)| match step {
-                Step::Generate(brief) => Some(brief.clone()),
+                Step::Generate(brief) => Some(brief.as_ref().clone()),
                 _ => None,
             })
             .collect();
@@ -227,7 +227,11 @@ impl StructureWorker {
                 return Step::Done;
             }
         };
-        let campaign = match self.backend.campaign(request.tenant_id, request.aggregate_id).await {
+        let campaign = match self
+            .backend
+            .campaign(request.tenant_id, request.aggregate_id)
+            .await
+        {
             Ok(Some(campaign)) => campaign,
             Ok(None) => return Step::Done,
             Err(error) => return Step::Retry(error),
@@ -240,14 +244,18 @@ impl StructureWorker {
         }
         let mut segments = Vec::new();
         for (audience, segment) in &campaign.segments {
-            match self.backend.segment(request.tenant_id, *audience, *segment).await {
+            match self
+                .backend
+                .segment(request.tenant_id, *audience, *segment)
+                .await
+            {
                 Ok(Some(found)) => segments.push(found),
                 Ok(None) => {}
                 Err(error) => return Step::Retry(error),
             }
         }
         match Brief::from_request(&campaign, &event, segments) {
-            Some(brief) => Step::Generate(brief),
+            Some(brief) => Step::Generate(Box::new(brief)),
             None => Step::Fail(
                 "the request carries no brief: the generator needs an offer, a landing page URL and a business name"
                     .into(),
@@ -287,11 +295,18 @@ impl StructureWorker {
         };
         match self
             .backend
-            .submit(Self::trigger(request), command, Some(&generated.model_version))
+            .submit(
+                Self::trigger(request),
+                command,
+                Some(&generated.model_version),
+            )
             .await?
         {
             // The campaign refused the structure (a tenant guardrail, say): answer with why.
-            Submission::Rejected(reason) => self.fail(request, &format!("the structure was refused: {reason}")).await,
+            Submission::Rejected(reason) => {
+                self.fail(request, &format!("the structure was refused: {reason}"))
+                    .await
+            }
             other => Ok(other),
         }
     }
@@ -303,10 +318,17 @@ impl StructureWorker {
             request_id: Self::request_id(request),
             reason,
         };
-        self.backend.submit(Self::trigger(request), command, None).await
+        self.backend
+            .submit(Self::trigger(request), command, None)
+            .await
     }
 
-    async fn finish(&self, message: Message, request: &WorkRequest, outcome: Result<Submission, MlError>) {
+    async fn finish(
+        &self,
+        message: Message,
+        request: &WorkRequest,
+        outcome: Result<Submission, MlError>,
+    ) {
         match outcome {
             Ok(submission) => {
                 tracing::info!(event_id = %request.event_id, ?submission, "answered");

@@ -16,7 +16,8 @@ struct Case {
 }
 
 fn encoder() -> MiniLm {
-    let dir = MiniLm::default_dir().expect("the MiniLM files: run ops/setup.sh (ADFLOW_MINILM_DIR)");
+    let dir =
+        MiniLm::default_dir().expect("the MiniLM files: run ops/setup.sh (ADFLOW_MINILM_DIR)");
     MiniLm::load(&dir, tch::Device::Cpu).expect("the model loads")
 }
 
@@ -55,18 +56,40 @@ fn a_sentence_alone_and_in_a_padded_batch_embed_the_same() {
     let encoder = encoder();
     let alone = encoder.embed(&["cloud cost management"]).expect("embeds");
     let batched = encoder
-        .embed(&["cloud cost management", "a much longer sentence that forces padding of the first one"])
+        .embed(&[
+            "cloud cost management",
+            "a much longer sentence that forces padding of the first one",
+        ])
         .expect("embeds");
-    let difference = (alone.get(0) - batched.get(0)).abs().max().double_value(&[]);
-    assert!(difference < 1e-5, "padding changed the vector by {difference}");
+    let difference = (alone.get(0) - batched.get(0))
+        .abs()
+        .max()
+        .double_value(&[]);
+    assert!(
+        difference < 1e-5,
+        "padding changed the vector by {difference}"
+    );
 }
 
 #[test]
 fn related_texts_are_closer_than_unrelated_ones() {
     let encoder = encoder();
     let v = encoder
-        .embed_unit(&["cloud cost optimisation", "reduce AWS spend", "organic dog food"])
+        .embed_unit(&[
+            "cloud cost optimisation",
+            "reduce AWS spend",
+            "organic dog food",
+        ])
         .expect("embeds");
-    let sim = |a: i64, b: i64| (v.get(a) * v.get(b)).sum(tch::Kind::Float).double_value(&[]);
-    assert!(sim(0, 1) > sim(0, 2) + 0.2, "{} vs {}", sim(0, 1), sim(0, 2));
+    let sim = |a: i64, b: i64| {
+        (v.get(a) * v.get(b))
+            .sum(tch::Kind::Float)
+            .double_value(&[])
+    };
+    assert!(
+        sim(0, 1) > sim(0, 2) + 0.2,
+        "{} vs {}",
+        sim(0, 1),
+        sim(0, 2)
+    );
 }

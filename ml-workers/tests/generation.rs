@@ -20,21 +20,41 @@ fn models() -> &'static Models {
     MODELS.get_or_init(|| Models::load_default().expect("models load (run ops/setup.sh)"))
 }
 
-const PRODUCTS: [&str; 6] = ["Acme Cloud", "SecureStack", "Dealflow", "Ledgerly", "HireLoop", "Nimbus Data Co"];
+const PRODUCTS: [&str; 6] = [
+    "Acme Cloud",
+    "SecureStack",
+    "Dealflow",
+    "Ledgerly",
+    "HireLoop",
+    "Nimbus Data Co",
+];
 const WHAT: [&str; 8] = [
-    "cloud cost management", "SOC 2 compliance automation", "sales pipeline forecasting",
-    "accounts payable automation", "technical recruiting", "data warehouse monitoring",
-    "customer onboarding software", "contract lifecycle management",
+    "cloud cost management",
+    "SOC 2 compliance automation",
+    "sales pipeline forecasting",
+    "accounts payable automation",
+    "technical recruiting",
+    "data warehouse monitoring",
+    "customer onboarding software",
+    "contract lifecycle management",
 ];
 const WHO: [&str; 6] = [
-    "SaaS companies", "mid-size finance teams", "B2B sales teams", "engineering leaders",
-    "healthcare providers", "manufacturers in Europe",
+    "SaaS companies",
+    "mid-size finance teams",
+    "B2B sales teams",
+    "engineering leaders",
+    "healthcare providers",
+    "manufacturers in Europe",
 ];
 const CLAIMS: [&str; 8] = [
-    "Cut your costs by 30% in the first quarter", "Set up in a day, no consultants needed",
-    "Trusted by 400 companies across Europe", "Automated reports every Monday",
-    "Integrates with Salesforce, HubSpot and Slack", "Pass your audit in weeks, not months",
-    "Forecasts your CFO will believe", "Fewer errors and a faster close",
+    "Cut your costs by 30% in the first quarter",
+    "Set up in a day, no consultants needed",
+    "Trusted by 400 companies across Europe",
+    "Automated reports every Monday",
+    "Integrates with Salesforce, HubSpot and Slack",
+    "Pass your audit in weeks, not months",
+    "Forecasts your CFO will believe",
+    "Fewer errors and a faster close",
 ];
 
 prop_compose! {
@@ -89,17 +109,26 @@ prop_compose! {
 
 /// 24 briefs per run in CI (each generation embeds about a hundred texts); PROPTEST_CASES for more.
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(24)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24)
 }
 
 fn assert_voice(brief: &Brief, text: &str, carrier: bool) {
     let lower = text.to_lowercase();
     for term in &brief.brand_voice.forbidden_terms {
-        assert!(!lower.contains(term), "{text:?} contains the forbidden {term:?}");
+        assert!(
+            !lower.contains(term),
+            "{text:?} contains the forbidden {term:?}"
+        );
     }
     if carrier {
         for term in &brief.brand_voice.required_terms {
-            assert!(lower.contains(&term.to_lowercase()), "{text:?} lacks the required {term:?}");
+            assert!(
+                lower.contains(&term.to_lowercase()),
+                "{text:?} lacks the required {term:?}"
+            );
         }
     }
 }
@@ -177,8 +206,18 @@ fn a_budget_below_linkedins_daily_minimum_is_refused_with_the_reason() {
     let mut brief = adflow_ml_workers::evaluation::sample_briefs().remove(2);
     brief.platforms = vec![Platform::Linkedin];
     brief.total_budget_micros = 5_000_000 * brief.days();
-    let error = models().structure.generate(&[brief]).pop().unwrap().unwrap_err();
-    assert!(error.to_string().contains("LinkedIn campaign needs at least"), "{error}");
+    let error = models()
+        .structure
+        .generate(&[brief])
+        .pop()
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("LinkedIn campaign needs at least"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -186,7 +225,11 @@ fn briefs_generated_together_equal_briefs_generated_alone() {
     let briefs = adflow_ml_workers::evaluation::sample_briefs();
     let together = models().structure.generate(&briefs);
     for (brief, batched) in briefs.iter().zip(together) {
-        let alone = models().structure.generate(std::slice::from_ref(brief)).pop().unwrap();
+        let alone = models()
+            .structure
+            .generate(std::slice::from_ref(brief))
+            .pop()
+            .unwrap();
         assert_eq!(alone.unwrap().structure, batched.unwrap().structure);
     }
 }

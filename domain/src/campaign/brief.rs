@@ -96,7 +96,12 @@ fn terms(
 impl GenerationBrief {
     /// The brief normalised (NFC, trimmed), or every violation found.
     pub fn validated(&self, path: &str, violations: &mut Violations) -> GenerationBrief {
-        let offer = required_line(&self.offer, &format!("{path}/offer"), OFFER_MAX_CHARS, violations);
+        let offer = required_line(
+            &self.offer,
+            &format!("{path}/offer"),
+            OFFER_MAX_CHARS,
+            violations,
+        );
         let url = self.landing_page_url.trim().to_owned();
         if !valid_url(&url) {
             violations.push(
@@ -133,13 +138,25 @@ impl GenerationBrief {
         }
         let voice = &self.brand_voice;
         let brand_voice = BrandVoice {
-            required_terms: terms(&voice.required_terms, &format!("{path}/brandVoice/requiredTerms"), (TERMS_MAX, TERM_MAX_CHARS), violations),
-            forbidden_terms: terms(&voice.forbidden_terms, &format!("{path}/brandVoice/forbiddenTerms"), (TERMS_MAX, TERM_MAX_CHARS), violations),
+            required_terms: terms(
+                &voice.required_terms,
+                &format!("{path}/brandVoice/requiredTerms"),
+                (TERMS_MAX, TERM_MAX_CHARS),
+                violations,
+            ),
+            forbidden_terms: terms(
+                &voice.forbidden_terms,
+                &format!("{path}/brandVoice/forbiddenTerms"),
+                (TERMS_MAX, TERM_MAX_CHARS),
+                violations,
+            ),
             tone: voice.tone,
         };
-        if let Some(term) = brand_voice.required_terms.iter().find(|t| {
-            t.chars().count() > crate::platform_rules::google::HEADLINE.max_chars
-        }) {
+        if let Some(term) = brand_voice
+            .required_terms
+            .iter()
+            .find(|t| t.chars().count() > crate::platform_rules::google::HEADLINE.max_chars)
+        {
             violations.push(
                 format!("{path}/brandVoice/requiredTerms"),
                 "too_long",
@@ -150,8 +167,13 @@ impl GenerationBrief {
             offer,
             landing_page_url: url,
             landing_page_text,
-            seed_keywords: terms(&self.seed_keywords, &format!("{path}/seedKeywords"),
-                (SEED_KEYWORDS_MAX, crate::platform_rules::google::KEYWORD.max_chars),
+            seed_keywords: terms(
+                &self.seed_keywords,
+                &format!("{path}/seedKeywords"),
+                (
+                    SEED_KEYWORDS_MAX,
+                    crate::platform_rules::google::KEYWORD.max_chars,
+                ),
                 violations,
             ),
             business_name,

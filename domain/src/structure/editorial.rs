@@ -39,7 +39,9 @@ impl EditorialIssue {
             EditorialIssue::RepeatedPunctuation => {
                 "repeated or gimmicky punctuation (!!, ??, ..., !?) is not allowed"
             }
-            EditorialIssue::ClickHere => "a generic call to action such as \"click here\" is not allowed",
+            EditorialIssue::ClickHere => {
+                "a generic call to action such as \"click here\" is not allowed"
+            }
             EditorialIssue::HeadlineExclamation => "headlines may not contain an exclamation mark",
             EditorialIssue::Superlative => {
                 "a superlative or ranking claim needs third-party proof on the landing page"
@@ -56,8 +58,18 @@ pub enum TextRole {
 }
 
 const SUPERLATIVES: [&str; 12] = [
-    "best", "#1", "number one", "no. 1", "cheapest", "fastest", "leading", "top-rated",
-    "world-class", "unbeatable", "greatest", "lowest price",
+    "best",
+    "#1",
+    "number one",
+    "no. 1",
+    "cheapest",
+    "fastest",
+    "leading",
+    "top-rated",
+    "world-class",
+    "unbeatable",
+    "greatest",
+    "lowest price",
 ];
 const GENERIC_CTAS: [&str; 3] = ["click here", "click now", "click this"];
 // Capitals that carry meaning, not emphasis: acronyms up to this length (CRM, SaaS, GDPR, B2B).
@@ -122,19 +134,41 @@ mod tests {
     #[test]
     fn plain_copy_passes() {
         assert!(issues("Cut cloud costs by 30% with Acme CRM", TextRole::Headline).is_empty());
-        assert!(issues("Built for SaaS, GDPR-ready. Book a demo today.", TextRole::Body).is_empty());
+        assert!(issues(
+            "Built for SaaS, GDPR-ready. Book a demo today.",
+            TextRole::Body
+        )
+        .is_empty());
     }
 
     #[test]
     fn each_rule_is_caught() {
         use EditorialIssue as I;
-        assert_eq!(issues("Buy NOW AMAZING deals", TextRole::Body), [I::ExcessiveCapitals]);
-        assert_eq!(issues("Save today!!", TextRole::Body), [I::RepeatedPunctuation]);
-        assert_eq!(issues("Really...", TextRole::Body), [I::RepeatedPunctuation]);
-        assert_eq!(issues("Click here to learn more", TextRole::Body), [I::ClickHere]);
-        assert_eq!(issues("Save today!", TextRole::Headline), [I::HeadlineExclamation]);
+        assert_eq!(
+            issues("Buy NOW AMAZING deals", TextRole::Body),
+            [I::ExcessiveCapitals]
+        );
+        assert_eq!(
+            issues("Save today!!", TextRole::Body),
+            [I::RepeatedPunctuation]
+        );
+        assert_eq!(
+            issues("Really...", TextRole::Body),
+            [I::RepeatedPunctuation]
+        );
+        assert_eq!(
+            issues("Click here to learn more", TextRole::Body),
+            [I::ClickHere]
+        );
+        assert_eq!(
+            issues("Save today!", TextRole::Headline),
+            [I::HeadlineExclamation]
+        );
         assert!(issues("Save today!", TextRole::Body).is_empty());
-        assert_eq!(issues("The best CRM for teams", TextRole::Body), [I::Superlative]);
+        assert_eq!(
+            issues("The best CRM for teams", TextRole::Body),
+            [I::Superlative]
+        );
         assert_eq!(issues("We are #1.", TextRole::Body), [I::Superlative]);
         // "bestow" is not "best".
         assert!(issues("We bestow trust", TextRole::Body).is_empty());

@@ -45,12 +45,31 @@ fn clauses(text: &str) -> Vec<String> {
 
 fn ctas(objective: Objective, tone: Tone) -> Vec<String> {
     let base: &[&str] = match objective {
-        Objective::LeadGeneration => &["Book a demo", "Request pricing", "Talk to an expert", "Get the guide", "Get a free assessment"],
-        Objective::WebsiteConversions => &["Start your trial", "Get started today", "Sign up in minutes", "Book a demo"],
-        Objective::WebsiteVisits => &["See how it works", "Explore the platform", "Learn more", "Read the case study"],
-        Objective::BrandAwareness | Objective::Engagement | Objective::VideoViews => {
-            &["Learn more", "See how it works", "Discover the approach", "Read the story"]
-        }
+        Objective::LeadGeneration => &[
+            "Book a demo",
+            "Request pricing",
+            "Talk to an expert",
+            "Get the guide",
+            "Get a free assessment",
+        ],
+        Objective::WebsiteConversions => &[
+            "Start your trial",
+            "Get started today",
+            "Sign up in minutes",
+            "Book a demo",
+        ],
+        Objective::WebsiteVisits => &[
+            "See how it works",
+            "Explore the platform",
+            "Learn more",
+            "Read the case study",
+        ],
+        Objective::BrandAwareness | Objective::Engagement | Objective::VideoViews => &[
+            "Learn more",
+            "See how it works",
+            "Discover the approach",
+            "Read the story",
+        ],
     };
     let extra: &[&str] = match tone {
         Tone::Professional => &[],
@@ -86,7 +105,10 @@ impl Slots {
                 let words: Vec<&str> = t.split_whitespace().collect();
                 words.windows(2).map(|w| w.join(" ")).collect::<Vec<_>>()
             })
-            .filter(|p| !p.split(' ').any(|w| matches!(w, "for" | "of" | "and" | "the" | "to")))
+            .filter(|p| {
+                !p.split(' ')
+                    .any(|w| matches!(w, "for" | "of" | "and" | "the" | "to"))
+            })
             .collect();
         for part in parts {
             if !themes.contains(&part) {
@@ -108,22 +130,66 @@ impl Slots {
 pub fn headline_patterns(tone: Tone) -> &'static [&'static str] {
     match tone {
         Tone::Professional => &[
-            "{t}", "{p} {t}", "{t} for {a}", "{t} with {p}", "{c}", "{c} with {p}", "Meet {p}",
-            "{t} made simple", "Smarter {t}", "{t} that scales", "{p} for {a}", "Rethink {t}",
-            "Trusted {t}", "{t}, simplified", "Modern {t}", "{t} in one place", "{b}",
-            "{t} for growing teams", "Enterprise {t}", "Better {t} with {p}",
+            "{t}",
+            "{p} {t}",
+            "{t} for {a}",
+            "{t} with {p}",
+            "{c}",
+            "{c} with {p}",
+            "Meet {p}",
+            "{t} made simple",
+            "Smarter {t}",
+            "{t} that scales",
+            "{p} for {a}",
+            "Rethink {t}",
+            "Trusted {t}",
+            "{t}, simplified",
+            "Modern {t}",
+            "{t} in one place",
+            "{b}",
+            "{t} for growing teams",
+            "Enterprise {t}",
+            "Better {t} with {p}",
         ],
         Tone::Friendly => &[
-            "{t}", "Say hello to {p}", "{t}, made easy", "{t} for {a}", "{c}", "Love your {t}",
-            "{t} without the hassle", "Meet {p}", "Your {t}, sorted", "{p} for {a}", "{b}",
-            "Easier {t}", "{t} with {p}", "{t} that just works", "Hi, we are {p}",
-            "{t} you will enjoy", "Simple {t}", "{c} with {p}",
+            "{t}",
+            "Say hello to {p}",
+            "{t}, made easy",
+            "{t} for {a}",
+            "{c}",
+            "Love your {t}",
+            "{t} without the hassle",
+            "Meet {p}",
+            "Your {t}, sorted",
+            "{p} for {a}",
+            "{b}",
+            "Easier {t}",
+            "{t} with {p}",
+            "{t} that just works",
+            "Hi, we are {p}",
+            "{t} you will enjoy",
+            "Simple {t}",
+            "{c} with {p}",
         ],
         Tone::Bold => &[
-            "{t}", "Own your {t}", "{t}. Done right", "{p}: {t}", "{c}", "Stop guessing {t}",
-            "{t} for {a}", "Upgrade your {t}", "Win with {p}", "{t} at full speed", "{b}",
-            "Take control of {t}", "{t} that delivers", "Meet {p}", "{t} with {p}",
-            "Go further with {p}", "{c} with {p}", "Next-level {t}",
+            "{t}",
+            "Own your {t}",
+            "{t}. Done right",
+            "{p}: {t}",
+            "{c}",
+            "Stop guessing {t}",
+            "{t} for {a}",
+            "Upgrade your {t}",
+            "Win with {p}",
+            "{t} at full speed",
+            "{b}",
+            "Take control of {t}",
+            "{t} that delivers",
+            "Meet {p}",
+            "{t} with {p}",
+            "Go further with {p}",
+            "{c} with {p}",
+            "Next-level {t}",
         ],
     }
 }
@@ -132,22 +198,46 @@ pub fn headline_patterns(tone: Tone) -> &'static [&'static str] {
 pub fn body_patterns(tone: Tone) -> &'static [&'static str] {
     match tone {
         Tone::Professional => &[
-            "{b}. {c}.", "{p} helps {a} with {t}. {c}.", "{b}. Built for {a}.",
-            "See why {a} choose {p} for {t}. {c}.", "{t} for {a}: {b}.", "{b}. {c} with {p}.",
-            "{p}: {t} for {a}. {c}.", "{b}, with {p}. {c}.", "Bring {t} into one place with {p}. {c}.",
-            "{b}. Made for {a}.", "{t} your team can rely on. {c}.", "{b}. {p} makes it simple.",
+            "{b}. {c}.",
+            "{p} helps {a} with {t}. {c}.",
+            "{b}. Built for {a}.",
+            "See why {a} choose {p} for {t}. {c}.",
+            "{t} for {a}: {b}.",
+            "{b}. {c} with {p}.",
+            "{p}: {t} for {a}. {c}.",
+            "{b}, with {p}. {c}.",
+            "Bring {t} into one place with {p}. {c}.",
+            "{b}. Made for {a}.",
+            "{t} your team can rely on. {c}.",
+            "{b}. {p} makes it simple.",
         ],
         Tone::Friendly => &[
-            "{b}. {c}.", "{p} makes {t} easy for {a}. {c}.", "{b}. We built {p} for {a}.",
-            "Curious about {t}? {c}.", "{b}, minus the headaches. {c}.", "{t} with {p}: {b}.",
-            "{b}. Give {p} a try.", "{a} use {p} for {t}. {c}.", "{b}. {c} with {p}.",
-            "Make {t} easy with {p}. {c}.", "{b}. It just works.", "{b}. {p} is here to help.",
+            "{b}. {c}.",
+            "{p} makes {t} easy for {a}. {c}.",
+            "{b}. We built {p} for {a}.",
+            "Curious about {t}? {c}.",
+            "{b}, minus the headaches. {c}.",
+            "{t} with {p}: {b}.",
+            "{b}. Give {p} a try.",
+            "{a} use {p} for {t}. {c}.",
+            "{b}. {c} with {p}.",
+            "Make {t} easy with {p}. {c}.",
+            "{b}. It just works.",
+            "{b}. {p} is here to help.",
         ],
         Tone::Bold => &[
-            "{b}. {c}.", "{p} gives {a} control of {t}. {c}.", "{b}. No compromises.",
-            "{t} that performs. {c} with {p}.", "{b}. Built for {a}.", "{b}. {c} now.",
-            "Raise the bar on {t} with {p}. {c}.", "{b}. Lead with {p}.", "{a} move faster with {p}. {c}.",
-            "{b}. {p} delivers.", "{t}, done properly. {c}.", "{b}. Make the switch to {p}.",
+            "{b}. {c}.",
+            "{p} gives {a} control of {t}. {c}.",
+            "{b}. No compromises.",
+            "{t} that performs. {c} with {p}.",
+            "{b}. Built for {a}.",
+            "{b}. {c} now.",
+            "Raise the bar on {t} with {p}. {c}.",
+            "{b}. Lead with {p}.",
+            "{a} move faster with {p}. {c}.",
+            "{b}. {p} delivers.",
+            "{t}, done properly. {c}.",
+            "{b}. Make the switch to {p}.",
         ],
     }
 }

@@ -286,7 +286,11 @@ impl CopyGenerator for PatternCopy {
                 continue;
             }
             let score = self.scorer.score_variation(brief, &fields, &texts);
-            found.push(Variation { texts, score, flags });
+            found.push(Variation {
+                texts,
+                score,
+                flags,
+            });
         }
         if found.len() < count {
             return Err(MlError::Model(format!(

