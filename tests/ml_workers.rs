@@ -373,6 +373,10 @@ impl StructureGenerator for CountingGenerator {
         }
         self.inner.generate(briefs)
     }
+
+    fn model_version(&self) -> &str {
+        self.inner.model_version()
+    }
 }
 
 #[tokio::test]

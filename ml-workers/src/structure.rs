@@ -34,6 +34,9 @@ pub struct Generated {
 pub trait StructureGenerator: Send + Sync {
     /// Generates for several briefs at once, so the encoder runs one batch for all of them.
     fn generate(&self, briefs: &[Brief]) -> Vec<Result<Generated, MlError>>;
+
+    /// The versions of the models behind it, recorded on every event it causes.
+    fn model_version(&self) -> &str;
 }
 
 pub struct ModelStructureGenerator {
@@ -369,5 +372,9 @@ impl StructureGenerator for ModelStructureGenerator {
             .zip(self.keywords.plan_batch(briefs))
             .map(|(brief, plan)| self.one(brief, plan?))
             .collect()
+    }
+
+    fn model_version(&self) -> &str {
+        &self.model_version
     }
 }
