@@ -236,3 +236,44 @@ pub fn train_copy_scorer(version: &str) -> Result<(Vec<u8>, HashMap<String, f64>
     }
     Ok((bytes, trained.metrics))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::copy::scorer::CopyScorer;
+
+    #[test]
+    fn the_shipped_scorer_was_trained_on_the_shipped_data() {
+        let scorer = CopyScorer::shipped().expect("artifact parses");
+        assert_eq!(
+            scorer.artifact.training_data_sha256,
+            sha256_hex(COPY_QUALITY.as_bytes()),
+            "data/copy_quality.tsv changed: run `adflow ml train-copy-scorer`"
+        );
+        assert!(scorer
+            .artifact
+            .metrics
+            .get("cv_auc")
+            .is_some_and(|auc| *auc > 0.8));
+    }
+
+    #[test]
+    fn training_is_repeatable_and_separates_the_labels() {
+        let (first, metrics) = train_copy_scorer("test").expect("trains");
+        let (second, _) = train_copy_scorer("test").expect("trains");
+        // The header's key order may differ between runs; the weights and facts may not.
+        let (first, second) = (
+            Artifact::parse(&first, "first").unwrap(),
+            Artifact::parse(&second, "second").unwrap(),
+        );
+        for name in ["weight", "bias", "mean", "std"] {
+            assert_eq!(
+                first.floats(name).unwrap(),
+                second.floats(name).unwrap(),
+                "{name}"
+            );
+        }
+        assert_eq!(first.metrics, second.metrics);
+        assert!(metrics["cv_accuracy"] > 0.8, "{metrics:?}");
+    }
+}
