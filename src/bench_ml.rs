@@ -65,6 +65,8 @@ pub async fn run(
         )
         .await?;
         let query = json!({"query": "query($id: ID!) { campaign(id: $id) { status } }", "variables": {"id": id}});
+        // DRAFT before the request is projected; DRAFT after STRUCTURE_REQUESTED is a failure.
+        let mut requested = false;
         loop {
             let reply: Value = http
                 .post(format!("{}/graphql", urls.query))
@@ -84,7 +86,8 @@ pub async fn run(
                 latencies.push(asked.elapsed());
                 break;
             }
-            if status == "DRAFT" || asked.elapsed() > Duration::from_secs(60) {
+            requested |= status == "STRUCTURE_REQUESTED";
+            if (requested && status == "DRAFT") || asked.elapsed() > Duration::from_secs(60) {
                 server.kill().await.ok();
                 return Err(failure(format!(
                     "brief {i}: generation ended in {status:?}"

@@ -82,6 +82,9 @@ const NEGATIVE_CANDIDATES: [&str; 16] = [
     "students",
 ];
 
+/// Candidates embedded per brief, at most: the encoder's work per structure is bounded.
+const MAX_CANDIDATES: usize = 120;
+
 pub struct SemanticKeywords {
     encoder: Arc<dyn TextEncoder>,
     pub max_keywords: usize,
@@ -199,13 +202,6 @@ impl SemanticKeywords {
     fn prepare(&self, brief: &Brief) -> Result<Prepared, MlError> {
         let forbidden = &brief.brand_voice.forbidden_terms;
         let landing: String = brief.landing_page_text.chars().take(2_000).collect();
-        let mut pool: Vec<String> = brief
-            .seed_keywords
-            .iter()
-            .map(|s| s.to_lowercase())
-            .chain(candidates(&brief.offer))
-            .chain(candidates(&landing))
-            .collect();
         // Expand the seeds and the offer's phrases with modifiers that match the objective.
         let modifiers: &[&str] = match brief.objective {
             Objective::LeadGeneration
@@ -224,13 +220,42 @@ impl SemanticKeywords {
             )
             .take(8)
             .collect();
+        // Seeds and their expansions first: they are never cut below.
+        let mut pool: Vec<String> = brief
+            .seed_keywords
+            .iter()
+            .map(|s| s.to_lowercase())
+            .collect();
         for base in &bases {
             for modifier in modifiers {
                 pool.push(format!("{base} {modifier}"));
             }
         }
+        pool.extend(candidates(&brief.offer));
+        pool.extend(candidates(&landing));
+        // A long landing page gives hundreds of n-grams: embed only the likeliest — seeds and
+        // their expansions, then phrases by how often they occur, longer before single words.
+        let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for candidate in &pool {
+            *counts.entry(candidate.clone()).or_default() += 1;
+        }
         let mut seen = HashSet::new();
         pool.retain(|c| fits(c, forbidden) && seen.insert(c.clone()));
+        let protected = brief.seed_keywords.len() + bases.len() * modifiers.len();
+        if pool.len() > MAX_CANDIDATES {
+            let (head, tail) = pool.split_at(protected.min(pool.len()));
+            let mut tail = tail.to_vec();
+            tail.sort_by(|a, b| {
+                counts[b]
+                    .cmp(&counts[a])
+                    .then(b.split(' ').count().cmp(&a.split(' ').count()))
+                    .then(a.cmp(b))
+            });
+            let mut kept = head.to_vec();
+            kept.extend(tail);
+            kept.truncate(MAX_CANDIDATES);
+            pool = kept;
+        }
         if pool.is_empty() {
             return Err(MlError::Model(
                 "the offer, landing page and seed keywords give no keyword candidates".into(),
