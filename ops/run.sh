@@ -2,7 +2,8 @@
 # Quick start 1: set up this machine and run the whole platform in one process:
 #   command API  http://127.0.0.1:8080   (ADFLOW_COMMAND_API_ADDR)
 #   GraphQL      http://127.0.0.1:8081/graphql, GraphiQL on GET (ADFLOW_QUERY_API_ADDR)
-#   projections  following the log
+#   projections  following the log, and the dispatcher publishing AI work to NATS JetStream
+#   ML worker    generating structures on LibTorch (ADFLOW_ML_WORKER=false turns it off)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ops/setup.sh --release
