@@ -83,6 +83,30 @@ impl Brief {
         })
     }
 
+    /// `text` with each word cased as the brief writes it where that is an acronym or has inner
+    /// capitals (SaaS, AWS, SOC): keywords are lower case, copy and names should not be.
+    pub fn display_case(&self, text: &str) -> String {
+        let sources = [
+            self.offer.as_str(),
+            &self.landing_page_text,
+            &self.seed_keywords.join(" "),
+        ];
+        let source_words: Vec<&str> = sources
+            .iter()
+            .flat_map(|s| s.split(|c: char| !(c.is_alphanumeric() || c == '-')))
+            .filter(|w| w.chars().filter(|c| c.is_uppercase()).count() > 1)
+            .collect();
+        text.split(' ')
+            .map(|word| {
+                source_words
+                    .iter()
+                    .find(|w| w.to_lowercase() == word.to_lowercase())
+                    .map_or_else(|| word.to_owned(), |w| (*w).to_owned())
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     pub fn days(&self) -> i64 {
         (self.end_date - self.start_date).num_days() + 1
     }

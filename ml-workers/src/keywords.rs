@@ -52,11 +52,17 @@ struct Prepared {
     landing: String,
 }
 
-const STOPWORDS: [&str; 48] = [
+/// Words that never start or end a keyword: function words, and the verbs and adverbs that
+/// marketing sentences are made of ("find idle resources" gives "idle resources").
+const STOPWORDS: [&str; 90] = [
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "into", "is",
     "it", "its", "of", "on", "or", "our", "that", "the", "their", "this", "to", "with", "your",
     "you", "we", "will", "can", "more", "than", "all", "any", "up", "out", "who", "what", "per",
-    "via", "do", "get", "has", "have", "not", "no", "so",
+    "via", "do", "get", "has", "have", "not", "no", "so", "where", "when", "which", "while",
+    "every", "each", "goes", "go", "shows", "show", "makes", "make", "find", "finds", "cut",
+    "cuts", "helps", "help", "gets", "across", "about", "after", "before", "over", "under",
+    "without", "within", "between", "also", "just", "only", "most", "less", "fewer", "faster",
+    "better", "selling", "sell", "weeks", "days", "months", "money",
 ];
 const COMMERCIAL: [&str; 7] = [
     "software", "platform", "tool", "pricing", "demo", "vendor", "solution",
@@ -81,6 +87,10 @@ const NEGATIVE_CANDIDATES: [&str; 16] = [
     "diy",
     "students",
 ];
+
+/// How far below the most relevant candidate a keyword may score, once there are a few.
+const RELEVANCE_WINDOW: f32 = 0.3;
+const MIN_KEYWORDS: usize = 8;
 
 /// Candidates embedded per brief, at most: the encoder's work per structure is bounded.
 const MAX_CANDIDATES: usize = 120;
@@ -140,20 +150,24 @@ pub fn candidates(text: &str) -> Vec<String> {
         for n in 1..=3 {
             for window in phrase.windows(n) {
                 let (first, last) = (&window[0], &window[n - 1]);
-                // Inside a phrase only the joining words of noun phrases ("management for saas").
+                // Inside a phrase only "and" may join ("soc 2 and iso 27001").
                 let inner_ok = window
                     .iter()
                     .skip(1)
                     .take(n.saturating_sub(2))
-                    .all(|w| !is_stop(w) || matches!(w.as_str(), "for" | "of" | "and"));
+                    .all(|w| !is_stop(w) || matches!(w.as_str(), "and" | "&"));
+                // A keyword starts with a word, not a number ("2 and iso", "27001 compliance").
+                let starts_with_word = first.chars().any(char::is_alphabetic);
                 if is_stop(first)
                     || is_stop(last)
+                    || !starts_with_word
                     || !inner_ok
                     || window.iter().all(|w| w.chars().all(|c| c.is_numeric()))
                 {
                     continue;
                 }
-                if n == 1 && first.chars().count() < 4 {
+                // A single word is too broad to buy (seed keywords are taken as given).
+                if n == 1 {
                     continue;
                 }
                 found.push(window.join(" "));
@@ -209,15 +223,15 @@ impl SemanticKeywords {
             | Objective::WebsiteVisits => &COMMERCIAL,
             _ => &INFORMATIONAL,
         };
+        // The seeds name the product; without enough of them, the offer's first noun phrases do.
+        let offer_phrases = candidates(&brief.offer)
+            .into_iter()
+            .filter(|c| !c.split(' ').any(is_stop));
         let bases: Vec<String> = brief
             .seed_keywords
             .iter()
             .map(|s| s.to_lowercase())
-            .chain(
-                candidates(&brief.offer)
-                    .into_iter()
-                    .filter(|c| c.contains(' ') && !c.split(' ').any(is_stop)),
-            )
+            .chain(offer_phrases.take(3usize.saturating_sub(brief.seed_keywords.len())))
             .take(8)
             .collect();
         // Seeds and their expansions first: they are never cut below.
@@ -239,8 +253,10 @@ impl SemanticKeywords {
         for candidate in &pool {
             *counts.entry(candidate.clone()).or_default() += 1;
         }
+        // Brand terms belong in a brand campaign, not among the offer's keywords.
+        let brand = brief.business_name.to_lowercase();
         let mut seen = HashSet::new();
-        pool.retain(|c| fits(c, forbidden) && seen.insert(c.clone()));
+        pool.retain(|c| fits(c, forbidden) && !c.contains(&brand) && seen.insert(c.clone()));
         let protected = brief.seed_keywords.len() + bases.len() * modifiers.len();
         if pool.len() > MAX_CANDIDATES {
             let (head, tail) = pool.split_at(protected.min(pool.len()));
@@ -309,8 +325,14 @@ impl SemanticKeywords {
         )
         .map_err(MlError::Torch)?;
         let n = pool.len();
+        // Far below the best candidate is off-topic (a phrase of the landing page's small print).
+        let floor = order
+            .first()
+            .map_or(0.0, |&best| relevance[best] - RELEVANCE_WINDOW);
         for i in order {
-            if kept.len() == self.max_keywords {
+            if kept.len() == self.max_keywords
+                || (kept.len() >= MIN_KEYWORDS && relevance[i] < floor)
+            {
                 break;
             }
             if !keys.insert(lexical_key(&pool[i])) {
@@ -351,7 +373,7 @@ impl SemanticKeywords {
                 })
                 .collect();
             groups.push(KeywordGroup {
-                theme: title_case(&pool[best]),
+                theme: title_case(&brief.display_case(&pool[best])),
                 keywords,
             });
         }

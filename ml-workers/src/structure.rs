@@ -237,10 +237,11 @@ impl ModelStructureGenerator {
         segments: &[TargetSegment],
         per_campaign: i64,
     ) -> Result<LinkedInStructure, MlError> {
+        // The two best keywords of every group: the themes the search side found most relevant.
         let themes: Vec<String> = plan
             .groups
             .iter()
-            .map(|g| g.keywords[0].text.clone())
+            .flat_map(|g| g.keywords.iter().take(2).map(|k| k.text.clone()))
             .collect();
         let mut campaigns = Vec::new();
         for segment in segments {

@@ -90,31 +90,21 @@ impl Slots {
             .filter(|n| n.split_whitespace().count() <= 4)
             .collect();
         audiences.push("B2B teams".to_owned());
-        // The offer's own noun phrases, so that even a one-line brief has short themes.
+        // Few themes (a one-line brief): the offer's own noun phrases fill in. They are not
+        // ranked, so ranked keywords, when there are enough, come alone.
         let mut themes = themes;
-        for phrase in crate::keywords::candidates(&brief.offer) {
+        let offer_phrases = if themes.len() < 4 {
+            crate::keywords::candidates(&brief.offer)
+        } else {
+            Vec::new()
+        };
+        for phrase in offer_phrases {
             if phrase.contains(' ') && !themes.contains(&phrase) {
                 themes.push(phrase);
             }
         }
-        // Two-word parts of long themes fit the 25–30 character headlines.
-        let parts: Vec<String> = themes
-            .iter()
-            .filter(|t| t.chars().count() > 20)
-            .flat_map(|t| {
-                let words: Vec<&str> = t.split_whitespace().collect();
-                words.windows(2).map(|w| w.join(" ")).collect::<Vec<_>>()
-            })
-            .filter(|p| {
-                !p.split(' ')
-                    .any(|w| matches!(w, "for" | "of" | "and" | "the" | "to"))
-            })
-            .collect();
-        for part in parts {
-            if !themes.contains(&part) {
-                themes.push(part);
-            }
-        }
+        // Keywords are lower case; copy shows each word as the brief wrote it (SaaS, AWS, SOC 2).
+        let themes = themes.iter().map(|t| brief.display_case(t)).collect();
         Slots {
             product: brief.business_name.clone(),
             themes,
