@@ -178,8 +178,16 @@ impl StructureWorker {
             Vec::new()
         } else {
             // The models are CPU (or GPU) bound: off the async threads; a panic is a failed attempt.
+            let started = std::time::Instant::now();
             match tokio::task::spawn_blocking(move || generator.generate(&briefs)).await {
-                Ok(results) => results,
+                Ok(results) => {
+                    tracing::info!(
+                        briefs = count,
+                        ms = started.elapsed().as_millis() as u64,
+                        "generated"
+                    );
+                    results
+                }
                 Err(error) => (0..count)
                     .map(|_| Err(MlError::Model(format!("the generator crashed: {error}"))))
                     .collect(),
