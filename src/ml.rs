@@ -5,7 +5,9 @@ use crate::config::Config;
 use crate::platform::PlatformError;
 use adflow_event_store::EventStore;
 use adflow_ml_workers::backend::StoreBackend;
-use adflow_ml_workers::worker::{StructureWorker, WorkerOptions};
+use adflow_ml_workers::handlers::{SegmentHandler, StructureHandler};
+use adflow_ml_workers::segments::KMeansSegmenter;
+use adflow_ml_workers::worker::{WorkHandler, Worker, WorkerOptions};
 use adflow_ml_workers::{evaluation, Models};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -26,28 +28,39 @@ pub enum MlCommand {
     },
 }
 
-pub fn structure_worker(
+/// The workers of every work type, sharing the loaded models and the backend.
+pub fn workers(
     config: &Config,
     store: Arc<dyn EventStore>,
-) -> Result<StructureWorker, PlatformError> {
+) -> Result<(Worker<StructureHandler>, Worker<SegmentHandler>), PlatformError> {
     let models = Models::load_default()?;
     tracing::info!(device = ?models.device, "ML models loaded");
-    Ok(StructureWorker {
-        backend: Arc::new(StoreBackend::new(store, "ml-worker")),
+    let backend = Arc::new(StoreBackend::new(store, "ml-worker"));
+    let options = WorkerOptions {
+        stream: config.ml_stream.clone(),
+        subject_prefix: config.ml_subject_prefix.clone(),
+        max_attempts: config.ml_max_attempts,
+        ack_wait: Duration::from_secs(config.ml_ack_wait_seconds.max(1)),
+        ..WorkerOptions::default()
+    };
+    let structure = StructureHandler {
+        backend: backend.clone(),
         generator: models.structure.clone(),
-        options: WorkerOptions {
-            stream: config.ml_stream.clone(),
-            subject_prefix: config.ml_subject_prefix.clone(),
-            max_attempts: config.ml_max_attempts,
-            ack_wait: Duration::from_secs(config.ml_ack_wait_seconds.max(1)),
-            ..WorkerOptions::default()
-        },
-    })
+    };
+    let segments = SegmentHandler {
+        backend,
+        segmenter: Arc::new(KMeansSegmenter),
+        model_version: adflow_ml_workers::SEGMENTER_VERSION.to_owned(),
+    };
+    Ok((
+        Worker::new(structure, options.clone()),
+        Worker::new(segments, options),
+    ))
 }
 
-/// Runs the worker until shutdown; reconnects to NATS after any failure.
-pub async fn run_worker(
-    worker: StructureWorker,
+/// Runs a worker until shutdown; reconnects to NATS after any failure.
+pub async fn run_worker<H: WorkHandler>(
+    worker: Worker<H>,
     nats_url: String,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -58,7 +71,9 @@ pub async fn run_worker(
         };
         match outcome {
             Ok(()) => return,
-            Err(error) => tracing::warn!(%error, %nats_url, "ML worker stopped, restarting in 2 s"),
+            Err(error) => {
+                tracing::warn!(%error, %nats_url, work = worker.handler.subject(), "ML worker stopped, restarting in 2 s")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}

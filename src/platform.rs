@@ -305,14 +305,16 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
         ready.push("projections=running".into());
     }
 
-    // `all` runs the worker when configured to; `ml-worker` always does.
+    // `all` runs the workers (one per work type) when configured to; `ml-worker` always does.
     if parts.ml_worker && (config.ml_worker || !parts.projections) {
-        let worker = crate::ml::structure_worker(config, store.clone())?;
+        let (structures, segments) = crate::ml::workers(config, store.clone())?;
+        let nats = config.nats_url.clone();
         tasks.spawn(crate::ml::run_worker(
-            worker,
-            config.nats_url.clone(),
+            structures,
+            nats.clone(),
             shutdown.clone(),
         ));
+        tasks.spawn(crate::ml::run_worker(segments, nats, shutdown.clone()));
         ready.push("ml_worker=running".into());
     }
 

@@ -9,8 +9,9 @@ use adflow_domain::TenantId;
 use adflow_event_store::postgres::PostgresEventStore;
 use adflow_ml_workers::backend::{Backend, StoreBackend, Submission, Trigger};
 use adflow_ml_workers::brief::{Brief, TargetSegment};
+use adflow_ml_workers::handlers::StructureHandler;
 use adflow_ml_workers::structure::{Generated, StructureGenerator};
-use adflow_ml_workers::worker::{StructureWorker, WorkerOptions};
+use adflow_ml_workers::worker::{WorkHandler, Worker, WorkerOptions};
 use adflow_ml_workers::{MlError, Models};
 use adflow_testkit::app::{ml_stream, TestApp};
 use adflow_testkit::fixtures::{campaign, str_of};
@@ -101,15 +102,22 @@ fn worker_options(app: &TestApp) -> WorkerOptions {
     WorkerOptions {
         stream: ml_stream(&app.db),
         subject_prefix: ml_stream(&app.db).to_lowercase(),
-        durable: "ml-structure".into(),
         ack_wait: Duration::from_secs(2),
         retry_delay: Duration::from_millis(50),
         ..WorkerOptions::default()
     }
 }
 
-async fn start_worker(
-    worker: StructureWorker,
+fn structure_worker(
+    backend: Arc<dyn Backend>,
+    generator: Arc<dyn StructureGenerator>,
+    options: WorkerOptions,
+) -> Worker<StructureHandler> {
+    Worker::new(StructureHandler { backend, generator }, options)
+}
+
+async fn start_worker<H: WorkHandler>(
+    worker: Worker<H>,
 ) -> (tokio::task::JoinHandle<()>, watch::Sender<bool>) {
     let client = async_nats::connect("nats://127.0.0.1:4222")
         .await
@@ -246,13 +254,28 @@ impl Backend for FaultyBackend {
     ) -> Result<adflow_domain::campaign::Guardrails, MlError> {
         self.inner.guardrails(tenant).await
     }
-    async fn submit(
+    async fn audience(
+        &self,
+        tenant: Uuid,
+        audience: Uuid,
+    ) -> Result<Option<adflow_domain::audience::AudienceState>, MlError> {
+        self.inner.audience(tenant, audience).await
+    }
+    async fn submit_audience(
+        &self,
+        trigger: Trigger,
+        command: adflow_domain::audience::AudienceCommand,
+        model: Option<&str>,
+    ) -> Result<Submission, MlError> {
+        self.inner.submit_audience(trigger, command, model).await
+    }
+    async fn submit_campaign(
         &self,
         trigger: Trigger,
         command: CampaignCommand,
         model: Option<&str>,
     ) -> Result<Submission, MlError> {
-        let submission = self.inner.submit(trigger, command, model).await;
+        let submission = self.inner.submit_campaign(trigger, command, model).await;
         if self.hang_after_submit {
             self.submitted.store(true, Ordering::SeqCst);
             std::future::pending::<()>().await;
@@ -292,11 +315,11 @@ async fn killing_the_worker_before_its_ack_leaves_exactly_one_structure() {
     let id = request_structure(&app, &manager, campaign("Crash"), json!({"brief": brief()})).await;
 
     let dying = faulty(&app, true, false);
-    let (first, _stop_first) = start_worker(StructureWorker {
-        backend: dying.clone(),
-        generator: models().structure.clone(),
-        options: worker_options(&app),
-    })
+    let (first, _stop_first) = start_worker(structure_worker(
+        dying.clone(),
+        models().structure.clone(),
+        worker_options(&app),
+    ))
     .await;
     wait_for_events(&app, &id, "StructureGenerated", 120).await;
     assert!(dying.submitted.load(Ordering::SeqCst));
@@ -304,11 +327,11 @@ async fn killing_the_worker_before_its_ack_leaves_exactly_one_structure() {
     let _ = first.await;
 
     // JetStream redelivers the unacknowledged request to the next worker after ack_wait.
-    let (second, stop) = start_worker(StructureWorker {
-        backend: faulty(&app, false, false),
-        generator: models().structure.clone(),
-        options: worker_options(&app),
-    })
+    let (second, stop) = start_worker(structure_worker(
+        faulty(&app, false, false),
+        models().structure.clone(),
+        worker_options(&app),
+    ))
     .await;
     let mut idle = false;
     for _ in 0..100 {
@@ -339,14 +362,14 @@ async fn a_request_that_keeps_failing_ends_in_a_failure_event_after_the_last_att
         json!({"brief": brief()}),
     )
     .await;
-    let (worker, stop) = start_worker(StructureWorker {
-        backend: faulty(&app, false, true),
-        generator: models().structure.clone(),
-        options: WorkerOptions {
+    let (worker, stop) = start_worker(structure_worker(
+        faulty(&app, false, true),
+        models().structure.clone(),
+        WorkerOptions {
             max_attempts: 3,
             ..worker_options(&app)
         },
-    })
+    ))
     .await;
     let failed = wait_for_events(&app, &id, "StructureGenerationFailed", 60).await;
     assert!(
@@ -413,14 +436,14 @@ async fn requests_waiting_together_are_generated_in_one_model_call() {
         batches: Mutex::new(Vec::new()),
         calls: AtomicUsize::new(0),
     });
-    let (worker, stop) = start_worker(StructureWorker {
-        backend: faulty(&app, false, false),
-        generator: counting.clone(),
-        options: WorkerOptions {
+    let (worker, stop) = start_worker(structure_worker(
+        faulty(&app, false, false),
+        counting.clone(),
+        WorkerOptions {
             batch_window: Duration::from_millis(200),
             ..worker_options(&app)
         },
-    })
+    ))
     .await;
     for id in &ids {
         wait_for_events(&app, id, "StructureGenerated", 120).await;
@@ -433,4 +456,114 @@ async fn requests_waiting_together_are_generated_in_one_model_call() {
     );
     let _ = stop.send(true);
     let _ = worker.await;
+}
+
+const AUDIENCE: &str = "query($id: ID!) { audience(id: $id) {
+  segments { name estimatedSize criteria personas { name titles pains } }
+} }";
+
+#[tokio::test]
+async fn crm_accounts_sent_over_http_come_back_as_segments_with_personas_in_graphql() {
+    let app = TestApp::spawn_with(BIN, &[("ADFLOW_ML_WORKER", "true")]).await;
+    let tenant = TenantId(Uuid::now_v7());
+    let manager = app.token(tenant, Role::Manager);
+    let defined = app
+        .command(
+            "/v1/audiences",
+            Some(&manager),
+            &json!({"name": "CRM", "criteria": {"include": {"locations": ["DE"]}}}),
+            &[],
+        )
+        .await;
+    assert_eq!(defined.status, StatusCode::CREATED, "{:?}", defined.body);
+    let id = str_of(&defined.body, "/id").to_owned();
+    let basis_points = |shares: &[f32]| -> Vec<u32> {
+        let mut points: Vec<u32> = shares
+            .iter()
+            .map(|s| (s * 10_000.0).round() as u32)
+            .collect();
+        let total: u32 = points.iter().sum();
+        points[0] = (points[0] + 10_000).saturating_sub(total);
+        points
+    };
+    let (accounts, _) = adflow_ml_workers::segments::synthetic_crm(25, 3);
+    let accounts: Vec<Value> = accounts
+        .iter()
+        .map(|a| {
+            json!({
+                "industry": a.industry, "country": a.country, "employees": a.employees,
+                "seniorityBasisPoints": basis_points(&a.seniority_mix),
+                "functionBasisPoints": basis_points(&a.function_mix),
+                "engagementBasisPoints": (a.engagement * 10_000.0).round() as u32,
+            })
+        })
+        .collect();
+    let path = format!("/v1/audiences/{id}/segmentation-requests");
+    let refused = app
+        .command(
+            &path,
+            Some(&manager),
+            &json!({"accounts": [], "maxSegments": 0}),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        refused.body
+    );
+    let requested = app
+        .command(
+            &path,
+            Some(&manager),
+            &json!({"accounts": accounts, "maxSegments": 4}),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(requested.status, StatusCode::OK, "{:?}", requested.body);
+
+    let completed = wait_for_events(&app, &id, "SegmentationCompleted", 60).await;
+    assert!(str_of(&completed[0].0, "/modelVersion").starts_with("crm-segmenter@"));
+    let mut segments = Vec::new();
+    for _ in 0..100 {
+        let reply = app
+            .graphql(Some(&manager), AUDIENCE, json!({"id": id}))
+            .await;
+        segments = reply.body["data"]["audience"]["segments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !segments.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!((2..=4).contains(&segments.len()), "{segments:?}");
+    for segment in &segments {
+        assert!(
+            segment["estimatedSize"].as_u64().unwrap() >= 300,
+            "{segment}"
+        );
+        assert!(
+            segment["criteria"]["include"]["locations"].is_array(),
+            "{segment}"
+        );
+        let persona = &segment["personas"][0];
+        assert!(!persona["name"].as_str().unwrap().is_empty(), "{segment}");
+        assert!(
+            !persona["pains"].as_array().unwrap().is_empty(),
+            "{segment}"
+        );
+    }
+    // The answer is caused by the request, once.
+    let requested = events(&app, &id, "SegmentationRequested").await;
+    assert_eq!(requested.len(), 1);
+    let request_event: (Uuid,) =
+        sqlx::query_as("SELECT event_id FROM events WHERE event_type = 'SegmentationRequested'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(completed.len(), 1);
+    assert_eq!(completed[0].3, request_event.0);
 }

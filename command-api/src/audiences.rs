@@ -175,6 +175,32 @@ pub async fn add_persona(
     edit_existing::<Audience>(state, context, headers, target, command).await
 }
 
+/// CRM account features for the segmentation model (no names, no identifiers).
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SegmentationRequest {
+    pub accounts: Vec<adflow_domain::audience::CrmAccount>,
+    /// At most this many segments (1 to 10); fewer when small ones must merge to be served.
+    pub max_segments: u32,
+}
+
+pub async fn request_segmentation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<SegmentationRequest>,
+) -> Result<Response, ApiError> {
+    let request = body.value;
+    let command = AudienceCommand::RequestSegmentation {
+        request_id: Uuid::now_v7(),
+        accounts: request.accounts,
+        max_segments: request.max_segments,
+    };
+    let target = target(id, "POST /v1/audiences/segmentation-requests", &body.raw);
+    edit_existing::<Audience>(state, context, headers, target, command).await
+}
+
 pub async fn import_account_list(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -101,6 +101,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/audiences/{id}/account-lists",
             post(audiences::import_account_list),
         )
+        .route(
+            "/v1/audiences/{id}/segmentation-requests",
+            post(audiences::request_segmentation),
+        )
         .route("/v1/api-keys", post(api_keys::create))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/healthz", get(|| async { "ok" }))

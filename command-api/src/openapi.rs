@@ -7,6 +7,7 @@
 use crate::api_keys::{ApiKeyCreated, ApiKeyRevoked, CreateApiKeyRequest};
 use crate::audiences::{
     AccountListRequest, AddSegmentRequest, DefineAudienceRequest, EstimateRequest, PersonaRequest,
+    SegmentationRequest,
 };
 use crate::campaigns::{ChangeBudgetRequest, CreateCampaignRequest, RenameCampaignRequest};
 use crate::lifecycle::{
@@ -213,6 +214,13 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
             "Import a hashed account list",
             MANAGE_AUDIENCES,
             Some(generator.subschema_for::<AccountListRequest>()),
+            false,
+        ),
+        op(
+            "/v1/audiences/{id}/segmentation-requests",
+            "Ask the segmentation model for segments and personas of CRM accounts",
+            MANAGE_AUDIENCES,
+            Some(generator.subschema_for::<SegmentationRequest>()),
             false,
         ),
     ];

@@ -84,6 +84,9 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<SegmentSizeEstimated>("audience", AudienceEvent::SEGMENT_SIZE_ESTIMATED, 1),
         contract::<PersonaAdded>("audience", AudienceEvent::PERSONA_ADDED, 1),
         contract::<AccountListImported>("audience", AudienceEvent::ACCOUNT_LIST_IMPORTED, 1),
+        contract::<SegmentationRequested>("audience", AudienceEvent::SEGMENTATION_REQUESTED, 1),
+        contract::<SegmentationCompleted>("audience", AudienceEvent::SEGMENTATION_COMPLETED, 1),
+        contract::<SegmentationFailed>("audience", AudienceEvent::SEGMENTATION_FAILED, 1),
     ]
 }
 

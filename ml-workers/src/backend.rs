@@ -8,7 +8,7 @@
 use crate::brief::TargetSegment;
 use crate::MlError;
 use adflow_domain::aggregate::{stream_name, Aggregate};
-use adflow_domain::audience::Audience;
+use adflow_domain::audience::{Audience, AudienceCommand, AudienceState};
 use adflow_domain::campaign::{Campaign, CampaignCommand, CampaignState, Guardrails};
 use adflow_domain::tenant::TenantSettings;
 use adflow_domain::{DomainEvent, Rejection, TenantId};
@@ -24,7 +24,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trigger {
     pub tenant_id: Uuid,
-    pub campaign_id: Uuid,
+    /// The campaign or audience the request is about.
+    pub aggregate_id: Uuid,
     pub event_id: Uuid,
     pub correlation_id: Uuid,
 }
@@ -55,11 +56,22 @@ pub trait Backend: Send + Sync {
         segment: Uuid,
     ) -> Result<Option<TargetSegment>, MlError>;
     async fn guardrails(&self, tenant: Uuid) -> Result<Guardrails, MlError>;
+    async fn audience(
+        &self,
+        tenant: Uuid,
+        audience: Uuid,
+    ) -> Result<Option<AudienceState>, MlError>;
     /// Errors are transient (store unreachable): the caller retries.
-    async fn submit(
+    async fn submit_campaign(
         &self,
         trigger: Trigger,
         command: CampaignCommand,
+        model_version: Option<&str>,
+    ) -> Result<Submission, MlError>;
+    async fn submit_audience(
+        &self,
+        trigger: Trigger,
+        command: AudienceCommand,
         model_version: Option<&str>,
     ) -> Result<Submission, MlError>;
 }
@@ -113,52 +125,18 @@ impl StoreBackend {
             A::fold(events.iter()).map_err(|e| MlError::Backend(format!("{stream}: {e}")))?;
         Ok((state, recorded))
     }
-}
 
-#[async_trait]
-impl Backend for StoreBackend {
-    async fn campaign(
-        &self,
-        tenant: Uuid,
-        campaign: Uuid,
-    ) -> Result<Option<CampaignState>, MlError> {
-        let stream = stream_name::<Campaign>(TenantId(tenant), campaign);
-        Ok(self.load::<Campaign>(&stream).await?.0)
-    }
-
-    async fn segment(
-        &self,
-        tenant: Uuid,
-        audience: Uuid,
-        segment: Uuid,
-    ) -> Result<Option<TargetSegment>, MlError> {
-        let stream = stream_name::<Audience>(TenantId(tenant), audience);
-        let (state, _) = self.load::<Audience>(&stream).await?;
-        Ok(state.and_then(|audience| {
-            audience.segments.get(&segment).map(|s| TargetSegment {
-                name: s.name.clone(),
-                criteria: s.criteria.clone(),
-                estimated_size: s.estimated_size,
-            })
-        }))
-    }
-
-    async fn guardrails(&self, tenant: Uuid) -> Result<Guardrails, MlError> {
-        let stream = stream_name::<TenantSettings>(TenantId(tenant), tenant);
-        let (settings, _) = self.load::<TenantSettings>(&stream).await?;
-        Ok(settings.map(|s| s.guardrails).unwrap_or_default())
-    }
-
-    async fn submit(
+    /// Load → check the causation → decide → append with the expected version.
+    async fn submit_to<A: Aggregate>(
         &self,
         trigger: Trigger,
-        command: CampaignCommand,
+        command: A::Command,
         model_version: Option<&str>,
     ) -> Result<Submission, MlError> {
-        let stream = stream_name::<Campaign>(TenantId(trigger.tenant_id), trigger.campaign_id);
+        let stream = stream_name::<A>(TenantId(trigger.tenant_id), trigger.aggregate_id);
         // A lost race re-reads and decides again; a few rounds settle any real contention.
         for _ in 0..5 {
-            let (state, recorded) = self.load::<Campaign>(&stream).await?;
+            let (state, recorded) = self.load::<A>(&stream).await?;
             if recorded
                 .iter()
                 .any(|r| r.metadata.causation_id == trigger.event_id)
@@ -166,7 +144,7 @@ impl Backend for StoreBackend {
                 return Ok(Submission::AlreadyApplied);
             }
             let version = recorded.last().map_or(0, |r| r.stream_version);
-            let decided = match Campaign::decide(state.as_ref(), &command, chrono::Utc::now()) {
+            let decided = match A::decide(state.as_ref(), &command, chrono::Utc::now()) {
                 Ok(events) => events,
                 Err(rejection) => return Ok(Submission::Rejected(describe(&rejection))),
             };
@@ -207,6 +185,70 @@ impl Backend for StoreBackend {
         Err(MlError::Backend(format!(
             "{stream}: still contended after 5 attempts"
         )))
+    }
+}
+
+#[async_trait]
+impl Backend for StoreBackend {
+    async fn campaign(
+        &self,
+        tenant: Uuid,
+        campaign: Uuid,
+    ) -> Result<Option<CampaignState>, MlError> {
+        let stream = stream_name::<Campaign>(TenantId(tenant), campaign);
+        Ok(self.load::<Campaign>(&stream).await?.0)
+    }
+
+    async fn segment(
+        &self,
+        tenant: Uuid,
+        audience: Uuid,
+        segment: Uuid,
+    ) -> Result<Option<TargetSegment>, MlError> {
+        let stream = stream_name::<Audience>(TenantId(tenant), audience);
+        let (state, _) = self.load::<Audience>(&stream).await?;
+        Ok(state.and_then(|audience| {
+            audience.segments.get(&segment).map(|s| TargetSegment {
+                name: s.name.clone(),
+                criteria: s.criteria.clone(),
+                estimated_size: s.estimated_size,
+            })
+        }))
+    }
+
+    async fn guardrails(&self, tenant: Uuid) -> Result<Guardrails, MlError> {
+        let stream = stream_name::<TenantSettings>(TenantId(tenant), tenant);
+        let (settings, _) = self.load::<TenantSettings>(&stream).await?;
+        Ok(settings.map(|s| s.guardrails).unwrap_or_default())
+    }
+
+    async fn submit_campaign(
+        &self,
+        trigger: Trigger,
+        command: CampaignCommand,
+        model_version: Option<&str>,
+    ) -> Result<Submission, MlError> {
+        self.submit_to::<Campaign>(trigger, command, model_version)
+            .await
+    }
+
+    async fn submit_audience(
+        &self,
+        trigger: Trigger,
+        command: AudienceCommand,
+        model_version: Option<&str>,
+    ) -> Result<Submission, MlError> {
+        self.submit_to::<Audience>(trigger, command, model_version)
+            .await
+    }
+
+    async fn audience(
+        &self,
+        tenant: Uuid,
+        audience: Uuid,
+    ) -> Result<Option<AudienceState>, MlError> {
+        let stream = stream_name::<Audience>(TenantId(tenant), audience);
+        Ok(self.load::<Audience>(&stream).await?.0)
     }
 }
 

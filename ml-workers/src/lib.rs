@@ -8,6 +8,7 @@ pub mod brief;
 pub mod copy;
 pub mod encoder;
 pub mod evaluation;
+pub mod handlers;
 pub mod keywords;
 pub mod kmeans;
 pub mod segments;
@@ -38,6 +39,8 @@ pub enum MlError {
 
 /// The structure generator's version; bumped when its logic changes what it produces.
 pub const STRUCTURE_GENERATOR_VERSION: &str = "structure-generator@1";
+/// The segmentation model's version (k-means over CRM account features).
+pub const SEGMENTER_VERSION: &str = "crm-segmenter@1";
 
 /// The loaded models, shared by every worker of the process.
 pub struct Models {

@@ -1,16 +1,13 @@
-//! The worker runtime: a durable JetStream pull consumer per work type. Messages that arrive
-//! together are generated in one batch (one encoder call). A message is acknowledged only once its
-//! answer was accepted, found already applied, or permanently refused; a transient failure is
-//! retried with a delay, and on the last allowed attempt the request is answered with a failure,
-//! so a campaign never stays "generating".
+//! The worker runtime: a durable JetStream pull consumer per work type, each served by a
+//! `WorkHandler`. Messages that arrive together are generated in one batch (one model call). A
+//! message is acknowledged only once its answer was accepted, found already applied, or
+//! permanently refused; a transient failure is retried with a delay, and on the last allowed
+//! attempt the request is answered with a failure, so nothing stays "generating".
 
-use crate::backend::{Backend, Submission, Trigger};
-use crate::brief::Brief;
-use crate::structure::StructureGenerator;
+use crate::backend::{Submission, Trigger};
 use crate::MlError;
-use adflow_domain::campaign::{CampaignCommand, CampaignEvent, CampaignStatus};
-use adflow_domain::DomainEvent;
 use async_nats::jetstream::{self, consumer, stream, AckKind, Message};
+use async_trait::async_trait;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -32,12 +29,30 @@ pub struct WorkRequest {
     pub data: serde_json::Value,
 }
 
+impl WorkRequest {
+    pub fn trigger(&self) -> Trigger {
+        Trigger {
+            tenant_id: self.tenant_id,
+            aggregate_id: self.aggregate_id,
+            event_id: self.event_id,
+            correlation_id: self.correlation_id,
+        }
+    }
+
+    /// The `requestId` the triggering event carries.
+    pub fn request_id(&self) -> Uuid {
+        self.data
+            .get("requestId")
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
     pub stream: String,
     pub subject_prefix: String,
-    /// The durable consumer's name; workers sharing it share the work.
-    pub durable: String,
     /// Most requests generated in one batch.
     pub batch_max: usize,
     /// How long to wait for more requests once one arrived.
@@ -54,7 +69,6 @@ impl Default for WorkerOptions {
         Self {
             stream: "ADFLOW_ML".into(),
             subject_prefix: "ml".into(),
-            durable: "ml-structure".into(),
             batch_max: 8,
             batch_window: Duration::from_millis(15),
             max_attempts: 5,
@@ -64,19 +78,35 @@ impl Default for WorkerOptions {
     }
 }
 
-pub struct StructureWorker {
-    pub backend: Arc<dyn Backend>,
-    pub generator: Arc<dyn StructureGenerator>,
-    pub options: WorkerOptions,
-}
-
 /// What to do with a message once its request was looked at.
-enum Step {
+pub enum Step<I> {
+    /// Nothing left to do (answered, superseded, not for us).
     Done,
-    Generate(Box<Brief>),
+    Generate(Box<I>),
     /// Answer with a failure right away (the request cannot succeed).
     Fail(String),
     Retry(MlError),
+}
+
+/// One work type: how to read a request, run the model on a batch, and answer.
+#[async_trait]
+pub trait WorkHandler: Send + Sync + 'static {
+    type Input: Send + 'static;
+    type Output: Send + 'static;
+
+    /// `structure.requested`, `segments.requested`: the subject after the prefix.
+    fn subject(&self) -> &'static str;
+    /// The durable consumer's name; workers sharing it share the work.
+    fn durable(&self) -> &'static str;
+    async fn prepare(&self, request: &WorkRequest) -> Step<Self::Input>;
+    /// Runs on a blocking thread; one result per input, in order.
+    fn generate(&self, inputs: Vec<Self::Input>) -> Vec<Result<Self::Output, MlError>>;
+    async fn answer(
+        &self,
+        request: &WorkRequest,
+        output: Self::Output,
+    ) -> Result<Submission, MlError>;
+    async fn fail(&self, request: &WorkRequest, reason: &str) -> Result<Submission, MlError>;
 }
 
 fn nats(error: impl std::fmt::Display) -> MlError {
@@ -87,7 +117,19 @@ fn attempt(message: &Message) -> i64 {
     message.info().map(|info| info.delivered).unwrap_or(1)
 }
 
-impl StructureWorker {
+pub struct Worker<H: WorkHandler> {
+    pub handler: Arc<H>,
+    pub options: WorkerOptions,
+}
+
+impl<H: WorkHandler> Worker<H> {
+    pub fn new(handler: H, options: WorkerOptions) -> Self {
+        Self {
+            handler: Arc::new(handler),
+            options,
+        }
+    }
+
     pub async fn consumer(
         &self,
         client: async_nats::Client,
@@ -104,12 +146,13 @@ impl StructureWorker {
             })
             .await
             .map_err(nats)?;
+        let durable = self.handler.durable();
         stream
             .get_or_create_consumer(
-                &o.durable,
+                durable,
                 consumer::pull::Config {
-                    durable_name: Some(o.durable.clone()),
-                    filter_subject: format!("{}.structure.requested", o.subject_prefix),
+                    durable_name: Some(durable.to_owned()),
+                    filter_subject: format!("{}.{}", o.subject_prefix, self.handler.subject()),
                     ack_policy: consumer::AckPolicy::Explicit,
                     ack_wait: o.ack_wait,
                     // Unlimited: the worker itself ends a request after `max_attempts`.
@@ -152,54 +195,57 @@ impl StructureWorker {
     /// Looks up, generates and answers one batch; every message ends acknowledged or retried.
     pub async fn handle(&self, batch: Vec<Message>) {
         let mut pending = Vec::new();
+        let mut inputs = Vec::new();
         for message in batch {
             let request: WorkRequest = match serde_json::from_slice(&message.payload) {
                 Ok(request) => request,
                 Err(error) => {
-                    // Not attributable to any campaign: nothing to answer, and redelivery cannot help.
+                    // Not attributable to anything: nothing to answer, and redelivery cannot help.
                     tracing::error!(%error, subject = %message.subject, "unreadable work request, terminated");
                     let _ = message.ack_with(AckKind::Term).await;
                     continue;
                 }
             };
-            let step = self.prepare(&request).await;
+            let step = match self.handler.prepare(&request).await {
+                Step::Generate(input) => {
+                    inputs.push(*input);
+                    None
+                }
+                other => Some(other),
+            };
             pending.push((message, request, step));
         }
-        let briefs: Vec<Brief> = pending
-            .iter()
-            .filter_map(|(_, _, step)| match step {
-                Step::Generate(brief) => Some(brief.as_ref().clone()),
-                _ => None,
-            })
-            .collect();
-        let generator = self.generator.clone();
-        let count = briefs.len();
+        let count = inputs.len();
         let mut results = if count == 0 {
             Vec::new()
         } else {
             // The models are CPU (or GPU) bound: off the async threads; a panic is a failed attempt.
+            let handler = self.handler.clone();
             let started = std::time::Instant::now();
-            match tokio::task::spawn_blocking(move || generator.generate(&briefs)).await {
+            match tokio::task::spawn_blocking(move || handler.generate(inputs)).await {
                 Ok(results) => {
+                    let ms = started.elapsed().as_millis() as u64;
                     tracing::info!(
-                        briefs = count,
-                        ms = started.elapsed().as_millis() as u64,
+                        work = self.handler.subject(),
+                        requests = count,
+                        ms,
                         "generated"
                     );
                     results
                 }
                 Err(error) => (0..count)
-                    .map(|_| Err(MlError::Model(format!("the generator crashed: {error}"))))
+                    .map(|_| Err(MlError::Model(format!("the model crashed: {error}"))))
                     .collect(),
             }
         }
         .into_iter();
         for (message, request, step) in pending {
             let step = match step {
-                Step::Generate(_) => match results.next() {
-                    Some(Ok(generated)) => {
+                Some(step) => step,
+                None => match results.next() {
+                    Some(Ok(output)) => {
                         let span = tracing::info_span!("answer", correlation_id = %request.correlation_id, event_id = %request.event_id);
-                        let outcome = self.attach(&request, generated).instrument(span).await;
+                        let outcome = self.handler.answer(&request, output).instrument(span).await;
                         self.finish(message, &request, outcome).await;
                         continue;
                     }
@@ -207,7 +253,6 @@ impl StructureWorker {
                     Some(Err(error)) => Step::Retry(error),
                     None => Step::Retry(MlError::Model("no result for the request".into())),
                 },
-                other => other,
             };
             match step {
                 Step::Done => {
@@ -223,112 +268,10 @@ impl StructureWorker {
         }
     }
 
-    async fn prepare(&self, request: &WorkRequest) -> Step {
-        let event = match CampaignEvent::from_payload(
-            &request.event_type,
-            request.schema_version,
-            &request.data,
-        ) {
-            Ok(CampaignEvent::StructureRequested(event)) => event,
-            Ok(_) | Err(_) => {
-                tracing::error!(event_type = %request.event_type, "not a structure request, dropped");
-                return Step::Done;
-            }
-        };
-        let campaign = match self
-            .backend
-            .campaign(request.tenant_id, request.aggregate_id)
-            .await
-        {
-            Ok(Some(campaign)) => campaign,
-            Ok(None) => return Step::Done,
-            Err(error) => return Step::Retry(error),
-        };
-        // Answered, superseded or withdrawn meanwhile: nothing left to do.
-        if campaign.status != CampaignStatus::StructureRequested
-            || campaign.pending_request != Some(event.request_id)
-        {
-            return Step::Done;
-        }
-        let mut segments = Vec::new();
-        for (audience, segment) in &campaign.segments {
-            match self
-                .backend
-                .segment(request.tenant_id, *audience, *segment)
-                .await
-            {
-                Ok(Some(found)) => segments.push(found),
-                Ok(None) => {}
-                Err(error) => return Step::Retry(error),
-            }
-        }
-        match Brief::from_request(&campaign, &event, segments) {
-            Some(brief) => Step::Generate(Box::new(brief)),
-            None => Step::Fail(
-                "the request carries no brief: the generator needs an offer, a landing page URL and a business name"
-                    .into(),
-            ),
-        }
-    }
-
-    fn trigger(request: &WorkRequest) -> Trigger {
-        Trigger {
-            tenant_id: request.tenant_id,
-            campaign_id: request.aggregate_id,
-            event_id: request.event_id,
-            correlation_id: request.correlation_id,
-        }
-    }
-
-    fn request_id(request: &WorkRequest) -> Uuid {
-        request
-            .data
-            .get("requestId")
-            .and_then(|v| v.as_str())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_default()
-    }
-
-    async fn attach(
-        &self,
-        request: &WorkRequest,
-        generated: crate::structure::Generated,
-    ) -> Result<Submission, MlError> {
-        let guardrails = self.backend.guardrails(request.tenant_id).await?;
-        let command = CampaignCommand::AttachGeneratedStructure {
-            request_id: Self::request_id(request),
-            model_version: generated.model_version.clone(),
-            structure: generated.structure,
-            guardrails,
-        };
-        match self
-            .backend
-            .submit(
-                Self::trigger(request),
-                command,
-                Some(&generated.model_version),
-            )
-            .await?
-        {
-            // The campaign refused the structure (a tenant guardrail, say): answer with why.
-            Submission::Rejected(reason) => {
-                self.fail(request, &format!("the structure was refused: {reason}"))
-                    .await
-            }
-            other => Ok(other),
-        }
-    }
-
     async fn fail(&self, request: &WorkRequest, reason: &str) -> Result<Submission, MlError> {
         let reason: String = reason.chars().take(900).collect();
-        tracing::warn!(event_id = %request.event_id, %reason, "structure generation failed");
-        let command = CampaignCommand::FailStructureGeneration {
-            request_id: Self::request_id(request),
-            reason,
-        };
-        self.backend
-            .submit(Self::trigger(request), command, None)
-            .await
+        tracing::warn!(event_id = %request.event_id, %reason, "generation failed");
+        self.handler.fail(request, &reason).await
     }
 
     async fn finish(

@@ -114,6 +114,11 @@ impl Projection for AudiencesProjection {
                 .execute(&mut *tx)
                 .await?;
             }
+            // The request and its outcome change no row: the segments and personas a completed
+            // request adds arrive as their own events above; history shows all three.
+            AudienceEvent::SegmentationRequested(_)
+            | AudienceEvent::SegmentationCompleted(_)
+            | AudienceEvent::SegmentationFailed(_) => {}
         }
         sqlx::query("UPDATE audiences SET version = $3, updated_at = $4 WHERE tenant_id = $1 AND audience_id = $2")
             .bind(tenant.0)

@@ -65,6 +65,9 @@ pub struct WorkRequest<'a> {
 pub fn work_subject(event_type: &str) -> Option<&'static str> {
     match event_type {
         CampaignEvent::STRUCTURE_REQUESTED => Some("structure.requested"),
+        adflow_domain::audience::AudienceEvent::SEGMENTATION_REQUESTED => {
+            Some("segments.requested")
+        }
         _ => None,
     }
 }

@@ -2,9 +2,13 @@
 //! CRM account lists kept as hashed identifiers only, each with its lawful basis.
 
 mod criteria;
+pub mod segmentation;
 
 pub use criteria::{
     parse_criteria, Facet, RawFacets, TargetingCriteria, MAX_VALUES_PER_FACET, VALUE_MAX_CHARS,
+};
+pub use segmentation::{
+    CrmAccount, GeneratedSegment, SegmentationCompleted, SegmentationFailed, SegmentationRequested,
 };
 
 use crate::aggregate::{Aggregate, HistoryError, Rejection};
@@ -88,6 +92,22 @@ pub enum AudienceCommand {
         lawful_basis: String,
         hashed_identifiers: Vec<String>,
     },
+    /// Asks the segmentation model for segments of these accounts.
+    RequestSegmentation {
+        request_id: Uuid,
+        accounts: Vec<CrmAccount>,
+        max_segments: u32,
+    },
+    /// The model's answer: segments with sizes and personas, added together.
+    AttachGeneratedSegments {
+        request_id: Uuid,
+        model_version: String,
+        segments: Vec<GeneratedSegment>,
+    },
+    FailSegmentation {
+        request_id: Uuid,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -149,9 +169,15 @@ pub enum AudienceEvent {
     SegmentSizeEstimated(SegmentSizeEstimated),
     PersonaAdded(PersonaAdded),
     AccountListImported(AccountListImported),
+    SegmentationRequested(SegmentationRequested),
+    SegmentationCompleted(SegmentationCompleted),
+    SegmentationFailed(SegmentationFailed),
 }
 
 impl AudienceEvent {
+    pub const SEGMENTATION_REQUESTED: &'static str = "SegmentationRequested";
+    pub const SEGMENTATION_COMPLETED: &'static str = "SegmentationCompleted";
+    pub const SEGMENTATION_FAILED: &'static str = "SegmentationFailed";
     pub const DEFINED: &'static str = "AudienceDefined";
     pub const SEGMENT_ADDED: &'static str = "SegmentAdded";
     pub const SEGMENT_SIZE_ESTIMATED: &'static str = "SegmentSizeEstimated";
@@ -168,6 +194,9 @@ impl DomainEvent for AudienceEvent {
             E::SegmentSizeEstimated(e) => encode(E::SEGMENT_SIZE_ESTIMATED, 1, e),
             E::PersonaAdded(e) => encode(E::PERSONA_ADDED, 1, e),
             E::AccountListImported(e) => encode(E::ACCOUNT_LIST_IMPORTED, 1, e),
+            E::SegmentationRequested(e) => encode(E::SEGMENTATION_REQUESTED, 1, e),
+            E::SegmentationCompleted(e) => encode(E::SEGMENTATION_COMPLETED, 1, e),
+            E::SegmentationFailed(e) => encode(E::SEGMENTATION_FAILED, 1, e),
         }
     }
 
@@ -184,6 +213,9 @@ impl DomainEvent for AudienceEvent {
             (E::SEGMENT_SIZE_ESTIMATED, 1) => decode(t, v, data).map(E::SegmentSizeEstimated),
             (E::PERSONA_ADDED, 1) => decode(t, v, data).map(E::PersonaAdded),
             (E::ACCOUNT_LIST_IMPORTED, 1) => decode(t, v, data).map(E::AccountListImported),
+            (E::SEGMENTATION_REQUESTED, 1) => decode(t, v, data).map(E::SegmentationRequested),
+            (E::SEGMENTATION_COMPLETED, 1) => decode(t, v, data).map(E::SegmentationCompleted),
+            (E::SEGMENTATION_FAILED, 1) => decode(t, v, data).map(E::SegmentationFailed),
             _ => Err(unknown(t, v)),
         }
     }
@@ -215,6 +247,8 @@ pub struct AudienceState {
     pub criteria: TargetingCriteria,
     pub segments: BTreeMap<Uuid, SegmentState>,
     pub account_lists: BTreeMap<Uuid, AccountListState>,
+    /// The segmentation request the model is working on.
+    pub pending_segmentation: Option<Uuid>,
 }
 
 pub struct Audience;
@@ -265,6 +299,15 @@ fn check_persona(persona: &Persona, violations: &mut Violations) -> Persona {
             "persona/messagingAngles",
             violations,
         ),
+    }
+}
+
+/// An answer to a segmentation request that is not (or no longer) the pending one.
+fn stale_segmentation() -> Rejection {
+    Rejection::IllegalTransition {
+        kind: "audience",
+        command: "answer a segmentation request of",
+        status: "not waiting for that request",
     }
 }
 
@@ -423,6 +466,92 @@ impl Aggregate for Audience {
                     None => vec![],
                 }
             }
+            C::RequestSegmentation {
+                request_id,
+                accounts,
+                max_segments,
+            } => {
+                if state.pending_segmentation.is_some() {
+                    return Err(Rejection::IllegalTransition {
+                        kind: "audience",
+                        command: "request a segmentation of",
+                        status: "SEGMENTING",
+                    });
+                }
+                let accounts =
+                    segmentation::check_request(accounts, *max_segments, &mut violations);
+                vec![E::SegmentationRequested(SegmentationRequested {
+                    request_id: *request_id,
+                    max_segments: *max_segments,
+                    accounts,
+                })]
+            }
+            C::AttachGeneratedSegments {
+                request_id,
+                model_version,
+                segments,
+            } => {
+                if state.pending_segmentation != Some(*request_id) {
+                    return Err(stale_segmentation());
+                }
+                let model_version = required_line(
+                    model_version,
+                    "modelVersion",
+                    NAME_MAX_CHARS,
+                    &mut violations,
+                );
+                if state.segments.len() + segments.len() > MAX_SEGMENTS {
+                    violations.push(
+                        "segments",
+                        "too_many",
+                        format!("an audience holds at most {MAX_SEGMENTS} segments"),
+                    );
+                }
+                let mut events = Vec::new();
+                for (i, generated) in segments.iter().enumerate() {
+                    if state.segments.contains_key(&generated.segment_id) {
+                        return Err(Rejection::AlreadyExists { kind: "segment" });
+                    }
+                    let mut own = Violations::new();
+                    let name = required_line(&generated.name, "name", NAME_MAX_CHARS, &mut own);
+                    let criteria =
+                        segmentation::check_criteria(&generated.criteria, "criteria", &mut own);
+                    let persona = check_persona(&generated.persona, &mut own);
+                    for violation in own.into_vec() {
+                        violations.push(
+                            format!("segments/{i}/{}", violation.path),
+                            &violation.code,
+                            violation.message,
+                        );
+                    }
+                    events.push(E::SegmentAdded(SegmentAdded {
+                        segment_id: generated.segment_id,
+                        name,
+                        criteria,
+                        estimated_size: Some(generated.estimated_size),
+                    }));
+                    events.push(E::PersonaAdded(PersonaAdded {
+                        segment_id: generated.segment_id,
+                        persona,
+                    }));
+                }
+                events.push(E::SegmentationCompleted(SegmentationCompleted {
+                    request_id: *request_id,
+                    model_version,
+                    segment_ids: segments.iter().map(|s| s.segment_id).collect(),
+                }));
+                events
+            }
+            C::FailSegmentation { request_id, reason } => {
+                if state.pending_segmentation != Some(*request_id) {
+                    return Err(stale_segmentation());
+                }
+                let reason = required_line(reason, "reason", 1_000, &mut violations);
+                vec![E::SegmentationFailed(SegmentationFailed {
+                    request_id: *request_id,
+                    reason,
+                })]
+            }
         };
         violations.into_result(events).map_err(Rejection::Invalid)
     }
@@ -445,6 +574,7 @@ impl Aggregate for Audience {
                     criteria: e.criteria.clone(),
                     segments: BTreeMap::new(),
                     account_lists: BTreeMap::new(),
+                    pending_segmentation: None,
                 })
             }
             (Some(_), E::Defined(_)) => return Err(impossible("defined twice")),
@@ -488,6 +618,10 @@ impl Aggregate for Audience {
                         identifiers: 0,
                     });
                 list.identifiers += e.hashed_identifiers.len();
+            }
+            E::SegmentationRequested(e) => state.pending_segmentation = Some(e.request_id),
+            E::SegmentationCompleted(_) | E::SegmentationFailed(_) => {
+                state.pending_segmentation = None
             }
         }
         Ok(state)
