@@ -258,3 +258,120 @@ fn account_lists_hold_hashes_only_and_name_their_lawful_basis() {
         })
         .then_violations(&[("hashedIdentifiers", "too_many")]);
 }
+
+const REQUEST: Uuid = Uuid::from_u128(77);
+
+fn account() -> CrmAccount {
+    CrmAccount {
+        industry: "Software".into(),
+        country: "DE".into(),
+        employees: 400,
+        seniority_basis_points: vec![2_000, 4_000, 3_000, 1_000],
+        function_basis_points: vec![7_000, 500, 1_000, 1_000, 500],
+        engagement_basis_points: 6_000,
+    }
+}
+
+fn segmentation_requested() -> Vec<AudienceEvent> {
+    let mut history = defined();
+    history.extend(
+        Scenario::<Audience>::given(history.clone())
+            .when(AudienceCommand::RequestSegmentation {
+                request_id: REQUEST,
+                accounts: vec![account()],
+                max_segments: 3,
+            })
+            .into_result()
+            .unwrap(),
+    );
+    history
+}
+
+fn generated(id: u128) -> GeneratedSegment {
+    let mut include = BTreeMap::new();
+    include.insert(Facet::Locations, vec!["urn:li:geo:101282230".to_owned()]);
+    include.insert(Facet::Industries, vec!["Software".to_owned()]);
+    GeneratedSegment {
+        segment_id: Uuid::from_u128(id),
+        name: "Engineering managers, Software".into(),
+        criteria: TargetingCriteria {
+            include,
+            exclude: BTreeMap::new(),
+        },
+        estimated_size: 12_000,
+        persona: Persona {
+            name: "Engineering Manager at a Software company".into(),
+            titles: vec!["Engineering Manager".into()],
+            seniority: Some("Manager".into()),
+            industry: Some("Software".into()),
+            pains: vec!["shipping faster".into()],
+            messaging_angles: vec!["developer time saved".into()],
+        },
+    }
+}
+
+#[test]
+fn a_segmentation_request_checks_every_account_and_field() {
+    let mut bad = account();
+    bad.country = "XX".into();
+    bad.seniority_basis_points = vec![5_000, 5_000];
+    bad.function_basis_points = vec![9_000, 0, 0, 0, 0];
+    Scenario::<Audience>::given(defined())
+        .when(AudienceCommand::RequestSegmentation {
+            request_id: REQUEST,
+            accounts: vec![account(), bad],
+            max_segments: 11,
+        })
+        .then_violations(&[
+            ("maxSegments", "out_of_range"),
+            ("accounts/1/country", "unknown_value"),
+            ("accounts/1/seniorityBasisPoints", "invalid_length"),
+            ("accounts/1/functionBasisPoints", "invalid_sum"),
+        ]);
+}
+
+#[test]
+fn the_answer_adds_segments_with_personas_once_and_only_for_the_pending_request() {
+    let history = segmentation_requested();
+    // A second request waits for the first to be answered.
+    assert!(Scenario::<Audience>::given(history.clone())
+        .when(AudienceCommand::RequestSegmentation {
+            request_id: Uuid::from_u128(78),
+            accounts: vec![account()],
+            max_segments: 2,
+        })
+        .into_result()
+        .is_err());
+    let answer = AudienceCommand::AttachGeneratedSegments {
+        request_id: REQUEST,
+        model_version: "crm-segmenter@1".into(),
+        segments: vec![generated(100), generated(101)],
+    };
+    let events = Scenario::<Audience>::given(history.clone())
+        .when(answer.clone())
+        .into_result()
+        .unwrap();
+    assert_eq!(
+        events.len(),
+        5,
+        "two segments, two personas, one completion"
+    );
+    let mut after = history.clone();
+    after.extend(events);
+    let state = Audience::fold(after.iter()).unwrap().unwrap();
+    assert_eq!(state.segments.len(), 2);
+    assert!(state.pending_segmentation.is_none());
+    assert_eq!(state.segments[&Uuid::from_u128(100)].personas.len(), 1);
+    // The same answer again, or an answer to another request, is refused.
+    assert!(Scenario::<Audience>::given(after)
+        .when(answer)
+        .into_result()
+        .is_err());
+    assert!(Scenario::<Audience>::given(history)
+        .when(AudienceCommand::FailSegmentation {
+            request_id: Uuid::from_u128(78),
+            reason: "no".into(),
+        })
+        .into_result()
+        .is_err());
+}

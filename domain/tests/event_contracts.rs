@@ -235,6 +235,30 @@ fn samples() -> Vec<EventPayload> {
             ],
         })
         .to_payload(),
+        AudienceEvent::SegmentationRequested(SegmentationRequested {
+            request_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0007),
+            max_segments: 4,
+            accounts: vec![CrmAccount {
+                industry: "Software".into(),
+                country: "DE".into(),
+                employees: 420,
+                seniority_basis_points: vec![2_000, 4_000, 3_000, 1_000],
+                function_basis_points: vec![7_000, 500, 1_000, 1_000, 500],
+                engagement_basis_points: 7_000,
+            }],
+        })
+        .to_payload(),
+        AudienceEvent::SegmentationCompleted(SegmentationCompleted {
+            request_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0007),
+            model_version: "crm-segmenter@1".into(),
+            segment_ids: vec![Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0008)],
+        })
+        .to_payload(),
+        AudienceEvent::SegmentationFailed(SegmentationFailed {
+            request_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0007),
+            reason: "the accounts reach about 120 members; the platform needs 300".into(),
+        })
+        .to_payload(),
     ]
 }
 
