@@ -132,6 +132,18 @@ fn distinct(variations: &[Variation], field: usize, max: usize) -> Vec<String> {
         .collect()
 }
 
+/// Every keyword of every group, shortest first (short themes fit short headlines).
+fn themes_of(plan: &KeywordPlan) -> Vec<String> {
+    let mut themes: Vec<String> = plan
+        .groups
+        .iter()
+        .flat_map(|g| g.keywords.iter().map(|k| k.text.clone()))
+        .collect();
+    themes.sort_by_key(|t| t.chars().count());
+    themes.dedup();
+    themes
+}
+
 fn truncate_name(name: String) -> String {
     name.chars().take(google_limits::NAME.max_chars).collect()
 }
@@ -170,8 +182,26 @@ impl ModelStructureGenerator {
             let variations =
                 self.copy
                     .variations(brief, &slots, CopyFormat::SearchAd, VARIATIONS_PER_AD)?;
-            let headlines = distinct(&variations, 0, google_limits::HEADLINES_MAX);
+            let mut headlines = distinct(&variations, 0, google_limits::HEADLINES_MAX);
             let descriptions = distinct(&variations, 1, google_limits::DESCRIPTIONS_MAX);
+            if headlines.len() < VARIATIONS_PER_AD {
+                // Long keywords fit few 30-character patterns: widen the material with every
+                // group's keywords and the offer's own phrases, and top the headlines up.
+                let mut wider = themes_of(plan);
+                wider.extend(crate::keywords::candidates(&brief.offer));
+                let slots = Slots::from_brief(brief, wider);
+                let more = self
+                    .copy
+                    .variations(brief, &slots, CopyFormat::SearchAd, 1)?;
+                for headline in distinct(&more, 0, google_limits::HEADLINES_MAX) {
+                    if headlines.len() == google_limits::HEADLINES_MAX {
+                        break;
+                    }
+                    if !headlines.iter().any(|h| h.eq_ignore_ascii_case(&headline)) {
+                        headlines.push(headline);
+                    }
+                }
+            }
             if headlines.len() < VARIATIONS_PER_AD
                 || descriptions.len() < google_limits::DESCRIPTIONS_MIN
             {
