@@ -3,7 +3,7 @@
 //! in tch on `data/copy_quality.tsv`, shipped as a safetensors artifact with its version, the hash
 //! of its training data and its held-out metrics.
 
-use super::{FieldKind, FieldSpec};
+use super::FieldSpec;
 use crate::artifact::Artifact;
 use crate::brief::Brief;
 use crate::MlError;
@@ -147,10 +147,12 @@ impl CopyScorer {
             .iter()
             .zip(texts)
             .map(|(spec, text)| {
-                let limit = match spec.kind {
-                    FieldKind::Short | FieldKind::Long => spec.max_chars,
-                };
-                self.score(&features(text, limit, &brief.business_name, &brief.offer))
+                self.score(&features(
+                    text,
+                    spec.max_chars,
+                    &brief.business_name,
+                    &brief.offer,
+                ))
             })
             .collect();
         scores.iter().sum::<f32>() / scores.len().max(1) as f32
