@@ -25,6 +25,8 @@ impl WorkHandler for StructureHandler {
     type Input = Brief;
     type Output = Generated;
 
+    const REFUSED: &'static str = "the structure was refused";
+
     fn subject(&self) -> &'static str {
         "structure.requested"
     }
@@ -97,18 +99,9 @@ impl WorkHandler for StructureHandler {
             structure: generated.structure,
             guardrails,
         };
-        match self
-            .backend
+        self.backend
             .submit_campaign(request.trigger(), command, Some(&generated.model_version))
-            .await?
-        {
-            // The campaign refused the structure (a tenant guardrail, say): answer with why.
-            Submission::Rejected(reason) => {
-                self.fail(request, &format!("the structure was refused: {reason}"))
-                    .await
-            }
-            other => Ok(other),
-        }
+            .await
     }
 
     async fn fail(&self, request: &WorkRequest, reason: &str) -> Result<Submission, MlError> {
@@ -160,6 +153,8 @@ fn account(crm: &CrmAccount) -> Account {
 impl WorkHandler for SegmentHandler {
     type Input = SegmentationInput;
     type Output = Vec<GeneratedSegment>;
+
+    const REFUSED: &'static str = "the segments were refused";
 
     fn subject(&self) -> &'static str {
         "segments.requested"
@@ -234,17 +229,9 @@ impl WorkHandler for SegmentHandler {
             model_version: self.model_version.clone(),
             segments,
         };
-        match self
-            .backend
+        self.backend
             .submit_audience(request.trigger(), command, Some(&self.model_version))
-            .await?
-        {
-            Submission::Rejected(reason) => {
-                self.fail(request, &format!("the segments were refused: {reason}"))
-                    .await
-            }
-            other => Ok(other),
-        }
+            .await
     }
 
     async fn fail(&self, request: &WorkRequest, reason: &str) -> Result<Submission, MlError> {

@@ -93,6 +93,9 @@ pub enum Step<I> {
 pub trait WorkHandler: Send + Sync + 'static {
     type Input: Send + 'static;
     type Output: Send + 'static;
+    /// How a failure event begins when the aggregate refuses the answer (a tenant guardrail,
+    /// say): "the structure was refused: …".
+    const REFUSED: &'static str;
 
     /// `structure.requested`, `segments.requested`: the subject after the prefix.
     fn subject(&self) -> &'static str;
@@ -245,7 +248,14 @@ impl<H: WorkHandler> Worker<H> {
                 None => match results.next() {
                     Some(Ok(output)) => {
                         let span = tracing::info_span!("answer", correlation_id = %request.correlation_id, event_id = %request.event_id);
-                        let outcome = self.handler.answer(&request, output).instrument(span).await;
+                        let outcome =
+                            match self.handler.answer(&request, output).instrument(span).await {
+                                Ok(Submission::Rejected(reason)) => {
+                                    self.fail(&request, &format!("{}: {reason}", H::REFUSED))
+                                        .await
+                                }
+                                other => other,
+                            };
                         self.finish(message, &request, outcome).await;
                         continue;
                     }
