@@ -1,6 +1,7 @@
 //! The one configuration loader: environment variables prefixed `ADFLOW_`, each with a working
 //! local default (README, "Configuration").
 
+use adflow_input_limits::InputLimits;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -52,6 +53,17 @@ pub struct Config {
     /// Seconds a delivered request may stay unacknowledged before JetStream redelivers it.
     pub ml_ack_wait_seconds: u64,
     pub log: String,
+    /// Client input limits, checked before anything parses it (`adflow-input-limits`): the
+    /// largest GraphQL request body or WebSocket message, the longest GraphQL document, the
+    /// deepest nesting of a GraphQL document, and of a JSON body or GraphQL variables.
+    pub max_request_bytes: usize,
+    pub max_query_bytes: usize,
+    pub max_query_nesting: usize,
+    pub max_json_nesting: usize,
+    /// Set by `adflow all` for the API processes it supervises: the inherited listening socket,
+    /// and that the process stops when its standard input closes (the supervisor is gone).
+    pub listen_fd: Option<i32>,
+    pub supervised: bool,
 }
 
 impl Default for Config {
@@ -84,6 +96,12 @@ impl Default for Config {
             ml_max_attempts: 5,
             ml_ack_wait_seconds: 60,
             log: "info".into(),
+            max_request_bytes: InputLimits::default().max_request_bytes,
+            max_query_bytes: InputLimits::default().max_query_bytes,
+            max_query_nesting: InputLimits::default().max_query_nesting,
+            max_json_nesting: InputLimits::default().max_json_nesting,
+            listen_fd: None,
+            supervised: false,
         }
     }
 }
@@ -94,9 +112,37 @@ pub struct ConfigError(String);
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        envy::prefixed("ADFLOW_")
+        let config = envy::prefixed("ADFLOW_")
             .from_env::<Config>()
-            .map_err(|e| ConfigError(e.to_string()))
+            .map_err(|e| ConfigError(e.to_string()))?;
+        // A limit of 0 would refuse every request; a huge nesting limit would let a document
+        // overflow a parser's stack again.
+        for (name, value, most) in [
+            ("ADFLOW_MAX_QUERY_NESTING", config.max_query_nesting, 256),
+            ("ADFLOW_MAX_JSON_NESTING", config.max_json_nesting, 128),
+            (
+                "ADFLOW_MAX_REQUEST_BYTES",
+                config.max_request_bytes,
+                64 << 20,
+            ),
+            ("ADFLOW_MAX_QUERY_BYTES", config.max_query_bytes, 64 << 20),
+        ] {
+            if value == 0 || value > most {
+                return Err(ConfigError(format!(
+                    "{name} must be between 1 and {most}, not {value}"
+                )));
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn input_limits(&self) -> InputLimits {
+        InputLimits {
+            max_request_bytes: self.max_request_bytes,
+            max_query_bytes: self.max_query_bytes,
+            max_query_nesting: self.max_query_nesting,
+            max_json_nesting: self.max_json_nesting,
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod bench_server;
 mod config;
 mod ml;
 mod platform;
+mod supervisor;
 
 use clap::{Parser, Subcommand};
 use config::Config;
@@ -27,7 +28,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Subcommands {
-    /// Command API, projectors and query API in one process (local use).
+    /// Everything, for local use: projectors and workers here, each API in a supervised child
+    /// process that is restarted if it dies.
     All,
     /// The HTTP command API alone.
     CommandApi,
@@ -96,6 +98,9 @@ fn main() -> ExitCode {
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Client input is bounded before any recursive parser sees it (`adflow-input-limits`);
+        // a larger stack than the default 2 MiB is a second line of defence.
+        .thread_stack_size(8 << 20)
         .build()
     {
         Ok(runtime) => runtime,
@@ -106,7 +111,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Subcommands::All => platform::serve(&config, platform::Parts::ALL).await,
+            Subcommands::All => supervisor::serve_all(&config).await,
             Subcommands::CommandApi => platform::serve(&config, platform::Parts::COMMAND_API).await,
             Subcommands::QueryApi => platform::serve(&config, platform::Parts::QUERY_API).await,
             Subcommands::Projections {

@@ -47,12 +47,6 @@ pub struct Parts {
 }
 
 impl Parts {
-    pub const ALL: Parts = Parts {
-        command_api: true,
-        query_api: true,
-        projections: true,
-        ml_worker: true,
-    };
     pub const COMMAND_API: Parts = Parts {
         command_api: true,
         query_api: false,
@@ -77,6 +71,13 @@ impl Parts {
         projections: false,
         ml_worker: true,
     };
+    /// What `adflow all` runs in its own process; the APIs run in supervised children.
+    pub const BACKGROUND: Parts = Parts {
+        command_api: false,
+        query_api: false,
+        projections: true,
+        ml_worker: true,
+    };
 }
 
 pub async fn connect(config: &Config) -> Result<PgPool, PlatformError> {
@@ -88,9 +89,15 @@ pub async fn connect(config: &Config) -> Result<PgPool, PlatformError> {
 }
 
 pub async fn migrate(config: &Config) -> Result<(), PlatformError> {
+    migrate_quietly(config).await?;
+    eprintln!("migrations applied");
+    Ok(())
+}
+
+pub async fn migrate_quietly(config: &Config) -> Result<(), PlatformError> {
     let pool = connect(config).await?;
     adflow_schemas::migrate(&pool).await?;
-    eprintln!("migrations applied");
+    pool.close().await;
     Ok(())
 }
 
@@ -184,7 +191,11 @@ async fn shutdown_signal(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-fn listen_for_signals(stop: watch::Sender<bool>) {
+/// Stops on SIGINT or SIGTERM, and in a supervised child also when the supervisor goes.
+pub fn listen_for_signals(stop: watch::Sender<bool>, supervised: bool) {
+    if supervised {
+        crate::supervisor::stop_when_supervisor_goes(stop.clone());
+    }
     tokio::spawn(async move {
         #[cfg(unix)]
         let terminate = async {
@@ -206,15 +217,31 @@ fn listen_for_signals(stop: watch::Sender<bool>) {
     });
 }
 
-/// Serves `router` on `addr` until shutdown; returns the bound address (port 0 picks one).
+/// The socket to serve on: the one a supervisor handed down (`ADFLOW_LISTEN_FD`), or a new one.
+async fn listener(config: &Config, addr: SocketAddr) -> Result<TcpListener, PlatformError> {
+    let bind_error = |source| PlatformError::Bind { addr, source };
+    let Some(fd) = config.listen_fd else {
+        return TcpListener::bind(addr).await.map_err(bind_error);
+    };
+    use std::os::fd::FromRawFd;
+    // SAFETY: the supervisor passes an open listening socket at this number, and `serve_until`
+    // takes it for at most one server.
+    let inherited = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+    inherited.set_nonblocking(true).map_err(bind_error)?;
+    TcpListener::from_std(inherited).map_err(bind_error)
+}
+
+/// Serves `router` on `listener` until shutdown; returns the bound address (port 0 picks one).
 async fn spawn_server(
     tasks: &mut tokio::task::JoinSet<()>,
-    addr: SocketAddr,
+    listener: TcpListener,
     router: axum::Router,
     shutdown: watch::Receiver<bool>,
 ) -> Result<SocketAddr, PlatformError> {
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let bind_error = |source| PlatformError::Bind { addr, source };
-    let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
     let bound = listener.local_addr().map_err(bind_error)?;
     tasks.spawn(async move {
         // Client addresses are recorded in the events' audit metadata.
@@ -236,13 +263,28 @@ async fn spawn_server(
 }
 
 pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
+    let (stop, shutdown) = watch::channel(false);
+    listen_for_signals(stop, config.supervised);
+    serve_until(config, parts, shutdown, vec![]).await
+}
+
+/// Runs `parts` until `shutdown`; `ready` holds what a caller already started, for the
+/// `ADFLOW_READY` line.
+pub async fn serve_until(
+    config: &Config,
+    parts: Parts,
+    shutdown: watch::Receiver<bool>,
+    mut ready: Vec<String>,
+) -> Result<(), PlatformError> {
+    if config.listen_fd.is_some() && parts.command_api && parts.query_api {
+        return Err(PlatformError::Usage(
+            "ADFLOW_LISTEN_FD is one socket: run one API with it".into(),
+        ));
+    }
     let pool = connect(config).await?;
     adflow_schemas::migrate(&pool).await?;
     let store = event_store(config, &pool)?;
-    let (stop, shutdown) = watch::channel(false);
-    listen_for_signals(stop);
     let mut tasks = tokio::task::JoinSet::new();
-    let mut ready = vec![];
 
     if parts.command_api {
         let router = adflow_command_api::router(adflow_command_api::AppState {
@@ -253,14 +295,10 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
                 per_caller_per_minute: config.rate_limit_per_minute,
                 per_tenant_per_minute: config.tenant_rate_limit_per_minute,
             },
+            input_limits: config.input_limits(),
         });
-        let addr = spawn_server(
-            &mut tasks,
-            config.command_api_addr,
-            router,
-            shutdown.clone(),
-        )
-        .await?;
+        let listener = listener(config, config.command_api_addr).await?;
+        let addr = spawn_server(&mut tasks, listener, router, shutdown.clone()).await?;
         ready.push(format!("command_api={addr}"));
     }
 
@@ -270,10 +308,11 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
             analytics: Some(analytics(config)?),
             introspection: config.graphql_introspection,
             graphiql: config.graphiql,
+            input_limits: config.input_limits(),
         };
         let router = adflow_query_api::router(pool.clone(), authenticator(config).await?, settings);
-        let addr =
-            spawn_server(&mut tasks, config.query_api_addr, router, shutdown.clone()).await?;
+        let listener = listener(config, config.query_api_addr).await?;
+        let addr = spawn_server(&mut tasks, listener, router, shutdown.clone()).await?;
         ready.push(format!("query_api={addr}"));
     }
 
@@ -319,7 +358,12 @@ pub async fn serve(config: &Config, parts: Parts) -> Result<(), PlatformError> {
     }
 
     // One machine-readable line, for scripts and the test harness.
-    println!("ADFLOW_READY {}", ready.join(" "));
+    // A supervisor that has gone away closed this pipe: that is no reason to panic.
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "ADFLOW_READY {}", ready.join(" ")).and_then(|()| stdout.flush());
+    }
     while tasks.join_next().await.is_some() {}
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! The JSON body of a command: size-limited, `application/json` only, unknown fields refused, and
 //! shape errors reported with the JSON pointer of the offending field. The raw bytes are kept for
-//! the idempotency fingerprint.
+//! the idempotency fingerprint. Nesting deeper than the configured limit is refused before parsing.
 
 use crate::problem::ApiError;
+use crate::AppState;
 use adflow_domain::Violation;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -16,10 +17,10 @@ pub struct JsonBody<T> {
     pub raw: Bytes,
 }
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let is_json = request
             .headers()
             .get(CONTENT_TYPE)
@@ -32,6 +33,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         let raw = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
             .await
             .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+        // serde_json recurses per level (up to 128), and so would every walk of a JSON document
+        // the body carries: a deeper body is refused before it is parsed.
+        state
+            .input_limits
+            .check_json(&raw)
+            .map_err(|_| ApiError::NestedTooDeep(state.input_limits.max_json_nesting))?;
         let value = parse(&raw)?;
         Ok(JsonBody { value, raw })
     }

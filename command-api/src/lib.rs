@@ -35,6 +35,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub auth: Authenticator,
     pub limits: RateLimits,
+    /// Nesting limit of JSON bodies, checked before they are parsed.
+    pub input_limits: adflow_input_limits::InputLimits,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -290,7 +290,7 @@ fn operation(op: &Operation) -> Value {
                "content": {"application/json": {"schema": op.response.as_ref().map(|r| r.as_value().clone()).unwrap_or_else(|| json!({"$ref": "#/components/schemas/CommandAccepted"}))}}}),
     );
     for (code, description) in [
-        ("400", "Malformed JSON, If-Match or Idempotency-Key"),
+        ("400", "Malformed JSON, JSON nested deeper than the limit (`json_too_deep`), If-Match or Idempotency-Key"),
         ("401", "No valid bearer token"),
         ("403", "The caller's role may not do this"),
         ("404", "No such resource in the caller's tenant"),

@@ -16,6 +16,8 @@ pub enum ApiError {
     Forbidden(&'static str),
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
+    #[error("the request body nests arrays and objects more than {0} levels deep")]
+    NestedTooDeep(usize),
     #[error("the request body must be application/json")]
     UnsupportedMediaType,
     #[error("the request body is larger than {0} bytes")]
@@ -106,6 +108,11 @@ impl ApiError {
                 "Not allowed for your role",
             ),
             MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json", "Malformed JSON"),
+            NestedTooDeep(_) => (
+                StatusCode::BAD_REQUEST,
+                "json_too_deep",
+                "JSON nested too deep",
+            ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

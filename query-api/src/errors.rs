@@ -20,6 +20,12 @@ pub enum ErrorCode {
     QueryTooDeep,
     /// Refused before execution: more than the schema's complexity limit.
     QueryTooComplex,
+    /// Refused before parsing: the body or the document is larger than the configured limit.
+    InputTooLarge,
+    /// Refused before parsing: the document or its variables nest deeper than the limit.
+    InputTooDeep,
+    /// The HTTP request is not one GraphQL operation as JSON (malformed JSON, a batch).
+    BadRequest,
 }
 
 impl ErrorCode {
@@ -35,6 +41,9 @@ impl ErrorCode {
             ErrorCode::ValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::QueryTooDeep => "QUERY_TOO_DEEP",
             ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::InputTooLarge => "INPUT_TOO_LARGE",
+            ErrorCode::InputTooDeep => "INPUT_TOO_DEEP",
+            ErrorCode::BadRequest => "BAD_REQUEST",
         }
     }
 

@@ -10,6 +10,7 @@ mod errors;
 mod freshness;
 mod guard;
 mod history;
+mod input_guard;
 mod live;
 mod loaders;
 mod recommendations;
@@ -21,7 +22,7 @@ mod templates;
 use adflow_auth::{Authenticator, Principal};
 use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::{Data, EmptyMutation, MergedObject, Schema};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -59,6 +60,8 @@ pub struct QuerySettings {
     pub introspection: bool,
     /// Whether `GET /graphql` serves the GraphiQL IDE; off in production.
     pub graphiql: bool,
+    /// Size and nesting limits checked before any document is parsed.
+    pub input_limits: adflow_input_limits::InputLimits,
 }
 
 impl Default for QuerySettings {
@@ -68,6 +71,7 @@ impl Default for QuerySettings {
             analytics: None,
             introspection: true,
             graphiql: true,
+            input_limits: adflow_input_limits::InputLimits::default(),
         }
     }
 }
@@ -85,7 +89,8 @@ fn builder() -> async_graphql::SchemaBuilder<Query, EmptyMutation, Subscription>
 }
 
 pub fn schema(db: ReadDb, live: live::LiveChanges, settings: QuerySettings) -> AdflowSchema {
-    let mut builder = loaders::register(builder(), &db, settings.analytics.as_ref());
+    let mut builder = loaders::register(builder(), &db, settings.analytics.as_ref())
+        .extension(input_guard::InputGuard(settings.input_limits));
     if !settings.introspection {
         builder = builder.disable_introspection();
     }
@@ -103,6 +108,7 @@ struct QueryState {
     auth: Authenticator,
     db: ReadDb,
     analytics: Option<adflow_projections::analytics::Analytics>,
+    input_limits: adflow_input_limits::InputLimits,
 }
 
 pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Router {
@@ -110,6 +116,7 @@ pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Rou
     let graphiql_enabled = settings.graphiql;
     let state = QueryState {
         analytics: settings.analytics.clone(),
+        input_limits: settings.input_limits,
         schema: schema(db.clone(), live::LiveChanges::listen(pool), settings),
         auth,
         db,
@@ -166,11 +173,7 @@ async fn graphiql() -> Html<String> {
 }
 
 fn unauthenticated(error: impl ToString) -> Response {
-    let body = serde_json::json!({
-        "data": null,
-        "errors": [{ "message": error.to_string(), "extensions": { "code": ErrorCode::Unauthenticated.as_str() } }]
-    });
-    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+    input_guard::request_error(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, error)
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {
@@ -182,13 +185,16 @@ fn authorization(headers: &HeaderMap) -> Option<&str> {
 async fn execute(
     State(state): State<QueryState>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    body: axum::body::Body,
 ) -> Response {
     let principal: Principal = match state.auth.authenticate(authorization(&headers)) {
         Ok(principal) => principal,
         Err(error) => return unauthenticated(error),
     };
-    let request = request.into_inner().data(principal);
+    let request = match input_guard::read_request(&state.input_limits, body).await {
+        Ok(request) => request.data(principal),
+        Err(refused) => return refused,
+    };
     let mut response = state.schema.execute(request).await;
     errors::with_codes(&mut response.errors);
     GraphQLResponse::from(response).into_response()
@@ -210,9 +216,16 @@ async fn subscriptions(
             Err(error) => return unauthenticated(error),
         },
     };
-    let QueryState { schema, auth, .. } = state;
+    let QueryState {
+        schema,
+        auth,
+        input_limits,
+        ..
+    } = state;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(input_limits.max_request_bytes)
+        .max_frame_size(input_limits.max_request_bytes)
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {

@@ -92,6 +92,11 @@ impl TestApp {
             .expect("/metrics has no statement count")
     }
 
+    /// The process id of `adflow all` (the supervisor of the API processes).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Kills the process without warning (as a crash would) and starts it again on the same database.
     pub async fn crash_and_restart(&mut self) {
         self.child.kill().await.ok();

@@ -1,0 +1,225 @@
+//! `adflow all` for local use: the projectors and workers run in this process, and each API runs
+//! in a child process of its own that is started again when it dies. Nothing a client sends can
+//! then take the projectors and workers down with an API: a stack overflow or an abort ends only
+//! the child, and the listening socket stays open in this process (the child inherits it), so
+//! clients queue for the moment of the restart instead of being refused.
+//!
+//! A child learns that this process is gone from its standard input: it reads it until end of
+//! file (`ADFLOW_SUPERVISED`), which the kernel delivers when this process exits in any way,
+//! SIGKILL included; the child then shuts down.
+
+use crate::config::Config;
+use crate::platform::{listen_for_signals, serve_until, Parts, PlatformError};
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+use tokio::sync::watch;
+
+/// The descriptor number at which a child finds its listening socket.
+const INHERITED_FD: i32 = 3;
+/// How long a child may take to report `ADFLOW_READY`, and to stop when asked.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Restarts back off from the first to the last delay; a child that ran this long resets it.
+const FIRST_RESTART_DELAY: Duration = Duration::from_millis(200);
+const LAST_RESTART_DELAY: Duration = Duration::from_secs(10);
+const HEALTHY_RUN: Duration = Duration::from_secs(60);
+
+pub async fn serve_all(config: &Config) -> Result<(), PlatformError> {
+    // Once here, so that the children's own migration step finds nothing to do.
+    crate::platform::migrate_quietly(config).await?;
+    let (stop, shutdown) = watch::channel(false);
+    listen_for_signals(stop, false);
+    let mut ready = vec![];
+    let mut supervisors = tokio::task::JoinSet::new();
+    for (name, subcommand, addr) in [
+        ("command_api", "command-api", config.command_api_addr),
+        ("query_api", "query-api", config.query_api_addr),
+    ] {
+        let bind_error = |source| PlatformError::Bind { addr, source };
+        let listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
+        let bound: SocketAddr = listener.local_addr().map_err(bind_error)?;
+        let api = SupervisedApi {
+            subcommand,
+            listener,
+            shutdown: shutdown.clone(),
+        };
+        let (child, stdout) = api.start().await?;
+        ready.push(format!("{name}={bound}"));
+        supervisors.spawn(api.supervise(child, stdout));
+    }
+    let served = serve_until(config, Parts::BACKGROUND, shutdown, ready).await;
+    while supervisors.join_next().await.is_some() {}
+    served
+}
+
+struct SupervisedApi {
+    subcommand: &'static str,
+    listener: std::net::TcpListener,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl SupervisedApi {
+    fn spawn(&self) -> std::io::Result<Child> {
+        let fd = self.listener.as_raw_fd();
+        let mut command = Command::new(std::env::current_exe()?);
+        command
+            .arg(self.subcommand)
+            .env("ADFLOW_LISTEN_FD", INHERITED_FD.to_string())
+            .env("ADFLOW_SUPERVISED", "true")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true);
+        // SAFETY: between fork and exec the closure calls only dup2 and fcntl, which are
+        // async-signal-safe, on a descriptor this process keeps open.
+        unsafe {
+            command.pre_exec(move || {
+                // The socket is close-on-exec; dup2 gives a copy without the flag, unless it is
+                // already at the target number, where the flag is cleared instead.
+                let result = if fd == INHERITED_FD {
+                    libc::fcntl(fd, libc::F_SETFD, 0)
+                } else {
+                    libc::dup2(fd, INHERITED_FD)
+                };
+                if result == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        command.spawn()
+    }
+
+    /// The first start: waits for the child's `ADFLOW_READY` line, so that `adflow all` reports
+    /// ready only when both APIs are.
+    async fn start(&self) -> Result<(Child, Lines<BufReader<ChildStdout>>), PlatformError> {
+        let failed = |why: String| PlatformError::Usage(format!("{}: {why}", self.subcommand));
+        let mut child = self
+            .spawn()
+            .map_err(|e| failed(format!("cannot start: {e}")))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| failed("no standard output".into()))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(START_TIMEOUT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.starts_with("ADFLOW_READY ") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        match ready {
+            Ok(true) => Ok((child, lines)),
+            Ok(false) => Err(failed(format!(
+                "exited before it was ready ({})",
+                describe(child.wait().await.ok())
+            ))),
+            Err(_) => Err(failed(format!(
+                "not ready within {} s",
+                START_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    async fn supervise(mut self, mut child: Child, stdout: Lines<BufReader<ChildStdout>>) {
+        drain(stdout);
+        let mut delay = FIRST_RESTART_DELAY;
+        loop {
+            // `Child::wait` closes the child's stdin first, which would tell it to stop: the
+            // handle is held here, and dropped only to stop the child.
+            let stdin = child.stdin.take();
+            let started = Instant::now();
+            let status = tokio::select! {
+                status = child.wait() => Some(status.ok()),
+                _ = self.shutdown.wait_for(|stop| *stop) => None,
+            };
+            let Some(status) = status else {
+                return stop(child, stdin).await;
+            };
+            drop(stdin);
+            if started.elapsed() >= HEALTHY_RUN {
+                delay = FIRST_RESTART_DELAY;
+            }
+            tracing::error!(
+                api = self.subcommand,
+                status = %describe(status),
+                restart_in_ms = delay.as_millis() as u64,
+                "an API process died; the projectors and workers keep running, and it is restarted"
+            );
+            loop {
+                let stopping = tokio::select! {
+                    _ = tokio::time::sleep(delay) => false,
+                    _ = self.shutdown.wait_for(|stop| *stop) => true,
+                };
+                if stopping {
+                    return;
+                }
+                delay = (delay * 2).min(LAST_RESTART_DELAY);
+                match self.spawn() {
+                    Ok(mut restarted) => {
+                        if let Some(stdout) = restarted.stdout.take() {
+                            drain(BufReader::new(stdout).lines());
+                        }
+                        child = restarted;
+                        break;
+                    }
+                    Err(error) => {
+                        tracing::error!(api = self.subcommand, %error, "cannot restart the API process")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Closing its standard input asks a child to stop; one that does not is killed.
+async fn stop(mut child: Child, stdin: Option<tokio::process::ChildStdin>) {
+    drop(stdin);
+    if tokio::time::timeout(STOP_TIMEOUT, child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
+}
+
+fn drain(mut lines: Lines<BufReader<ChildStdout>>) {
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+}
+
+fn describe(status: Option<std::process::ExitStatus>) -> String {
+    match status {
+        None => "unknown status".into(),
+        Some(status) => match (status.code(), status.signal()) {
+            (Some(code), _) => format!("exit code {code}"),
+            (None, Some(signal)) => format!("killed by signal {signal}"),
+            (None, None) => status.to_string(),
+        },
+    }
+}
+
+/// In a supervised child: stop when the supervisor's end of standard input closes.
+pub fn stop_when_supervisor_goes(stop: watch::Sender<bool>) {
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut stdin = tokio::io::stdin();
+        let mut buffer = [0u8; 64];
+        while let Ok(read) = stdin.read(&mut buffer).await {
+            if read == 0 {
+                break;
+            }
+        }
+        tracing::info!("the supervising process is gone; shutting down");
+        let _ = stop.send(true);
+        // A child that cannot finish its graceful shutdown must not outlive its supervisor.
+        tokio::time::sleep(STOP_TIMEOUT).await;
+        std::process::exit(1);
+    });
+}
