@@ -74,10 +74,17 @@ impl SupervisedApi {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true);
-        // SAFETY: between fork and exec the closure calls only dup2 and fcntl, which are
+        // SAFETY: between fork and exec the closure calls only prctl, dup2 and fcntl, which are
         // async-signal-safe, on a descriptor this process keeps open.
         unsafe {
             command.pre_exec(move || {
+                // A supervisor killed without warning takes its children along at once (a
+                // graceful stop closes their stdin instead). The signal follows the thread that
+                // forked, and spawns happen on the runtime's long-lived threads.
+                #[cfg(target_os = "linux")]
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
                 // The socket is close-on-exec; dup2 gives a copy without the flag, unless it is
                 // already at the target number, where the flag is cleared instead.
                 let result = if fd == INHERITED_FD {

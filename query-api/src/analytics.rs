@@ -3,6 +3,7 @@
 //! ratios come from those sums through the domain's definitions; rankings sort the per-campaign
 //! sums (one row per campaign, never raw rows).
 
+use crate::analytics_gate::{Permits, RequestGate, TenantGates, ANALYTICS_COST};
 use crate::campaigns::{platform_name, Campaign, Platform};
 use crate::db::ReadDb;
 use crate::errors::{analytics as unavailable, database, ErrorCode};
@@ -18,6 +19,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// The longest range one analytics query may cover.
@@ -254,11 +256,20 @@ pub struct DashboardSummary {
     pub budget_utilisation: Option<f64>,
 }
 
-fn analytics<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Analytics> {
-    ctx.data::<crate::QuerySettings>()?
+/// The analytics tables, once this request and its tenant have a permit for one more statement
+/// (`analytics_gate`); the permits are held until the returned guard is dropped.
+async fn analytics<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(Permits, &'a Analytics)> {
+    let analytics = ctx
+        .data::<crate::QuerySettings>()?
         .analytics
         .as_ref()
-        .ok_or_else(|| ErrorCode::Unavailable.error("analytics are not configured"))
+        .ok_or_else(|| ErrorCode::Unavailable.error("analytics are not configured"))?;
+    let tenant = principal(ctx)?.tenant_id.0;
+    let permits = ctx
+        .data::<Arc<TenantGates>>()?
+        .enter(tenant, ctx.data_opt::<RequestGate>())
+        .await?;
+    Ok((permits, analytics))
 }
 
 fn totals_only(groups: Vec<queries::Group>) -> PerformanceTotals {
@@ -275,6 +286,7 @@ pub struct AnalyticsQuery;
 #[Object]
 impl AnalyticsQuery {
     /// Totals over the filter.
+    #[graphql(complexity = "ANALYTICS_COST + child_complexity")]
     async fn performance(
         &self,
         ctx: &Context<'_>,
@@ -283,7 +295,8 @@ impl AnalyticsQuery {
     ) -> async_graphql::Result<Metrics> {
         let filter = filter.to_query(principal(ctx)?.tenant_id.0, MAX_RANGE_DAYS)?;
         await_position(ctx, NAME, min_position.as_deref()).await?;
-        let groups = queries::grouped(analytics(ctx)?, &filter, None, None)
+        let (_permits, analytics) = analytics(ctx).await?;
+        let groups = queries::grouped(analytics, &filter, None, None)
             .await
             .map_err(unavailable)?;
         Ok(Metrics(totals_only(groups)))
@@ -291,7 +304,7 @@ impl AnalyticsQuery {
 
     /// A time series over the filter, by hour or day, optionally one series per dimension value.
     /// Buckets without performance are absent.
-    #[graphql(complexity = "500 * child_complexity")]
+    #[graphql(complexity = "ANALYTICS_COST + 500 * child_complexity")]
     async fn performance_series(
         &self,
         ctx: &Context<'_>,
@@ -310,14 +323,10 @@ impl AnalyticsQuery {
             TimeGranularity::Hour => Granularity::Hour,
             TimeGranularity::Day => Granularity::Day,
         };
-        let groups = queries::grouped(
-            analytics(ctx)?,
-            &filter,
-            Some(granularity),
-            by.map(Into::into),
-        )
-        .await
-        .map_err(unavailable)?;
+        let (_permits, analytics) = analytics(ctx).await?;
+        let groups = queries::grouped(analytics, &filter, Some(granularity), by.map(Into::into))
+            .await
+            .map_err(unavailable)?;
         Ok(groups
             .into_iter()
             .map(|g| SeriesPoint {
@@ -329,7 +338,7 @@ impl AnalyticsQuery {
     }
 
     /// Totals over the filter per platform, campaign, ad group or segment.
-    #[graphql(complexity = "100 * child_complexity")]
+    #[graphql(complexity = "ANALYTICS_COST + 100 * child_complexity")]
     async fn performance_breakdown(
         &self,
         ctx: &Context<'_>,
@@ -339,7 +348,8 @@ impl AnalyticsQuery {
     ) -> async_graphql::Result<Vec<Breakdown>> {
         let filter = filter.to_query(principal(ctx)?.tenant_id.0, MAX_RANGE_DAYS)?;
         await_position(ctx, NAME, min_position.as_deref()).await?;
-        let groups = queries::grouped(analytics(ctx)?, &filter, None, Some(by.into()))
+        let (_permits, analytics) = analytics(ctx).await?;
+        let groups = queries::grouped(analytics, &filter, None, Some(by.into()))
             .await
             .map_err(unavailable)?;
         Ok(groups
@@ -354,7 +364,9 @@ impl AnalyticsQuery {
     /// The best (TOP) or worst (BOTTOM) campaigns by a metric over the filter. Campaigns where the
     /// metric is undefined (a CPA without conversions) or with fewer than `minImpressions` are
     /// left out.
-    #[graphql(complexity = "limit.unwrap_or(10).clamp(0, 50) as usize * child_complexity")]
+    #[graphql(
+        complexity = "ANALYTICS_COST + limit.unwrap_or(10).clamp(0, 50) as usize * child_complexity"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn performers(
         &self,
@@ -380,7 +392,8 @@ impl AnalyticsQuery {
         let tenant = principal.tenant_id.0;
         let filter = filter.to_query(tenant, MAX_RANGE_DAYS)?;
         await_position(ctx, NAME, min_position.as_deref()).await?;
-        let groups = queries::grouped(analytics(ctx)?, &filter, None, Some(Dimension::Campaign))
+        let (_permits, analytics) = analytics(ctx).await?;
+        let groups = queries::grouped(analytics, &filter, None, Some(Dimension::Campaign))
             .await
             .map_err(unavailable)?;
         let mut ranked: Vec<(f64, Uuid, PerformanceTotals)> = groups
@@ -418,6 +431,7 @@ impl AnalyticsQuery {
     }
 
     /// Headline figures for the dashboard over days `from..=to` (default: the last 30 days).
+    #[graphql(complexity = "2 * ANALYTICS_COST + child_complexity")]
     async fn dashboard(
         &self,
         ctx: &Context<'_>,
@@ -455,7 +469,7 @@ impl AnalyticsQuery {
         let budget: i64 = counts.try_get("budget").map_err(database)?;
         let active_ids: Vec<Uuid> = counts.try_get("active_ids").map_err(database)?;
         let first_start: Option<NaiveDate> = counts.try_get("first_start").map_err(database)?;
-        let analytics = analytics(ctx)?;
+        let (_permits, analytics) = analytics(ctx).await?;
         let period_totals = totals_only(
             queries::grouped(analytics, &period, None, None)
                 .await

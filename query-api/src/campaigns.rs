@@ -169,7 +169,10 @@ impl Campaign {
             .await?;
         match row.and_then(|r| r.structure) {
             None => Ok(None),
-            Some(document) => StructureTree::from_document(document).map(Some),
+            Some(document) => {
+                let role = principal(ctx)?.role;
+                StructureTree::from_document(document).map(|tree| Some(tree.visible_to(role)))
+            }
         }
     }
 
@@ -230,6 +233,7 @@ impl Campaign {
     }
 
     /// Performance over days `from..=to` (default: the schedule up to today), from ClickHouse.
+    #[graphql(complexity = "crate::analytics_gate::BATCHED_ANALYTICS_COST + child_complexity")]
     async fn performance(
         &self,
         ctx: &Context<'_>,
@@ -243,7 +247,10 @@ impl Campaign {
 
     /// Spend so far against a straight line over the schedule, as of a day (default today).
     /// Null, with a FORBIDDEN error, for roles that may not see money.
-    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
+    #[graphql(
+        guard = "RoleGuard(Action::ReadSpend)",
+        complexity = "crate::analytics_gate::BATCHED_ANALYTICS_COST + child_complexity"
+    )]
     async fn pacing(
         &self,
         ctx: &Context<'_>,

@@ -3,6 +3,7 @@
 //! store; it reads what the projectors built.
 
 mod analytics;
+mod analytics_gate;
 mod audiences;
 mod campaigns;
 mod db;
@@ -32,6 +33,7 @@ use axum::Router;
 use sqlx::PgPool;
 use std::time::Duration;
 
+pub use analytics_gate::AnalyticsConcurrency;
 pub use campaigns::MAX_PAGE_SIZE;
 pub use db::ReadDb;
 pub use errors::ErrorCode;
@@ -62,6 +64,8 @@ pub struct QuerySettings {
     pub graphiql: bool,
     /// Size and nesting limits checked before any document is parsed.
     pub input_limits: adflow_input_limits::InputLimits,
+    /// ClickHouse statements at once, per request and per tenant.
+    pub analytics_concurrency: AnalyticsConcurrency,
 }
 
 impl Default for QuerySettings {
@@ -72,6 +76,7 @@ impl Default for QuerySettings {
             introspection: true,
             graphiql: true,
             input_limits: adflow_input_limits::InputLimits::default(),
+            analytics_concurrency: AnalyticsConcurrency::default(),
         }
     }
 }
@@ -89,7 +94,11 @@ fn builder() -> async_graphql::SchemaBuilder<Query, EmptyMutation, Subscription>
 }
 
 pub fn schema(db: ReadDb, live: live::LiveChanges, settings: QuerySettings) -> AdflowSchema {
-    let mut builder = loaders::register(builder(), &db, settings.analytics.as_ref())
+    let gates = std::sync::Arc::new(analytics_gate::TenantGates::new(
+        settings.analytics_concurrency,
+    ));
+    let mut builder = loaders::register(builder(), &db, settings.analytics.as_ref(), &gates)
+        .data(gates)
         .extension(input_guard::InputGuard(settings.input_limits));
     if !settings.introspection {
         builder = builder.disable_introspection();
@@ -109,6 +118,7 @@ struct QueryState {
     db: ReadDb,
     analytics: Option<adflow_projections::analytics::Analytics>,
     input_limits: adflow_input_limits::InputLimits,
+    analytics_concurrency: AnalyticsConcurrency,
 }
 
 pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Router {
@@ -117,6 +127,7 @@ pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Rou
     let state = QueryState {
         analytics: settings.analytics.clone(),
         input_limits: settings.input_limits,
+        analytics_concurrency: settings.analytics_concurrency,
         schema: schema(db.clone(), live::LiveChanges::listen(pool), settings),
         auth,
         db,
@@ -192,7 +203,11 @@ async fn execute(
         Err(error) => return unauthenticated(error),
     };
     let request = match input_guard::read_request(&state.input_limits, body).await {
-        Ok(request) => request.data(principal),
+        Ok(request) => request
+            .data(principal)
+            .data(analytics_gate::RequestGate::new(
+                state.analytics_concurrency,
+            )),
         Err(refused) => return refused,
     };
     let mut response = state.schema.execute(request).await;

@@ -4,6 +4,7 @@
 //! recommendation's campaign, a campaign's performance) go through a DataLoader, whose keys carry
 //! the tenant, so loads of concurrent requests batch together without mixing tenants.
 
+use crate::analytics_gate::TenantGates;
 use crate::db::ReadDb;
 use crate::errors::{analytics, database};
 use adflow_domain::metrics::PerformanceTotals;
@@ -13,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -245,8 +247,10 @@ pub struct PerformanceKey {
     pub to: NaiveDate,
 }
 
-/// Campaign totals from ClickHouse: one grouped query per tenant and date range in the batch.
-pub struct PerformanceLoader(pub Analytics);
+/// Campaign totals from ClickHouse: one grouped query per tenant and date range in the batch,
+/// each under its tenant's permit (the loader is shared by every request, so it has no request
+/// permit to take).
+pub struct PerformanceLoader(pub Analytics, pub Arc<TenantGates>);
 
 impl Loader<PerformanceKey> for PerformanceLoader {
     type Value = PerformanceTotals;
@@ -271,9 +275,11 @@ impl Loader<PerformanceKey> for PerformanceLoader {
                 from,
                 to,
             };
+            let permits = self.1.enter(tenant, None).await?;
             let totals = queries::totals_by_campaign(&self.0, &slice, &campaigns)
                 .await
                 .map_err(analytics)?;
+            drop(permits);
             for campaign in campaigns {
                 let key = PerformanceKey {
                     campaign: Owned {
@@ -299,6 +305,7 @@ pub fn register(
     >,
     db: &ReadDb,
     analytics: Option<&Analytics>,
+    gates: &Arc<TenantGates>,
 ) -> async_graphql::SchemaBuilder<
     crate::Query,
     async_graphql::EmptyMutation,
@@ -309,8 +316,13 @@ pub fn register(
     let builder =
         builder.data(DataLoader::new(CampaignLoader(db.clone()), tokio::spawn).delay(delay));
     match analytics {
-        Some(analytics) => builder
-            .data(DataLoader::new(PerformanceLoader(analytics.clone()), tokio::spawn).delay(delay)),
+        Some(analytics) => builder.data(
+            DataLoader::new(
+                PerformanceLoader(analytics.clone(), gates.clone()),
+                tokio::spawn,
+            )
+            .delay(delay),
+        ),
         None => builder,
     }
 }

@@ -46,7 +46,7 @@ pub struct Recommendation {
     pub campaign_id: ID,
     /// The kind of change (CHANGE_BUDGET, PAUSE, ADD_NEGATIVE_KEYWORD...).
     pub kind: String,
-    /// The change with its parameters, as `ApproveProposal` would apply it.
+    #[graphql(skip)]
     pub action: serde_json::Value,
     pub reason: String,
     /// 0 to 1.
@@ -64,6 +64,13 @@ pub struct Recommendation {
 
 #[ComplexObject]
 impl Recommendation {
+    /// The change with its parameters, as `ApproveProposal` would apply it (its `…Micros` fields
+    /// `null` for a role that may not read money).
+    async fn action(&self, ctx: &Context<'_>) -> async_graphql::Result<serde_json::Value> {
+        let role = crate::guard::principal(ctx)?.role;
+        Ok(crate::guard::without_money(role, self.action.clone()))
+    }
+
     /// The campaign the proposal is for.
     async fn campaign(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Campaign>> {
         ctx.data::<DataLoader<CampaignLoader>>()?

@@ -3,7 +3,9 @@
 //! (bidding strategy, creative format, targeting) are given as their JSON with the variant's name.
 
 use crate::errors::ErrorCode;
+use crate::guard::{without_money, RoleGuard};
 use crate::scalars::Long;
+use adflow_auth::{Action, Role};
 use adflow_domain::structure::{google, linkedin, CampaignStructure};
 use async_graphql::SimpleObject;
 use serde::Serialize;
@@ -25,7 +27,8 @@ fn json<T: Serialize>(value: &T) -> serde_json::Value {
 pub struct StructureTree {
     pub google: Option<GoogleStructure>,
     pub linkedin: Option<LinkedInStructure>,
-    /// The whole document, as the structure editor sends it back with `EditStructure`.
+    /// The whole document, as the structure editor sends it back with `EditStructure`. For a
+    /// role that may not read money, every `…Micros` field in it is `null`.
     pub document: serde_json::Value,
 }
 
@@ -42,17 +45,36 @@ impl StructureTree {
             document,
         })
     }
+
+    /// The tree as `role` may see it: money in the JSON parts is `null` for a Viewer (the typed
+    /// money fields answer FORBIDDEN through their guard).
+    pub fn visible_to(mut self, role: Role) -> StructureTree {
+        self.document = without_money(role, self.document);
+        if let Some(google) = self.google.as_mut() {
+            google.bidding = without_money(role, std::mem::take(&mut google.bidding));
+        }
+        if let Some(linkedin) = self.linkedin.as_mut() {
+            for campaign in &mut linkedin.campaigns {
+                campaign.targeting = without_money(role, std::mem::take(&mut campaign.targeting));
+                for creative in &mut campaign.creatives {
+                    creative.content = without_money(role, std::mem::take(&mut creative.content));
+                }
+            }
+        }
+        self
+    }
 }
 
 #[derive(SimpleObject, Debug, Clone)]
 pub struct GoogleStructure {
-    pub daily_budget_micros: Long,
+    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
+    pub daily_budget_micros: Option<Long>,
     pub campaign_name: String,
     /// SEARCH, DISPLAY or PERFORMANCE_MAX.
     pub channel: String,
     /// MANUAL_CPC, MAXIMIZE_CONVERSIONS, MAXIMIZE_CONVERSION_VALUE or TARGET_SPEND.
     pub bidding_strategy: String,
-    /// The strategy with its targets.
+    /// The strategy with its targets (money fields `null` for a role that may not read money).
     pub bidding: serde_json::Value,
     pub locations: Vec<String>,
     pub languages: Vec<String>,
@@ -116,7 +138,7 @@ impl From<&google::GoogleAdsStructure> for GoogleStructure {
     fn from(s: &google::GoogleAdsStructure) -> Self {
         let bidding = json(&s.campaign.bidding);
         GoogleStructure {
-            daily_budget_micros: Long(s.daily_budget_micros),
+            daily_budget_micros: Some(Long(s.daily_budget_micros)),
             campaign_name: s.campaign.name.clone(),
             channel: wire_name(&s.campaign.channel),
             bidding_strategy: bidding["strategy"].as_str().unwrap_or_default().to_owned(),
@@ -181,7 +203,8 @@ pub struct LinkedInCampaign {
     /// SPONSORED_CONTENT, TEXT_AD, MESSAGE_AD or DYNAMIC.
     pub campaign_type: String,
     pub objective: String,
-    pub daily_budget_micros: Long,
+    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
+    pub daily_budget_micros: Option<Long>,
     /// Facets to include and exclude, as LinkedIn's targeting criteria.
     pub targeting: serde_json::Value,
     pub audience_size_estimate: Option<Long>,
@@ -207,7 +230,7 @@ impl From<&linkedin::LinkedInStructure> for LinkedInStructure {
                     name: c.name.clone(),
                     campaign_type: wire_name(&c.campaign_type),
                     objective: wire_name(&c.objective),
-                    daily_budget_micros: Long(c.daily_budget_micros),
+                    daily_budget_micros: Some(Long(c.daily_budget_micros)),
                     targeting: json(&c.targeting),
                     audience_size_estimate: c.audience_size_estimate.map(Long::from_u64),
                     creatives: c

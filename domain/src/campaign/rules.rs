@@ -53,7 +53,15 @@ pub(super) fn parse_date(
     path: &str,
     violations: &mut Violations,
 ) -> Option<NaiveDate> {
-    let parsed = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok();
+    // chrono also reads `2027-1-1` and `+10000-01-01`; the contract is exactly YYYY-MM-DD.
+    let shaped = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    let parsed = shaped
+        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten();
     if parsed.is_none() {
         violations.push(path, "invalid_date", "must be a date written YYYY-MM-DD");
     }
