@@ -64,6 +64,9 @@ pub struct Config {
     /// and that the process stops when its standard input closes (the supervisor is gone).
     pub listen_fd: Option<i32>,
     pub supervised: bool,
+    /// ClickHouse statements one GraphQL request, and one tenant, may have running at once.
+    pub analytics_per_request: usize,
+    pub analytics_per_tenant: usize,
 }
 
 impl Default for Config {
@@ -102,6 +105,8 @@ impl Default for Config {
             max_json_nesting: InputLimits::default().max_json_nesting,
             listen_fd: None,
             supervised: false,
+            analytics_per_request: 4,
+            analytics_per_tenant: 8,
         }
     }
 }

@@ -309,6 +309,11 @@ pub async fn serve_until(
             introspection: config.graphql_introspection,
             graphiql: config.graphiql,
             input_limits: config.input_limits(),
+            analytics_concurrency: adflow_query_api::AnalyticsConcurrency {
+                per_request: config.analytics_per_request,
+                per_tenant: config.analytics_per_tenant,
+                ..Default::default()
+            },
         };
         let router = adflow_query_api::router(pool.clone(), authenticator(config).await?, settings);
         let listener = listener(config, config.query_api_addr).await?;
