@@ -44,7 +44,7 @@ python3 ops/fuzz_fixtures.py "http://$address" "http://$queries" "$token" "$conf
 
 # Authenticated as an Admin of the fixtures' tenant; every check and every phase (examples,
 # coverage, fuzzing, and stateful where the document has links).
+SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH="$PWD/ops" \
 "$venv/bin/st" --config-file "$config" run "http://$address/openapi.json" \
-  -H "Authorization: Bearer $token" \
   --checks all --phases examples,coverage,fuzzing,stateful \
   --max-examples 25 --seed 20261122 --no-color

@@ -9,26 +9,31 @@
 
 use crate::body::JsonBody;
 use crate::context::CommandContext;
+use crate::idempotency::{run_once, CommandResponse};
 use crate::problem::ApiError;
 use crate::AppState;
 use adflow_auth::{Action, Principal, Role, API_KEY_PREFIX};
 use adflow_domain::{TenantId, Violations};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+/// The longest name of an API key.
+pub const NAME_MAX_CHARS: usize = 100;
+
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// What the key is for ("HubSpot sync").
+    #[schemars(schema_with = "crate::contract::api_key_name")]
     pub name: String,
     /// `admin`, `manager`, `analyst` or `viewer`.
+    #[schemars(schema_with = "crate::contract::role")]
     pub role: String,
 }
 
@@ -37,7 +42,10 @@ pub struct CreateApiKeyRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyCreated {
     pub id: Uuid,
-    pub key: String,
+    /// The secret bearer value, shown in the first answer only; absent when a retry with the
+    /// same Idempotency-Key replays the answer (the secret is never stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     pub name: String,
     pub role: String,
     pub created_at: DateTime<Utc>,
@@ -61,12 +69,31 @@ fn new_secret() -> String {
 pub async fn create(
     State(state): State<AppState>,
     context: CommandContext,
+    headers: HeaderMap,
     body: JsonBody<CreateApiKeyRequest>,
 ) -> Result<Response, ApiError> {
     context.require(Action::ManageSettings, "manage API keys")?;
-    let request = body.value;
+    // A retry with the same Idempotency-Key answers with the key it created, never a second one.
+    let pool = state.pool.clone();
+    run_once(
+        &pool,
+        context.principal.tenant_id.0,
+        &headers,
+        "POST /v1/api-keys",
+        &body.raw,
+        || mint(state, context, body.value),
+    )
+    .await
+}
+
+async fn mint(
+    state: AppState,
+    context: CommandContext,
+    request: CreateApiKeyRequest,
+) -> Result<CommandResponse, ApiError> {
     let mut violations = Violations::new();
-    let name = adflow_domain::text::required_line(&request.name, "name", 100, &mut violations);
+    let name =
+        adflow_domain::text::required_line(&request.name, "name", NAME_MAX_CHARS, &mut violations);
     let role = Role::parse(&request.role);
     if role.is_none() {
         violations.push(
@@ -94,20 +121,48 @@ pub async fn create(
     .await?;
     let created = ApiKeyCreated {
         id,
-        key: format!("{API_KEY_PREFIX}{}_{secret}", id.simple()),
+        key: Some(format!("{API_KEY_PREFIX}{}_{secret}", id.simple())),
         name,
         role: role.as_str().to_owned(),
         created_at,
     };
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    let body = serde_json::to_value(&created).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let replay = serde_json::to_value(ApiKeyCreated {
+        key: None,
+        ..created
+    })
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(CommandResponse {
+        status: StatusCode::CREATED,
+        body,
+        etag: None,
+        replay_body: Some(replay),
+    })
 }
 
 pub async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<String>,
     context: CommandContext,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     context.require(Action::ManageSettings, "manage API keys")?;
+    let pool = state.pool.clone();
+    let route = "POST /v1/api-keys/revoke";
+    let tenant = context.principal.tenant_id.0;
+    // The key id stands in for the (empty) body in the request's fingerprint.
+    let identity = id.clone();
+    run_once(&pool, tenant, &headers, route, identity.as_bytes(), || {
+        revoke_key(state, context, id)
+    })
+    .await
+}
+
+async fn revoke_key(
+    state: AppState,
+    context: CommandContext,
+    id: String,
+) -> Result<CommandResponse, ApiError> {
     let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
     let revoked = sqlx::query(
         "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = $1 AND tenant_id = $2",
@@ -119,7 +174,12 @@ pub async fn revoke(
     if revoked.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
-    Ok((StatusCode::OK, Json(ApiKeyRevoked { id, revoked: true })).into_response())
+    Ok(CommandResponse {
+        status: StatusCode::OK,
+        body: serde_json::json!(ApiKeyRevoked { id, revoked: true }),
+        etag: None,
+        replay_body: None,
+    })
 }
 
 /// The caller an API key stands for; the same error as a bad token for a key that is unknown,

@@ -19,6 +19,7 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DefineAudienceRequest {
+    #[schemars(schema_with = "crate::contract::name")]
     pub name: String,
     pub criteria: CriteriaRequest,
 }
@@ -27,8 +28,10 @@ pub struct DefineAudienceRequest {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CriteriaRequest {
+    #[schemars(schema_with = "crate::contract::include_facets")]
     pub include: BTreeMap<String, Vec<String>>,
     #[serde(default)]
+    #[schemars(schema_with = "crate::contract::exclude_facets")]
     pub exclude: BTreeMap<String, Vec<String>>,
 }
 
@@ -67,6 +70,7 @@ pub async fn define(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddSegmentRequest {
+    #[schemars(schema_with = "crate::contract::name")]
     pub name: String,
     pub criteria: CriteriaRequest,
     #[serde(default)]
@@ -82,6 +86,7 @@ pub struct EstimateRequest {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PersonaRequest {
+    #[schemars(schema_with = "crate::contract::name")]
     pub name: String,
     #[serde(default)]
     pub titles: Vec<String>,
@@ -98,8 +103,10 @@ pub struct PersonaRequest {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountListRequest {
+    #[schemars(schema_with = "crate::contract::name")]
     pub name: String,
     /// `CONSENT`, `LEGITIMATE_INTEREST` or `CONTRACT`.
+    #[schemars(schema_with = "crate::contract::lawful_basis")]
     pub lawful_basis: String,
     /// SHA-256 of each normalised identifier (lowercased, trimmed e-mail or domain), lowercase hex.
     pub hashed_identifiers: Vec<String>,

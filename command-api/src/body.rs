@@ -45,8 +45,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 }
 
 fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(raw);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let mut document: serde_json::Value =
+        serde_json::from_slice(raw).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    integral_numbers_as_integers(&mut document);
+    let value = serde_path_to_error::deserialize(document).map_err(|error| {
         let path = pointer_path(error.path());
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
@@ -63,10 +65,29 @@ fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             message: inner.to_string(),
         }])
     })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     Ok(value)
+}
+
+/// JSON has one number type, and JSON Schema counts `151.0` as an integer: a client (or a
+/// generator) that writes whole numbers with a fraction gets them read as the integers they are.
+fn integral_numbers_as_integers(document: &mut serde_json::Value) {
+    // 2^63: every whole f64 below it in magnitude is an exact i64.
+    const EXACT: f64 = 9_223_372_036_854_775_808.0;
+    let mut pending = vec![document];
+    while let Some(value) = pending.pop() {
+        match value {
+            serde_json::Value::Number(number) if number.is_f64() => {
+                if let Some(float) = number.as_f64() {
+                    if float.fract() == 0.0 && float.abs() < EXACT {
+                        *value = serde_json::Value::from(float as i64);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => pending.extend(items.iter_mut()),
+            serde_json::Value::Object(fields) => pending.extend(fields.values_mut()),
+            _ => {}
+        }
+    }
 }
 
 /// `platforms[1]` in serde's notation is `platforms/1` in ours (a JSON pointer without the `/`).
@@ -116,5 +137,11 @@ mod tests {
             Err(ApiError::MalformedJson(_))
         ));
         assert!(parse::<Shape>(br#"{"name":"a","items":[]}"#).is_ok());
+        let whole = parse::<Shape>(br#"{"name":"a","items":[1.0, 2e0]}"#).unwrap();
+        assert_eq!(whole.items, vec![1, 2]);
+        assert!(matches!(
+            parse::<Shape>(br#"{"name":"a","items":[1.5]}"#),
+            Err(ApiError::Invalid(_))
+        ));
     }
 }

@@ -18,27 +18,36 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateCampaignRequest {
+    #[schemars(schema_with = "crate::contract::name")]
     pub name: String,
+    #[schemars(schema_with = "crate::contract::objective")]
     pub objective: String,
+    #[schemars(schema_with = "crate::contract::platforms")]
     pub platforms: Vec<String>,
     /// ISO 4217 code of the account currency; `USD` when absent.
     #[serde(default = "usd")]
+    #[schemars(schema_with = "crate::contract::currency")]
     pub currency: String,
+    #[schemars(schema_with = "crate::contract::total_budget")]
     pub total_budget_micros: i64,
     /// `YYYY-MM-DD`, UTC.
+    #[schemars(schema_with = "crate::contract::date")]
     pub start_date: String,
+    #[schemars(schema_with = "crate::contract::date")]
     pub end_date: String,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RenameCampaignRequest {
+    #[schemars(schema_with = "crate::contract::name")]
     pub name: String,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChangeBudgetRequest {
+    #[schemars(schema_with = "crate::contract::total_budget")]
     pub total_budget_micros: i64,
 }
 

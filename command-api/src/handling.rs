@@ -47,6 +47,7 @@ impl Executed {
                 "position": self.position.map(|p| p.to_string()),
             }),
             etag: Some(etag(self.version)),
+            replay_body: None,
         }
     }
 }

@@ -22,6 +22,9 @@ pub struct CommandResponse {
     pub status: StatusCode,
     pub body: serde_json::Value,
     pub etag: Option<String>,
+    /// What a replay answers with when it must not repeat the first answer: a secret shown once
+    /// is never stored, so a replay of `POST /v1/api-keys` names the key without its secret.
+    pub replay_body: Option<serde_json::Value>,
 }
 
 impl IntoResponse for CommandResponse {
@@ -47,11 +50,17 @@ fn key_from(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
+/// The request's identity: its route and its body as JSON, not as bytes, so that a retrying
+/// client that serialises the same request again (other key order, other spacing, `1.0` for
+/// `1`) is recognised. serde_json's maps are sorted, so printing the parsed value is canonical.
 fn fingerprint(route: &str, body: &[u8]) -> Vec<u8> {
     let mut hash = Sha256::new();
     hash.update(route.as_bytes());
     hash.update([0]);
-    hash.update(body);
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => hash.update(value.to_string().as_bytes()),
+        Err(_) => hash.update(body),
+    }
     hash.finalize().to_vec()
 }
 
@@ -110,6 +119,7 @@ async fn claim(pool: &PgPool, tenant: Uuid, key: &str, hash: &[u8]) -> Result<Cl
                 .unwrap_or(StatusCode::OK),
             body,
             etag,
+            replay_body: None,
         }),
         Some(_) => Claim::InFlight,
     })
@@ -152,7 +162,7 @@ where
                 .bind(tenant)
                 .bind(&key)
                 .bind(i16::try_from(response.status.as_u16()).unwrap_or(200))
-                .bind(&response.body)
+                .bind(response.replay_body.as_ref().unwrap_or(&response.body))
                 .bind(&response.etag)
                 .execute(pool)
                 .await?;
@@ -168,5 +178,28 @@ where
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fingerprint;
+
+    #[test]
+    fn the_same_json_written_differently_is_the_same_request() {
+        let first = fingerprint("POST /v1/campaigns", br#"{"name":"a","budget":1}"#);
+        let again = fingerprint(
+            "POST /v1/campaigns",
+            b"{ \"budget\": 1,\n  \"name\": \"a\" }",
+        );
+        assert_eq!(first, again);
+        assert_ne!(
+            first,
+            fingerprint("POST /v1/campaigns", br#"{"name":"b","budget":1}"#)
+        );
+        assert_ne!(
+            first,
+            fingerprint("POST /v1/audiences", br#"{"name":"a","budget":1}"#)
+        );
     }
 }

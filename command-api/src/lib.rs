@@ -10,6 +10,7 @@ mod audiences;
 pub mod body;
 mod campaigns;
 pub mod context;
+mod contract;
 pub mod handling;
 pub mod idempotency;
 mod lifecycle;

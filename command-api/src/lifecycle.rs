@@ -25,7 +25,9 @@ use uuid::Uuid;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScheduleRequest {
     /// `YYYY-MM-DD`, UTC.
+    #[schemars(schema_with = "crate::contract::date")]
     pub start_date: String,
+    #[schemars(schema_with = "crate::contract::date")]
     pub end_date: String,
 }
 
@@ -57,6 +59,7 @@ pub struct RejectRequest {
 /// The generator's answer to a structure request: a structure, or why there is none.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("oneOf" = [{"required": ["structure"]}, {"required": ["failure"]}]))]
 pub struct StructureResultRequest {
     #[serde(default)]
     pub model_version: Option<String>,

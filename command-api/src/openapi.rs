@@ -271,12 +271,12 @@ fn operation(op: &Operation) -> Value {
         .collect();
     if !op.creates && op.response.is_none() && op.path != "/v1/settings/guardrails" {
         parameters.push(json!({"name": "If-Match", "in": "header", "required": true,
-            "description": "The version you last read (`3` or `\"3\"`); a stale one is answered with 409.",
-            "schema": {"type": "string"}}));
+            "description": "The version you last read (`3` or `\"3\"`, optionally weak `W/\"3\"`); a stale one is answered with 409.",
+            "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]{1,19}\"?$"}}));
     }
     parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
         "description": "Replays the first response for 24 h; the same key with another body is refused (422).",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
+        "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}}));
     let (status, description) = if op.creates {
         ("201", "Created")
     } else {
@@ -346,6 +346,10 @@ pub fn document() -> Value {
     for op in &operations {
         paths.insert(op.path.into(), operation(op));
     }
+    let mut schemas = Value::Object(generator.take_definitions(true));
+    with_integer_bounds(&mut schemas);
+    let mut paths = Value::Object(paths);
+    with_integer_bounds(&mut paths);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -359,9 +363,39 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": generator.take_definitions(true),
+            "schemas": schemas,
         }
     })
+}
+
+/// schemars names an integer's width (`format: uint32`) but not its range; the server refuses a
+/// number its type cannot hold, so the document states the range.
+fn with_integer_bounds(document: &mut Value) {
+    let mut pending = vec![document];
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::Object(fields) => {
+                let range = match fields.get("format").and_then(Value::as_str) {
+                    Some("int8") => Some((json!(i8::MIN), json!(i8::MAX))),
+                    Some("uint8") => Some((json!(0), json!(u8::MAX))),
+                    Some("int16") => Some((json!(i16::MIN), json!(i16::MAX))),
+                    Some("uint16") => Some((json!(0), json!(u16::MAX))),
+                    Some("int32") => Some((json!(i32::MIN), json!(i32::MAX))),
+                    Some("uint32") => Some((json!(0), json!(u32::MAX))),
+                    Some("int64") => Some((json!(i64::MIN), json!(i64::MAX))),
+                    Some("uint64") => Some((json!(0), json!(u64::MAX))),
+                    _ => None,
+                };
+                if let Some((minimum, maximum)) = range {
+                    fields.entry("minimum").or_insert(minimum);
+                    fields.entry("maximum").or_insert(maximum);
+                }
+                pending.extend(fields.values_mut());
+            }
+            Value::Array(items) => pending.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
 }
 
 /// The interactive docs page: Scalar's API reference, loaded by the browser from its CDN.
