@@ -266,7 +266,11 @@ fn operation(op: &Operation) -> Value {
         .split('/')
         .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| {
-            json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+            let schema = match name {
+                "platform" => json!({"type": "string", "enum": ["google", "linkedin"]}),
+                _ => json!({"type": "string"}),
+            };
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
         })
         .collect();
     if !op.creates && op.response.is_none() && op.path != "/v1/settings/guardrails" {

@@ -1,0 +1,246 @@
+//! Hostile input, part 2, sent from outside over HTTP: money hidden from Viewers everywhere it
+//! appears, analytics fan-out refused by cost, dates and names the contract forbids refused, and
+//! Idempotency-Key honoured by API keys and by re-serialised bodies.
+
+use adflow_auth::Role;
+use adflow_domain::TenantId;
+use adflow_testkit::app::TestApp;
+use adflow_testkit::fixtures::{active_campaign, campaign, str_of};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+async fn app() -> TestApp {
+    TestApp::spawn(env!("CARGO_BIN_EXE_adflow")).await
+}
+
+fn codes(reply: &Value) -> Vec<String> {
+    reply["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const STRUCTURE_AND_ACTIONS: &str = "query($id: ID!, $p: String) {
+  campaign(id: $id, minPosition: $p) {
+    structure { google { dailyBudgetMicros bidding } document }
+    recommendations { kind action }
+  }
+}";
+
+#[tokio::test]
+async fn viewers_see_no_money_in_structures_documents_or_actions() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let manager = app.token(tenant, Role::Manager);
+    let admin = app.token(tenant, Role::Admin);
+    let viewer = app.token(tenant, Role::Viewer);
+    let (id, version) = active_campaign(&app, &manager, &admin).await;
+    let proposed = app
+        .command(
+            &format!("/v1/campaigns/{id}/proposals"),
+            Some(&admin),
+            &json!({"action": {"kind": "CHANGE_BUDGET", "totalBudgetMicros": 30_000_000_000i64},
+                    "reason": "scale", "confidenceBasisPoints": 5000, "modelVersion": "m"}),
+            &[("if-match", &version.to_string())],
+        )
+        .await;
+    assert_eq!(proposed.status, StatusCode::OK, "{:?}", proposed.body);
+    let position = str_of(&proposed.body, "/position").to_owned();
+    let variables = json!({"id": id, "p": position});
+
+    let seen = app
+        .graphql(Some(&viewer), STRUCTURE_AND_ACTIONS, variables.clone())
+        .await
+        .body;
+    let campaign = &seen["data"]["campaign"];
+    assert!(
+        campaign["structure"]["google"]["dailyBudgetMicros"].is_null(),
+        "{seen}"
+    );
+    assert!(
+        codes(&seen).iter().all(|c| c == "FORBIDDEN") && !codes(&seen).is_empty(),
+        "{seen}"
+    );
+    assert!(
+        campaign["structure"]["google"]["bidding"]["targetCpaMicros"].is_null(),
+        "{seen}"
+    );
+    assert_eq!(
+        campaign["structure"]["google"]["bidding"]["strategy"],
+        "MAXIMIZE_CONVERSIONS"
+    );
+    let document = &campaign["structure"]["document"]["google"];
+    assert!(document["dailyBudgetMicros"].is_null(), "{seen}");
+    assert!(
+        document["campaign"]["bidding"]["targetCpaMicros"].is_null(),
+        "{seen}"
+    );
+    assert_eq!(
+        document["campaign"]["name"], "Q1 Search",
+        "the rest stays readable"
+    );
+    let action = &campaign["recommendations"][0]["action"];
+    assert_eq!(action["kind"], "CHANGE_BUDGET");
+    assert!(action["totalBudgetMicros"].is_null(), "{seen}");
+    let text = seen.to_string();
+    for amount in ["50000000", "80000000", "30000000000"] {
+        assert!(!text.contains(amount), "{amount} reached a Viewer: {text}");
+    }
+
+    let managed = app
+        .graphql(Some(&manager), STRUCTURE_AND_ACTIONS, variables)
+        .await
+        .body;
+    let campaign = &managed["data"]["campaign"];
+    assert!(managed["errors"].is_null(), "{managed}");
+    assert_eq!(
+        campaign["structure"]["google"]["dailyBudgetMicros"],
+        50_000_000
+    );
+    assert_eq!(
+        campaign["recommendations"][0]["action"]["totalBudgetMicros"],
+        30_000_000_000i64
+    );
+}
+
+#[tokio::test]
+async fn many_aliased_analytics_fields_are_refused_by_cost_before_any_runs() {
+    let app = app().await;
+    let analyst = app.token(TenantId(Uuid::now_v7()), Role::Analyst);
+    let fields: Vec<String> = (0..2_000)
+        .map(|i| format!("p{i}: performance(filter: {{from: \"2026-01-01\", to: \"2026-01-31\"}}) {{ clicks }}"))
+        .collect();
+    // The probe's 2,000 are over the document size limit; 100 fit in it and are over the cost.
+    let reply = app
+        .graphql(
+            Some(&analyst),
+            &format!("{{ {} }}", fields.join(" ")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        codes(&reply.body),
+        vec!["INPUT_TOO_LARGE"],
+        "{:?}",
+        reply.body
+    );
+    let reply = app
+        .graphql(
+            Some(&analyst),
+            &format!("{{ {} }}", fields[..100].join(" ")),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        codes(&reply.body),
+        vec!["QUERY_TOO_COMPLEX"],
+        "{:?}",
+        reply.body
+    );
+    // A handful is fine.
+    let few = &fields[..3].join(" ");
+    let reply = app
+        .graphql(Some(&analyst), &format!("{{ {few} }}"), json!({}))
+        .await;
+    assert!(reply.body["errors"].is_null(), "{:?}", reply.body);
+    assert_eq!(reply.body["data"]["p2"]["clicks"], 0);
+}
+
+#[tokio::test]
+async fn dates_and_names_the_contract_forbids_are_refused() {
+    let app = app().await;
+    let manager = app.token(TenantId(Uuid::now_v7()), Role::Manager);
+    for (field, value) in [
+        ("startDate", "+10000-01-01"),
+        ("startDate", "2027-1-1"),
+        ("endDate", "2027-02-30"),
+        ("endDate", "abc"),
+    ] {
+        let mut body = campaign("dates");
+        body[field] = json!(value);
+        let reply = app
+            .command("/v1/campaigns", Some(&manager), &body, &[])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{value}");
+        let errors = reply.body["errors"].to_string();
+        assert!(errors.contains("invalid_date"), "{value}: {errors}");
+    }
+    for name in [
+        "\u{200B}\u{200D}",
+        "\u{FEFF}",
+        "invoice\u{202E}fdp.exe",
+        "\u{2067}x",
+    ] {
+        let reply = app
+            .command("/v1/campaigns", Some(&manager), &campaign(name), &[])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        assert_eq!(reply.body["errors"][0]["pointer"], "/name", "{name:?}");
+    }
+}
+
+#[tokio::test]
+async fn idempotency_keys_hold_for_api_keys_and_for_re_serialised_bodies() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let admin = app.token(tenant, Role::Admin);
+    let key = [("idempotency-key", "mint-once")];
+    let body = json!({"name": "HubSpot sync", "role": "viewer"});
+    let first = app.command("/v1/api-keys", Some(&admin), &body, &key).await;
+    let again = app.command("/v1/api-keys", Some(&admin), &body, &key).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(
+        first.body["id"], again.body["id"],
+        "one credential, not two"
+    );
+    assert!(first.body["key"].is_string());
+    assert!(
+        again.body["key"].is_null(),
+        "the secret is never stored to be replayed"
+    );
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys WHERE tenant_id = $1")
+        .bind(tenant.0)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+
+    // The same JSON written differently is the same request.
+    let manager = app.token(tenant, Role::Manager);
+    let body = campaign("retried");
+    let compact = serde_json::to_string(&body).unwrap();
+    let mut fields: Vec<(String, Value)> = body.as_object().unwrap().clone().into_iter().collect();
+    fields.reverse();
+    let reordered = format!(
+        "{{\n  {}\n}}",
+        fields
+            .iter()
+            .map(|(k, v)| format!("{}: {}", json!(k), v))
+            .collect::<Vec<_>>()
+            .join(",\n  ")
+    );
+    let mut ids = vec![];
+    for text in [compact, reordered] {
+        let response = app
+            .http
+            .post(format!("{}/v1/campaigns", app.command_url))
+            .bearer_auth(&manager)
+            .header("content-type", "application/json")
+            .header("idempotency-key", "create-once")
+            .body(text)
+            .send()
+            .await
+            .unwrap();
+        let reply = adflow_testkit::app::reply(response).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        ids.push(reply.body["id"].clone());
+    }
+    assert_eq!(ids[0], ids[1]);
+}
