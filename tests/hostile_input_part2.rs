@@ -244,3 +244,120 @@ async fn idempotency_keys_hold_for_api_keys_and_for_re_serialised_bodies() {
     }
     assert_eq!(ids[0], ids[1]);
 }
+
+#[tokio::test]
+async fn client_mistakes_in_graphql_are_bad_user_input_not_internal() {
+    let app = app().await;
+    let tenant = TenantId(Uuid::now_v7());
+    let analyst = app.token(tenant, Role::Analyst);
+    for date in ["2027-02-30", "abc", "2027-13-01"] {
+        let reply = app
+            .graphql(
+                Some(&analyst),
+                "query($from: NaiveDate!) { performance(filter: {from: $from, to: \"2027-03-01\"}) { clicks } }",
+                json!({ "from": date }),
+            )
+            .await;
+        assert_eq!(
+            codes(&reply.body),
+            vec!["BAD_USER_INPUT"],
+            "{date}: {:?}",
+            reply.body
+        );
+        let inline = format!(
+            "{{ performance(filter: {{from: \"{date}\", to: \"2027-03-01\"}}) {{ clicks }} }}"
+        );
+        let reply = app.graphql(Some(&analyst), &inline, json!({})).await;
+        assert_eq!(
+            codes(&reply.body),
+            vec!["BAD_USER_INPUT"],
+            "{date}: {:?}",
+            reply.body
+        );
+    }
+    let reply = app
+        .graphql(
+            Some(&analyst),
+            "query($v: Long) { history(aggregateId: \"x\", afterVersion: $v) { entries { version } } }",
+            json!({ "v": "abc" }),
+        )
+        .await;
+    assert_eq!(
+        codes(&reply.body),
+        vec!["BAD_USER_INPUT"],
+        "{:?}",
+        reply.body
+    );
+    let reply = app
+        .graphql(
+            Some(&analyst),
+            "query($n: String) { campaigns(filter: {nameContains: $n}) { edges { node { id } } } }",
+            json!({ "n": "a\u{0}b" }),
+        )
+        .await;
+    assert_eq!(
+        codes(&reply.body),
+        vec!["BAD_USER_INPUT"],
+        "{:?}",
+        reply.body
+    );
+    let reply = app
+        .graphql(
+            Some(&analyst),
+            "{ campaigns(sort: NAME, after: \"n:01920000-0000-7000-8000-000000000001:a\\u0000\") { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        codes(&reply.body),
+        vec!["BAD_USER_INPUT"],
+        "{:?}",
+        reply.body
+    );
+
+    // A campaign that has not started: performance without arguments is zero, not an error.
+    let manager = app.token(tenant, Role::Manager);
+    let created = app
+        .command("/v1/campaigns", Some(&manager), &campaign("not yet"), &[])
+        .await;
+    let reply = app
+        .graphql(
+            Some(&analyst),
+            "query($id: ID!, $p: String) { campaign(id: $id, minPosition: $p) { performance { clicks } } }",
+            json!({ "id": created.body["id"], "p": created.body["position"] }),
+        )
+        .await;
+    assert!(reply.body["errors"].is_null(), "{:?}", reply.body);
+    assert_eq!(reply.body["data"]["campaign"]["performance"]["clicks"], 0);
+}
+
+#[tokio::test]
+async fn the_correlation_id_is_the_servers_and_the_clients_id_is_kept_beside_it() {
+    let app = app().await;
+    let manager = app.token(TenantId(Uuid::now_v7()), Role::Manager);
+    let victim = Uuid::now_v7().to_string();
+    let reply = app
+        .command(
+            "/v1/campaigns",
+            Some(&manager),
+            &campaign("claims another flow"),
+            &[("x-request-id", &victim)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let correlation = reply.header("x-request-id").unwrap().to_owned();
+    assert_ne!(
+        correlation, victim,
+        "a client cannot choose the correlation id"
+    );
+    assert_eq!(reply.header("x-client-request-id"), Some(victim.as_str()));
+    let (recorded, client): (Uuid, Option<String>) = sqlx::query_as(
+        "SELECT correlation_id, extra_metadata->>'clientRequestId' FROM events WHERE stream_name LIKE '%' || $1",
+    )
+    .bind(str_of(&reply.body, "/id"))
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(recorded.to_string(), correlation);
+    assert_eq!(client.as_deref(), Some(victim.as_str()));
+}

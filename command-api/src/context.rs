@@ -18,10 +18,20 @@ use uuid::Uuid;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// The correlation id of this request: from `traceparent` (its trace id), else from a UUID in
-/// `X-Request-Id`, else a new UUIDv7. It is echoed back in `X-Request-Id`.
+/// The echo of a client's own `X-Request-Id`.
+pub const CLIENT_REQUEST_ID: &str = "x-client-request-id";
+
+/// The correlation id of this request: always a new UUIDv7 of the server's, so that an auditor can
+/// trust that one id names one flow (a client could otherwise give two flows the same id, or
+/// claim another's). It is returned in `X-Request-Id`. What the client sent to identify the
+/// request (`X-Request-Id`, `traceparent`'s trace id) is kept beside it in the events' metadata
+/// as `clientRequestId` and `traceId`, and `X-Request-Id` is echoed as `X-Client-Request-Id`.
 #[derive(Debug, Clone, Copy)]
 pub struct CorrelationId(pub Uuid);
+
+/// The client's references of the request, for the events' metadata.
+#[derive(Debug, Clone, Default)]
+struct ClientReferences(BTreeMap<String, String>);
 
 fn from_traceparent(headers: &HeaderMap) -> Option<Uuid> {
     let value = headers.get("traceparent")?.to_str().ok()?;
@@ -33,20 +43,38 @@ fn from_traceparent(headers: &HeaderMap) -> Option<Uuid> {
     Some(Uuid::from_u128(id))
 }
 
-fn correlation_id(headers: &HeaderMap) -> Uuid {
-    from_traceparent(headers)
-        .or_else(|| headers.get(REQUEST_ID)?.to_str().ok()?.trim().parse().ok())
-        .unwrap_or_else(Uuid::now_v7)
+/// A client's `X-Request-Id`: up to 200 visible ASCII characters, else ignored.
+fn client_request_id(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(REQUEST_ID)?.to_str().ok()?.trim();
+    (!value.is_empty() && value.len() <= 200 && value.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| value.to_owned())
+}
+
+fn client_references(headers: &HeaderMap) -> ClientReferences {
+    let mut references = BTreeMap::new();
+    if let Some(id) = client_request_id(headers) {
+        references.insert("clientRequestId".to_owned(), id);
+    }
+    if let Some(trace) = from_traceparent(headers) {
+        references.insert("traceId".to_owned(), trace.simple().to_string());
+    }
+    ClientReferences(references)
 }
 
 /// Middleware: settles the correlation id, opens the request's tracing span with it, and returns it.
 pub async fn correlate(mut request: Request, next: Next) -> Response {
-    let id = correlation_id(request.headers());
+    let id = Uuid::now_v7();
+    let references = client_references(request.headers());
+    let echo = client_request_id(request.headers());
     request.extensions_mut().insert(CorrelationId(id));
+    request.extensions_mut().insert(references);
     let span = tracing::info_span!("request", correlation_id = %id, method = %request.method(), path = %request.uri().path());
     let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
         response.headers_mut().insert(REQUEST_ID, value);
+    }
+    if let Some(value) = echo.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        response.headers_mut().insert(CLIENT_REQUEST_ID, value);
     }
     response
 }
@@ -101,7 +129,12 @@ impl FromRequestParts<AppState> for CommandContext {
             .get::<CorrelationId>()
             .map(|c| c.0)
             .unwrap_or_else(Uuid::now_v7);
-        let mut extra = BTreeMap::new();
+        let mut extra = parts
+            .extensions
+            .get::<ClientReferences>()
+            .cloned()
+            .unwrap_or_default()
+            .0;
         if let Some(ConnectInfo(address)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
             extra.insert("clientAddress".to_owned(), address.ip().to_string());
         }
@@ -126,27 +159,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_correlation_id_comes_from_traceparent_then_request_id() {
+    fn client_references_are_kept_beside_the_servers_correlation_id() {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            REQUEST_ID,
-            HeaderValue::from_static("0192f0c1-0000-7000-8000-000000000001"),
-        );
-        assert_eq!(
-            correlation_id(&headers).to_string(),
-            "0192f0c1-0000-7000-8000-000000000001"
-        );
+        headers.insert(REQUEST_ID, HeaderValue::from_static("crm-sync-42"));
         headers.insert(
             "traceparent",
             HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
         );
-        assert_eq!(
-            correlation_id(&headers).simple().to_string(),
-            "4bf92f3577b34da6a3ce929d0e0e4736"
-        );
+        let references = client_references(&headers).0;
+        assert_eq!(references["clientRequestId"], "crm-sync-42");
+        assert_eq!(references["traceId"], "4bf92f3577b34da6a3ce929d0e0e4736");
         let mut junk = HeaderMap::new();
         junk.insert("traceparent", HeaderValue::from_static("00-zz-00-01"));
-        junk.insert(REQUEST_ID, HeaderValue::from_static("not a uuid"));
-        assert_eq!(correlation_id(&junk).get_version_num(), 7);
+        junk.insert(REQUEST_ID, HeaderValue::from_static("has spaces in it"));
+        assert!(client_references(&junk).0.is_empty());
     }
 }

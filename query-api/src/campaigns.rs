@@ -240,8 +240,14 @@ impl Campaign {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> async_graphql::Result<Metrics> {
+        let defaulted = from.is_none() && to.is_none();
         let from = from.unwrap_or(self.start_date);
         let to = to.unwrap_or_else(|| self.end_date.min(today()));
+        if defaulted && from > to {
+            // A campaign that has not started has performed nothing yet; the caller gave no range
+            // that could be wrong.
+            return Ok(Metrics::default());
+        }
         Ok(Metrics(self.load_performance(ctx, from, to).await?))
     }
 
@@ -492,10 +498,13 @@ impl Cursor {
                 DateTime::parse_from_rfc3339(value).is_ok()
             }
             CampaignSort::Name => true,
-            CampaignSort::StartDate | CampaignSort::EndDate => value.parse::<NaiveDate>().is_ok(),
+            CampaignSort::StartDate | CampaignSort::EndDate => {
+                value.len() == 10 && value.parse::<NaiveDate>().is_ok()
+            }
             CampaignSort::Budget => value.parse::<i64>().is_ok(),
         };
-        if !parses {
+        // PostgreSQL text holds no NUL: such a value could only fail in the database.
+        if !parses || value.contains('\0') {
             return Err(invalid());
         }
         Ok(Cursor {
@@ -602,6 +611,10 @@ impl CampaignQuery {
                 return Err(ErrorCode::BadUserInput.error(format!(
                     "nameContains is longer than {MAX_NAME_SEARCH} characters"
                 )));
+            }
+            if text.contains('\0') {
+                return Err(ErrorCode::BadUserInput
+                    .error("nameContains must not contain NUL characters (no name holds one)"));
             }
         }
         await_position(ctx, PROJECTION, min_position.as_deref()).await?;

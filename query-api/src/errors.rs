@@ -64,7 +64,18 @@ pub fn with_codes(errors: &mut [ServerError]) {
         if coded {
             continue;
         }
-        let code = if error.message.contains("nested too deep") {
+        // Values that do not fit their type (an impossible date, "abc" for a Long, an enum value
+        // that does not exist) are the client's mistakes, wherever async-graphql noticed them.
+        let bad_input = [
+            "Failed to parse",
+            "Invalid value for argument",
+            "Invalid value for variable",
+        ]
+        .iter()
+        .any(|marker| error.message.contains(marker));
+        let code = if bad_input {
+            ErrorCode::BadUserInput
+        } else if error.message.contains("nested too deep") {
             ErrorCode::QueryTooDeep
         } else if error.message.contains("too complex") {
             ErrorCode::QueryTooComplex
