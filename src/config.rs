@@ -67,6 +67,8 @@ pub struct Config {
     /// ClickHouse statements one GraphQL request, and one tenant, may have running at once.
     pub analytics_per_request: usize,
     pub analytics_per_tenant: usize,
+    /// How long a client may take to send a request's headers before its connection is closed.
+    pub header_read_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -107,6 +109,7 @@ impl Default for Config {
             supervised: false,
             analytics_per_request: 4,
             analytics_per_tenant: 8,
+            header_read_timeout_ms: 10_000,
         }
     }
 }

@@ -7,6 +7,7 @@ mod bench_graphql;
 mod bench_ml;
 mod bench_server;
 mod config;
+mod connections;
 mod ml;
 mod platform;
 mod supervisor;

@@ -187,10 +187,6 @@ async fn authenticator(config: &Config) -> Result<Authenticator, PlatformError> 
     Ok(authenticator)
 }
 
-async fn shutdown_signal(mut shutdown: watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
-}
-
 /// Stops on SIGINT or SIGTERM, and in a supervised child also when the supervisor goes.
 pub fn listen_for_signals(stop: watch::Sender<bool>, supervised: bool) {
     if supervised {
@@ -237,28 +233,20 @@ async fn spawn_server(
     listener: TcpListener,
     router: axum::Router,
     shutdown: watch::Receiver<bool>,
+    header_read_timeout: Duration,
 ) -> Result<SocketAddr, PlatformError> {
     let addr = listener
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    let bind_error = |source| PlatformError::Bind { addr, source };
-    let bound = listener.local_addr().map_err(bind_error)?;
-    tasks.spawn(async move {
-        // Client addresses are recorded in the events' audit metadata.
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        // Small JSON responses go out at once instead of waiting on Nagle's algorithm.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            if let Err(error) = tcp.set_nodelay(true) {
-                tracing::debug!(%error, "cannot set TCP_NODELAY");
-            }
-        });
-        if let Err(error) = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown_signal(shutdown))
-            .await
-        {
-            tracing::error!(%error, %bound, "server stopped");
-        }
-    });
+    let bound = listener
+        .local_addr()
+        .map_err(|source| PlatformError::Bind { addr, source })?;
+    tasks.spawn(crate::connections::serve(
+        listener,
+        router,
+        shutdown,
+        header_read_timeout,
+    ));
     Ok(bound)
 }
 
@@ -298,7 +286,14 @@ pub async fn serve_until(
             input_limits: config.input_limits(),
         });
         let listener = listener(config, config.command_api_addr).await?;
-        let addr = spawn_server(&mut tasks, listener, router, shutdown.clone()).await?;
+        let addr = spawn_server(
+            &mut tasks,
+            listener,
+            router,
+            shutdown.clone(),
+            Duration::from_millis(config.header_read_timeout_ms),
+        )
+        .await?;
         ready.push(format!("command_api={addr}"));
     }
 
@@ -317,7 +312,14 @@ pub async fn serve_until(
         };
         let router = adflow_query_api::router(pool.clone(), authenticator(config).await?, settings);
         let listener = listener(config, config.query_api_addr).await?;
-        let addr = spawn_server(&mut tasks, listener, router, shutdown.clone()).await?;
+        let addr = spawn_server(
+            &mut tasks,
+            listener,
+            router,
+            shutdown.clone(),
+            Duration::from_millis(config.header_read_timeout_ms),
+        )
+        .await?;
         ready.push(format!("query_api={addr}"));
     }
 

@@ -361,3 +361,173 @@ async fn the_correlation_id_is_the_servers_and_the_clients_id_is_kept_beside_it(
     assert_eq!(recorded.to_string(), correlation);
     assert_eq!(client.as_deref(), Some(victim.as_str()));
 }
+
+/// Reads from `stream` until the server closes it; returns what it sent and how long it took.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> (Vec<u8>, std::time::Duration) {
+    use tokio::io::AsyncReadExt;
+    let started = std::time::Instant::now();
+    let mut received = vec![];
+    let mut buffer = [0u8; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server kept the connection open for 30 s");
+    (received, started.elapsed())
+}
+
+#[tokio::test]
+async fn slow_clients_are_closed_on_both_apis() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn_with(
+        env!("CARGO_BIN_EXE_adflow"),
+        &[("ADFLOW_HEADER_READ_TIMEOUT_MS", "1000")],
+    )
+    .await;
+    for base in [&app.command_url, &app.query_url] {
+        let address = base.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        stream
+            .write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: appl")
+            .await
+            .unwrap();
+        let (_, took) = until_closed(&mut stream).await;
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{base}: {took:?}"
+        );
+    }
+
+    // A WebSocket that never sends connection_init is closed with 4408.
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut request = app.subscription_url().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(Ok(message)) = socket.next().await {
+            if let Message::Close(frame) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("closed within 20 s");
+    assert_eq!(closed, Some(4408));
+}
+
+#[tokio::test]
+async fn a_subscription_ends_when_its_token_expires() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = app().await;
+    let token = app.token_with_ttl(TenantId(Uuid::now_v7()), Role::Viewer, 3);
+    let mut request = app.subscription_url().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init =
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let subscribe = json!({"id": "1", "type": "subscribe",
+        "payload": {"query": "subscription { campaignStatusChanged { campaignId } }"}});
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(Ok(message)) = socket.next().await {
+            if let Message::Close(frame) = message {
+                return frame.map(|f| u16::from(f.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("closed within 20 s");
+    assert_eq!(closed, Some(4403));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn errors_are_coded_and_say_nothing_of_the_parsers() {
+    let app = app().await;
+    let viewer = app.token(TenantId(Uuid::now_v7()), Role::Viewer);
+    let graphql = format!("{}/graphql", app.query_url);
+    for (body, code) in [
+        (
+            r#"[{"query":"{ campaigns { edges { node { id } } } }"}]"#,
+            "BAD_REQUEST",
+        ),
+        (r#"{"query": "#, "BAD_REQUEST"),
+        (r#"{"query": 5}"#, "BAD_REQUEST"),
+    ] {
+        let response = app
+            .http
+            .post(&graphql)
+            .bearer_auth(&viewer)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{body}"
+        );
+        let reply: Value = response.json().await.unwrap();
+        assert_eq!(codes(&reply), vec![code], "{body}: {reply}");
+    }
+    for token in ["not.a.token", "eyJhbGciOiJIUzI1NiJ9.e30.AAAA", "Zm9v"] {
+        let reply = app
+            .command("/v1/campaigns", Some(token), &campaign("x"), &[])
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        let detail = reply.body["detail"].as_str().unwrap_or_default();
+        for internal in [
+            "Base64", "base64", "line 1", "column", "offset", "Json", "Utf8",
+        ] {
+            assert!(!detail.contains(internal), "{token}: {detail}");
+        }
+    }
+    // If-Match's format is documented, so "" is the client's documented mistake.
+    let document: Value = app
+        .http
+        .get(format!("{}/openapi.json", app.command_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rename = &document["paths"]["/v1/campaigns/{id}/rename"]["post"]["parameters"];
+    let if_match = rename
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "If-Match")
+        .unwrap();
+    assert!(if_match["schema"]["pattern"].is_string());
+}

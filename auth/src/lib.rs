@@ -101,6 +101,10 @@ pub struct Principal {
     pub tenant_id: TenantId,
     pub role: Role,
     pub kind: CallerKind,
+    /// Until when the credential holds, in seconds since the Unix epoch: a token's `exp`; `None`
+    /// for an API key, which holds until it is revoked. Long-lived connections (subscriptions)
+    /// end here.
+    pub expires_at: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +122,7 @@ impl Principal {
             tenant_id,
             role,
             kind: CallerKind::ApiKey,
+            expires_at: None,
         }
     }
 
@@ -161,6 +166,25 @@ pub enum AuthError {
     InvalidToken(String),
     #[error("cannot sign a token: {0}")]
     Signing(String),
+}
+
+/// Why a token was refused, in words that name the client's problem and none of the parser's
+/// internals (which byte of which base64 segment failed).
+fn why(error: &jsonwebtoken::errors::Error) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match error.kind() {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet",
+        ErrorKind::InvalidSignature => "the token's signature does not verify",
+        ErrorKind::InvalidIssuer => "the token was issued by another issuer",
+        ErrorKind::InvalidAudience => "the token is meant for another audience",
+        ErrorKind::InvalidAlgorithm => "the token is signed with an algorithm not accepted here",
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+        ErrorKind::Json(_) => {
+            "the token's claims are not the ones expected (sub, tenant, role, exp)"
+        }
+        _ => "the bearer token is malformed",
+    }
 }
 
 #[derive(Clone)]
@@ -277,7 +301,7 @@ impl Authenticator {
     }
 
     fn decode_claims(&self, token: &str) -> Result<Claims, AuthError> {
-        let invalid = |e: jsonwebtoken::errors::Error| AuthError::InvalidToken(e.to_string());
+        let invalid = |e: jsonwebtoken::errors::Error| AuthError::InvalidToken(why(&e).into());
         let header = jsonwebtoken::decode_header(token).map_err(invalid)?;
         if header.alg == Algorithm::HS256 {
             return Ok(decode::<Claims>(token, &self.decoding, &self.validation)
@@ -321,6 +345,7 @@ impl Authenticator {
             tenant_id: TenantId(claims.tenant),
             role: claims.role,
             kind: CallerKind::User,
+            expires_at: Some(claims.exp),
         })
     }
 

@@ -22,8 +22,8 @@ mod templates;
 
 use adflow_auth::{Authenticator, Principal};
 use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
-use async_graphql::{Data, EmptyMutation, MergedObject, Schema};
-use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use async_graphql::{EmptyMutation, MergedObject, Schema};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -215,9 +215,15 @@ async fn execute(
     GraphQLResponse::from(response).into_response()
 }
 
+/// How long a new WebSocket may take to send `connection_init` (graphql-transport-ws closes
+/// with 4408 then).
+pub const CONNECTION_INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// graphql-transport-ws (and the older graphql-ws). The token comes with the upgrade request's
 /// `Authorization` header or, since browsers cannot set headers on a WebSocket, in the
-/// `connection_init` payload as `{"Authorization": "Bearer …"}`.
+/// `connection_init` payload as `{"Authorization": "Bearer …"}`. A client that does not send
+/// `connection_init` in time is closed with 4408; a connection ends with 4403 when its token
+/// expires, so that a subscription delivers nothing past its credential.
 async fn subscriptions(
     State(state): State<QueryState>,
     headers: HeaderMap,
@@ -241,24 +247,5 @@ async fn subscriptions(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(input_limits.max_request_bytes)
         .max_frame_size(input_limits.max_request_bytes)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let principal = match from_header {
-                        Some(principal) => principal,
-                        None => {
-                            let header = ["Authorization", "authorization"]
-                                .iter()
-                                .find_map(|key| payload.get(*key).and_then(|v| v.as_str()));
-                            auth.authenticate(header).map_err(|error| {
-                                ErrorCode::Unauthenticated.error(error.to_string())
-                            })?
-                        }
-                    };
-                    let mut data = Data::default();
-                    data.insert(principal);
-                    Ok(data)
-                })
-                .serve()
-        })
+        .on_upgrade(move |socket| live::serve_socket(socket, schema, protocol, auth, from_header))
 }

@@ -192,3 +192,103 @@ impl Subscription {
         )
     }
 }
+
+/// Serves one GraphQL WebSocket: waits at most `CONNECTION_INIT_TIMEOUT` for the first message,
+/// then hands the socket to async-graphql through a channel, so that this side can still close it
+/// with 4403 when the caller's token expires.
+pub(crate) async fn serve_socket(
+    socket: axum::extract::ws::WebSocket,
+    schema: crate::AdflowSchema,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    auth: adflow_auth::Authenticator,
+    from_header: Option<adflow_auth::Principal>,
+) {
+    use axum::extract::ws::{CloseFrame, Message};
+    use futures_util::{SinkExt, StreamExt};
+
+    let close = |code: u16, reason: &'static str| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }))
+    };
+    let (mut sink, mut stream) = socket.split();
+    let first = match tokio::time::timeout(crate::CONNECTION_INIT_TIMEOUT, stream.next()).await {
+        Ok(Some(Ok(message))) => message,
+        Ok(_) => return,
+        Err(_) => {
+            let _ = sink
+                .send(close(4408, "Connection initialisation timeout"))
+                .await;
+            return;
+        }
+    };
+    let incoming = futures_util::stream::once(async move { Ok(first) }).chain(stream);
+    let (outgoing, mut to_client) = tokio::sync::mpsc::channel::<Message>(16);
+    let outgoing = futures_util::sink::unfold(outgoing, |outgoing, message: Message| async move {
+        outgoing
+            .send(message)
+            .await
+            .map(|()| outgoing)
+            .map_err(|_| ())
+    });
+    let (expiry_sender, expiry) = tokio::sync::oneshot::channel::<Option<u64>>();
+    let expiry_sender = std::sync::Mutex::new(Some(expiry_sender));
+    let graphql =
+        async_graphql_axum::GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
+            .on_connection_init(move |payload| async move {
+                let principal = match from_header {
+                    Some(principal) => principal,
+                    None => {
+                        let header = ["Authorization", "authorization"]
+                            .iter()
+                            .find_map(|key| payload.get(*key).and_then(|v| v.as_str()));
+                        auth.authenticate(header).map_err(|error| {
+                            crate::ErrorCode::Unauthenticated.error(error.to_string())
+                        })?
+                    }
+                };
+                if let Some(sender) = expiry_sender.lock().ok().and_then(|mut s| s.take()) {
+                    let _ = sender.send(principal.expires_at);
+                }
+                let mut data = async_graphql::Data::default();
+                data.insert(principal);
+                Ok(data)
+            })
+            .serve();
+    let expired = async move {
+        match expiry.await {
+            Ok(Some(expires_at)) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                tokio::time::sleep(std::time::Duration::from_secs(
+                    expires_at.saturating_sub(now),
+                ))
+                .await
+            }
+            // An API key (no expiry), or a connection that never initialised.
+            _ => std::future::pending::<()>().await,
+        }
+    };
+    tokio::pin!(graphql, expired);
+    let mut graphql_done = false;
+    loop {
+        tokio::select! {
+            () = &mut graphql, if !graphql_done => graphql_done = true,
+            message = to_client.recv() => match message {
+                Some(message) => {
+                    if sink.send(message).await.is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            },
+            () = &mut expired => {
+                let _ = sink.send(close(4403, "Forbidden: the token has expired")).await;
+                return;
+            }
+        }
+    }
+}

@@ -153,6 +153,13 @@ impl TestApp {
             .expect("cannot sign a test token")
     }
 
+    /// A token that expires `ttl_seconds` from now.
+    pub fn token_with_ttl(&self, tenant: TenantId, role: Role, ttl_seconds: u64) -> String {
+        Authenticator::hs256(self.jwt_secret.as_bytes())
+            .issue("tester", tenant, role, ttl_seconds)
+            .expect("cannot sign a test token")
+    }
+
     /// POSTs `body` as JSON to the command API; `headers` are extra (name, value) pairs.
     pub async fn command(
         &self,
