@@ -531,3 +531,61 @@ async fn errors_are_coded_and_say_nothing_of_the_parsers() {
         .unwrap();
     assert!(if_match["schema"]["pattern"].is_string());
 }
+
+#[tokio::test]
+async fn websocket_errors_carry_codes_and_far_years_are_bad_input() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = app().await;
+    let token = app.token(TenantId(Uuid::now_v7()), Role::Analyst);
+    let mut request = app.subscription_url().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init =
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    for (id, query, code) in [
+        ("1", "subscription { nope }", "GRAPHQL_VALIDATION_FAILED"),
+        ("2", "subscription { ", "GRAPHQL_PARSE_FAILED"),
+    ] {
+        let subscribe = json!({"id": id, "type": "subscribe", "payload": {"query": query}});
+        socket
+            .send(Message::text(subscribe.to_string()))
+            .await
+            .unwrap();
+        let errors = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while let Some(Ok(message)) = socket.next().await {
+                if let Message::Text(text) = message {
+                    let message: Value = serde_json::from_str(&text).unwrap();
+                    match message["type"].as_str() {
+                        Some("error") => return message["payload"].clone(),
+                        Some("next") => return message["payload"]["errors"].clone(),
+                        _ => {}
+                    }
+                }
+            }
+            Value::Null
+        })
+        .await
+        .expect("an answer in time");
+        assert_eq!(errors[0]["extensions"]["code"], code, "{query}: {errors}");
+    }
+
+    let reply = app
+        .graphql(
+            Some(&token),
+            "{ performance(filter: {from: \"2200-01-01\", to: \"2200-01-31\"}) { clicks } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        codes(&reply.body),
+        vec!["BAD_USER_INPUT"],
+        "{:?}",
+        reply.body
+    );
+}

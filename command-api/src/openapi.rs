@@ -141,7 +141,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         ),
         op(
             "/v1/campaigns/{id}/segments",
-            "Target an audience segment",
+            "Target an audience segment (422 `not_found` at `/audienceId` or `/segmentId` when it is not in your tenant; 422 below the platforms' minimum audience)",
             MANAGE_CAMPAIGNS,
             Some(generator.subschema_for::<AttachSegmentRequest>()),
             false,

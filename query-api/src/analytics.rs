@@ -92,8 +92,23 @@ pub struct PerformanceFilter {
 
 pub const MAX_FILTER_CAMPAIGNS: usize = 500;
 
+/// The days analytics can hold: ClickHouse's `Date` ends in 2149, and no campaign ran before
+/// 1970. A day outside is the client's mistake, not a failure of ClickHouse.
+pub fn within_analytics_years(day: NaiveDate, name: &str) -> async_graphql::Result<()> {
+    let first = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN);
+    let last = NaiveDate::from_ymd_opt(2099, 12, 31).unwrap_or(NaiveDate::MAX);
+    if day < first || day > last {
+        return Err(ErrorCode::BadUserInput.error(format!(
+            "{name} must be a day between {first} and {last}, not {day}"
+        )));
+    }
+    Ok(())
+}
+
 impl PerformanceFilter {
     fn to_query(&self, tenant: Uuid, max_days: i64) -> async_graphql::Result<Filter> {
+        within_analytics_years(self.from, "from")?;
+        within_analytics_years(self.to, "to")?;
         if self.from > self.to {
             return Err(ErrorCode::BadUserInput.error("from must not be after to"));
         }

@@ -296,6 +296,8 @@ impl Campaign {
         from: NaiveDate,
         to: NaiveDate,
     ) -> async_graphql::Result<adflow_domain::metrics::PerformanceTotals> {
+        crate::analytics::within_analytics_years(from, "from")?;
+        crate::analytics::within_analytics_years(to, "to")?;
         if from > to {
             return Err(ErrorCode::BadUserInput.error("from must not be after to"));
         }

@@ -53,6 +53,43 @@ impl ErrorCode {
     }
 }
 
+/// Codes every response's errors, over HTTP and over WebSocket alike (`with_codes`).
+pub struct CodedErrors;
+
+impl async_graphql::extensions::ExtensionFactory for CodedErrors {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(CodedErrors)
+    }
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for CodedErrors {
+    async fn request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextRequest<'_>,
+    ) -> async_graphql::Response {
+        let mut response = next.run(ctx).await;
+        with_codes(&mut response.errors);
+        response
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        stream: futures_util::stream::BoxStream<'s, async_graphql::Response>,
+        next: async_graphql::extensions::NextSubscribe<'_>,
+    ) -> futures_util::stream::BoxStream<'s, async_graphql::Response> {
+        use futures_util::StreamExt;
+        next.run(ctx, stream)
+            .map(|mut response| {
+                with_codes(&mut response.errors);
+                response
+            })
+            .boxed()
+    }
+}
+
 /// Gives the errors async-graphql raises itself (parsing, validation, limits) a code too, so a
 /// client can rely on `extensions.code` being present on every error.
 pub fn with_codes(errors: &mut [ServerError]) {

@@ -99,7 +99,8 @@ pub fn schema(db: ReadDb, live: live::LiveChanges, settings: QuerySettings) -> A
     ));
     let mut builder = loaders::register(builder(), &db, settings.analytics.as_ref(), &gates)
         .data(gates)
-        .extension(input_guard::InputGuard(settings.input_limits));
+        .extension(input_guard::InputGuard(settings.input_limits))
+        .extension(errors::CodedErrors);
     if !settings.introspection {
         builder = builder.disable_introspection();
     }
