@@ -35,7 +35,10 @@ pub fn workers(
 ) -> Result<(Worker<StructureHandler>, Worker<SegmentHandler>), PlatformError> {
     let models = Models::load_default()?;
     tracing::info!(device = ?models.device, "ML models loaded");
-    let backend = Arc::new(StoreBackend::new(store, "ml-worker"));
+    let backend = Arc::new(StoreBackend::new(
+        adflow_application::Application::new(store),
+        "ml-worker",
+    ));
     let options = WorkerOptions {
         stream: config.ml_stream.clone(),
         subject_prefix: config.ml_subject_prefix.clone(),

@@ -276,7 +276,7 @@ pub async fn serve_until(
 
     if parts.command_api {
         let router = adflow_command_api::router(adflow_command_api::AppState {
-            store: store.clone(),
+            application: adflow_application::Application::new(store.clone()),
             pool: pool.clone(),
             auth: authenticator(config).await?,
             limits: adflow_command_api::RateLimits {

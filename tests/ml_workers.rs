@@ -287,7 +287,9 @@ impl Backend for FaultyBackend {
 fn faulty(app: &TestApp, hang_after_submit: bool, fail_reads: bool) -> Arc<FaultyBackend> {
     Arc::new(FaultyBackend {
         inner: StoreBackend::new(
-            Arc::new(PostgresEventStore::new(app.db.pool.clone())),
+            adflow_application::Application::new(Arc::new(PostgresEventStore::new(
+                app.db.pool.clone(),
+            ))),
             "ml-worker",
         ),
         hang_after_submit,

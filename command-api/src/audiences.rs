@@ -60,7 +60,7 @@ pub async fn define(
                 exclude: request.criteria.exclude,
             });
             let executed =
-                execute::<Audience>(state.store.as_ref(), &context, id, None, command).await?;
+                execute::<Audience>(&state.application, &context, id, None, command).await?;
             Ok(executed.respond(StatusCode::CREATED))
         },
     )

@@ -84,7 +84,7 @@ pub async fn create(
                 end_date: request.end_date,
             });
             let executed =
-                execute::<Campaign>(state.store.as_ref(), &context, id, None, command).await?;
+                execute::<Campaign>(&state.application, &context, id, None, command).await?;
             Ok(executed.respond(StatusCode::CREATED))
         },
     )

@@ -3,15 +3,12 @@
 use crate::context::CommandContext;
 use crate::idempotency::CommandResponse;
 use crate::problem::ApiError;
-use adflow_domain::aggregate::{stream_name, Aggregate};
-use adflow_domain::DomainEvent;
-use adflow_event_store::{EventStore, ExpectedVersion, NewEvent, Position};
+use adflow_application::{Application, Command, Expected};
+use adflow_domain::aggregate::Aggregate;
+use adflow_event_store::Position;
 use axum::http::{HeaderMap, StatusCode};
-use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
-
-const PAGE: usize = 500;
 
 /// The version the client last read, from `If-Match` (`3`, `"3"` or `W/"3"`).
 pub fn if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
@@ -52,84 +49,32 @@ impl Executed {
     }
 }
 
-/// The current state and version of one aggregate's stream (`None`, 0 when it has no events).
-pub async fn load<A: Aggregate>(
-    store: &dyn EventStore,
-    stream: &str,
-) -> Result<(Option<A::State>, u64), ApiError> {
-    let mut history = Vec::new();
-    let mut version = 0;
-    loop {
-        let page = store.read_stream(stream, version + 1, PAGE).await?;
-        let full = page.len() == PAGE;
-        for recorded in page {
-            version = recorded.stream_version;
-            let event = A::Event::from_payload(
-                &recorded.event_type,
-                recorded.schema_version,
-                &recorded.data,
-            )
-            .map_err(|e| ApiError::Internal(format!("{stream}@{version}: {e}")))?;
-            history.push(event);
-        }
-        if !full {
-            break;
-        }
-    }
-    let state =
-        A::fold(history.iter()).map_err(|e| ApiError::Internal(format!("{stream}: {e}")))?;
-    Ok((state, version))
-}
-
-/// Runs `command` against aggregate `id` of the caller's tenant. `expected` is the client's
-/// If-Match version (`None` for creation, which expects no stream).
+/// Runs `command` against aggregate `id` of the caller's tenant through the application layer.
+/// `expected` is the client's If-Match version (`None` for creation).
 pub async fn execute<A: Aggregate>(
-    store: &dyn EventStore,
+    application: &Application,
     context: &CommandContext,
     id: Uuid,
     expected: Option<u64>,
     command: A::Command,
-) -> Result<Executed, ApiError> {
-    let stream = stream_name::<A>(context.principal.tenant_id, id);
-    let (state, version) = load::<A>(store, &stream).await?;
-    if let Some(expected) = expected {
-        if version == 0 {
-            return Err(ApiError::NotFound);
-        }
-        if expected != version {
-            return Err(ApiError::VersionConflict { actual: version });
-        }
-    }
-    let decided = A::decide(state.as_ref(), &command, Utc::now()).map_err(ApiError::Rejected)?;
-    if decided.is_empty() {
-        return Ok(Executed {
-            id,
-            version,
-            position: None,
-        });
-    }
-    let metadata = context.metadata();
-    let events = decided
-        .iter()
-        .map(|event| {
-            let payload = event.to_payload();
-            NewEvent {
-                event_id: Uuid::now_v7(),
-                event_type: payload.event_type.to_owned(),
-                schema_version: payload.schema_version,
-                data: payload.data,
-                metadata: metadata.clone(),
-            }
+) -> Result<Executed, ApiError>
+where
+    A::State: Clone + Send + Sync + 'static,
+{
+    let outcome = application
+        .execute::<A>(Command {
+            tenant: context.principal.tenant_id,
+            aggregate_id: id,
+            expected: expected.map_or(Expected::Creation, Expected::Version),
+            command,
+            metadata: context.metadata(),
+            once_per_cause: false,
         })
-        .collect();
-    let outcome = store
-        .append(&stream, ExpectedVersion::Exact(version), events)
         .await?;
-    tracing::info!(%stream, version = outcome.stream_version, position = %outcome.position, "appended");
     Ok(Executed {
         id,
-        version: outcome.stream_version,
-        position: Some(outcome.position),
+        version: outcome.version(),
+        position: outcome.position(),
     })
 }
 
@@ -154,6 +99,7 @@ pub async fn edit_existing<A: Aggregate>(
 ) -> Result<axum::response::Response, ApiError>
 where
     A::Command: Send,
+    A::State: Clone + Send + Sync + 'static,
 {
     context.require(target.action, "do this")?;
     let id: Uuid = target.raw_id.parse().map_err(|_| ApiError::NotFound)?;
@@ -167,7 +113,7 @@ where
         target.raw_body,
         || async {
             let executed =
-                execute::<A>(state.store.as_ref(), &context, id, Some(expected), command).await?;
+                execute::<A>(&state.application, &context, id, Some(expected), command).await?;
             Ok(executed.respond(StatusCode::OK))
         },
     )

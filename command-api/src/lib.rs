@@ -22,16 +22,15 @@ pub mod rate_limit;
 pub use rate_limit::RateLimits;
 
 use adflow_auth::Authenticator;
-use adflow_event_store::EventStore;
 use axum::routing::{get, post};
 use axum::Router;
 use sqlx::PgPool;
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn EventStore>,
+    /// The one write path (and the aggregates' current state).
+    pub application: adflow_application::Application,
     /// The command API's own tables (idempotency keys).
     pub pool: PgPool,
     pub auth: Authenticator,

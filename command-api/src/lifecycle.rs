@@ -5,12 +5,10 @@
 use crate::body::JsonBody;
 use crate::campaigns::edit;
 use crate::context::CommandContext;
-use crate::handling::load;
 use crate::problem::ApiError;
 use crate::proposals::tenant_guardrails;
 use crate::AppState;
 use adflow_auth::Action;
-use adflow_domain::aggregate::stream_name;
 use adflow_domain::audience::Audience;
 use adflow_domain::campaign::{CampaignCommand, PerformanceReported, PerformanceRow, Platform};
 use adflow_domain::structure::CampaignStructure;
@@ -307,9 +305,12 @@ pub async fn attach_segment(
         .segment_id
         .parse()
         .map_err(|_| unknown("segmentId", "segment"))?;
-    let stream = stream_name::<Audience>(context.principal.tenant_id, audience_id);
-    let (audience, _) = load::<Audience>(state.store.as_ref(), &stream).await?;
-    let audience = audience.ok_or_else(|| unknown("audienceId", "audience"))?;
+    let audience = state
+        .application
+        .load::<Audience>(context.principal.tenant_id, audience_id)
+        .await?
+        .state
+        .ok_or_else(|| unknown("audienceId", "audience"))?;
     let segment = audience
         .segments
         .get(&segment_id)

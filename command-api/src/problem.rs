@@ -60,6 +60,22 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<adflow_application::AppError> for ApiError {
+    fn from(error: adflow_application::AppError) -> Self {
+        use adflow_application::AppError;
+        match error {
+            AppError::Rejected(rejection) => ApiError::Rejected(rejection),
+            AppError::NotFound => ApiError::NotFound,
+            AppError::VersionConflict { actual } => ApiError::VersionConflict { actual },
+            AppError::Contended { stream } => {
+                ApiError::Unavailable(format!("{stream} is contended"))
+            }
+            AppError::CorruptHistory(why) => ApiError::Internal(why),
+            AppError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         ApiError::Unavailable(error.to_string())

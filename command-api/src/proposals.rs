@@ -4,12 +4,11 @@
 use crate::body::JsonBody;
 use crate::campaigns::edit;
 use crate::context::CommandContext;
-use crate::handling::{execute, load};
+use crate::handling::execute;
 use crate::idempotency::run_once;
 use crate::problem::ApiError;
 use crate::AppState;
 use adflow_auth::Action;
-use adflow_domain::aggregate::stream_name;
 use adflow_domain::campaign::{CampaignCommand, Guardrails, ProposedAction};
 use adflow_domain::tenant::{TenantCommand, TenantSettings};
 use axum::extract::{Path, State};
@@ -68,7 +67,7 @@ pub async fn set_guardrails(
         &body.raw,
         || async {
             let executed =
-                execute::<TenantSettings>(state.store.as_ref(), &context, tenant.0, None, command)
+                execute::<TenantSettings>(&state.application, &context, tenant.0, None, command)
                     .await?;
             Ok(executed.respond(StatusCode::OK))
         },
@@ -110,10 +109,10 @@ pub(crate) async fn tenant_guardrails(
     state: &AppState,
     context: &CommandContext,
 ) -> Result<Guardrails, ApiError> {
-    let tenant = context.principal.tenant_id;
-    let stream = stream_name::<TenantSettings>(tenant, tenant.0);
-    let (settings, _) = load::<TenantSettings>(state.store.as_ref(), &stream).await?;
-    Ok(settings.map(|s| s.guardrails).unwrap_or_default())
+    Ok(state
+        .application
+        .guardrails(context.principal.tenant_id)
+        .await?)
 }
 
 fn proposal_id(raw: &str) -> Result<Uuid, ApiError> {
