@@ -10,8 +10,8 @@ use adflow_domain::tenant::{TenantCommand, TenantSettings};
 use adflow_domain::TenantId;
 use adflow_event_store::postgres::PostgresEventStore;
 use adflow_event_store::{
-    AppendOutcome, EventAppender, EventReader, EventStore, EventSubscription, ExpectedVersion,
-    NewEvent, Position, RecordedEvent, StoreError,
+    AppendOutcome, EventAppender, EventReader, EventSubscription, ExpectedVersion, NewEvent,
+    Position, RecordedEvent, StoreError,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
