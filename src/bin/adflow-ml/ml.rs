@@ -1,38 +1,25 @@
-//! Wiring of the ML worker (`adflow ml-worker`, and inside `adflow all`) and the model commands
-//! (`adflow ml eval`, `adflow ml train-copy-scorer`).
+//! Wiring of the ML worker (`adflow-ml worker`, which `adflow all` supervises) and the model
+//! commands (`adflow-ml eval`, `adflow-ml train-copy-scorer`).
 
-use crate::config::Config;
-use crate::platform::PlatformError;
+use crate::Failure;
+use adflow::config::Config;
+use adflow::platform::{self, PlatformError};
 use adflow_event_store::EventStore;
 use adflow_ml_workers::backend::StoreBackend;
 use adflow_ml_workers::handlers::{SegmentHandler, StructureHandler};
 use adflow_ml_workers::segments::KMeansSegmenter;
 use adflow_ml_workers::worker::{WorkHandler, Worker, WorkerOptions};
 use adflow_ml_workers::{evaluation, Models};
-use clap::Subcommand;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-
-#[derive(Subcommand)]
-pub enum MlCommand {
-    /// Print every model's evaluation metrics (keyword clustering, copy, structures, segments).
-    Eval,
-    /// Train the copy scorer on ml-workers/data/copy_quality.tsv and write its artifact.
-    TrainCopyScorer {
-        #[arg(long, default_value = "ml-workers/models/copy-scorer.safetensors")]
-        out: PathBuf,
-        #[arg(long, default_value = "1")]
-        version: String,
-    },
-}
 
 /// The workers of every work type, sharing the loaded models and the backend.
 pub fn workers(
     config: &Config,
     store: Arc<dyn EventStore>,
-) -> Result<(Worker<StructureHandler>, Worker<SegmentHandler>), PlatformError> {
+) -> Result<(Worker<StructureHandler>, Worker<SegmentHandler>), Failure> {
     let models = Models::load_default()?;
     tracing::info!(device = ?models.device, "ML models loaded");
     let backend = Arc::new(StoreBackend::new(
@@ -85,26 +72,46 @@ pub async fn run_worker<H: WorkHandler>(
     }
 }
 
-pub fn command(command: MlCommand) -> Result<(), PlatformError> {
-    match command {
-        MlCommand::Eval => {
-            let models = Models::load_default()?;
-            evaluation::run_all(&models)?;
-            let rate = evaluation::encoder_throughput(models.encoder.as_ref(), 512, 64)?;
-            println!(
-                "encoder: {rate:.0} embeddings/s (batches of 64 short texts, {:?})",
-                models.device
-            );
-        }
-        MlCommand::TrainCopyScorer { out, version } => {
-            let (bytes, metrics) = evaluation::train_copy_scorer(&version)?;
-            std::fs::write(&out, bytes)
-                .map_err(|e| PlatformError::Usage(format!("{}: {e}", out.display())))?;
-            println!(
-                "wrote {} (copy-scorer@{version}): {metrics:?}",
-                out.display()
-            );
-        }
-    }
+/// Runs one worker per work type until SIGTERM (or, supervised, until `adflow all` goes).
+pub async fn serve(config: &Config) -> Result<(), Failure> {
+    let (stop, shutdown) = watch::channel(false);
+    platform::listen_for_signals(stop, config.supervised);
+    let pool = platform::connect(config).await?;
+    adflow_schemas::migrate(&pool)
+        .await
+        .map_err(PlatformError::from)?;
+    let store = platform::event_store(config, &pool)?;
+    let (structures, segments) = workers(config, store)?;
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(run_worker(
+        structures,
+        config.nats_url.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(run_worker(segments, config.nats_url.clone(), shutdown));
+    platform::report_ready(&["ml_worker=running".to_owned()]);
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+pub fn evaluate() -> Result<(), Failure> {
+    let models = Models::load_default()?;
+    evaluation::run_all(&models)?;
+    let rate = evaluation::encoder_throughput(models.encoder.as_ref(), 512, 64)?;
+    println!(
+        "encoder: {rate:.0} embeddings/s (batches of 64 short texts, {:?})",
+        models.device
+    );
+    Ok(())
+}
+
+pub fn train_copy_scorer(out: &Path, version: &str) -> Result<(), Failure> {
+    let (bytes, metrics) = evaluation::train_copy_scorer(version)?;
+    std::fs::write(out, bytes)
+        .map_err(|e| PlatformError::Usage(format!("{}: {e}", out.display())))?;
+    println!(
+        "wrote {} (copy-scorer@{version}): {metrics:?}",
+        out.display()
+    );
     Ok(())
 }

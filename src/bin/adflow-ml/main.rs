@@ -1,0 +1,97 @@
+//! `adflow-ml`: the ML worker and the model tooling, the one binary that links LibTorch.
+//! `adflow all` starts `adflow-ml worker` as a supervised child; it also runs alone (any number
+//! share one durable consumer per work type).
+
+mod bench_ml;
+mod ml;
+
+use adflow::config::Config;
+use adflow::platform::PlatformError;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "adflow-ml",
+    version,
+    about = "Adflow's ML worker: structures, copy and segments for requests from NATS"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Subcommand)]
+enum Commands {
+    /// Answer generation and segmentation requests from NATS until stopped.
+    Worker,
+    /// Print every model's evaluation metrics (keyword clustering, copy, structures, segments).
+    Eval,
+    /// Train the copy scorer on ml-workers/data/copy_quality.tsv and write its artifact.
+    TrainCopyScorer {
+        #[arg(long, default_value = "ml-workers/models/copy-scorer.safetensors")]
+        out: PathBuf,
+        #[arg(long, default_value = "1")]
+        version: String,
+    },
+    /// The ML path under measurement: brief → structure visible in GraphQL (`adflow all` with
+    /// this worker), copy generation per ad, and encoder throughput (docs/benchmarks.md).
+    Bench {
+        /// Structure requests, made one after another.
+        #[arg(long, default_value_t = 20)]
+        briefs: usize,
+    },
+}
+
+/// Why an `adflow-ml` command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    #[error("ML: {0}")]
+    Ml(#[from] adflow_ml_workers::MlError),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match adflow::process::runtime(&config) {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Commands::Worker => ml::serve(&config).await,
+            Commands::Eval => ml::evaluate(),
+            Commands::TrainCopyScorer { out, version } => ml::train_copy_scorer(&out, &version),
+            Commands::Bench { briefs } => {
+                let scratch = adflow::scratch::Scratch::create(&config).await?;
+                let result = bench_ml::run(&config, &scratch.name, briefs).await;
+                adflow_projections::analytics::Analytics::new(
+                    &config.clickhouse_url,
+                    &scratch.name,
+                )
+                .map_err(PlatformError::from)?
+                .drop_database()
+                .await
+                .map_err(PlatformError::from)?;
+                scratch.drop_database(&config).await?;
+                result
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("adflow-ml: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
