@@ -116,7 +116,7 @@ pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
             result
         }
         Bench::Commands { clients, seconds } => {
-            let result = crate::bench_commands::run(config, &scratch.name, clients, seconds).await;
+            let result = crate::bench_commands::run(config, &scratch, clients, seconds).await;
             // The server created its ClickHouse tables in a database of the scratch's name.
             adflow_projections::analytics::Analytics::new(&config.clickhouse_url, &scratch.name)?
                 .drop_database()
@@ -227,6 +227,15 @@ where
 }
 
 async fn append(pool: &PgPool, writers: usize, duration: Duration) -> Result<(), PlatformError> {
+    append_rate(pool, writers, duration).await.map(|_| ())
+}
+
+/// Raw one-row INSERTs, then single-event appends through the adapter; returns the appends/s.
+pub(crate) async fn append_rate(
+    pool: &PgPool,
+    writers: usize,
+    duration: Duration,
+) -> Result<f64, PlatformError> {
     println!(
         "{writers} concurrent writers, {}s each phase, one event (or row) per transaction",
         duration.as_secs()
@@ -273,7 +282,7 @@ async fn append(pool: &PgPool, writers: usize, duration: Duration) -> Result<(),
         elapsed,
         latencies,
     );
-    Ok(())
+    Ok(count as f64 / elapsed.as_secs_f64())
 }
 
 async fn lag(pool: &PgPool, rate: u64, duration: Duration) -> Result<(), PlatformError> {

@@ -24,7 +24,11 @@ fn adflow_token_runs_in_an_empty_environment() {
         .env_clear()
         .output()
         .expect("adflow runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let token = String::from_utf8_lossy(&output.stdout);
     assert_eq!(token.trim().split('.').count(), 3, "a JWT: {token}");
 }
