@@ -4,7 +4,7 @@ use crate::backend::{Backend, Submission};
 use crate::brief::Brief;
 use crate::segments::{Account, Segmenter, FUNCTIONS, SENIORITIES};
 use crate::structure::{Generated, StructureGenerator};
-use crate::worker::{Step, WorkHandler, WorkRequest};
+use crate::worker::{trigger, Step, WorkHandler, WorkRequest, WorkType};
 use crate::MlError;
 use adflow_domain::audience::{AudienceCommand, AudienceEvent, CrmAccount, GeneratedSegment};
 use adflow_domain::campaign::{CampaignCommand, CampaignEvent, CampaignStatus};
@@ -27,13 +27,7 @@ impl WorkHandler for StructureHandler {
 
     const REFUSED: &'static str = "the structure was refused";
 
-    fn subject(&self) -> &'static str {
-        "structure.requested"
-    }
-
-    fn durable(&self) -> &'static str {
-        "ml-structure"
-    }
+    const WORK: WorkType = WorkType::Structure;
 
     async fn prepare(&self, request: &WorkRequest) -> Step<Brief> {
         let event = match CampaignEvent::from_payload(
@@ -100,7 +94,7 @@ impl WorkHandler for StructureHandler {
             guardrails,
         };
         self.backend
-            .submit_campaign(request.trigger(), command, Some(&generated.model_version))
+            .submit_campaign(trigger(request), command, Some(&generated.model_version))
             .await
     }
 
@@ -111,7 +105,7 @@ impl WorkHandler for StructureHandler {
         };
         let model = self.generator.model_version().to_owned();
         self.backend
-            .submit_campaign(request.trigger(), command, Some(&model))
+            .submit_campaign(trigger(request), command, Some(&model))
             .await
     }
 }
@@ -156,13 +150,7 @@ impl WorkHandler for SegmentHandler {
 
     const REFUSED: &'static str = "the segments were refused";
 
-    fn subject(&self) -> &'static str {
-        "segments.requested"
-    }
-
-    fn durable(&self) -> &'static str {
-        "ml-segments"
-    }
+    const WORK: WorkType = WorkType::Segments;
 
     async fn prepare(&self, request: &WorkRequest) -> Step<SegmentationInput> {
         let event = match AudienceEvent::from_payload(
@@ -230,7 +218,7 @@ impl WorkHandler for SegmentHandler {
             segments,
         };
         self.backend
-            .submit_audience(request.trigger(), command, Some(&self.model_version))
+            .submit_audience(trigger(request), command, Some(&self.model_version))
             .await
     }
 
@@ -240,7 +228,7 @@ impl WorkHandler for SegmentHandler {
             reason: reason.to_owned(),
         };
         self.backend
-            .submit_audience(request.trigger(), command, Some(&self.model_version))
+            .submit_audience(trigger(request), command, Some(&self.model_version))
             .await
     }
 }

@@ -6,46 +6,23 @@
 
 use crate::backend::{Submission, Trigger};
 use crate::MlError;
-use async_nats::jetstream::{self, consumer, stream, AckKind, Message};
+use async_nats::jetstream::{self, consumer, AckKind, Message};
 use async_trait::async_trait;
 use futures_util::StreamExt;
-use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tracing::Instrument;
-use uuid::Uuid;
 
-/// What the dispatcher publishes (`projections::dispatcher::WorkRequest`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkRequest {
-    pub event_id: Uuid,
-    pub event_type: String,
-    pub schema_version: u32,
-    pub tenant_id: Uuid,
-    pub aggregate_id: Uuid,
-    pub correlation_id: Uuid,
-    pub data: serde_json::Value,
-}
+pub use adflow_work_contract::{WorkRequest, WorkType};
 
-impl WorkRequest {
-    pub fn trigger(&self) -> Trigger {
-        Trigger {
-            tenant_id: self.tenant_id,
-            aggregate_id: self.aggregate_id,
-            event_id: self.event_id,
-            correlation_id: self.correlation_id,
-        }
-    }
-
-    /// The `requestId` the triggering event carries.
-    pub fn request_id(&self) -> Uuid {
-        self.data
-            .get("requestId")
-            .and_then(|v| v.as_str())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_default()
+/// Which request an answer belongs to.
+pub fn trigger(request: &WorkRequest) -> Trigger {
+    Trigger {
+        tenant_id: request.tenant_id,
+        aggregate_id: request.aggregate_id,
+        event_id: request.event_id,
+        correlation_id: request.correlation_id,
     }
 }
 
@@ -67,8 +44,8 @@ pub struct WorkerOptions {
 impl Default for WorkerOptions {
     fn default() -> Self {
         Self {
-            stream: "ADFLOW_ML".into(),
-            subject_prefix: "ml".into(),
+            stream: adflow_work_contract::DEFAULT_STREAM.into(),
+            subject_prefix: adflow_work_contract::DEFAULT_SUBJECT_PREFIX.into(),
             batch_max: 8,
             batch_window: Duration::from_millis(15),
             max_attempts: 5,
@@ -97,10 +74,8 @@ pub trait WorkHandler: Send + Sync + 'static {
     /// say): "the structure was refused: …".
     const REFUSED: &'static str;
 
-    /// `structure.requested`, `segments.requested`: the subject after the prefix.
-    fn subject(&self) -> &'static str;
-    /// The durable consumer's name; workers sharing it share the work.
-    fn durable(&self) -> &'static str;
+    /// The work this handler answers (its subject and durable consumer).
+    const WORK: WorkType;
     async fn prepare(&self, request: &WorkRequest) -> Step<Self::Input>;
     /// Runs on a blocking thread; one result per input, in order.
     fn generate(&self, inputs: Vec<Self::Input>) -> Vec<Result<Self::Output, MlError>>;
@@ -140,22 +115,19 @@ impl<H: WorkHandler> Worker<H> {
         let jetstream = jetstream::new(client);
         let o = &self.options;
         let stream = jetstream
-            .get_or_create_stream(stream::Config {
-                name: o.stream.clone(),
-                subjects: vec![format!("{}.>", o.subject_prefix)],
-                duplicate_window: Duration::from_secs(24 * 3600),
-                max_age: Duration::from_secs(7 * 24 * 3600),
-                ..Default::default()
-            })
+            .get_or_create_stream(adflow_work_contract::stream_config(
+                &o.stream,
+                &o.subject_prefix,
+            ))
             .await
             .map_err(nats)?;
-        let durable = self.handler.durable();
+        let durable = H::WORK.durable();
         stream
             .get_or_create_consumer(
                 durable,
                 consumer::pull::Config {
                     durable_name: Some(durable.to_owned()),
-                    filter_subject: format!("{}.{}", o.subject_prefix, self.handler.subject()),
+                    filter_subject: adflow_work_contract::subject(&o.subject_prefix, H::WORK),
                     ack_policy: consumer::AckPolicy::Explicit,
                     ack_wait: o.ack_wait,
                     // Unlimited: the worker itself ends a request after `max_attempts`.
@@ -228,12 +200,7 @@ impl<H: WorkHandler> Worker<H> {
             match tokio::task::spawn_blocking(move || handler.generate(inputs)).await {
                 Ok(results) => {
                     let ms = started.elapsed().as_millis() as u64;
-                    tracing::info!(
-                        work = self.handler.subject(),
-                        requests = count,
-                        ms,
-                        "generated"
-                    );
+                    tracing::info!(work = H::WORK.subject(), requests = count, ms, "generated");
                     results
                 }
                 Err(error) => (0..count)

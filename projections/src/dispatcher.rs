@@ -7,10 +7,9 @@
 
 use crate::runtime::checkpoint;
 use adflow_domain::aggregate::parse_stream_name;
-use adflow_domain::campaign::CampaignEvent;
 use adflow_event_store::{EventReader, Position, RecordedEvent};
-use async_nats::jetstream::{self, stream};
-use serde::Serialize;
+use adflow_work_contract::{WorkRequest, WorkType};
+use async_nats::jetstream;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,37 +38,17 @@ pub struct DispatcherOptions {
 impl Default for DispatcherOptions {
     fn default() -> Self {
         Self {
-            stream: "ADFLOW_ML".into(),
-            subject_prefix: "ml".into(),
+            stream: adflow_work_contract::DEFAULT_STREAM.into(),
+            subject_prefix: adflow_work_contract::DEFAULT_SUBJECT_PREFIX.into(),
             batch_size: 200,
             idle_poll: Duration::from_millis(20),
         }
     }
 }
 
-/// What workers receive: the event and the facts they need to answer with a command.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkRequest<'a> {
-    pub event_id: uuid::Uuid,
-    pub event_type: &'a str,
-    pub schema_version: u32,
-    pub stream_name: &'a str,
-    pub tenant_id: uuid::Uuid,
-    pub aggregate_id: uuid::Uuid,
-    pub correlation_id: uuid::Uuid,
-    pub data: &'a serde_json::Value,
-}
-
-/// The work subject of an event, if it asks for AI work.
+/// The work subject of an event, if it asks for AI work (`adflow_work_contract`).
 pub fn work_subject(event_type: &str) -> Option<&'static str> {
-    match event_type {
-        CampaignEvent::STRUCTURE_REQUESTED => Some("structure.requested"),
-        adflow_domain::audience::AudienceEvent::SEGMENTATION_REQUESTED => {
-            Some("segments.requested")
-        }
-        _ => None,
-    }
+    WorkType::of_event(event_type).map(WorkType::subject)
 }
 
 pub struct Dispatcher {
@@ -94,14 +73,10 @@ impl Dispatcher {
             .map_err(|e| DispatchError::Nats(e.to_string()))?;
         let jetstream = jetstream::new(client);
         jetstream
-            .get_or_create_stream(stream::Config {
-                name: options.stream.clone(),
-                subjects: vec![format!("{}.>", options.subject_prefix)],
-                duplicate_window: Duration::from_secs(24 * 3600),
-                // Requests nobody consumed within a week are stale; the log keeps them anyway.
-                max_age: Duration::from_secs(7 * 24 * 3600),
-                ..Default::default()
-            })
+            .get_or_create_stream(adflow_work_contract::stream_config(
+                &options.stream,
+                &options.subject_prefix,
+            ))
             .await
             .map_err(|e| DispatchError::Nats(e.to_string()))?;
         Ok(Self {
@@ -122,20 +97,23 @@ impl Dispatcher {
         };
         let request = WorkRequest {
             event_id: event.event_id,
-            event_type: &event.event_type,
+            event_type: event.event_type.clone(),
             schema_version: event.schema_version,
-            stream_name: &event.stream_name,
+            stream_name: event.stream_name.clone(),
             tenant_id: tenant.0,
             aggregate_id: aggregate,
             correlation_id: event.metadata.correlation_id,
-            data: &event.data,
+            data: event.data.clone(),
         };
         let payload =
             serde_json::to_vec(&request).map_err(|e| DispatchError::Nats(e.to_string()))?;
         let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Nats-Msg-Id", event.event_id.to_string().as_str());
         headers.insert(
-            "Adflow-Correlation-Id",
+            adflow_work_contract::MESSAGE_ID_HEADER,
+            event.event_id.to_string().as_str(),
+        );
+        headers.insert(
+            adflow_work_contract::CORRELATION_HEADER,
             event.metadata.correlation_id.to_string().as_str(),
         );
         let subject = format!("{}.{subject}", self.options.subject_prefix);

@@ -62,7 +62,7 @@ pub async fn run_worker<H: WorkHandler>(
         match outcome {
             Ok(()) => return,
             Err(error) => {
-                tracing::warn!(%error, %nats_url, work = worker.handler.subject(), "ML worker stopped, restarting in 2 s")
+                tracing::warn!(%error, %nats_url, work = H::WORK.subject(), "ML worker stopped, restarting in 2 s")
             }
         }
         tokio::select! {

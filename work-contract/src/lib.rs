@@ -1,0 +1,145 @@
+//! The contract between the dispatcher, which publishes the events that ask for work, and the
+//! workers that answer them: which events are work and of which type, the subjects they go out
+//! on, the message, the headers, and the JetStream stream both sides create. One module, so
+//! that a new work type or a changed setting cannot reach one side only.
+
+use adflow_domain::audience::AudienceEvent;
+use adflow_domain::campaign::CampaignEvent;
+use async_nats::jetstream::stream;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The stream and subject prefix when configuration names none.
+pub const DEFAULT_STREAM: &str = "ADFLOW_ML";
+pub const DEFAULT_SUBJECT_PREFIX: &str = "ml";
+/// The message id JetStream de-duplicates on: the triggering event's id.
+pub const MESSAGE_ID_HEADER: &str = "Nats-Msg-Id";
+pub const CORRELATION_HEADER: &str = "Adflow-Correlation-Id";
+
+/// The kinds of work, one durable consumer each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkType {
+    /// `StructureGenerationRequested` on a campaign.
+    Structure,
+    /// `SegmentationRequested` on an audience.
+    Segments,
+}
+
+impl WorkType {
+    pub const ALL: [WorkType; 2] = [WorkType::Structure, WorkType::Segments];
+
+    /// The work an event asks for, if any.
+    pub fn of_event(event_type: &str) -> Option<WorkType> {
+        match event_type {
+            CampaignEvent::STRUCTURE_REQUESTED => Some(WorkType::Structure),
+            AudienceEvent::SEGMENTATION_REQUESTED => Some(WorkType::Segments),
+            _ => None,
+        }
+    }
+
+    /// The subject after the prefix.
+    pub fn subject(self) -> &'static str {
+        match self {
+            WorkType::Structure => "structure.requested",
+            WorkType::Segments => "segments.requested",
+        }
+    }
+
+    /// The durable consumer's name; workers sharing it share the work.
+    pub fn durable(self) -> &'static str {
+        match self {
+            WorkType::Structure => "ml-structure",
+            WorkType::Segments => "ml-segments",
+        }
+    }
+}
+
+/// `<prefix>.<work subject>`.
+pub fn subject(prefix: &str, work: WorkType) -> String {
+    format!("{prefix}.{}", work.subject())
+}
+
+/// The stream both sides create if it is missing (same settings, so either may be first).
+pub fn stream_config(name: &str, prefix: &str) -> stream::Config {
+    stream::Config {
+        name: name.to_owned(),
+        subjects: vec![format!("{prefix}.>")],
+        // A request re-published within a day (a dispatcher restarted before its checkpoint
+        // moved) is recognised by its message id and dropped.
+        duplicate_window: Duration::from_secs(24 * 3600),
+        // Requests nobody consumed within a week are stale; the log keeps them anyway.
+        max_age: Duration::from_secs(7 * 24 * 3600),
+        ..Default::default()
+    }
+}
+
+/// The message: the triggering event and the facts a worker needs to answer with a command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkRequest {
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub schema_version: u32,
+    pub stream_name: String,
+    pub tenant_id: Uuid,
+    pub aggregate_id: Uuid,
+    pub correlation_id: Uuid,
+    pub data: serde_json::Value,
+}
+
+impl WorkRequest {
+    /// The `requestId` the triggering event carries.
+    pub fn request_id(&self) -> Uuid {
+        self.data
+            .get("requestId")
+            .and_then(|v| v.as_str())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_work_type_has_its_event_subject_and_consumer() {
+        assert_eq!(
+            WorkType::of_event(CampaignEvent::STRUCTURE_REQUESTED),
+            Some(WorkType::Structure)
+        );
+        assert_eq!(
+            WorkType::of_event(AudienceEvent::SEGMENTATION_REQUESTED),
+            Some(WorkType::Segments)
+        );
+        assert_eq!(WorkType::of_event("CampaignRenamed"), None);
+        assert_eq!(subject("ml", WorkType::Structure), "ml.structure.requested");
+        let durables: std::collections::BTreeSet<_> =
+            WorkType::ALL.iter().map(|w| w.durable()).collect();
+        assert_eq!(durables.len(), WorkType::ALL.len());
+        let config = stream_config(DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX);
+        assert_eq!(config.subjects, vec!["ml.>".to_owned()]);
+    }
+
+    #[test]
+    fn the_message_round_trips() {
+        let request = WorkRequest {
+            event_id: Uuid::now_v7(),
+            event_type: "SegmentationRequested".into(),
+            schema_version: 1,
+            stream_name: "audience-x_y".into(),
+            tenant_id: Uuid::now_v7(),
+            aggregate_id: Uuid::now_v7(),
+            correlation_id: Uuid::now_v7(),
+            data: serde_json::json!({"requestId": "01920000-0000-7000-8000-000000000004"}),
+        };
+        let text = serde_json::to_string(&request).unwrap();
+        assert!(text.contains("\"eventId\""));
+        assert_eq!(serde_json::from_str::<WorkRequest>(&text).unwrap(), request);
+        assert_eq!(
+            request.request_id().to_string(),
+            "01920000-0000-7000-8000-000000000004"
+        );
+    }
+}
