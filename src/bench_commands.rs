@@ -30,6 +30,7 @@ pub async fn run(
         let env = [
             ("ADFLOW_RATE_LIMIT_PER_MINUTE", limit),
             ("ADFLOW_TENANT_RATE_LIMIT_PER_MINUTE", limit),
+            ("ADFLOW_ML_WORKER", "false"),
         ];
         let (mut server, urls) =
             crate::bench_server::start(config, database, &secret, &env).await?;

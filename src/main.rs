@@ -9,7 +9,6 @@ mod bench_graphql;
 use adflow::{bench_server, config, platform, supervisor};
 
 use clap::{Parser, Subcommand};
-use config::Config;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -73,18 +72,7 @@ enum ProjectionsAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("{error}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match adflow::process::runtime(&config) {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
-    let result = runtime.block_on(async move {
+    adflow::process::run("adflow", |config| async move {
         match cli.command {
             Subcommands::All => supervisor::serve_all(&config).await,
             Subcommands::CommandApi => platform::serve(&config, platform::Parts::COMMAND_API).await,
@@ -104,12 +92,5 @@ fn main() -> ExitCode {
             } => platform::token(&config, tenant, &role, &subject, ttl),
             Subcommands::Bench { which } => bench::run(&config, which).await,
         }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("adflow: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }

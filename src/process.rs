@@ -1,10 +1,39 @@
-//! What every binary does first: logs to standard error at the configured level, and a tokio
-//! runtime whose threads have room on their stacks.
+//! What every binary does: reads the configuration (exit code 2 when it is wrong), logs to
+//! standard error at the configured level, runs its command on a tokio runtime whose threads have
+//! room on their stacks, and reports a failure as `<binary>: <error>` with exit code 1.
 
 use crate::config::Config;
+use std::fmt::Display;
+use std::future::Future;
 use std::process::ExitCode;
 
-pub fn runtime(config: &Config) -> Result<tokio::runtime::Runtime, ExitCode> {
+pub fn run<F, Fut, E>(binary: &str, command: F) -> ExitCode
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Display,
+{
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match runtime(&config) {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match runtime.block_on(command(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{binary}: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime(config: &Config) -> Result<tokio::runtime::Runtime, ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()),

@@ -7,13 +7,12 @@ use adflow_auth::Role;
 use adflow_domain::TenantId;
 use adflow_testkit::app::{reply, Reply, TestApp};
 use adflow_testkit::fixtures::campaign;
-use futures_util::{SinkExt, StreamExt};
+use adflow_testkit::ws;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::Message;
 
 async fn app() -> TestApp {
     TestApp::spawn(env!("CARGO_BIN_EXE_adflow")).await
@@ -168,46 +167,15 @@ async fn nested_documents_are_refused_with_a_code_and_the_process_keeps_serving(
     }
 
     // Over the WebSocket: the same refusal, in the protocol's error message.
-    let (mut socket, _) = tokio_tungstenite::connect_async({
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = app.subscription_url().into_client_request().unwrap();
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        request
-    })
-    .await
-    .expect("WebSocket connects");
-    let init = json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {viewer}")}});
-    socket.send(Message::text(init.to_string())).await.unwrap();
+    let mut socket = ws::connect(&app.subscription_url()).await;
+    ws::init(&mut socket, &viewer).await;
     let deep_subscription = format!(
         "subscription {{ campaignStatusChanged(campaignId: {}\"x\"{}) {{ campaignId }} }}",
         "[".repeat(20_000),
         "]".repeat(20_000)
     );
-    let subscribe =
-        json!({"id": "1", "type": "subscribe", "payload": {"query": deep_subscription}});
-    socket
-        .send(Message::text(subscribe.to_string()))
-        .await
-        .unwrap();
-    let error = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(Ok(message)) = socket.next().await {
-            if let Message::Text(text) = message {
-                let message: Value = serde_json::from_str(&text).unwrap();
-                // async-graphql answers a refused operation with `next` carrying the errors.
-                match message["type"].as_str() {
-                    Some("error") => return message["payload"].clone(),
-                    Some("next") => return message["payload"]["errors"].clone(),
-                    _ => {}
-                }
-            }
-        }
-        Value::Null
-    })
-    .await
-    .expect("an error message in time");
+    ws::subscribe(&mut socket, "1", &deep_subscription).await;
+    let error = ws::next_errors(&mut socket, Duration::from_secs(10)).await;
     assert_eq!(error[0]["extensions"]["code"], "INPUT_TOO_DEEP", "{error}");
 
     normal_query_works(&app, &viewer).await;

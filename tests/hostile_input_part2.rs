@@ -6,6 +6,7 @@ use adflow_auth::Role;
 use adflow_domain::TenantId;
 use adflow_testkit::app::TestApp;
 use adflow_testkit::fixtures::{active_campaign, campaign, str_of};
+use adflow_testkit::ws;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -404,61 +405,25 @@ async fn slow_clients_are_closed_on_both_apis() {
     }
 
     // A WebSocket that never sends connection_init is closed with 4408.
-    use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::Message;
-    let mut request = app.subscription_url().into_client_request().unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let closed = tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        while let Some(Ok(message)) = socket.next().await {
-            if let Message::Close(frame) = message {
-                return frame.map(|f| u16::from(f.code));
-            }
-        }
-        None
-    })
-    .await
-    .expect("closed within 20 s");
+    let mut socket = ws::connect(&app.subscription_url()).await;
+    let closed = ws::close_code(&mut socket, std::time::Duration::from_secs(20)).await;
     assert_eq!(closed, Some(4408));
 }
 
 #[tokio::test]
 async fn a_subscription_ends_when_its_token_expires() {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::Message;
     let app = app().await;
     let token = app.token_with_ttl(TenantId(Uuid::now_v7()), Role::Viewer, 3);
-    let mut request = app.subscription_url().into_client_request().unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let init =
-        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
-    socket.send(Message::text(init.to_string())).await.unwrap();
-    let subscribe = json!({"id": "1", "type": "subscribe",
-        "payload": {"query": "subscription { campaignStatusChanged { campaignId } }"}});
-    socket
-        .send(Message::text(subscribe.to_string()))
-        .await
-        .unwrap();
+    let mut socket = ws::connect(&app.subscription_url()).await;
+    ws::init(&mut socket, &token).await;
+    ws::subscribe(
+        &mut socket,
+        "1",
+        "subscription { campaignStatusChanged { campaignId } }",
+    )
+    .await;
     let started = std::time::Instant::now();
-    let closed = tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        while let Some(Ok(message)) = socket.next().await {
-            if let Message::Close(frame) = message {
-                return frame.map(|f| u16::from(f.code));
-            }
-        }
-        None
-    })
-    .await
-    .expect("closed within 20 s");
+    let closed = ws::close_code(&mut socket, std::time::Duration::from_secs(20)).await;
     assert_eq!(closed, Some(4403));
     assert!(
         started.elapsed() < std::time::Duration::from_secs(8),
@@ -534,44 +499,16 @@ async fn errors_are_coded_and_say_nothing_of_the_parsers() {
 
 #[tokio::test]
 async fn websocket_errors_carry_codes_and_far_years_are_bad_input() {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    use tokio_tungstenite::tungstenite::Message;
     let app = app().await;
     let token = app.token(TenantId(Uuid::now_v7()), Role::Analyst);
-    let mut request = app.subscription_url().into_client_request().unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let init =
-        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
-    socket.send(Message::text(init.to_string())).await.unwrap();
+    let mut socket = ws::connect(&app.subscription_url()).await;
+    ws::init(&mut socket, &token).await;
     for (id, query, code) in [
         ("1", "subscription { nope }", "GRAPHQL_VALIDATION_FAILED"),
         ("2", "subscription { ", "GRAPHQL_PARSE_FAILED"),
     ] {
-        let subscribe = json!({"id": id, "type": "subscribe", "payload": {"query": query}});
-        socket
-            .send(Message::text(subscribe.to_string()))
-            .await
-            .unwrap();
-        let errors = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-            while let Some(Ok(message)) = socket.next().await {
-                if let Message::Text(text) = message {
-                    let message: Value = serde_json::from_str(&text).unwrap();
-                    match message["type"].as_str() {
-                        Some("error") => return message["payload"].clone(),
-                        Some("next") => return message["payload"]["errors"].clone(),
-                        _ => {}
-                    }
-                }
-            }
-            Value::Null
-        })
-        .await
-        .expect("an answer in time");
+        ws::subscribe(&mut socket, id, query).await;
+        let errors = ws::next_errors(&mut socket, std::time::Duration::from_secs(10)).await;
         assert_eq!(errors[0]["extensions"]["code"], code, "{query}: {errors}");
     }
 

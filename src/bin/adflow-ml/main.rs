@@ -5,7 +5,6 @@
 mod bench_ml;
 mod ml;
 
-use adflow::config::Config;
 use adflow::platform::PlatformError;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -55,18 +54,7 @@ pub enum Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("{error}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match adflow::process::runtime(&config) {
-        Ok(runtime) => runtime,
-        Err(code) => return code,
-    };
-    let result = runtime.block_on(async move {
+    adflow::process::run("adflow-ml", |config| async move {
         match cli.command {
             Commands::Worker => ml::serve(&config).await,
             Commands::Eval => ml::evaluate(),
@@ -86,12 +74,5 @@ fn main() -> ExitCode {
                 result
             }
         }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("adflow-ml: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }
