@@ -11,7 +11,7 @@ use adflow_testkit::ws;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::Duration;
 
 async fn app() -> TestApp {
@@ -31,17 +31,7 @@ async fn post_raw(app: &TestApp, url: String, token: &str, body: Vec<u8>) -> Rep
     reply(response).await
 }
 
-fn codes(reply: &Value) -> Vec<String> {
-    reply["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use adflow_testkit::app::error_codes as codes;
 
 fn assert_coded(reply: &Reply, what: &str) {
     assert!(

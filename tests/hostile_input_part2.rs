@@ -15,17 +15,7 @@ async fn app() -> TestApp {
     TestApp::spawn(env!("CARGO_BIN_EXE_adflow")).await
 }
 
-fn codes(reply: &Value) -> Vec<String> {
-    reply["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use adflow_testkit::app::error_codes as codes;
 
 const STRUCTURE_AND_ACTIONS: &str = "query($id: ID!, $p: String) {
   campaign(id: $id, minPosition: $p) {
@@ -276,45 +266,23 @@ async fn client_mistakes_in_graphql_are_bad_user_input_not_internal() {
             reply.body
         );
     }
-    let reply = app
-        .graphql(
-            Some(&analyst),
+    for (query, variables) in [
+        (
             "query($v: Long) { history(aggregateId: \"x\", afterVersion: $v) { entries { version } } }",
             json!({ "v": "abc" }),
-        )
-        .await;
-    assert_eq!(
-        codes(&reply.body),
-        vec!["BAD_USER_INPUT"],
-        "{:?}",
-        reply.body
-    );
-    let reply = app
-        .graphql(
-            Some(&analyst),
+        ),
+        (
             "query($n: String) { campaigns(filter: {nameContains: $n}) { edges { node { id } } } }",
             json!({ "n": "a\u{0}b" }),
-        )
-        .await;
-    assert_eq!(
-        codes(&reply.body),
-        vec!["BAD_USER_INPUT"],
-        "{:?}",
-        reply.body
-    );
-    let reply = app
-        .graphql(
-            Some(&analyst),
+        ),
+        (
             "{ campaigns(sort: NAME, after: \"n:01920000-0000-7000-8000-000000000001:a\\u0000\") { edges { node { id } } } }",
             json!({}),
-        )
-        .await;
-    assert_eq!(
-        codes(&reply.body),
-        vec!["BAD_USER_INPUT"],
-        "{:?}",
-        reply.body
-    );
+        ),
+    ] {
+        let reply = app.graphql(Some(&analyst), query, variables).await;
+        assert_eq!(reply.error_codes(), vec!["BAD_USER_INPUT"], "{query}: {:?}", reply.body);
+    }
 
     // A campaign that has not started: performance without arguments is zero, not an error.
     let manager = app.token(tenant, Role::Manager);

@@ -36,6 +36,11 @@ impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// A GraphQL answer's `errors[].extensions.code`, in order ("" for an error without one).
+    pub fn error_codes(&self) -> Vec<String> {
+        error_codes(&self.body)
+    }
 }
 
 impl TestApp {
@@ -191,6 +196,24 @@ impl TestApp {
         }
         reply(request.send().await.expect("query API unreachable")).await
     }
+}
+
+/// `errors[].extensions.code` of a GraphQL answer (or of an `errors` array), in order.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    let errors = if body.is_array() {
+        body
+    } else {
+        &body["errors"]
+    };
+    errors
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub async fn reply(response: reqwest::Response) -> Reply {
