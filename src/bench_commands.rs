@@ -150,7 +150,7 @@ async fn long_stream(url: &str, secret: &str, pool: &sqlx::PgPool) -> Result<(),
         latencies.sort();
         let median = crate::bench::percentile(&latencies, 0.5);
         crate::bench::report(
-            &format!("renames, {} events in stream", history + 1),
+            &format!("renames, {}-event stream", history + 1),
             RENAMES,
             latencies.iter().sum(),
             latencies,
@@ -158,7 +158,7 @@ async fn long_stream(url: &str, secret: &str, pool: &sqlx::PgPool) -> Result<(),
         medians.push(median);
     }
     println!(
-        "a rename on a {}-event stream takes {:.2}x the time of one on a 2-event stream (p50)",
+        "a rename on a {}-event stream takes {:.2}x the time of one on a 1-event stream (p50)",
         HISTORY + 1,
         medians[1].as_secs_f64() / medians[0].as_secs_f64()
     );

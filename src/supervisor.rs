@@ -29,6 +29,8 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 const FIRST_RESTART_DELAY: Duration = Duration::from_millis(200);
 const LAST_RESTART_DELAY: Duration = Duration::from_secs(10);
 const HEALTHY_RUN: Duration = Duration::from_secs(60);
+/// The fewest database connections a process of `adflow all` gets.
+const MIN_CONNECTIONS: u32 = 4;
 
 pub async fn serve_all(config: &Config) -> Result<(), PlatformError> {
     // Once here, so that the children's own migration step finds nothing to do.
@@ -39,9 +41,22 @@ pub async fn serve_all(config: &Config) -> Result<(), PlatformError> {
     let mut supervisors = tokio::task::JoinSet::new();
     let here = std::env::current_exe()
         .map_err(|e| PlatformError::Usage(format!("cannot find this binary: {e}")))?;
-    for (name, subcommand, addr) in [
-        ("command_api", "command-api", config.command_api_addr),
-        ("query_api", "query-api", config.query_api_addr),
+    // One budget of database connections for the whole of `adflow all`, not one per process:
+    // half to the command API, a quarter each to the query API and to the projectors here (the ML
+    // worker needs a few), never below a working minimum.
+    let budget = config.database_max_connections;
+    let share = |part: u32| (budget / part).max(MIN_CONNECTIONS);
+    let mut config = config.clone();
+    config.database_max_connections = share(4);
+    let config = &config;
+    for (name, subcommand, addr, connections) in [
+        (
+            "command_api",
+            "command-api",
+            config.command_api_addr,
+            share(2),
+        ),
+        ("query_api", "query-api", config.query_api_addr, share(4)),
     ] {
         let bind_error = |source| PlatformError::Bind { addr, source };
         let listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
@@ -50,6 +65,7 @@ pub async fn serve_all(config: &Config) -> Result<(), PlatformError> {
             program: here.clone(),
             subcommand,
             listener: Some(listener),
+            connections,
             shutdown: shutdown.clone(),
         };
         let started = api.start().await?;
@@ -61,6 +77,7 @@ pub async fn serve_all(config: &Config) -> Result<(), PlatformError> {
             program: here.with_file_name("adflow-ml"),
             subcommand: "worker",
             listener: None,
+            connections: MIN_CONNECTIONS,
             shutdown: shutdown.clone(),
         };
         // The APIs and projectors run without it: a missing or failing ML worker is logged and
@@ -87,6 +104,8 @@ struct Supervised {
     subcommand: &'static str,
     /// The socket an API child serves on; none for the ML worker.
     listener: Option<std::net::TcpListener>,
+    /// Its share of the database connections.
+    connections: u32,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -98,7 +117,11 @@ impl Supervised {
         let mut command = Command::new(&self.program);
         command
             .arg(self.subcommand)
-            .env("ADFLOW_SUPERVISED", "true");
+            .env("ADFLOW_SUPERVISED", "true")
+            .env(
+                "ADFLOW_DATABASE_MAX_CONNECTIONS",
+                self.connections.to_string(),
+            );
         if fd.is_some() {
             command.env("ADFLOW_LISTEN_FD", INHERITED_FD.to_string());
         }
