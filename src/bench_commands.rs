@@ -90,26 +90,10 @@ async fn long_stream(url: &str, secret: &str, pool: &sqlx::PgPool) -> Result<(),
     let store = adflow_event_store::postgres::PostgresEventStore::new(pool.clone());
     let mut medians = vec![];
     for history in [0, HISTORY] {
-        let body = json!({
-            "name": "Long history", "objective": "LEAD_GENERATION", "platforms": ["GOOGLE"],
-            "totalBudgetMicros": 10_000_000_000i64, "startDate": "2027-01-01", "endDate": "2027-03-31"
-        });
-        let created: serde_json::Value = http
-            .post(format!("{url}/v1/campaigns"))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
+        let (id, mut version) = create_campaign(&http, url, &token, "Long history")
             .await
-            .map_err(|e| failure(e.to_string()))?
-            .json()
-            .await
-            .map_err(|e| failure(e.to_string()))?;
-        let id: Uuid = created["id"]
-            .as_str()
-            .and_then(|id| id.parse().ok())
-            .ok_or_else(|| failure("no campaign id".into()))?;
+            .map_err(failure)?;
         let stream = stream_name::<Campaign>(tenant, id);
-        let mut version = 1;
         while version <= history {
             let events = (0..500)
                 .map(|n| {
@@ -132,19 +116,10 @@ async fn long_stream(url: &str, secret: &str, pool: &sqlx::PgPool) -> Result<(),
         }
         let mut latencies = vec![];
         for n in 0..RENAMES {
-            let sent = Instant::now();
-            let response = http
-                .post(format!("{url}/v1/campaigns/{id}/rename"))
-                .bearer_auth(&token)
-                .header("if-match", version.to_string())
-                .json(&json!({"name": format!("Renamed {n}")}))
-                .send()
+            let took = rename(&http, url, &token, id, version, format!("Renamed {n}"))
                 .await
-                .map_err(|e| failure(e.to_string()))?;
-            if !response.status().is_success() {
-                return Err(failure(format!("rename answered {}", response.status())));
-            }
-            latencies.push(sent.elapsed());
+                .map_err(failure)?;
+            latencies.push(took);
             version += 1;
         }
         latencies.sort();
@@ -183,37 +158,12 @@ async fn hammer(
             .map_err(|e| failure(e.to_string()))?;
         let (http, url) = (http.clone(), url.to_owned());
         tasks.spawn(async move {
-            let body = json!({
-                "name": format!("Bench {client}"), "objective": "LEAD_GENERATION", "platforms": ["GOOGLE"],
-                "totalBudgetMicros": 10_000_000_000i64, "startDate": "2027-01-01", "endDate": "2027-03-31"
-            });
-            let created: serde_json::Value = http
-                .post(format!("{url}/v1/campaigns"))
-                .bearer_auth(&token)
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?
-                .json()
-                .await
-                .map_err(|e| e.to_string())?;
-            let id = created["id"].as_str().ok_or("no campaign id")?.to_owned();
-            let mut version = created["version"].as_u64().ok_or("no version")?;
+            let (id, mut version) =
+                create_campaign(&http, &url, &token, &format!("Bench {client}")).await?;
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
-                let sent = Instant::now();
-                let response = http
-                    .post(format!("{url}/v1/campaigns/{id}/rename"))
-                    .bearer_auth(&token)
-                    .header("if-match", version.to_string())
-                    .json(&json!({"name": format!("Bench {client} v{version}")}))
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if !response.status().is_success() {
-                    return Err(format!("rename answered {}", response.status()));
-                }
-                latencies.push(sent.elapsed());
+                let name = format!("Bench {client} v{version}");
+                latencies.push(rename(&http, &url, &token, id, version, name).await?);
                 version += 1;
             }
             Ok::<_, String>(latencies)
@@ -228,4 +178,57 @@ async fn hammer(
         );
     }
     Ok((all.len(), started.elapsed(), all))
+}
+
+/// Creates a campaign through the API; returns its id and version.
+async fn create_campaign(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    name: &str,
+) -> Result<(Uuid, u64), String> {
+    let body = json!({
+        "name": name, "objective": "LEAD_GENERATION", "platforms": ["GOOGLE"],
+        "totalBudgetMicros": 10_000_000_000i64, "startDate": "2027-01-01", "endDate": "2027-03-31"
+    });
+    let created: serde_json::Value = http
+        .post(format!("{url}/v1/campaigns"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let id = created["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .ok_or("no campaign id")?;
+    let version = created["version"].as_u64().ok_or("no version")?;
+    Ok((id, version))
+}
+
+/// One rename with `If-Match: version`; returns how long the API took.
+async fn rename(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    id: Uuid,
+    version: u64,
+    name: String,
+) -> Result<Duration, String> {
+    let sent = Instant::now();
+    let response = http
+        .post(format!("{url}/v1/campaigns/{id}/rename"))
+        .bearer_auth(token)
+        .header("if-match", version.to_string())
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("rename answered {}", response.status()));
+    }
+    Ok(sent.elapsed())
 }

@@ -200,39 +200,33 @@ pub fn listen_for_signals(stop: watch::Sender<bool>, supervised: bool) {
     });
 }
 
-/// The socket to serve on: the one a supervisor handed down (`ADFLOW_LISTEN_FD`), or a new one.
-async fn listener(config: &Config, addr: SocketAddr) -> Result<TcpListener, PlatformError> {
-    let bind_error = |source| PlatformError::Bind { addr, source };
-    let Some(fd) = config.listen_fd else {
-        return TcpListener::bind(addr).await.map_err(bind_error);
-    };
-    use std::os::fd::FromRawFd;
-    // SAFETY: the supervisor passes an open listening socket at this number, and `serve_until`
-    // takes it for at most one server.
-    let inherited = unsafe { std::net::TcpListener::from_raw_fd(fd) };
-    inherited.set_nonblocking(true).map_err(bind_error)?;
-    TcpListener::from_std(inherited).map_err(bind_error)
-}
-
-/// Serves `router` on `listener` until shutdown; returns the bound address (port 0 picks one).
+/// Serves `router` on `addr` (or on the socket a supervisor handed down, `ADFLOW_LISTEN_FD`)
+/// until shutdown; returns the bound address (port 0 picks one).
 async fn spawn_server(
     tasks: &mut tokio::task::JoinSet<()>,
-    listener: TcpListener,
+    config: &Config,
+    addr: SocketAddr,
     router: axum::Router,
     shutdown: watch::Receiver<bool>,
-    header_read_timeout: Duration,
 ) -> Result<SocketAddr, PlatformError> {
-    let addr = listener
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-    let bound = listener
-        .local_addr()
-        .map_err(|source| PlatformError::Bind { addr, source })?;
+    let bind_error = |source| PlatformError::Bind { addr, source };
+    let listener = match config.listen_fd {
+        None => TcpListener::bind(addr).await.map_err(bind_error)?,
+        Some(fd) => {
+            use std::os::fd::FromRawFd;
+            // SAFETY: the supervisor passes an open listening socket at this number, and
+            // `serve_until` takes it for at most one server.
+            let inherited = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+            inherited.set_nonblocking(true).map_err(bind_error)?;
+            TcpListener::from_std(inherited).map_err(bind_error)?
+        }
+    };
+    let bound = listener.local_addr().map_err(bind_error)?;
     tasks.spawn(crate::connections::serve(
         listener,
         router,
         shutdown,
-        header_read_timeout,
+        Duration::from_millis(config.header_read_timeout_ms),
     ));
     Ok(bound)
 }
@@ -272,13 +266,12 @@ pub async fn serve_until(
             },
             input_limits: config.input_limits(),
         });
-        let listener = listener(config, config.command_api_addr).await?;
         let addr = spawn_server(
             &mut tasks,
-            listener,
+            config,
+            config.command_api_addr,
             router,
             shutdown.clone(),
-            Duration::from_millis(config.header_read_timeout_ms),
         )
         .await?;
         ready.push(format!("command_api={addr}"));
@@ -298,13 +291,12 @@ pub async fn serve_until(
             },
         };
         let router = adflow_query_api::router(pool.clone(), authenticator(config).await?, settings);
-        let listener = listener(config, config.query_api_addr).await?;
         let addr = spawn_server(
             &mut tasks,
-            listener,
+            config,
+            config.query_api_addr,
             router,
             shutdown.clone(),
-            Duration::from_millis(config.header_read_timeout_ms),
         )
         .await?;
         ready.push(format!("query_api={addr}"));

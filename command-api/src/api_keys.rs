@@ -80,7 +80,7 @@ pub async fn create(
         context.principal.tenant_id.0,
         &headers,
         "POST /v1/api-keys",
-        &body.raw,
+        &body.canonical,
         || mint(state, context, body.value),
     )
     .await

@@ -48,7 +48,7 @@ pub async fn define(
         tenant.0,
         &headers,
         "POST /v1/audiences",
-        &body.raw,
+        &body.canonical,
         || async {
             let id = Uuid::now_v7();
             let request = body.value;
@@ -136,7 +136,7 @@ pub async fn add_segment(
         exclude: request.criteria.exclude,
         estimated_size: request.estimated_size,
     };
-    let target = target(id, "POST /v1/audiences/segments", &body.raw);
+    let target = target(id, "POST /v1/audiences/segments", &body.canonical);
     edit_existing::<Audience>(state, context, headers, target, command).await
 }
 
@@ -155,7 +155,7 @@ pub async fn estimate_segment(
         segment_id: segment_id(&segment)?,
         estimated_size: body.value.estimated_size,
     };
-    let target = target(id, "POST /v1/audiences/segments/estimate", &body.raw);
+    let target = target(id, "POST /v1/audiences/segments/estimate", &body.canonical);
     edit_existing::<Audience>(state, context, headers, target, command).await
 }
 
@@ -178,7 +178,7 @@ pub async fn add_persona(
             messaging_angles: request.messaging_angles,
         },
     };
-    let target = target(id, "POST /v1/audiences/segments/personas", &body.raw);
+    let target = target(id, "POST /v1/audiences/segments/personas", &body.canonical);
     edit_existing::<Audience>(state, context, headers, target, command).await
 }
 
@@ -204,7 +204,11 @@ pub async fn request_segmentation(
         accounts: request.accounts,
         max_segments: request.max_segments,
     };
-    let target = target(id, "POST /v1/audiences/segmentation-requests", &body.raw);
+    let target = target(
+        id,
+        "POST /v1/audiences/segmentation-requests",
+        &body.canonical,
+    );
     edit_existing::<Audience>(state, context, headers, target, command).await
 }
 
@@ -222,6 +226,6 @@ pub async fn import_account_list(
         lawful_basis: request.lawful_basis,
         hashed_identifiers: request.hashed_identifiers,
     };
-    let target = target(id, "POST /v1/audiences/account-lists", &body.raw);
+    let target = target(id, "POST /v1/audiences/account-lists", &body.canonical);
     edit_existing::<Audience>(state, context, headers, target, command).await
 }

@@ -1,11 +1,11 @@
 //! The JSON body of a command: size-limited, `application/json` only, unknown fields refused, and
-//! shape errors reported with the JSON pointer of the offending field. The raw bytes are kept for
-//! the idempotency fingerprint. Nesting deeper than the configured limit is refused before parsing.
+//! shape errors reported with the JSON pointer of the offending field. Its canonical form is kept
+//! for the idempotency fingerprint. Nesting deeper than the configured limit is refused before
+//! parsing.
 
 use crate::problem::ApiError;
 use crate::AppState;
 use adflow_domain::Violation;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
@@ -14,7 +14,11 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub struct JsonBody<T> {
     pub value: T,
-    pub raw: Bytes,
+    /// The body as canonical JSON (keys sorted, no spacing, whole numbers as integers): the
+    /// request's identity for `Idempotency-Key`, so that a retry that writes the same JSON
+    /// differently is the same request. serde_json's maps are sorted, so printing the parsed
+    /// document is canonical.
+    pub canonical: Vec<u8>,
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
@@ -39,15 +43,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             .input_limits
             .check_json(&raw)
             .map_err(|_| ApiError::NestedTooDeep(state.input_limits.max_json_nesting))?;
-        let value = parse(&raw)?;
-        Ok(JsonBody { value, raw })
+        let (value, canonical) = parse(&raw)?;
+        Ok(JsonBody { value, canonical })
     }
 }
 
-fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
+/// The typed body and its canonical JSON.
+fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<(T, Vec<u8>), ApiError> {
     let mut document: serde_json::Value =
         serde_json::from_slice(raw).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     integral_numbers_as_integers(&mut document);
+    let canonical = document.to_string().into_bytes();
     let value = serde_path_to_error::deserialize(document).map_err(|error| {
         let path = pointer_path(error.path());
         let inner = error.into_inner();
@@ -65,7 +71,7 @@ fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
             message: inner.to_string(),
         }])
     })?;
-    Ok(value)
+    Ok((value, canonical))
 }
 
 /// JSON has one number type, and JSON Schema counts `151.0` as an integer: a client (or a
@@ -108,6 +114,14 @@ fn pointer_path(path: &serde_path_to_error::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_json_written_differently_is_the_same_request() {
+        let canonical = |raw: &[u8]| parse::<serde_json::Value>(raw).unwrap().1;
+        let first = canonical(br#"{"name":"a","budget":1}"#);
+        assert_eq!(first, canonical(b"{ \"budget\": 1.0,\n  \"name\": \"a\" }"));
+        assert_ne!(first, canonical(br#"{"name":"b","budget":1}"#));
+    }
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
@@ -137,7 +151,7 @@ mod tests {
             Err(ApiError::MalformedJson(_))
         ));
         assert!(parse::<Shape>(br#"{"name":"a","items":[]}"#).is_ok());
-        let whole = parse::<Shape>(br#"{"name":"a","items":[1.0, 2e0]}"#).unwrap();
+        let (whole, _) = parse::<Shape>(br#"{"name":"a","items":[1.0, 2e0]}"#).unwrap();
         assert_eq!(whole.items, vec![1, 2]);
         assert!(matches!(
             parse::<Shape>(br#"{"name":"a","items":[1.5]}"#),

@@ -68,7 +68,7 @@ pub async fn create(
         tenant.0,
         &headers,
         "POST /v1/campaigns",
-        &body.raw,
+        &body.canonical,
         || async {
             let id = Uuid::now_v7();
             let request = body.value;
@@ -136,7 +136,7 @@ pub async fn rename(
         headers,
         id,
         "POST /v1/campaigns/rename",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await
@@ -158,7 +158,7 @@ pub async fn change_budget(
         headers,
         id,
         "POST /v1/campaigns/budget",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await

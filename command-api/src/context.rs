@@ -65,7 +65,7 @@ fn client_references(headers: &HeaderMap) -> ClientReferences {
 pub async fn correlate(mut request: Request, next: Next) -> Response {
     let id = Uuid::now_v7();
     let references = client_references(request.headers());
-    let echo = client_request_id(request.headers());
+    let echo = references.0.get("clientRequestId").cloned();
     request.extensions_mut().insert(CorrelationId(id));
     request.extensions_mut().insert(references);
     let span = tracing::info_span!("request", correlation_id = %id, method = %request.method(), path = %request.uri().path());

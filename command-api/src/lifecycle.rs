@@ -109,7 +109,7 @@ pub async fn change_schedule(
         headers,
         id,
         "POST /v1/campaigns/schedule",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await
@@ -134,7 +134,7 @@ pub async fn request_structure(
         headers,
         id,
         "POST /v1/campaigns/structure-requests",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await
@@ -165,7 +165,7 @@ pub async fn structure_result(
         headers,
         id,
         "POST /v1/campaigns/structure-requests/result",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await
@@ -188,7 +188,7 @@ pub async fn edit_structure(
         headers,
         id,
         "POST /v1/campaigns/structure",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await
@@ -210,7 +210,7 @@ pub async fn reject_structure(
         headers,
         id,
         "POST /v1/campaigns/structure/reject",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await
@@ -243,7 +243,7 @@ pub async fn deployment_result(
         headers,
         id,
         "POST /v1/campaigns/deployments",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await
@@ -326,7 +326,7 @@ pub async fn attach_segment(
         headers,
         id,
         "POST /v1/campaigns/segments",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await
@@ -364,7 +364,7 @@ pub async fn report_performance(
         headers,
         id,
         "POST /v1/campaigns/performance",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await

@@ -64,7 +64,7 @@ pub async fn set_guardrails(
         tenant.0,
         &headers,
         "POST /v1/settings/guardrails",
-        &body.raw,
+        &body.canonical,
         || async {
             let executed =
                 execute::<TenantSettings>(&state.application, &context, tenant.0, None, command)
@@ -98,7 +98,7 @@ pub async fn propose(
         headers,
         id,
         "POST /v1/campaigns/proposals",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await
@@ -157,7 +157,7 @@ pub async fn decline(
         headers,
         id,
         "POST /v1/campaigns/proposals/decline",
-        &body.raw,
+        &body.canonical,
         command,
     )
     .await

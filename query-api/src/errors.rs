@@ -92,7 +92,7 @@ impl async_graphql::extensions::Extension for CodedErrors {
 
 /// Gives the errors async-graphql raises itself (parsing, validation, limits) a code too, so a
 /// client can rely on `extensions.code` being present on every error.
-pub fn with_codes(errors: &mut [ServerError]) {
+fn with_codes(errors: &mut [ServerError]) {
     for error in errors {
         let coded = error
             .extensions

@@ -211,9 +211,8 @@ async fn execute(
             )),
         Err(refused) => return refused,
     };
-    let mut response = state.schema.execute(request).await;
-    errors::with_codes(&mut response.errors);
-    GraphQLResponse::from(response).into_response()
+    // Every error is coded by the schema's `CodedErrors` extension, here and on WebSocket alike.
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 
 /// How long a new WebSocket may take to send `connection_init` (graphql-transport-ws closes

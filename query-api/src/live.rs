@@ -232,8 +232,8 @@ pub(crate) async fn serve_socket(
             .map(|()| outgoing)
             .map_err(|_| ())
     });
+    // The init callback runs once: it hands the credential's expiry to the loop below.
     let (expiry_sender, expiry) = tokio::sync::oneshot::channel::<Option<u64>>();
-    let expiry_sender = std::sync::Mutex::new(Some(expiry_sender));
     let graphql =
         async_graphql_axum::GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
             .on_connection_init(move |payload| async move {
@@ -248,9 +248,7 @@ pub(crate) async fn serve_socket(
                         })?
                     }
                 };
-                if let Some(sender) = expiry_sender.lock().ok().and_then(|mut s| s.take()) {
-                    let _ = sender.send(principal.expires_at);
-                }
+                let _ = expiry_sender.send(principal.expires_at);
                 let mut data = async_graphql::Data::default();
                 data.insert(principal);
                 Ok(data)
