@@ -515,7 +515,9 @@ async fn analytics(
     rate: u64,
     duration: Duration,
 ) -> Result<(), PlatformError> {
-    use adflow_projections::analytics::synthetic::{append_reports, campaigns, ExpectedFigures};
+    use adflow_projections::analytics::synthetic::{
+        append_reports, campaigns, ExpectedFigures, ReportShape,
+    };
     use adflow_projections::analytics::{queries, AnalyticsOptions, AnalyticsProjector};
     let store = Arc::new(PostgresEventStore::new(pool.clone()));
     let expected = Arc::new(Mutex::new(ExpectedFigures::default()));
@@ -525,6 +527,7 @@ async fn analytics(
     for writer in 0..4 {
         writers.spawn(append_reports(
             store.clone(),
+            ReportShape::DayStreams,
             expected.clone(),
             targets.clone(),
             writer,
@@ -584,13 +587,9 @@ async fn analytics(
                 tick.tick().await;
                 let report =
                     generator.report(adflow_domain::campaign::Platform::Google, day, 10, &[]);
-                let event = adflow_projections::analytics::synthetic::report_event(tenant, report);
+                let (stream, event) = ReportShape::DayStreams.event(tenant, campaign, report);
                 if let Ok(outcome) = store
-                    .append(
-                        &format!("campaign-{tenant}_{campaign}"),
-                        ExpectedVersion::Any,
-                        vec![event],
-                    )
+                    .append(&stream, ExpectedVersion::Any, vec![event])
                     .await
                 {
                     if let Ok(mut appended) = appended.lock() {

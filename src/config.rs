@@ -16,6 +16,10 @@ pub struct Config {
     /// `postgres` (default) or `kurrentdb` (EventStoreDB/KurrentDB at `esdb_url`).
     pub event_store: String,
     pub esdb_url: Option<String>,
+    /// PostgreSQL event store: appends per shared transaction (group commit); 1 turns it off.
+    pub group_commit_max_batch: usize,
+    /// PostgreSQL event store: group-commit batches in flight at once.
+    pub group_commit_writers: usize,
     /// NATS with JetStream, where AI work requests are published.
     pub nats_url: String,
     /// ClickHouse's HTTP interface and the database of the analytics tables.
@@ -78,6 +82,8 @@ impl Default for Config {
             database_max_connections: 32,
             event_store: "postgres".into(),
             esdb_url: None,
+            group_commit_max_batch: 32,
+            group_commit_writers: 2,
             nats_url: "nats://127.0.0.1:4222".into(),
             clickhouse_url: "http://127.0.0.1:8123".into(),
             clickhouse_database: "adflow".into(),

@@ -4,7 +4,7 @@ use crate::config::{Config, DEV_JWT_SECRET};
 use adflow_auth::{Authenticator, Role};
 use adflow_domain::TenantId;
 use adflow_event_store::kurrent::KurrentEventStore;
-use adflow_event_store::postgres::PostgresEventStore;
+use adflow_event_store::postgres::{GroupCommitOptions, PostgresEventStore};
 use adflow_event_store::{EventStore, StoreError};
 use adflow_projections::analytics::{Analytics, AnalyticsOptions, AnalyticsProjector};
 use adflow_projections::{Projector, ProjectorOptions};
@@ -90,10 +90,20 @@ pub async fn migrate_quietly(config: &Config) -> Result<(), PlatformError> {
 
 pub fn event_store(config: &Config, pool: &PgPool) -> Result<Arc<dyn EventStore>, PlatformError> {
     match config.event_store.as_str() {
-        "postgres" => Ok(Arc::new(PostgresEventStore::with_poll_interval(
-            pool.clone(),
-            Duration::from_millis(config.projection_poll_ms),
-        ))),
+        "postgres" => {
+            let store = PostgresEventStore::with_poll_interval(
+                pool.clone(),
+                Duration::from_millis(config.projection_poll_ms),
+            );
+            Ok(Arc::new(if config.group_commit_max_batch > 1 {
+                store.with_group_commit(GroupCommitOptions {
+                    max_batch: config.group_commit_max_batch,
+                    writers: config.group_commit_writers,
+                })
+            } else {
+                store
+            }))
+        }
         "kurrentdb" | "esdb" => {
             let url = config
                 .esdb_url

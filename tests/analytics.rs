@@ -4,7 +4,7 @@
 use adflow_event_store::postgres::PostgresEventStore;
 use adflow_projections::analytics::queries::{self, Slice};
 use adflow_projections::analytics::synthetic::{
-    append_reports, campaigns, first_day, log_end, ExpectedFigures,
+    append_reports, campaigns, first_day, log_end, ExpectedFigures, ReportShape,
 };
 use adflow_projections::analytics::Analytics;
 use adflow_testkit::app::TestApp;
@@ -21,6 +21,7 @@ async fn the_projector_killed_mid_batch_and_restarted_equals_a_rebuild_from_zero
     let targets = campaigns(2, 2);
     let writer = tokio::spawn(append_reports(
         store.clone(),
+        ReportShape::DayStreams,
         expected.clone(),
         targets,
         5,

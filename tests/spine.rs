@@ -1183,19 +1183,43 @@ async fn platforms_report_performance_once_per_report() {
         .command(&path, Some(&admin), &report(5), &[("if-match", &v)])
         .await;
     assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
-    assert_eq!(first.body["version"].as_u64(), Some(version + 1));
-    let again = app
+    assert_eq!(
+        first.body["version"].as_u64(),
+        Some(version),
+        "a report goes to its own day stream: the campaign's version stays"
+    );
+    assert!(first.body["position"].is_string());
+    let stale = app
         .command(
             &path,
             Some(&admin),
             &report(5),
-            &[("if-match", &(version + 1).to_string())],
+            &[("if-match", &(version - 1).to_string())],
         )
         .await;
     assert_eq!(
+        stale.status,
+        StatusCode::CONFLICT,
+        "If-Match, when sent, is checked"
+    );
+    // A resend, without If-Match (a reporter need not track the campaign's version).
+    let again = app.command(&path, Some(&admin), &report(5), &[]).await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    assert_eq!(
         again.body["version"].as_u64(),
-        Some(version + 1),
+        Some(version),
         "a resent report records nothing"
     );
+    let day_streams: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT stream_name, count(*) FROM events WHERE event_type = 'PerformanceRecorded' \
+         AND tenant_id = $1 GROUP BY stream_name",
+    )
+    .bind(tenant.0)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(day_streams.len(), 1, "{day_streams:?}");
+    assert!(day_streams[0].0.starts_with("performance-"));
+    assert_eq!(day_streams[0].1, 1);
     assert_eq!(again.body["position"], Value::Null);
 }

@@ -107,8 +107,7 @@ pub(crate) async fn edit(
         | CampaignCommand::FailStructureGeneration { .. }
         | CampaignCommand::RecordDeployment { .. }
         | CampaignCommand::RecordDeploymentFailure { .. }
-        | CampaignCommand::ProposeOptimisation { .. }
-        | CampaignCommand::ReportPerformance(_) => Action::RecordWorkResults,
+        | CampaignCommand::ProposeOptimisation { .. } => Action::RecordWorkResults,
         _ => Action::ManageCampaigns,
     };
     let target = Target {

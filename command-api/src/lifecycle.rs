@@ -5,16 +5,21 @@
 use crate::body::JsonBody;
 use crate::campaigns::edit;
 use crate::context::CommandContext;
+use crate::handling::{if_match, Executed};
 use crate::problem::ApiError;
 use crate::proposals::tenant_guardrails;
 use crate::AppState;
+use adflow_application::{Command, Expected};
 use adflow_auth::Action;
 use adflow_domain::audience::Audience;
-use adflow_domain::campaign::{CampaignCommand, PerformanceReported, PerformanceRow, Platform};
+use adflow_domain::campaign::{
+    Campaign, CampaignCommand, PerformanceReported, PerformanceRow, Platform,
+};
+use adflow_domain::performance::{CampaignPerformance, PerformanceCommand};
 use adflow_domain::structure::CampaignStructure;
 use adflow_domain::Violation;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -343,6 +348,10 @@ pub struct PerformanceRequest {
     pub rows: Vec<PerformanceRow>,
 }
 
+/// Records a report in its campaign's day stream for the platform (not in the campaign's own
+/// stream: a report changes nothing the campaign decides on, so the campaign's version stays and
+/// `If-Match` is optional; when sent, it must still be the campaign's version). Answers the
+/// campaign's id and version, and the report's log position (`null` when it was already recorded).
 pub async fn report_performance(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -350,22 +359,65 @@ pub async fn report_performance(
     headers: HeaderMap,
     body: JsonBody<PerformanceRequest>,
 ) -> Result<Response, ApiError> {
+    context.require(Action::RecordWorkResults, "do this")?;
+    let campaign_id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
+    let expected = match headers.get(axum::http::header::IF_MATCH) {
+        Some(_) => Some(if_match(&headers)?),
+        None => None,
+    };
     let request = body.value;
-    let command = CampaignCommand::ReportPerformance(PerformanceReported {
+    let report = PerformanceReported {
         report_id: request.report_id,
         platform: request.platform,
         window_start: request.window_start,
         window_end: request.window_end,
         rows: request.rows,
-    });
-    edit(
-        state,
-        context,
-        headers,
-        id,
-        "POST /v1/campaigns/performance",
+    };
+    let tenant = context.principal.tenant_id;
+    let route = format!("POST /v1/campaigns/performance {campaign_id}");
+    crate::idempotency::run_once(
+        &state.pool,
+        tenant.0,
+        &headers,
+        &route,
         &body.canonical,
-        command,
+        || async {
+            let campaign = state
+                .application
+                .load::<Campaign>(tenant, campaign_id)
+                .await?;
+            let facts = campaign
+                .state
+                .as_ref()
+                .ok_or(ApiError::NotFound)?
+                .report_facts(report.report_id);
+            if expected.is_some_and(|v| v != campaign.version) {
+                return Err(ApiError::VersionConflict {
+                    actual: campaign.version,
+                });
+            }
+            let outcome = state
+                .application
+                .execute::<CampaignPerformance>(Command {
+                    tenant,
+                    aggregate_id: report.day_stream_id(campaign_id),
+                    expected: Expected::Latest,
+                    command: PerformanceCommand::Record {
+                        campaign_id,
+                        campaign: facts,
+                        report,
+                    },
+                    metadata: context.metadata(),
+                    once_per_cause: false,
+                })
+                .await?;
+            Ok(Executed {
+                id: campaign_id,
+                version: campaign.version,
+                position: outcome.position(),
+            }
+            .respond(StatusCode::OK))
+        },
     )
     .await
 }

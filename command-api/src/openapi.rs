@@ -274,7 +274,10 @@ fn operation(op: &Operation) -> Value {
         })
         .collect();
     if !op.creates && op.response.is_none() && op.path != "/v1/settings/guardrails" {
-        parameters.push(json!({"name": "If-Match", "in": "header", "required": true,
+        // A report goes to its own day stream and leaves the campaign's version as it was, so the
+        // campaign's version is only checked when the reporter sends it.
+        let required = op.path != "/v1/campaigns/{id}/performance";
+        parameters.push(json!({"name": "If-Match", "in": "header", "required": required,
             "description": "The version you last read (`3` or `\"3\"`, optionally weak `W/\"3\"`); a stale one is answered with 409.",
             "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]{1,19}\"?$"}}));
     }

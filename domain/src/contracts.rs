@@ -9,6 +9,7 @@
 use crate::audience::*;
 use crate::campaign::*;
 use crate::event::{DecodeError, DomainEvent};
+use crate::performance::{PerformanceEvent, PerformanceRecorded};
 use crate::tenant::{GuardrailsSet, TenantEvent};
 use schemars::JsonSchema;
 
@@ -77,7 +78,9 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<ProposalApplied>("campaign", CampaignEvent::PROPOSAL_APPLIED, 1),
         contract::<ProposalDeclined>("campaign", CampaignEvent::PROPOSAL_DECLINED, 1),
         contract::<StructureTuned>("campaign", CampaignEvent::STRUCTURE_TUNED, 1),
+        // Written to the campaign's stream before reports had day streams; read, no longer written.
         contract::<PerformanceReported>("campaign", CampaignEvent::PERFORMANCE_REPORTED, 1),
+        contract::<PerformanceRecorded>("performance", PerformanceEvent::RECORDED, 1),
         contract::<GuardrailsSet>("tenant", TenantEvent::GUARDRAILS_SET, 1),
         contract::<AudienceDefined>("audience", AudienceEvent::DEFINED, 1),
         contract::<SegmentAdded>("audience", AudienceEvent::SEGMENT_ADDED, 1),
@@ -96,6 +99,7 @@ pub enum AnyEvent {
     Campaign(CampaignEvent),
     Audience(AudienceEvent),
     Tenant(TenantEvent),
+    Performance(PerformanceEvent),
 }
 
 /// Decodes an event of any aggregate, as auditors and tests that know only the type need to.
@@ -112,5 +116,9 @@ pub fn decode_any(
         Err(DecodeError::UnknownType { .. }) => {}
         other => return other.map(AnyEvent::Audience),
     }
-    TenantEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Tenant)
+    match TenantEvent::from_payload(event_type, schema_version, data) {
+        Err(DecodeError::UnknownType { .. }) => {}
+        other => return other.map(AnyEvent::Tenant),
+    }
+    PerformanceEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Performance)
 }

@@ -4,6 +4,9 @@ mod common;
 
 use adflow_domain::aggregate::Aggregate;
 use adflow_domain::campaign::*;
+use adflow_domain::performance::{
+    CampaignPerformance, PerformanceCommand, PerformanceEvent, PerformanceRecorded,
+};
 use adflow_domain::scenario::Scenario;
 use adflow_domain::structure::CampaignStructure;
 use adflow_domain::{CampaignId, Rejection, TenantId};
@@ -940,19 +943,46 @@ fn row(hour: &str, impressions: i64, clicks: i64) -> PerformanceRow {
     }
 }
 
+/// What the campaign of `history` says to a report.
+fn facts(history: &[CampaignEvent], report: &PerformanceReported) -> ReportFacts {
+    Campaign::fold(history.iter())
+        .unwrap()
+        .unwrap()
+        .report_facts(report.report_id)
+}
+
+fn record(history: &[CampaignEvent], report: PerformanceReported) -> PerformanceCommand {
+    PerformanceCommand::Record {
+        campaign_id: Uuid::from_u128(7),
+        campaign: facts(history, &report),
+        report,
+    }
+}
+
+fn recorded(report: PerformanceReported) -> PerformanceEvent {
+    PerformanceEvent::Recorded(PerformanceRecorded {
+        campaign_id: Uuid::from_u128(7),
+        report,
+    })
+}
+
 #[test]
 fn performance_reports_are_checked_row_by_row_and_recorded_once() {
     let good = report(vec![
         row("2026-02-03T09:00:00Z", 1_000, 30),
         row("2026-02-03T10:00:00Z", 800, 12),
     ]);
-    Scenario::<Campaign>::given(active())
-        .when(CampaignCommand::ReportPerformance(good.clone()))
-        .then(vec![CampaignEvent::PerformanceReported(good.clone())]);
-    let mut history = active();
-    history.push(CampaignEvent::PerformanceReported(good.clone()));
-    Scenario::<Campaign>::given(history)
-        .when(CampaignCommand::ReportPerformance(good))
+    Scenario::<CampaignPerformance>::given(vec![])
+        .when(record(&active(), good.clone()))
+        .then(vec![recorded(good.clone())]);
+    Scenario::<CampaignPerformance>::given(vec![recorded(good.clone())])
+        .when(record(&active(), good.clone()))
+        .then(vec![]);
+    // A log written before day streams holds the report in the campaign's stream: still once.
+    let mut legacy = active();
+    legacy.push(CampaignEvent::PerformanceReported(good.clone()));
+    Scenario::<CampaignPerformance>::given(vec![])
+        .when(record(&legacy, good.clone()))
         .then(vec![]);
 
     let mut bad = report(vec![
@@ -963,8 +993,8 @@ fn performance_reports_are_checked_row_by_row_and_recorded_once() {
         },
     ]);
     bad.platform = Platform::Google;
-    Scenario::<Campaign>::given(active())
-        .when(CampaignCommand::ReportPerformance(bad))
+    Scenario::<CampaignPerformance>::given(vec![])
+        .when(record(&active(), bad))
         .then_violations(&[
             ("rows/0/hour", "not_an_hour"),
             ("rows/0/clicks", "more_than_impressions"),
@@ -974,16 +1004,59 @@ fn performance_reports_are_checked_row_by_row_and_recorded_once() {
     let mut outside = report(vec![row("2026-05-01T00:00:00Z", 1, 0)]);
     outside.window_start = "2026-05-01T00:00:00Z".parse().unwrap();
     outside.window_end = "2026-05-02T00:00:00Z".parse().unwrap();
-    Scenario::<Campaign>::given(active())
-        .when(CampaignCommand::ReportPerformance(outside))
+    Scenario::<CampaignPerformance>::given(vec![])
+        .when(record(&active(), outside))
         .then_violations(&[("windowStart", "outside_schedule")]);
     assert!(matches!(
-        Scenario::<Campaign>::given(vec![created()])
-            .when(CampaignCommand::ReportPerformance(report(vec![])))
+        Scenario::<CampaignPerformance>::given(vec![])
+            .when(record(&[created()], report(vec![])))
             .into_result(),
         Err(Rejection::IllegalTransition {
             status: "DRAFT",
             ..
         })
     ));
+}
+
+#[test]
+fn a_day_stream_sums_each_report_once_and_holds_one_campaign_platform_and_day() {
+    let first = report(vec![
+        row("2026-02-03T09:00:00Z", 1_000, 30),
+        row("2026-02-03T10:00:00Z", 800, 12),
+    ]);
+    let second = PerformanceReported {
+        report_id: Uuid::from_u128(501),
+        ..report(vec![row("2026-02-03T11:00:00Z", 200, 2)])
+    };
+    let day = CampaignPerformance::fold(&[recorded(first.clone()), recorded(second.clone())])
+        .unwrap()
+        .unwrap();
+    assert_eq!(day.reports.len(), 2);
+    assert_eq!(
+        (
+            day.totals.impressions,
+            day.totals.clicks,
+            day.totals.cost_micros
+        ),
+        (2_000, 44, 7_500_000)
+    );
+    assert_eq!(
+        first.day_stream_id(Uuid::from_u128(7)),
+        second.day_stream_id(Uuid::from_u128(7)),
+        "one campaign, platform and day: one stream"
+    );
+    let other_day = PerformanceReported {
+        window_start: "2026-02-04T00:00:00Z".parse().unwrap(),
+        window_end: "2026-02-05T00:00:00Z".parse().unwrap(),
+        ..second.clone()
+    };
+    assert_ne!(
+        first.day_stream_id(Uuid::from_u128(7)),
+        other_day.day_stream_id(Uuid::from_u128(7))
+    );
+    assert_ne!(
+        first.day_stream_id(Uuid::from_u128(7)),
+        first.day_stream_id(Uuid::from_u128(8))
+    );
+    assert!(CampaignPerformance::fold(&[recorded(first), recorded(other_day)]).is_err());
 }

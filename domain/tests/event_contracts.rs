@@ -171,6 +171,32 @@ fn samples() -> Vec<EventPayload> {
             }],
         })
         .to_payload(),
+        adflow_domain::performance::PerformanceEvent::Recorded(
+            adflow_domain::performance::PerformanceRecorded {
+                campaign_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002),
+                report: PerformanceReported {
+                    report_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_000b),
+                    platform: Platform::Linkedin,
+                    window_start: "2027-01-16T00:00:00Z".parse().unwrap(),
+                    window_end: "2027-01-17T00:00:00Z".parse().unwrap(),
+                    rows: vec![PerformanceRow {
+                        hour: "2027-01-16T10:00:00Z".parse().unwrap(),
+                        ad_group: Some("urn:li:sponsoredCampaign:9001".into()),
+                        ad: Some("urn:li:sponsoredCreative:9002".into()),
+                        keyword: None,
+                        segment_id: Some(Uuid::from_u128(
+                            0x0192_0000_0000_7000_8000_0000_0000_0005,
+                        )),
+                        impressions: 3_400,
+                        clicks: 17,
+                        conversions: 1,
+                        cost_micros: 61_000_000,
+                        revenue_micros: 0,
+                    }],
+                },
+            },
+        )
+        .to_payload(),
         adflow_domain::tenant::TenantEvent::GuardrailsSet(adflow_domain::tenant::GuardrailsSet {
             guardrails: Guardrails {
                 auto_apply: true,

@@ -9,6 +9,7 @@
 mod catch_up;
 pub mod contract;
 mod error;
+mod group_commit;
 pub mod kurrent;
 mod model;
 mod port;

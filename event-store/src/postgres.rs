@@ -7,6 +7,7 @@
 
 use crate::catch_up::{catch_up, CatchUpOptions};
 use crate::error::StoreError;
+pub use crate::group_commit::{GroupCommit, GroupCommitOptions};
 use crate::model::{
     AppendOutcome, EventMetadata, ExpectedVersion, NewEvent, Position, RecordedEvent,
 };
@@ -29,6 +30,8 @@ pub struct PostgresEventStore {
 
 struct Inner {
     pool: PgPool,
+    /// Set when appends share transactions ([`PostgresEventStore::with_group_commit`]).
+    group_commit: Option<GroupCommit>,
     /// Wakes this process's subscriptions when this process appends (other processes are seen
     /// by polling).
     appended: Arc<Notify>,
@@ -44,6 +47,7 @@ impl PostgresEventStore {
         Self {
             inner: Arc::new(Inner {
                 pool,
+                group_commit: None,
                 appended: Arc::new(Notify::new()),
                 catch_up: Arc::new(CatchUpOptions {
                     batch_size: 500,
@@ -54,12 +58,26 @@ impl PostgresEventStore {
         }
     }
 
+    /// The same store, with concurrent appends sharing one transaction and one commit (see
+    /// [`GroupCommit`]). Call it before the store is cloned or subscribed to.
+    pub fn with_group_commit(self, options: GroupCommitOptions) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                pool: inner.pool.clone(),
+                group_commit: Some(GroupCommit::start(inner.pool.clone(), options)),
+                appended: inner.appended.clone(),
+                catch_up: inner.catch_up.clone(),
+            }),
+        }
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.inner.pool
     }
 }
 
-fn expected_code(expected: ExpectedVersion) -> Option<i64> {
+pub(crate) fn expected_code(expected: ExpectedVersion) -> Option<i64> {
     match expected {
         ExpectedVersion::Any => None,
         ExpectedVersion::NoStream => Some(-1),
@@ -68,7 +86,7 @@ fn expected_code(expected: ExpectedVersion) -> Option<i64> {
     }
 }
 
-fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
+pub(crate) fn to_u64(value: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {what}: {value}")))
 }
 
@@ -79,20 +97,32 @@ fn map_append_error(stream: &str, expected: ExpectedVersion, error: sqlx::Error)
     else {
         return StoreError::from(error);
     };
-    match db.code() {
-        "AF001" => StoreError::WrongExpectedVersion {
+    append_refused(stream, expected, db.code(), db.message(), db.detail())
+        .unwrap_or_else(|| StoreError::from(error))
+}
+
+/// The store's own refusals of an append (AF001, AF002), by SQLSTATE; `None` for any other error.
+pub(crate) fn append_refused(
+    stream: &str,
+    expected: ExpectedVersion,
+    code: &str,
+    message: &str,
+    detail: Option<&str>,
+) -> Option<StoreError> {
+    match code {
+        "AF001" => Some(StoreError::WrongExpectedVersion {
             stream: stream.to_owned(),
             expected,
-            actual: db.detail().and_then(|d| d.parse().ok()).unwrap_or(0),
-        },
-        "AF002" => StoreError::EventIdConflict(db.message().to_owned()),
-        _ => StoreError::from(error),
+            actual: detail.and_then(|d| d.parse().ok()).unwrap_or(0),
+        }),
+        "AF002" => Some(StoreError::EventIdConflict(message.to_owned())),
+        _ => None,
     }
 }
 
 /// A concurrent writer took the version this append computed; calling again settles it (as a
 /// conflict, an idempotent replay, or a success for `Any`).
-fn lost_version_race(error: &sqlx::Error) -> bool {
+pub(crate) fn lost_version_race(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
         .and_then(|e| e.try_downcast_ref::<PgDatabaseError>())
@@ -102,7 +132,7 @@ fn lost_version_race(error: &sqlx::Error) -> bool {
 }
 
 /// How often an append that lost a version race is tried again before giving up.
-const RACE_RETRIES: usize = 16;
+pub(crate) const RACE_RETRIES: usize = 16;
 
 fn decode_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
     let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
@@ -153,6 +183,37 @@ impl EventAppender for PostgresEventStore {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, StoreError> {
+        let append = PreparedAppend::new(stream, expected, events)?;
+        let outcome = match &self.inner.group_commit {
+            Some(group) => group.append(append).await?,
+            None => append_one(&self.inner.pool, &append).await?,
+        };
+        self.inner.appended.notify_waiters();
+        Ok(outcome)
+    }
+}
+
+/// One append, validated and laid out as the columns `append_events` takes.
+pub(crate) struct PreparedAppend {
+    pub stream: String,
+    pub expected: ExpectedVersion,
+    pub tenant: uuid::Uuid,
+    pub ids: Vec<uuid::Uuid>,
+    pub types: Vec<String>,
+    pub versions: Vec<i32>,
+    pub data: Vec<serde_json::Value>,
+    pub actors: Vec<String>,
+    pub correlation_ids: Vec<uuid::Uuid>,
+    pub causation_ids: Vec<uuid::Uuid>,
+    pub extras: Vec<Option<serde_json::Value>>,
+}
+
+impl PreparedAppend {
+    fn new(
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Self, StoreError> {
         let Some(first) = events.first() else {
             return Err(StoreError::InvalidAppend(
                 "an append needs at least one event",
@@ -167,27 +228,32 @@ impl EventAppender for PostgresEventStore {
                 "all events of one append belong to one tenant",
             ));
         }
-        let mut ids = Vec::with_capacity(events.len());
-        let mut types = Vec::with_capacity(events.len());
-        let mut versions = Vec::with_capacity(events.len());
-        let mut data = Vec::with_capacity(events.len());
-        let mut actors = Vec::with_capacity(events.len());
-        let mut correlation_ids = Vec::with_capacity(events.len());
-        let mut causation_ids = Vec::with_capacity(events.len());
-        let mut extras: Vec<Option<serde_json::Value>> = Vec::with_capacity(events.len());
+        let mut append = PreparedAppend {
+            stream: stream.to_owned(),
+            expected,
+            tenant,
+            ids: Vec::with_capacity(events.len()),
+            types: Vec::with_capacity(events.len()),
+            versions: Vec::with_capacity(events.len()),
+            data: Vec::with_capacity(events.len()),
+            actors: Vec::with_capacity(events.len()),
+            correlation_ids: Vec::with_capacity(events.len()),
+            causation_ids: Vec::with_capacity(events.len()),
+            extras: Vec::with_capacity(events.len()),
+        };
         for event in events {
-            ids.push(event.event_id);
-            types.push(event.event_type);
-            versions.push(
+            append.ids.push(event.event_id);
+            append.types.push(event.event_type);
+            append.versions.push(
                 i32::try_from(event.schema_version)
                     .map_err(|_| StoreError::InvalidAppend("schema version too large"))?,
             );
-            data.push(event.data);
+            append.data.push(event.data);
             let metadata = event.metadata;
-            actors.push(metadata.actor);
-            correlation_ids.push(metadata.correlation_id);
-            causation_ids.push(metadata.causation_id);
-            extras.push(if metadata.extra.is_empty() {
+            append.actors.push(metadata.actor);
+            append.correlation_ids.push(metadata.correlation_id);
+            append.causation_ids.push(metadata.causation_id);
+            append.extras.push(if metadata.extra.is_empty() {
                 None
             } else {
                 Some(
@@ -196,43 +262,53 @@ impl EventAppender for PostgresEventStore {
                 )
             });
         }
-        let mut attempt = 0;
-        let row = loop {
-            let result = sqlx::query(
-                "SELECT stream_version, commit_id, log_position \
-                 FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(stream)
-            .bind(expected_code(expected))
-            .bind(tenant)
-            .bind(&ids)
-            .bind(&types)
-            .bind(&versions)
-            .bind(&data)
-            .bind(&actors)
-            .bind(&correlation_ids)
-            .bind(&causation_ids)
-            .bind(&extras)
-            .fetch_one(&self.inner.pool)
-            .await;
-            match result {
-                Err(error) if lost_version_race(&error) && attempt < RACE_RETRIES => attempt += 1,
-                other => break other.map_err(|e| map_append_error(stream, expected, e))?,
-            }
-        };
-        self.inner.appended.notify_waiters();
-        let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
-        Ok(AppendOutcome {
-            stream_version: to_u64(
-                row.try_get("stream_version").map_err(corrupt)?,
-                "stream version",
-            )?,
-            position: Position {
-                commit: to_u64(row.try_get("commit_id").map_err(corrupt)?, "commit id")?,
-                prepare: to_u64(row.try_get("log_position").map_err(corrupt)?, "position")?,
-            },
-        })
+        Ok(append)
     }
+}
+
+/// One append in its own transaction: one call of `append_events`, called again after a lost
+/// version race.
+pub(crate) async fn append_one(
+    pool: &PgPool,
+    append: &PreparedAppend,
+) -> Result<AppendOutcome, StoreError> {
+    let mut attempt = 0;
+    let row = loop {
+        let result = sqlx::query(
+            "SELECT stream_version, commit_id, log_position \
+             FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&append.stream)
+        .bind(expected_code(append.expected))
+        .bind(append.tenant)
+        .bind(&append.ids)
+        .bind(&append.types)
+        .bind(&append.versions)
+        .bind(&append.data)
+        .bind(&append.actors)
+        .bind(&append.correlation_ids)
+        .bind(&append.causation_ids)
+        .bind(&append.extras)
+        .fetch_one(pool)
+        .await;
+        match result {
+            Err(error) if lost_version_race(&error) && attempt < RACE_RETRIES => attempt += 1,
+            other => {
+                break other.map_err(|e| map_append_error(&append.stream, append.expected, e))?
+            }
+        }
+    };
+    let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
+    Ok(AppendOutcome {
+        stream_version: to_u64(
+            row.try_get("stream_version").map_err(corrupt)?,
+            "stream version",
+        )?,
+        position: Position {
+            commit: to_u64(row.try_get("commit_id").map_err(corrupt)?, "commit id")?,
+            prepare: to_u64(row.try_get("log_position").map_err(corrupt)?, "position")?,
+        },
+    })
 }
 
 #[async_trait]

@@ -5,7 +5,7 @@ use adflow_domain::metrics::PerformanceTotals;
 use adflow_event_store::postgres::PostgresEventStore;
 use adflow_projections::analytics::queries::{self, Slice};
 use adflow_projections::analytics::synthetic::{
-    append_reports, campaigns, first_day, log_end, ExpectedFigures,
+    append_reports, campaigns, first_day, log_end, ExpectedFigures, ReportShape,
 };
 use adflow_projections::analytics::{Analytics, AnalyticsOptions, AnalyticsProjector};
 use adflow_testkit::clickhouse::{clickhouse_url, fresh_clickhouse_database, PrivateClickHouse};
@@ -91,8 +91,12 @@ async fn figures_equal_an_independent_sum_while_appends_run_concurrently() {
     let targets = campaigns(2, 3);
     let writers: Vec<_> = (0..4)
         .map(|w| {
+            // Half the writers in the shape logs had before reports got their own streams: both
+            // shapes must sum the same way.
+            let shape = [ReportShape::DayStreams, ReportShape::CampaignStream][w as usize % 2];
             tokio::spawn(append_reports(
                 store.clone(),
+                shape,
                 expected.clone(),
                 targets.clone(),
                 w,
@@ -134,9 +138,17 @@ async fn two_writers_on_the_same_tables_never_sum_a_batch_twice() {
     let analytics = Analytics::new(&clickhouse_url(), &fresh_clickhouse_database().await).unwrap();
     analytics.ensure_tables("").await.unwrap();
     let expected = Arc::new(Mutex::new(ExpectedFigures::default()));
-    append_reports(store.clone(), expected.clone(), campaigns(1, 2), 11, 60, 50)
-        .await
-        .unwrap();
+    append_reports(
+        store.clone(),
+        ReportShape::DayStreams,
+        expected.clone(),
+        campaigns(1, 2),
+        11,
+        60,
+        50,
+    )
+    .await
+    .unwrap();
     let both: Vec<_> = (0..2)
         .map(|_| {
             let projector = AnalyticsProjector::new(
@@ -176,6 +188,7 @@ async fn clickhouse_killed_and_restarted_mid_run_loses_and_doubles_nothing() {
     let targets = campaigns(2, 2);
     let writer = tokio::spawn(append_reports(
         store.clone(),
+        ReportShape::DayStreams,
         expected.clone(),
         targets.clone(),
         3,
@@ -215,9 +228,17 @@ async fn a_rollup_from_before_ad_groups_is_replaced_and_refilled_from_the_log() 
     let store = Arc::new(PostgresEventStore::new(db.pool.clone()));
     let analytics = Analytics::new(&clickhouse_url(), &fresh_clickhouse_database().await).unwrap();
     let expected = Arc::new(Mutex::new(ExpectedFigures::default()));
-    append_reports(store.clone(), expected.clone(), campaigns(1, 2), 5, 20, 30)
-        .await
-        .unwrap();
+    append_reports(
+        store.clone(),
+        ReportShape::DayStreams,
+        expected.clone(),
+        campaigns(1, 2),
+        5,
+        20,
+        30,
+    )
+    .await
+    .unwrap();
     // The rollup as the first release created it: no ad_group column, and a checkpoint that
     // claims the whole log was summed into it.
     let client = analytics.client().clone().with_database("default");

@@ -51,6 +51,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api keys",
         include_str!("../migrations/0008_api_keys.sql"),
     ),
+    (
+        9,
+        "append batch",
+        include_str!("../migrations/0009_append_batch.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

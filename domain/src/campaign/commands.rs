@@ -1,7 +1,6 @@
 //! What callers ask of a campaign. Commands carry what the caller typed (strings for enums and
 //! dates), so that `decide` can report every violation at once.
 
-use super::performance::PerformanceReported;
 use super::proposals::{Guardrails, ProposedAction};
 use super::values::Platform;
 use crate::ids::{CampaignId, TenantId};
@@ -96,7 +95,6 @@ pub enum CampaignCommand {
         proposal_id: Uuid,
         reason: String,
     },
-    ReportPerformance(PerformanceReported),
     Activate,
     Pause,
     Resume,
@@ -126,7 +124,6 @@ impl CampaignCommand {
             C::ProposeOptimisation { .. } => "propose an optimisation for",
             C::ApproveProposal { .. } => "apply a proposal to",
             C::DeclineProposal { .. } => "decline a proposal for",
-            C::ReportPerformance(_) => "report performance for",
             C::Activate => "activate",
             C::Pause => "pause",
             C::Resume => "resume",

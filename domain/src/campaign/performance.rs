@@ -1,10 +1,13 @@
 //! Performance reports from the platforms: a batch of hourly rows for one campaign, platform and
-//! reporting window. The analytics read models are built from them.
+//! reporting window. The analytics read models are built from them. Reports are recorded in their
+//! own short streams (`crate::performance`), checked against what the campaign says of itself
+//! ([`ReportFacts`]); logs written before that hold them in the campaign's stream.
 
 use super::values::Platform;
 use super::{CampaignState, CampaignStatus as S};
 use crate::aggregate::Rejection;
 use crate::violation::Violations;
+use chrono::NaiveDate;
 use chrono::{DateTime, Days, NaiveTime, Timelike, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -47,10 +50,34 @@ pub struct PerformanceReported {
     pub rows: Vec<PerformanceRow>,
 }
 
+/// What a report is checked against: the campaign's status, platforms and schedule, and whether
+/// the campaign's own stream already recorded the report (logs written before short streams).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFacts {
+    pub status: S,
+    pub platforms: Vec<Platform>,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub recorded_in_campaign_stream: bool,
+}
+
+impl CampaignState {
+    /// What a performance report for this campaign is checked against.
+    pub fn report_facts(&self, report_id: Uuid) -> ReportFacts {
+        ReportFacts {
+            status: self.status,
+            platforms: self.platforms.clone(),
+            start_date: self.start_date,
+            end_date: self.end_date,
+            recorded_in_campaign_stream: self.reported.contains(&report_id),
+        }
+    }
+}
+
 /// Checks a report against the campaign: status, platform, window inside the schedule, and every
 /// row (aligned hour inside the window, non-negative counts, clicks ≤ impressions).
-pub(super) fn check_report(
-    state: &CampaignState,
+pub(crate) fn check_report(
+    state: &ReportFacts,
     report: &PerformanceReported,
 ) -> Result<(), Rejection> {
     if !matches!(

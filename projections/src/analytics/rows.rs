@@ -5,6 +5,7 @@ use crate::ProjectionError;
 use adflow_domain::aggregate::parse_stream_name;
 use adflow_domain::campaign::{CampaignEvent, PerformanceReported};
 use adflow_domain::metrics::PerformanceTotals;
+use adflow_domain::performance::PerformanceEvent;
 use adflow_domain::DomainEvent;
 use adflow_event_store::{Position, RecordedEvent};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -169,7 +170,16 @@ impl AnalyticsBatch {
             log_commit: event.position.commit,
             log_prepare: event.position.prepare,
         });
-        if event.event_type == CampaignEvent::PERFORMANCE_REPORTED {
+        if event.event_type == PerformanceEvent::RECORDED {
+            let PerformanceEvent::Recorded(recorded) = PerformanceEvent::from_payload(
+                &event.event_type,
+                event.schema_version,
+                &event.data,
+            )
+            .map_err(|e| undecodable(event, e.to_string()))?;
+            self.push_report(event, recorded.campaign_id, &recorded.report)?;
+        } else if event.event_type == CampaignEvent::PERFORMANCE_REPORTED {
+            // Logs written before reports had their own streams: the campaign's stream held them.
             let decoded =
                 CampaignEvent::from_payload(&event.event_type, event.schema_version, &event.data)
                     .map_err(|e| undecodable(event, e.to_string()))?;

@@ -2,9 +2,14 @@
 //! fault tests feed through the log. Every report passes the domain's checks (counts non-negative,
 //! clicks ≤ impressions, conversions ≤ clicks, hours inside the window).
 
-use adflow_domain::campaign::{CampaignEvent, PerformanceReported, PerformanceRow, Platform};
+use adflow_domain::aggregate::stream_name;
+use adflow_domain::campaign::{
+    Campaign, CampaignEvent, PerformanceReported, PerformanceRow, Platform,
+};
 use adflow_domain::metrics::PerformanceTotals;
+use adflow_domain::performance::{CampaignPerformance, PerformanceEvent, PerformanceRecorded};
 use adflow_domain::DomainEvent;
+use adflow_domain::TenantId;
 use adflow_event_store::{
     EventAppender, EventMetadata, EventReader, ExpectedVersion, NewEvent, Position, StoreError,
 };
@@ -82,21 +87,54 @@ impl SyntheticReports {
     }
 }
 
-/// The event a platform gateway's report becomes, ready to append to the campaign's stream.
-pub fn report_event(tenant: Uuid, report: PerformanceReported) -> NewEvent {
-    let payload = CampaignEvent::PerformanceReported(report).to_payload();
-    NewEvent {
-        event_id: Uuid::now_v7(),
-        event_type: payload.event_type.to_owned(),
-        schema_version: payload.schema_version,
-        data: payload.data,
-        metadata: EventMetadata {
-            tenant_id: tenant,
-            actor: "system:synthetic-reports".into(),
-            correlation_id: Uuid::now_v7(),
-            causation_id: Uuid::now_v7(),
-            extra: Default::default(),
-        },
+/// Where generated reports are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportShape {
+    /// Each report in its campaign's day stream for the platform (how Adflow records them).
+    DayStreams,
+    /// Each report in the campaign's own stream, as logs written before short streams hold them.
+    CampaignStream,
+}
+
+impl ReportShape {
+    /// The stream and the event `report` of `campaign` becomes in this shape.
+    pub fn event(
+        self,
+        tenant: Uuid,
+        campaign: Uuid,
+        report: PerformanceReported,
+    ) -> (String, NewEvent) {
+        let (stream, payload) = match self {
+            ReportShape::DayStreams => (
+                stream_name::<CampaignPerformance>(
+                    TenantId(tenant),
+                    report.day_stream_id(campaign),
+                ),
+                PerformanceEvent::Recorded(PerformanceRecorded {
+                    campaign_id: campaign,
+                    report,
+                })
+                .to_payload(),
+            ),
+            ReportShape::CampaignStream => (
+                stream_name::<Campaign>(TenantId(tenant), campaign),
+                CampaignEvent::PerformanceReported(report).to_payload(),
+            ),
+        };
+        let event = NewEvent {
+            event_id: Uuid::now_v7(),
+            event_type: payload.event_type.to_owned(),
+            schema_version: payload.schema_version,
+            data: payload.data,
+            metadata: EventMetadata {
+                tenant_id: tenant,
+                actor: "system:synthetic-reports".into(),
+                correlation_id: Uuid::now_v7(),
+                causation_id: Uuid::now_v7(),
+                extra: Default::default(),
+            },
+        };
+        (stream, event)
     }
 }
 
@@ -171,9 +209,11 @@ pub fn first_day() -> NaiveDate {
 }
 
 /// Appends `reports` reports of `rows` rows, round robin over `campaigns`, alternating platforms,
-/// over five days from `first_day`, one append each; records each in `expected` first.
+/// over five days from `first_day`, one append each, in `shape`; records each in `expected` first.
+#[allow(clippy::too_many_arguments)] // a test and benchmark driver: each knob is a plain number
 pub async fn append_reports(
     store: Arc<dyn EventAppender>,
+    shape: ReportShape,
     expected: Arc<Mutex<ExpectedFigures>>,
     campaigns: Vec<(Uuid, Uuid)>,
     seed: u64,
@@ -190,12 +230,9 @@ pub async fn append_reports(
         if let Ok(mut expected) = expected.lock() {
             expected.record(tenant, campaign, &report);
         }
+        let (stream, event) = shape.event(tenant, campaign, report);
         store
-            .append(
-                &format!("campaign-{tenant}_{campaign}"),
-                ExpectedVersion::Any,
-                vec![report_event(tenant, report)],
-            )
+            .append(&stream, ExpectedVersion::Any, vec![event])
             .await?;
     }
     Ok(())
