@@ -254,35 +254,48 @@ pub(crate) async fn append_rate(
     .await?;
     report("raw one-row INSERT transactions", count, elapsed, latencies);
 
-    let store = Arc::new(PostgresEventStore::new(pool.clone()));
-    let tenant = Uuid::now_v7();
-    let run = Uuid::now_v7().simple().to_string();
-    let (count, elapsed, latencies) = hammer(writers, duration, move |writer, n| {
-        let (store, run) = (store.clone(), run.clone());
-        async move {
-            let stream = format!("bench-{run}_{writer}");
+    // The baseline is the store without group commit: one append, one transaction. The same
+    // appends with group commit show what sharing commits buys at the store itself.
+    let mut baseline = 0.0;
+    for group_commit in [false, true] {
+        let store = PostgresEventStore::new(pool.clone());
+        let store = Arc::new(if group_commit {
+            store.with_group_commit(adflow_event_store::postgres::GroupCommitOptions::default())
+        } else {
             store
-                .append(
-                    &stream,
-                    ExpectedVersion::Exact(n),
-                    vec![event(
-                        tenant,
-                        serde_json::json!({ "n": n }),
-                        "BenchAppended",
-                    )],
-                )
-                .await?;
-            Ok(())
+        });
+        let tenant = Uuid::now_v7();
+        let run = Uuid::now_v7().simple().to_string();
+        let (count, elapsed, latencies) = hammer(writers, duration, move |writer, n| {
+            let (store, run) = (store.clone(), run.clone());
+            async move {
+                let stream = format!("bench-{run}_{writer}");
+                store
+                    .append(
+                        &stream,
+                        ExpectedVersion::Exact(n),
+                        vec![event(
+                            tenant,
+                            serde_json::json!({ "n": n }),
+                            "BenchAppended",
+                        )],
+                    )
+                    .await?;
+                Ok(())
+            }
+        })
+        .await?;
+        let label = if group_commit {
+            "event appends (expected version), group commit"
+        } else {
+            "event appends (expected version), one transaction each"
+        };
+        report(label, count, elapsed, latencies);
+        if !group_commit {
+            baseline = count as f64 / elapsed.as_secs_f64();
         }
-    })
-    .await?;
-    report(
-        "event appends (expected version)",
-        count,
-        elapsed,
-        latencies,
-    );
-    Ok(count as f64 / elapsed.as_secs_f64())
+    }
+    Ok(baseline)
 }
 
 async fn lag(pool: &PgPool, rate: u64, duration: Duration) -> Result<(), PlatformError> {

@@ -82,7 +82,7 @@ impl Default for Config {
             database_max_connections: 32,
             event_store: "postgres".into(),
             esdb_url: None,
-            group_commit_max_batch: 32,
+            group_commit_max_batch: 1,
             group_commit_writers: 2,
             nats_url: "nats://127.0.0.1:4222".into(),
             clickhouse_url: "http://127.0.0.1:8123".into(),

@@ -1221,5 +1221,23 @@ async fn platforms_report_performance_once_per_report() {
     assert_eq!(day_streams.len(), 1, "{day_streams:?}");
     assert!(day_streams[0].0.starts_with("performance-"));
     assert_eq!(day_streams[0].1, 1);
+    // Auditors read a day stream's history like any aggregate's, with its summary after each event.
+    let day_stream = adflow_domain::performance::day_stream_id(
+        id.parse().unwrap(),
+        adflow_domain::campaign::Platform::Google,
+        day,
+    );
+    let analyst = app.token(tenant, Role::Analyst);
+    let history = app
+        .graphql(
+            Some(&analyst),
+            "query($id: ID!, $min: String) { history(aggregateId: $id, minPosition: $min) { category entries { eventType stateAfter } } }",
+            json!({"id": day_stream.to_string(), "min": first.body["position"]}),
+        )
+        .await;
+    let record = &history.body["data"]["history"];
+    assert_eq!(record["category"], "performance", "{:?}", history.body);
+    assert_eq!(record["entries"][0]["eventType"], "PerformanceRecorded");
+    assert_eq!(record["entries"][0]["stateAfter"]["totals"]["clicks"], 5);
     assert_eq!(again.body["position"], Value::Null);
 }

@@ -11,6 +11,7 @@ use adflow_auth::Action;
 use adflow_domain::aggregate::Aggregate;
 use adflow_domain::audience::Audience;
 use adflow_domain::campaign::Campaign;
+use adflow_domain::performance::CampaignPerformance;
 use adflow_domain::tenant::TenantSettings;
 use adflow_domain::DomainEvent;
 use async_graphql::{Context, Object, SimpleObject, ID};
@@ -152,6 +153,7 @@ impl HistoryQuery {
             Campaign::CATEGORY => states::<Campaign>(&rows)?,
             Audience::CATEGORY => states::<Audience>(&rows)?,
             TenantSettings::CATEGORY => states::<TenantSettings>(&rows)?,
+            CampaignPerformance::CATEGORY => states::<CampaignPerformance>(&rows)?,
             other => {
                 tracing::error!(category = other, "history of an unknown category");
                 return Err(ErrorCode::Internal.error("unknown aggregate category"));

@@ -1,8 +1,11 @@
 //! The Audience aggregate: targeting criteria, segments with size estimates and personas, and
 //! CRM account lists kept as hashed identifiers only, each with its lawful basis.
 
+mod account_lists;
 mod criteria;
 pub mod segmentation;
+mod segmenting;
+mod segments;
 
 pub use criteria::{
     parse_criteria, Facet, RawFacets, TargetingCriteria, MAX_VALUES_PER_FACET, VALUE_MAX_CHARS,
@@ -251,6 +254,9 @@ pub struct AudienceState {
     pub pending_segmentation: Option<Uuid>,
 }
 
+/// What `decide` answers: the events to append, or why not.
+type Decision = Result<Vec<AudienceEvent>, Rejection>;
+
 pub struct Audience;
 
 fn is_sha256_hex(value: &str) -> bool {
@@ -364,193 +370,53 @@ impl Aggregate for Audience {
                 include,
                 exclude,
                 estimated_size,
-            } => {
-                if state.segments.contains_key(segment_id) {
-                    return Err(Rejection::AlreadyExists { kind: "segment" });
-                }
-                if state.segments.len() >= MAX_SEGMENTS {
-                    violations.push(
-                        "segments",
-                        "too_many",
-                        format!("an audience holds at most {MAX_SEGMENTS} segments"),
-                    );
-                }
-                let name = required_line(name, "name", NAME_MAX_CHARS, &mut violations);
-                let criteria = parse_criteria(include, exclude, "criteria", &mut violations);
-                vec![E::SegmentAdded(SegmentAdded {
-                    segment_id: *segment_id,
-                    name,
-                    criteria,
-                    estimated_size: *estimated_size,
-                })]
-            }
+            } => segments::add_segment(
+                state,
+                &mut violations,
+                segment_id,
+                name,
+                include,
+                exclude,
+                estimated_size,
+            )?,
             C::EstimateSegmentSize {
                 segment_id,
                 estimated_size,
-            } => {
-                let current = segment(state, segment_id)?;
-                if current.estimated_size == Some(*estimated_size) {
-                    vec![]
-                } else {
-                    vec![E::SegmentSizeEstimated(SegmentSizeEstimated {
-                        segment_id: *segment_id,
-                        estimated_size: *estimated_size,
-                    })]
-                }
-            }
+            } => segments::estimate_segment_size(state, segment_id, estimated_size)?,
             C::AddPersona {
                 segment_id,
                 persona,
-            } => {
-                let current = segment(state, segment_id)?;
-                if current.personas.len() >= MAX_PERSONAS_PER_SEGMENT {
-                    violations.push(
-                        "persona",
-                        "too_many",
-                        format!("a segment holds at most {MAX_PERSONAS_PER_SEGMENT} personas"),
-                    );
-                }
-                let persona = check_persona(persona, &mut violations);
-                vec![E::PersonaAdded(PersonaAdded {
-                    segment_id: *segment_id,
-                    persona,
-                })]
-            }
+            } => segments::add_persona(state, &mut violations, segment_id, persona)?,
             C::ImportAccountList {
                 list_id,
                 name,
                 lawful_basis,
                 hashed_identifiers,
-            } => {
-                let name = required_line(name, "name", NAME_MAX_CHARS, &mut violations);
-                let lawful_basis = LawfulBasis::parse(lawful_basis);
-                if lawful_basis.is_none() {
-                    violations.push(
-                        "lawfulBasis",
-                        "required",
-                        "must be CONSENT, LEGITIMATE_INTEREST or CONTRACT",
-                    );
-                }
-                if hashed_identifiers.is_empty() {
-                    violations.push(
-                        "hashedIdentifiers",
-                        "required",
-                        "must list at least one identifier",
-                    );
-                }
-                if hashed_identifiers.len() > MAX_IDENTIFIERS_PER_IMPORT {
-                    violations.push(
-                        "hashedIdentifiers",
-                        "too_many",
-                        format!("at most {MAX_IDENTIFIERS_PER_IMPORT} per import; send larger lists in parts"),
-                    );
-                }
-                let bad = hashed_identifiers
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, id)| !is_sha256_hex(id));
-                for (index, _) in bad.take(MAX_REPORTED_IDENTIFIERS) {
-                    violations.push(
-                        format!("hashedIdentifiers/{index}"),
-                        "not_hashed",
-                        "must be a SHA-256 hash in lowercase hex: plain identifiers are never stored",
-                    );
-                }
-                match lawful_basis {
-                    Some(lawful_basis) => vec![E::AccountListImported(AccountListImported {
-                        list_id: *list_id,
-                        name,
-                        lawful_basis,
-                        hashed_identifiers: hashed_identifiers.clone(),
-                    })],
-                    None => vec![],
-                }
-            }
+            } => account_lists::import_account_list(
+                &mut violations,
+                list_id,
+                name,
+                lawful_basis,
+                hashed_identifiers,
+            )?,
             C::RequestSegmentation {
                 request_id,
                 accounts,
                 max_segments,
-            } => {
-                if state.pending_segmentation.is_some() {
-                    return Err(Rejection::IllegalTransition {
-                        kind: "audience",
-                        command: "request a segmentation of",
-                        status: "SEGMENTING",
-                    });
-                }
-                let accounts =
-                    segmentation::check_request(accounts, *max_segments, &mut violations);
-                vec![E::SegmentationRequested(SegmentationRequested {
-                    request_id: *request_id,
-                    max_segments: *max_segments,
-                    accounts,
-                })]
-            }
+            } => segmenting::request(state, &mut violations, request_id, accounts, max_segments)?,
             C::AttachGeneratedSegments {
                 request_id,
                 model_version,
                 segments,
-            } => {
-                if state.pending_segmentation != Some(*request_id) {
-                    return Err(stale_segmentation());
-                }
-                let model_version = required_line(
-                    model_version,
-                    "modelVersion",
-                    NAME_MAX_CHARS,
-                    &mut violations,
-                );
-                if state.segments.len() + segments.len() > MAX_SEGMENTS {
-                    violations.push(
-                        "segments",
-                        "too_many",
-                        format!("an audience holds at most {MAX_SEGMENTS} segments"),
-                    );
-                }
-                let mut events = Vec::new();
-                for (i, generated) in segments.iter().enumerate() {
-                    if state.segments.contains_key(&generated.segment_id) {
-                        return Err(Rejection::AlreadyExists { kind: "segment" });
-                    }
-                    let mut own = Violations::new();
-                    let name = required_line(&generated.name, "name", NAME_MAX_CHARS, &mut own);
-                    let criteria =
-                        segmentation::check_criteria(&generated.criteria, "criteria", &mut own);
-                    let persona = check_persona(&generated.persona, &mut own);
-                    for violation in own.into_vec() {
-                        violations.push(
-                            format!("segments/{i}/{}", violation.path),
-                            &violation.code,
-                            violation.message,
-                        );
-                    }
-                    events.push(E::SegmentAdded(SegmentAdded {
-                        segment_id: generated.segment_id,
-                        name,
-                        criteria,
-                        estimated_size: Some(generated.estimated_size),
-                    }));
-                    events.push(E::PersonaAdded(PersonaAdded {
-                        segment_id: generated.segment_id,
-                        persona,
-                    }));
-                }
-                events.push(E::SegmentationCompleted(SegmentationCompleted {
-                    request_id: *request_id,
-                    model_version,
-                    segment_ids: segments.iter().map(|s| s.segment_id).collect(),
-                }));
-                events
-            }
+            } => segmenting::attach_generated(
+                state,
+                &mut violations,
+                request_id,
+                model_version,
+                segments,
+            )?,
             C::FailSegmentation { request_id, reason } => {
-                if state.pending_segmentation != Some(*request_id) {
-                    return Err(stale_segmentation());
-                }
-                let reason = required_line(reason, "reason", 1_000, &mut violations);
-                vec![E::SegmentationFailed(SegmentationFailed {
-                    request_id: *request_id,
-                    reason,
-                })]
+                segmenting::fail(state, &mut violations, request_id, reason)?
             }
         };
         violations.into_result(events).map_err(Rejection::Invalid)
