@@ -1,0 +1,12 @@
+//! The ad platforms.
+//!
+//! - [`gateway`]: the port the workers use (`AdPlatform`: deploy, push a change, pull reports),
+//!   one adapter per platform: [`google`] (Google Ads REST) and [`linkedin`] (LinkedIn Marketing
+//!   API), HTTP through one `reqwest` client with retries ([`http`]).
+//! - [`sandbox`]: both APIs on loopback — their request and response shapes, validation rules,
+//!   error bodies, quotas, rate limits and faults on request — over the [`simulator`], the market
+//!   whose hidden truth evaluations score models against.
+//!
+//! Real endpoints are configuration ([`Endpoints`]), never code.
+
+pub mod simulator;

@@ -1,0 +1,113 @@
+use super::*;
+use chrono::{Duration, TimeZone};
+
+fn monday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()
+}
+
+fn market(seed: u64, budget: i64) -> Market {
+    let mut market = Market::new(seed);
+    market.add_campaign("c", monday(), budget, true);
+    for (i, match_type) in [0u8, 1, 2].into_iter().enumerate() {
+        market.add_unit(
+            &format!("k{i}"),
+            "c",
+            UnitKind::Keyword { match_type },
+            "Fast payroll for teams",
+            1.0,
+            monday(),
+        );
+    }
+    market
+}
+
+fn totals(rows: &[UnitHour]) -> Figures {
+    let mut sum = Figures::default();
+    for row in rows {
+        sum.add(&row.figures);
+    }
+    sum
+}
+
+fn hour(at: DateTime<Utc>) -> i64 {
+    at.timestamp() / 3600
+}
+
+#[test]
+fn the_same_seed_gives_the_same_market_and_another_seed_another() {
+    let as_of = monday() + Duration::days(8);
+    let week = (hour(monday()), hour(monday()) + 168);
+    let a = market(1, 500_000_000).campaign_hours("c", week.0, week.1, as_of);
+    let b = market(1, 500_000_000).campaign_hours("c", week.0, week.1, as_of);
+    let c = market(2, 500_000_000).campaign_hours("c", week.0, week.1, as_of);
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert!(totals(&a).clicks > 0);
+}
+
+#[test]
+fn spend_saturates_with_budget() {
+    let as_of = monday() + Duration::days(8);
+    let week = (hour(monday()), hour(monday()) + 168);
+    let cost = |budget| totals(&market(3, budget).campaign_hours("c", week.0, week.1, as_of)).cost_micros as f64;
+    let (low, mid, high, huge) = (cost(5_000_000), cost(50_000_000), cost(500_000_000), cost(5_000_000_000));
+    assert!(low < mid && mid < high, "{low} {mid} {high}");
+    // Ten times the budget buys far less than ten times the spend once demand is met.
+    assert!(huge < high * 1.5, "{high} {huge}");
+    assert!(low <= 5_000_000.0 * 7.0 * 1.3, "{low}");
+}
+
+#[test]
+fn office_hours_outsell_nights_and_weekends() {
+    let as_of = monday() + Duration::days(15);
+    let rows = market(4, 500_000_000).campaign_hours("c", hour(monday()), hour(monday()) + 336, as_of);
+    let mut office = 0;
+    let mut night = 0;
+    for row in &rows {
+        let h = row.hour.rem_euclid(24);
+        let weekday = (row.hour.div_euclid(24) + 3).rem_euclid(7) < 5;
+        if weekday && (8..=17).contains(&h) {
+            office += row.figures.impressions;
+        } else if h < 6 {
+            night += row.figures.impressions;
+        }
+    }
+    assert!(office > night * 5, "{office} {night}");
+}
+
+#[test]
+fn a_day_reported_again_later_holds_more_conversions() {
+    let day = (hour(monday()) + 24, hour(monday()) + 48);
+    let market = market(5, 500_000_000);
+    let early = totals(&market.campaign_hours("c", day.0, day.1, monday() + Duration::hours(49)));
+    let late = totals(&market.campaign_hours("c", day.0, day.1, monday() + Duration::days(6)));
+    assert_eq!(early.clicks, late.clicks);
+    assert!(late.conversions > early.conversions, "{early:?} {late:?}");
+}
+
+#[test]
+fn a_paused_campaign_and_hours_not_yet_over_deliver_nothing() {
+    let mut market = market(6, 500_000_000);
+    let pause = monday() + Duration::days(2);
+    market.campaign_mut("c").unwrap().active.set(pause, false);
+    let rows = market.campaign_hours("c", hour(monday()), hour(monday()) + 168, monday() + Duration::days(9));
+    assert!(rows.iter().all(|r| r.hour < hour(pause) || r.figures.impressions == 0));
+    let unfinished = market.campaign_hours("c", hour(monday()), hour(monday()) + 168, monday() + Duration::minutes(90));
+    assert!(unfinished.iter().all(|r| r.hour < hour(monday()) + 1));
+}
+
+#[test]
+fn a_tracking_outage_hides_conversions_but_not_clicks() {
+    let mut market = market(7, 500_000_000);
+    let day = (hour(monday()) + 24, hour(monday()) + 48);
+    market.inject(Anomaly {
+        campaign: "c".into(),
+        kind: AnomalyKind::TrackingOutage,
+        from: monday() + Duration::hours(24),
+        to: monday() + Duration::hours(48),
+    });
+    let figures = totals(&market.campaign_hours("c", day.0, day.1, monday() + Duration::days(7)));
+    assert!(figures.clicks > 0);
+    assert_eq!(figures.conversions, 0);
+    assert!(market.ground_truth().anomalies.iter().any(|a| a.kind == AnomalyKind::TrackingOutage));
+}
