@@ -10,3 +10,12 @@
 //! Real endpoints are configuration ([`Endpoints`]), never code.
 
 pub mod simulator;
+mod error;
+pub mod gateway;
+pub mod google;
+pub mod http;
+pub mod linkedin;
+
+pub use error::{Cause, PlatformError};
+pub use gateway::{Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow};
+pub use http::{Endpoints, RetryPolicy};

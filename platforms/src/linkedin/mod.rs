@@ -1,0 +1,1 @@
+pub const DEFAULT_VERSION: &str = "202511";
