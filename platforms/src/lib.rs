@@ -19,3 +19,4 @@ pub mod linkedin;
 pub use error::{Cause, PlatformError};
 pub use gateway::{Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow};
 pub use http::{Endpoints, RetryPolicy};
+pub mod sandbox;
