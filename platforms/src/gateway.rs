@@ -82,13 +82,21 @@ pub enum Change {
     Pause,
     Resume,
     #[serde(rename_all = "camelCase")]
-    DailyBudget { daily_budget_micros: i64 },
+    DailyBudget {
+        daily_budget_micros: i64,
+    },
     /// The bid ceiling of every ad group (Google) or campaign (LinkedIn).
     #[serde(rename_all = "camelCase")]
-    MaxCpc { max_cpc_micros: i64 },
-    NegativeKeywords { keywords: Vec<String> },
+    MaxCpc {
+        max_cpc_micros: i64,
+    },
+    NegativeKeywords {
+        keywords: Vec<String>,
+    },
     #[serde(rename_all = "camelCase")]
-    PauseCreative { external_id: String },
+    PauseCreative {
+        external_id: String,
+    },
 }
 
 impl Change {
@@ -96,7 +104,9 @@ impl Change {
         match self {
             Change::Pause => "pause".into(),
             Change::Resume => "resume".into(),
-            Change::DailyBudget { daily_budget_micros } => {
+            Change::DailyBudget {
+                daily_budget_micros,
+            } => {
                 format!("daily budget {daily_budget_micros} micros")
             }
             Change::MaxCpc { max_cpc_micros } => format!("max CPC {max_cpc_micros} micros"),

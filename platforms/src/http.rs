@@ -145,7 +145,14 @@ impl TokenCache {
         let status = response.status();
         let body = response.bytes().await.map_err(transport)?;
         if status.is_server_error() {
-            return Err(PlatformError::Unavailable(format!("token endpoint answered {status}")));
+            return Err(PlatformError::Unavailable(format!(
+                "token endpoint answered {status}"
+            )));
+        }
+        if status.as_u16() == 429 {
+            return Err(PlatformError::RateLimited(format!(
+                "token endpoint answered {status}"
+            )));
         }
         if !status.is_success() {
             let reason = serde_json::from_slice::<TokenError>(&body)
@@ -156,8 +163,10 @@ impl TokenCache {
         let answer: TokenAnswer = serde_json::from_slice(&body)
             .map_err(|e| PlatformError::Protocol(format!("token answer: {e}")))?;
         let until = Instant::now() + Duration::from_secs(answer.expires_in.saturating_sub(60));
-        self.lock()
-            .insert(refresh_token.to_owned(), (answer.access_token.clone(), until));
+        self.lock().insert(
+            refresh_token.to_owned(),
+            (answer.access_token.clone(), until),
+        );
         Ok(answer.access_token)
     }
 
@@ -167,6 +176,8 @@ impl TokenCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, Instant)>> {
-        self.tokens.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -9,14 +9,17 @@
 //!
 //! Real endpoints are configuration ([`Endpoints`]), never code.
 
-pub mod simulator;
 mod error;
 pub mod gateway;
 pub mod google;
 pub mod http;
 pub mod linkedin;
+pub mod simulator;
 
 pub use error::{Cause, PlatformError};
-pub use gateway::{Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow};
+pub use gateway::{
+    Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow,
+};
 pub use http::{Endpoints, RetryPolicy};
+pub mod samples;
 pub mod sandbox;

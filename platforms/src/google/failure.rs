@@ -105,7 +105,11 @@ pub(crate) fn classify(status: u16, body: &[u8]) -> PlatformError {
     let summary = if causes.is_empty() {
         format!("{} {}", error.status, error.message)
     } else {
-        causes.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        causes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
     };
     if has("quotaError.RESOURCE_EXHAUSTED") {
         // The developer token's daily operations: they reset at midnight Pacific time.
@@ -122,9 +126,9 @@ pub(crate) fn classify(status: u16, body: &[u8]) -> PlatformError {
     }
     if status == 401
         || status == 403
-        || causes
-            .iter()
-            .any(|c| c.code.starts_with("authenticationError.") || c.code.starts_with("authorizationError."))
+        || causes.iter().any(|c| {
+            c.code.starts_with("authenticationError.") || c.code.starts_with("authorizationError.")
+        })
     {
         return PlatformError::Auth(summary);
     }
@@ -157,13 +161,25 @@ mod tests {
     #[test]
     fn quota_throttling_and_outages_are_told_apart() {
         let daily = include_bytes!("../../fixtures/google/resource_exhausted.json");
-        assert!(matches!(classify(429, daily), PlatformError::QuotaExhausted { .. }));
+        assert!(matches!(
+            classify(429, daily),
+            PlatformError::QuotaExhausted { .. }
+        ));
         let throttled = include_bytes!("../../fixtures/google/resource_temporarily_exhausted.json");
-        assert!(matches!(classify(429, throttled), PlatformError::RateLimited(_)));
+        assert!(matches!(
+            classify(429, throttled),
+            PlatformError::RateLimited(_)
+        ));
         let internal = include_bytes!("../../fixtures/google/internal_error.json");
-        assert!(matches!(classify(500, internal), PlatformError::Unavailable(_)));
+        assert!(matches!(
+            classify(500, internal),
+            PlatformError::Unavailable(_)
+        ));
         let auth = include_bytes!("../../fixtures/google/oauth_token_invalid.json");
         assert!(matches!(classify(401, auth), PlatformError::Auth(_)));
-        assert!(matches!(classify(502, b"<html>Bad Gateway</html>"), PlatformError::Unavailable(_)));
+        assert!(matches!(
+            classify(502, b"<html>Bad Gateway</html>"),
+            PlatformError::Unavailable(_)
+        ));
     }
 }

@@ -7,7 +7,9 @@ mod failure;
 pub mod operations;
 mod reading;
 
-use crate::gateway::{Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow};
+use crate::gateway::{
+    Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow,
+};
 use crate::http::{transport, Endpoints, Requests, TokenCache};
 use crate::PlatformError;
 use adflow_domain::campaign::Platform;
@@ -129,7 +131,8 @@ impl GoogleAds {
         if !(200..300).contains(&status) {
             return Err(failure::classify(status, &bytes));
         }
-        serde_json::from_slice(&bytes).map_err(|e| PlatformError::Protocol(format!("HTTP {status} body: {e}")))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| PlatformError::Protocol(format!("HTTP {status} body: {e}")))
     }
 
     async fn mutate(
@@ -151,7 +154,8 @@ impl GoogleAds {
             "validateOnly": validate_only,
             "responseContentType": "RESOURCE_NAME_ONLY"
         });
-        self.call(customer, "googleAds:mutate", &body, requests).await
+        self.call(customer, "googleAds:mutate", &body, requests)
+            .await
     }
 
     /// Every row of a GAQL query (`searchStream` answers a JSON array of batches).
@@ -162,11 +166,16 @@ impl GoogleAds {
         requests: &mut Requests,
     ) -> Result<Vec<Value>, PlatformError> {
         let answer = self
-            .call(customer, "googleAds:searchStream", &json!({"query": query}), requests)
+            .call(
+                customer,
+                "googleAds:searchStream",
+                &json!({"query": query}),
+                requests,
+            )
             .await?;
-        let batches = answer
-            .as_array()
-            .ok_or_else(|| PlatformError::Protocol("searchStream did not answer an array".into()))?;
+        let batches = answer.as_array().ok_or_else(|| {
+            PlatformError::Protocol("searchStream did not answer an array".into())
+        })?;
         Ok(batches
             .iter()
             .filter_map(|batch| batch.get("results").and_then(Value::as_array))
@@ -216,7 +225,9 @@ impl AdPlatform for GoogleAds {
             .ok_or_else(|| PlatformError::Unsupported("the structure has no Google part".into()))?;
         let mut requests = Requests::default();
         let name = operations::campaign_name(google, key);
-        if let Some(found) = reading::existing(self, &customer, google, &name, &mut requests).await? {
+        if let Some(found) =
+            reading::existing(self, &customer, google, &name, &mut requests).await?
+        {
             return Ok(Deployed {
                 external_id: campaign_of(&found)?,
                 resources: found,
@@ -234,7 +245,9 @@ impl AdPlatform for GoogleAds {
         let resources = match created {
             Ok(response) => operations::resources(&planned, &response)?,
             Err(PlatformError::Invalid { causes })
-                if causes.iter().any(|c| c.code == "campaignError.DUPLICATE_CAMPAIGN_NAME") =>
+                if causes
+                    .iter()
+                    .any(|c| c.code == "campaignError.DUPLICATE_CAMPAIGN_NAME") =>
             {
                 // A retry of a mutate whose first answer was lost: it had gone through.
                 reading::existing(self, &customer, google, &name, &mut requests)
@@ -261,9 +274,7 @@ impl AdPlatform for GoogleAds {
     ) -> Result<u32, PlatformError> {
         let customer = customer(account)?;
         let of_kind = |kind: &'static str| resources.iter().filter(move |r| r.kind == kind);
-        let update = |operation: &str, resource: Value, mask: &str| {
-            json!({operation: {"update": resource, "updateMask": mask}})
-        };
+        let update = |operation: &str, resource: Value, mask: &str| json!({operation: {"update": resource, "updateMask": mask}});
         let operations: Vec<Value> = match change {
             Change::Pause | Change::Resume => {
                 let status = if *change == Change::Pause { "PAUSED" } else { "ENABLED" };
@@ -333,7 +344,9 @@ impl AdPlatform for GoogleAds {
              AND segments.date BETWEEN '{from}' AND '{to}'",
             quote(external_id)
         );
-        let rows = self.search(&customer, &query, &mut Requests::default()).await?;
+        let rows = self
+            .search(&customer, &query, &mut Requests::default())
+            .await?;
         rows.iter().map(reading::report_row).collect()
     }
 }

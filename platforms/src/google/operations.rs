@@ -171,8 +171,10 @@ pub fn plan(
             );
         }
         for (a, ad) in group.ads.iter().enumerate() {
-            let text = |texts: &[String]| texts.iter().map(|t| json!({"text": t})).collect::<Vec<_>>();
-            let mut rsa = json!({"headlines": text(&ad.headlines), "descriptions": text(&ad.descriptions)});
+            let text =
+                |texts: &[String]| texts.iter().map(|t| json!({"text": t})).collect::<Vec<_>>();
+            let mut rsa =
+                json!({"headlines": text(&ad.headlines), "descriptions": text(&ad.descriptions)});
             if let Some(path1) = &ad.path1 {
                 rsa["path1"] = json!(path1);
             }
@@ -192,11 +194,16 @@ pub fn plan(
 }
 
 /// Pairs each operation's result with the path it created.
-pub fn resources(planned: &Planned, response: &Value) -> Result<Vec<ExternalResource>, PlatformError> {
+pub fn resources(
+    planned: &Planned,
+    response: &Value,
+) -> Result<Vec<ExternalResource>, PlatformError> {
     let results = response
         .get("mutateOperationResponses")
         .and_then(Value::as_array)
-        .ok_or_else(|| PlatformError::Protocol("a mutate answer without mutateOperationResponses".into()))?;
+        .ok_or_else(|| {
+            PlatformError::Protocol("a mutate answer without mutateOperationResponses".into())
+        })?;
     if results.len() != planned.paths.len() {
         return Err(PlatformError::Protocol(format!(
             "{} operations answered with {} results",

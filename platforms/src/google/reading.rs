@@ -41,7 +41,12 @@ fn match_type(value: Option<&str>) -> Option<MatchType> {
 }
 
 /// The first index of `items` equal to `wanted` not taken yet.
-fn claim<T: PartialEq>(items: &[T], wanted: &T, taken: &mut HashSet<(String, usize)>, scope: &str) -> Option<usize> {
+fn claim<T: PartialEq>(
+    items: &[T],
+    wanted: &T,
+    taken: &mut HashSet<(String, usize)>,
+    scope: &str,
+) -> Option<usize> {
     let index = items
         .iter()
         .enumerate()
@@ -84,7 +89,11 @@ pub(super) async fn existing(
         .to_owned();
     let mut found = vec![resource("CAMPAIGN", "/google/campaign".into(), &campaign)];
     if let Some(budget) = text(row, "/campaign/campaignBudget") {
-        found.push(resource("BUDGET", "/google/dailyBudgetMicros".into(), budget));
+        found.push(resource(
+            "BUDGET",
+            "/google/dailyBudgetMicros".into(),
+            budget,
+        ));
     }
     let scope = format!("WHERE campaign.resource_name = {}", quote(&campaign));
     let mut taken = HashSet::new();
@@ -101,22 +110,49 @@ pub(super) async fn existing(
         )
         .await?;
     for row in &criteria {
-        let Some(id) = text(row, "/campaignCriterion/resourceName") else { continue };
+        let Some(id) = text(row, "/campaignCriterion/resourceName") else {
+            continue;
+        };
         if let Some(location) = text(row, "/campaignCriterion/location/geoTargetConstant") {
-            if let Some(i) = claim(&google.campaign.locations, &location.to_owned(), &mut taken, "loc") {
-                found.push(resource("LOCATION", format!("/google/campaign/locations/{i}"), id));
+            if let Some(i) = claim(
+                &google.campaign.locations,
+                &location.to_owned(),
+                &mut taken,
+                "loc",
+            ) {
+                found.push(resource(
+                    "LOCATION",
+                    format!("/google/campaign/locations/{i}"),
+                    id,
+                ));
             }
         } else if let Some(language) = text(row, "/campaignCriterion/language/languageConstant") {
-            if let Some(i) = claim(&google.campaign.languages, &language.to_owned(), &mut taken, "lang") {
-                found.push(resource("LANGUAGE", format!("/google/campaign/languages/{i}"), id));
+            if let Some(i) = claim(
+                &google.campaign.languages,
+                &language.to_owned(),
+                &mut taken,
+                "lang",
+            ) {
+                found.push(resource(
+                    "LANGUAGE",
+                    format!("/google/campaign/languages/{i}"),
+                    id,
+                ));
             }
         } else if let (Some(kw), Some(m)) = (
             text(row, "/campaignCriterion/keyword/text"),
             match_type(text(row, "/campaignCriterion/keyword/matchType")),
         ) {
-            let wanted = Keyword { text: kw.to_owned(), match_type: m };
+            let wanted = Keyword {
+                text: kw.to_owned(),
+                match_type: m,
+            };
             if let Some(i) = claim(&google.negative_keywords, &wanted, &mut taken, "neg") {
-                found.push(resource("NEGATIVE_KEYWORD", format!("/google/negativeKeywords/{i}"), id));
+                found.push(resource(
+                    "NEGATIVE_KEYWORD",
+                    format!("/google/negativeKeywords/{i}"),
+                    id,
+                ));
             }
         }
     }
@@ -134,7 +170,10 @@ pub(super) async fn existing(
         .collect();
     let mut group_index: BTreeMap<String, usize> = BTreeMap::new();
     for row in &groups {
-        let (Some(id), Some(name)) = (text(row, "/adGroup/resourceName"), text(row, "/adGroup/name")) else {
+        let (Some(id), Some(name)) = (
+            text(row, "/adGroup/resourceName"),
+            text(row, "/adGroup/name"),
+        ) else {
             continue;
         };
         if let Some(g) = claim(&names, &name.to_owned(), &mut taken, "group") {
@@ -162,16 +201,30 @@ pub(super) async fn existing(
         ) else {
             continue;
         };
-        let negative = row.pointer("/adGroupCriterion/negative").and_then(Value::as_bool) == Some(true);
-        let wanted = Keyword { text: kw.to_owned(), match_type: m };
+        let negative = row
+            .pointer("/adGroupCriterion/negative")
+            .and_then(Value::as_bool)
+            == Some(true);
+        let wanted = Keyword {
+            text: kw.to_owned(),
+            match_type: m,
+        };
         let group = &google.ad_groups[*g];
         let (list, field, kind) = if negative {
-            (&group.negative_keywords, "negativeKeywords", "NEGATIVE_KEYWORD")
+            (
+                &group.negative_keywords,
+                "negativeKeywords",
+                "NEGATIVE_KEYWORD",
+            )
         } else {
             (&group.keywords, "keywords", "KEYWORD")
         };
         if let Some(k) = claim(list, &wanted, &mut taken, &format!("{g}/{field}")) {
-            found.push(resource(kind, format!("/google/adGroups/{g}/{field}/{k}"), id));
+            found.push(resource(
+                kind,
+                format!("/google/adGroups/{g}/{field}/{k}"),
+                id,
+            ));
         }
     }
     let ads = client
@@ -203,7 +256,10 @@ pub(super) fn report_row(row: &Value) -> Result<ReportRow, PlatformError> {
     let day = text(row, "/segments/date")
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .ok_or_else(|| PlatformError::Protocol("a report row without segments.date".into()))?;
-    let hour = row.pointer("/segments/hour").and_then(Value::as_u64).map(|h| h as u32);
+    let hour = row
+        .pointer("/segments/hour")
+        .and_then(Value::as_u64)
+        .map(|h| h as u32);
     Ok(ReportRow {
         day,
         hour: Some(hour.unwrap_or(0)),
@@ -224,14 +280,19 @@ mod tests {
 
     #[test]
     fn a_documented_search_stream_row_reads_in_our_units() {
-        let batches: Value =
-            serde_json::from_slice(include_bytes!("../../fixtures/google/search_stream_keyword_view.json")).unwrap();
+        let batches: Value = serde_json::from_slice(include_bytes!(
+            "../../fixtures/google/search_stream_keyword_view.json"
+        ))
+        .unwrap();
         let row = report_row(&batches[0]["results"][0]).unwrap();
         assert_eq!(row.day, NaiveDate::from_ymd_opt(2026, 1, 6).unwrap());
         assert_eq!(row.hour, Some(10));
         assert_eq!(row.ad_group.as_deref(), Some("Payroll software"));
         assert_eq!(row.keyword.as_deref(), Some("payroll software"));
         assert_eq!((row.impressions, row.clicks, row.conversions), (120, 9, 2));
-        assert_eq!((row.cost_micros, row.revenue_micros), (21_450_000, 360_500_000));
+        assert_eq!(
+            (row.cost_micros, row.revenue_micros),
+            (21_450_000, 360_500_000)
+        );
     }
 }

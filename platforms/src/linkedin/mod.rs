@@ -7,7 +7,9 @@
 
 mod payloads;
 
-use crate::gateway::{Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow};
+use crate::gateway::{
+    Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow,
+};
 use crate::http::{transport, Endpoints, Requests, TokenCache};
 use crate::{Cause, PlatformError};
 use adflow_domain::campaign::Platform;
@@ -40,7 +42,9 @@ fn ad_account(account: &Account) -> Result<AdAccount<'_>, PlatformError> {
             id: account_id,
             refresh_token,
         }),
-        other => Err(PlatformError::Unsupported(format!("{other:?} is not a LinkedIn ad account"))),
+        other => Err(PlatformError::Unsupported(format!(
+            "{other:?} is not a LinkedIn ad account"
+        ))),
     }
 }
 
@@ -79,14 +83,29 @@ pub(crate) fn classify(status: u16, body: &[u8]) -> PlatformError {
                 .into_iter()
                 .flatten()
                 .map(|e| Cause {
-                    code: e.get("code").and_then(Value::as_str).unwrap_or("INVALID").to_owned(),
-                    message: e.get("description").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                    field_path: e.pointer("/input/inputPath/fieldPath").and_then(Value::as_str).map(str::to_owned),
+                    code: e
+                        .get("code")
+                        .and_then(Value::as_str)
+                        .unwrap_or("INVALID")
+                        .to_owned(),
+                    message: e
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    field_path: e
+                        .pointer("/input/inputPath/fieldPath")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                 })
                 .collect();
             if causes.is_empty() {
                 causes.push(Cause {
-                    code: parsed.get("code").and_then(Value::as_str).unwrap_or("BAD_REQUEST").to_owned(),
+                    code: parsed
+                        .get("code")
+                        .and_then(Value::as_str)
+                        .unwrap_or("BAD_REQUEST")
+                        .to_owned(),
                     message,
                     field_path: None,
                 });
@@ -158,7 +177,8 @@ impl LinkedIn {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).map_err(|e| PlatformError::Protocol(format!("HTTP {status} body: {e}")))?
+            serde_json::from_slice(&bytes)
+                .map_err(|e| PlatformError::Protocol(format!("HTTP {status} body: {e}")))?
         };
         Ok(Answer { id, body })
     }
@@ -177,8 +197,20 @@ impl LinkedIn {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.send_once(account, method.clone(), path, body, partial_update, requests).await {
-                Err(PlatformError::Auth(_)) if attempt == 1 => self.tokens.forget(account.refresh_token),
+            match self
+                .send_once(
+                    account,
+                    method.clone(),
+                    path,
+                    body,
+                    partial_update,
+                    requests,
+                )
+                .await
+            {
+                Err(PlatformError::Auth(_)) if attempt == 1 => {
+                    self.tokens.forget(account.refresh_token)
+                }
                 Err(error) if error.transient() && attempt < retry.attempts => {
                     tracing::warn!(%error, attempt, path, "LinkedIn call failed, retrying");
                     tokio::time::sleep(retry.delay(attempt)).await;
@@ -188,8 +220,16 @@ impl LinkedIn {
         }
     }
 
-    async fn get(&self, account: &AdAccount<'_>, path: &str, requests: &mut Requests) -> Result<Value, PlatformError> {
-        Ok(self.send(account, reqwest::Method::GET, path, None, false, requests).await?.body)
+    async fn get(
+        &self,
+        account: &AdAccount<'_>,
+        path: &str,
+        requests: &mut Requests,
+    ) -> Result<Value, PlatformError> {
+        Ok(self
+            .send(account, reqwest::Method::GET, path, None, false, requests)
+            .await?
+            .body)
     }
 
     /// Creates once: after a throttled attempt it simply tries again, but after an answer that
@@ -216,14 +256,25 @@ impl LinkedIn {
                 }
             }
             match self
-                .send_once(account, reqwest::Method::POST, &path, Some(body), false, requests)
+                .send_once(
+                    account,
+                    reqwest::Method::POST,
+                    &path,
+                    Some(body),
+                    false,
+                    requests,
+                )
                 .await
             {
                 Ok(Answer { id: Some(id), .. }) => return Ok(id),
                 Ok(Answer { id: None, .. }) => {
-                    return Err(PlatformError::Protocol(format!("a {collection} create without x-restli-id")))
+                    return Err(PlatformError::Protocol(format!(
+                        "a {collection} create without x-restli-id"
+                    )))
                 }
-                Err(PlatformError::Auth(_)) if attempt == 1 => self.tokens.forget(account.refresh_token),
+                Err(PlatformError::Auth(_)) if attempt == 1 => {
+                    self.tokens.forget(account.refresh_token)
+                }
                 Err(error) if error.transient() && attempt < retry.attempts => {
                     unsure |= error.ambiguous();
                     tracing::warn!(%error, attempt, collection, "LinkedIn create failed, retrying");
@@ -235,12 +286,27 @@ impl LinkedIn {
     }
 
     /// The elements of a finder (`q=search` / `q=criteria`), every page.
-    async fn elements(&self, account: &AdAccount<'_>, path: &str, requests: &mut Requests) -> Result<Vec<Value>, PlatformError> {
+    async fn elements(
+        &self,
+        account: &AdAccount<'_>,
+        path: &str,
+        requests: &mut Requests,
+    ) -> Result<Vec<Value>, PlatformError> {
         let mut all = Vec::new();
         let mut start = 0;
         loop {
-            let page = self.get(account, &format!("{path}&start={start}&count=100"), requests).await?;
-            let elements = page.get("elements").and_then(Value::as_array).cloned().unwrap_or_default();
+            let page = self
+                .get(
+                    account,
+                    &format!("{path}&start={start}&count=100"),
+                    requests,
+                )
+                .await?;
+            let elements = page
+                .get("elements")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let got = elements.len();
             all.extend(elements);
             let total = page.pointer("/paging/total").and_then(Value::as_u64);
@@ -255,7 +321,12 @@ impl LinkedIn {
 /// A finder run before a create is repeated.
 #[async_trait]
 pub(crate) trait AsyncFind<'a>: Send + Sync {
-    async fn find(&self, client: &LinkedIn, account: &AdAccount<'_>, requests: &mut Requests) -> Result<Option<String>, PlatformError>;
+    async fn find(
+        &self,
+        client: &LinkedIn,
+        account: &AdAccount<'_>,
+        requests: &mut Requests,
+    ) -> Result<Option<String>, PlatformError>;
 }
 
 /// Finds an element named `name` among a finder's answers.
@@ -268,7 +339,12 @@ pub(crate) struct ByName<'a> {
 
 #[async_trait]
 impl<'a> AsyncFind<'a> for ByName<'a> {
-    async fn find(&self, client: &LinkedIn, account: &AdAccount<'_>, requests: &mut Requests) -> Result<Option<String>, PlatformError> {
+    async fn find(
+        &self,
+        client: &LinkedIn,
+        account: &AdAccount<'_>,
+        requests: &mut Requests,
+    ) -> Result<Option<String>, PlatformError> {
         let elements = client.elements(account, &self.finder, requests).await?;
         Ok(elements
             .iter()
@@ -301,7 +377,13 @@ impl AdPlatform for LinkedIn {
 
     async fn check(&self, account: &Account) -> Result<String, PlatformError> {
         let account = ad_account(account)?;
-        let answer = self.get(&account, &format!("/adAccounts/{}", account.id), &mut Requests::default()).await?;
+        let answer = self
+            .get(
+                &account,
+                &format!("/adAccounts/{}", account.id),
+                &mut Requests::default(),
+            )
+            .await?;
         answer
             .get("name")
             .and_then(Value::as_str)
@@ -317,10 +399,9 @@ impl AdPlatform for LinkedIn {
         currency: &str,
     ) -> Result<Deployed, PlatformError> {
         let account = ad_account(account)?;
-        let linkedin = structure
-            .linkedin
-            .as_ref()
-            .ok_or_else(|| PlatformError::Unsupported("the structure has no LinkedIn part".into()))?;
+        let linkedin = structure.linkedin.as_ref().ok_or_else(|| {
+            PlatformError::Unsupported("the structure has no LinkedIn part".into())
+        })?;
         let mut requests = Requests::default();
         let mut resources = Vec::new();
         let mut resumed = false;
@@ -341,17 +422,30 @@ impl AdPlatform for LinkedIn {
             }
             None => {
                 let body = payloads::campaign_group(account.id, &group_name);
-                self.create(&account, "adCampaignGroups", &body, group_finder, &mut requests).await?
+                self.create(
+                    &account,
+                    "adCampaignGroups",
+                    &body,
+                    group_finder,
+                    &mut requests,
+                )
+                .await?
             }
         };
         let group_urn = format!("urn:li:sponsoredCampaignGroup:{group}");
-        resources.push(ExternalResource { kind: "CAMPAIGN_GROUP".into(), path: "/linkedin/campaignGroup".into(), external_id: group_urn.clone() });
+        resources.push(ExternalResource {
+            kind: "CAMPAIGN_GROUP".into(),
+            path: "/linkedin/campaignGroup".into(),
+            external_id: group_urn.clone(),
+        });
         let campaigns_finder = format!(
             "/adAccounts/{}/adCampaigns?q=search&search=(campaignGroup:(values:List({})))",
             account.id,
             encode(&group_urn)
         );
-        let existing = self.elements(&account, &campaigns_finder, &mut requests).await?;
+        let existing = self
+            .elements(&account, &campaigns_finder, &mut requests)
+            .await?;
         for (i, campaign) in linkedin.campaigns.iter().enumerate() {
             let name: String = campaign.name.chars().take(NAME_LIMIT).collect();
             let found = existing
@@ -365,15 +459,31 @@ impl AdPlatform for LinkedIn {
                     id
                 }
                 None => {
-                    let body = payloads::campaign(account.id, &group_urn, &name, campaign, currency);
-                    let finder = ByName { finder: campaigns_finder.clone(), name: &name, urn_prefix: "" };
-                    self.create(&account, "adCampaigns", &body, finder, &mut requests).await?
+                    let body =
+                        payloads::campaign(account.id, &group_urn, &name, campaign, currency);
+                    let finder = ByName {
+                        finder: campaigns_finder.clone(),
+                        name: &name,
+                        urn_prefix: "",
+                    };
+                    self.create(&account, "adCampaigns", &body, finder, &mut requests)
+                        .await?
                 }
             };
             let campaign_urn = format!("urn:li:sponsoredCampaign:{id}");
-            resources.push(ExternalResource { kind: "CAMPAIGN".into(), path: format!("/linkedin/campaigns/{i}"), external_id: campaign_urn.clone() });
-            let creatives_finder = format!("/adAccounts/{}/creatives?q=criteria&campaigns=List({})", account.id, encode(&campaign_urn));
-            let existing_creatives = self.elements(&account, &creatives_finder, &mut requests).await?;
+            resources.push(ExternalResource {
+                kind: "CAMPAIGN".into(),
+                path: format!("/linkedin/campaigns/{i}"),
+                external_id: campaign_urn.clone(),
+            });
+            let creatives_finder = format!(
+                "/adAccounts/{}/creatives?q=criteria&campaigns=List({})",
+                account.id,
+                encode(&campaign_urn)
+            );
+            let existing_creatives = self
+                .elements(&account, &creatives_finder, &mut requests)
+                .await?;
             for (j, creative) in campaign.creatives.iter().enumerate() {
                 let creative_name = payloads::creative_name(&name, j);
                 let found = existing_creatives
@@ -389,14 +499,28 @@ impl AdPlatform for LinkedIn {
                     }
                     None => {
                         let body = payloads::creative(&campaign_urn, &creative_name, creative);
-                        let finder = ByName { finder: creatives_finder.clone(), name: &creative_name, urn_prefix: "urn:li:sponsoredCreative:" };
-                        self.create(&account, "creatives", &body, finder, &mut requests).await?
+                        let finder = ByName {
+                            finder: creatives_finder.clone(),
+                            name: &creative_name,
+                            urn_prefix: "urn:li:sponsoredCreative:",
+                        };
+                        self.create(&account, "creatives", &body, finder, &mut requests)
+                            .await?
                     }
                 };
-                resources.push(ExternalResource { kind: "CREATIVE".into(), path: format!("/linkedin/campaigns/{i}/creatives/{j}"), external_id: id });
+                resources.push(ExternalResource {
+                    kind: "CREATIVE".into(),
+                    path: format!("/linkedin/campaigns/{i}/creatives/{j}"),
+                    external_id: id,
+                });
             }
         }
-        Ok(Deployed { external_id: group_urn, resources, requests: requests.0, resumed })
+        Ok(Deployed {
+            external_id: group_urn,
+            resources,
+            requests: requests.0,
+            resumed,
+        })
     }
 
     async fn push(
@@ -410,33 +534,75 @@ impl AdPlatform for LinkedIn {
         let account = ad_account(account)?;
         let mut requests = Requests::default();
         let id_of = |urn: &str| urn.rsplit(':').next().unwrap_or_default().to_owned();
-        let campaigns: Vec<String> = resources.iter().filter(|r| r.kind == "CAMPAIGN").map(|r| id_of(&r.external_id)).collect();
+        let campaigns: Vec<String> = resources
+            .iter()
+            .filter(|r| r.kind == "CAMPAIGN")
+            .map(|r| id_of(&r.external_id))
+            .collect();
         let patches: Vec<(String, Value)> = match change {
             Change::Pause | Change::Resume => {
-                let status = if *change == Change::Pause { "PAUSED" } else { "ACTIVE" };
-                campaigns.iter().map(|id| (format!("adCampaigns/{id}"), json!({"status": status}))).collect()
+                let status = if *change == Change::Pause {
+                    "PAUSED"
+                } else {
+                    "ACTIVE"
+                };
+                campaigns
+                    .iter()
+                    .map(|id| (format!("adCampaigns/{id}"), json!({"status": status})))
+                    .collect()
             }
-            Change::DailyBudget { daily_budget_micros } => {
+            Change::DailyBudget {
+                daily_budget_micros,
+            } => {
                 // Split over the group's campaigns evenly, as the structure does.
                 let each = daily_budget_micros / campaigns.len().max(1) as i64;
-                campaigns.iter().map(|id| (format!("adCampaigns/{id}"), json!({"dailyBudget": money(each, currency)}))).collect()
+                campaigns
+                    .iter()
+                    .map(|id| {
+                        (
+                            format!("adCampaigns/{id}"),
+                            json!({"dailyBudget": money(each, currency)}),
+                        )
+                    })
+                    .collect()
             }
             Change::MaxCpc { max_cpc_micros } => campaigns
                 .iter()
-                .map(|id| (format!("adCampaigns/{id}"), json!({"unitCost": money(*max_cpc_micros, currency)})))
+                .map(|id| {
+                    (
+                        format!("adCampaigns/{id}"),
+                        json!({"unitCost": money(*max_cpc_micros, currency)}),
+                    )
+                })
                 .collect(),
-            Change::PauseCreative { external_id } => vec![(format!("creatives/{}", encode(external_id)), json!({"intendedStatus": "PAUSED"}))],
+            Change::PauseCreative { external_id } => vec![(
+                format!("creatives/{}", encode(external_id)),
+                json!({"intendedStatus": "PAUSED"}),
+            )],
             Change::NegativeKeywords { .. } => {
-                return Err(PlatformError::Unsupported("LinkedIn campaigns have no keywords".into()))
+                return Err(PlatformError::Unsupported(
+                    "LinkedIn campaigns have no keywords".into(),
+                ))
             }
         };
         if patches.is_empty() {
-            return Err(PlatformError::Unsupported(format!("no LinkedIn campaign of {external_id} to apply {} to", change.describe())));
+            return Err(PlatformError::Unsupported(format!(
+                "no LinkedIn campaign of {external_id} to apply {} to",
+                change.describe()
+            )));
         }
         for (path, set) in patches {
             let body = json!({"patch": {"$set": set}});
             let path = format!("/adAccounts/{}/{path}", account.id);
-            self.send(&account, reqwest::Method::POST, &path, Some(&body), true, &mut requests).await?;
+            self.send(
+                &account,
+                reqwest::Method::POST,
+                &path,
+                Some(&body),
+                true,
+                &mut requests,
+            )
+            .await?;
         }
         Ok(requests.0)
     }
@@ -453,7 +619,11 @@ impl AdPlatform for LinkedIn {
         let campaigns = self
             .elements(
                 &account,
-                &format!("/adAccounts/{}/adCampaigns?q=search&search=(campaignGroup:(values:List({})))", account.id, encode(external_id)),
+                &format!(
+                    "/adAccounts/{}/adCampaigns?q=search&search=(campaignGroup:(values:List({})))",
+                    account.id,
+                    encode(external_id)
+                ),
                 &mut requests,
             )
             .await?;
@@ -464,10 +634,17 @@ impl AdPlatform for LinkedIn {
             .iter()
             .filter_map(|c| {
                 let id = c.get("id")?.to_string().trim_matches('"').to_owned();
-                Some((format!("urn:li:sponsoredCampaign:{id}"), c.get("name")?.as_str()?.to_owned()))
+                Some((
+                    format!("urn:li:sponsoredCampaign:{id}"),
+                    c.get("name")?.as_str()?.to_owned(),
+                ))
             })
             .collect();
-        let list = names.keys().map(|urn| encode(urn)).collect::<Vec<_>>().join(",");
+        let list = names
+            .keys()
+            .map(|urn| encode(urn))
+            .collect::<Vec<_>>()
+            .join(",");
         let path = format!(
             "/adAnalytics?q=analytics&pivot=CAMPAIGN&timeGranularity=DAILY&dateRange=(start:{},end:{})&campaigns=List({list})\
              &fields=impressions,clicks,costInLocalCurrency,externalWebsiteConversions,conversionValueInLocalCurrency,dateRange,pivotValues",

@@ -62,7 +62,13 @@ fn targeting(campaign: &LinkedInCampaign) -> Value {
     targeting
 }
 
-pub(super) fn campaign(account: &str, group: &str, name: &str, campaign: &LinkedInCampaign, currency: &str) -> Value {
+pub(super) fn campaign(
+    account: &str,
+    group: &str,
+    name: &str,
+    campaign: &LinkedInCampaign,
+    currency: &str,
+) -> Value {
     json!({
         "account": format!("urn:li:sponsoredAccount:{account}"),
         "campaignGroup": group,
@@ -106,7 +112,10 @@ fn number(element: &Value, field: &str) -> f64 {
     }
 }
 
-pub(super) fn report_row(element: &Value, names: &HashMap<String, String>) -> Result<ReportRow, PlatformError> {
+pub(super) fn report_row(
+    element: &Value,
+    names: &HashMap<String, String>,
+) -> Result<ReportRow, PlatformError> {
     let start = element
         .pointer("/dateRange/start")
         .ok_or_else(|| PlatformError::Protocol("an analytics element without dateRange".into()))?;
@@ -138,24 +147,43 @@ mod tests {
 
     #[test]
     fn a_documented_analytics_element_reads_in_our_units() {
-        let answer: Value = serde_json::from_slice(include_bytes!("../../fixtures/linkedin/ad_analytics.json")).unwrap();
-        let names = HashMap::from([("urn:li:sponsoredCampaign:123456".to_owned(), "CFOs DACH".to_owned())]);
+        let answer: Value =
+            serde_json::from_slice(include_bytes!("../../fixtures/linkedin/ad_analytics.json"))
+                .unwrap();
+        let names = HashMap::from([(
+            "urn:li:sponsoredCampaign:123456".to_owned(),
+            "CFOs DACH".to_owned(),
+        )]);
         let row = report_row(&answer["elements"][0], &names).unwrap();
         assert_eq!(row.day, NaiveDate::from_ymd_opt(2026, 1, 6).unwrap());
         assert_eq!(row.hour, None);
         assert_eq!(row.ad_group.as_deref(), Some("CFOs DACH"));
-        assert_eq!((row.impressions, row.clicks, row.conversions), (4210, 31, 2));
-        assert_eq!((row.cost_micros, row.revenue_micros), (218_550_000, 400_000_000));
+        assert_eq!(
+            (row.impressions, row.clicks, row.conversions),
+            (4210, 31, 2)
+        );
+        assert_eq!(
+            (row.cost_micros, row.revenue_micros),
+            (218_550_000, 400_000_000)
+        );
     }
 
     #[test]
     fn documented_errors_become_typed_causes() {
         let body = include_bytes!("../../fixtures/linkedin/input_error.json");
-        let PlatformError::Invalid { causes } = super::super::classify(400, body) else { panic!() };
+        let PlatformError::Invalid { causes } = super::super::classify(400, body) else {
+            panic!()
+        };
         assert_eq!(causes[0].code, "FIELD_VALUE_TOO_LONG");
         assert_eq!(causes[0].field_path.as_deref(), Some("name"));
         let throttled = include_bytes!("../../fixtures/linkedin/too_many_requests.json");
-        assert!(matches!(super::super::classify(429, throttled), PlatformError::RateLimited(_)));
-        assert!(matches!(super::super::classify(503, b""), PlatformError::Unavailable(_)));
+        assert!(matches!(
+            super::super::classify(429, throttled),
+            PlatformError::RateLimited(_)
+        ));
+        assert!(matches!(
+            super::super::classify(503, b""),
+            PlatformError::Unavailable(_)
+        ));
     }
 }

@@ -101,5 +101,7 @@ async fn inventory(State(sandbox): State<Sandbox>) -> Json<Value> {
         .map(|(id, account)| (id.clone(), account.inventory()))
         .collect::<serde_json::Map<_, _>>()
         .into();
-    Json(json!({"google": google, "linkedin": linkedin, "requests": world.requests, "googleOperationsUsed": world.operations_used}))
+    Json(
+        json!({"google": google, "linkedin": linkedin, "requests": world.requests, "googleOperationsUsed": world.operations_used}),
+    )
 }

@@ -33,6 +33,9 @@ pub struct FaultRule {
     #[serde(default)]
     pub method: Option<String>,
     pub fault: Fault,
+    /// Matching requests let through before it starts hitting.
+    #[serde(default)]
+    pub after: u32,
     /// How many matching requests it hits.
     pub times: u32,
 }
@@ -42,11 +45,24 @@ const NEVER: Duration = Duration::from_secs(3600);
 fn error_body(google: bool, status: u16) -> Response<Body> {
     let body = if google {
         let (state, code) = match status {
-            429 => ("RESOURCE_EXHAUSTED", serde_json::json!({"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"})),
-            503 => ("UNAVAILABLE", serde_json::json!({"internalError": "TRANSIENT_ERROR"})),
-            _ => ("INTERNAL", serde_json::json!({"internalError": "INTERNAL_ERROR"})),
+            429 => (
+                "RESOURCE_EXHAUSTED",
+                serde_json::json!({"quotaError": "RESOURCE_TEMPORARILY_EXHAUSTED"}),
+            ),
+            503 => (
+                "UNAVAILABLE",
+                serde_json::json!({"internalError": "TRANSIENT_ERROR"}),
+            ),
+            _ => (
+                "INTERNAL",
+                serde_json::json!({"internalError": "INTERNAL_ERROR"}),
+            ),
         };
-        super::google::failure(status, state, vec![(code, "Injected by the sandbox.".into(), None)])
+        super::google::failure(
+            status,
+            state,
+            vec![(code, "Injected by the sandbox.".into(), None)],
+        )
     } else {
         serde_json::json!({"status": status, "message": "Injected by the sandbox."})
     };
@@ -57,7 +73,11 @@ fn error_body(google: bool, status: u16) -> Response<Body> {
         .unwrap_or_default()
 }
 
-pub(super) async fn inject(State(sandbox): State<Sandbox>, request: Request, next: Next) -> Response<Body> {
+pub(super) async fn inject(
+    State(sandbox): State<Sandbox>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
     let path = request.uri().path().to_owned();
     let platform = if path.starts_with("/google") {
         "GOOGLE"
@@ -72,12 +92,22 @@ pub(super) async fn inject(State(sandbox): State<Sandbox>, request: Request, nex
         let hit = world.faults.iter_mut().find(|rule| {
             rule.times > 0
                 && rule.platform.as_deref().is_none_or(|p| p == platform)
-                && rule.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(&method))
-                && rule.path_contains.as_deref().is_none_or(|p| path.contains(p))
+                && rule
+                    .method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(&method))
+                && rule
+                    .path_contains
+                    .as_deref()
+                    .is_none_or(|p| path.contains(p))
         });
-        hit.map(|rule| {
+        hit.and_then(|rule| {
+            if rule.after > 0 {
+                rule.after -= 1;
+                return None;
+            }
             rule.times -= 1;
-            rule.fault.clone()
+            Some(rule.fault.clone())
         })
     };
     match fault {

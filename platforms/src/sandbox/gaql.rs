@@ -85,7 +85,8 @@ fn literal(token: &str) -> String {
 pub fn parse(text: &str) -> Result<Query, String> {
     let tokens = tokens(text)?;
     let mut at = 0;
-    let keyword = |at: usize, word: &str| tokens.get(at).is_some_and(|t| t.eq_ignore_ascii_case(word));
+    let keyword =
+        |at: usize, word: &str| tokens.get(at).is_some_and(|t| t.eq_ignore_ascii_case(word));
     if !keyword(0, "SELECT") {
         return Err("a query starts with SELECT".into());
     }
@@ -107,7 +108,10 @@ pub fn parse(text: &str) -> Result<Query, String> {
         at += 1;
         loop {
             let field = tokens.get(at).cloned().ok_or("WHERE needs a condition")?;
-            let op = tokens.get(at + 1).map(|t| t.to_ascii_uppercase()).ok_or("a condition needs an operator")?;
+            let op = tokens
+                .get(at + 1)
+                .map(|t| t.to_ascii_uppercase())
+                .ok_or("a condition needs an operator")?;
             at += 2;
             let (op, values) = match op.as_str() {
                 "IN" => {
@@ -126,11 +130,17 @@ pub fn parse(text: &str) -> Result<Query, String> {
                     (Op::In, values)
                 }
                 "BETWEEN" => {
-                    let low = tokens.get(at).map(|t| literal(t)).ok_or("BETWEEN needs two values")?;
+                    let low = tokens
+                        .get(at)
+                        .map(|t| literal(t))
+                        .ok_or("BETWEEN needs two values")?;
                     if !keyword(at + 1, "AND") {
                         return Err("BETWEEN a AND b".into());
                     }
-                    let high = tokens.get(at + 2).map(|t| literal(t)).ok_or("BETWEEN needs two values")?;
+                    let high = tokens
+                        .get(at + 2)
+                        .map(|t| literal(t))
+                        .ok_or("BETWEEN needs two values")?;
                     at += 3;
                     (Op::Between, vec![low, high])
                 }
@@ -144,7 +154,10 @@ pub fn parse(text: &str) -> Result<Query, String> {
                         "<=" => Op::Le,
                         _ => return Err(format!("unknown operator {other}")),
                     };
-                    let value = tokens.get(at).map(|t| literal(t)).ok_or("a condition needs a value")?;
+                    let value = tokens
+                        .get(at)
+                        .map(|t| literal(t))
+                        .ok_or("a condition needs a value")?;
                     at += 1;
                     (op, vec![value])
                 }
@@ -159,7 +172,10 @@ pub fn parse(text: &str) -> Result<Query, String> {
     }
     let mut order_by = None;
     if keyword(at, "ORDER") && keyword(at + 1, "BY") {
-        let field = tokens.get(at + 2).cloned().ok_or("ORDER BY needs a field")?;
+        let field = tokens
+            .get(at + 2)
+            .cloned()
+            .ok_or("ORDER BY needs a field")?;
         at += 3;
         let descending = keyword(at, "DESC");
         if descending || keyword(at, "ASC") {
@@ -169,13 +185,24 @@ pub fn parse(text: &str) -> Result<Query, String> {
     }
     let mut limit = None;
     if keyword(at, "LIMIT") {
-        limit = Some(tokens.get(at + 1).and_then(|t| t.parse().ok()).ok_or("LIMIT needs a number")?);
+        limit = Some(
+            tokens
+                .get(at + 1)
+                .and_then(|t| t.parse().ok())
+                .ok_or("LIMIT needs a number")?,
+        );
         at += 2;
     }
     if at < tokens.len() {
         return Err(format!("unexpected {}", tokens[at]));
     }
-    Ok(Query { fields, resource, conditions, order_by, limit })
+    Ok(Query {
+        fields,
+        resource,
+        conditions,
+        order_by,
+        limit,
+    })
 }
 
 impl Condition {
@@ -197,7 +224,8 @@ impl Condition {
             Op::Le => matches!(numeric(value, first), Some(Less | Equal)),
             Op::Between => {
                 let last = self.values.get(1).map(String::as_str).unwrap_or_default();
-                matches!(numeric(value, first), Some(Greater | Equal)) && matches!(numeric(value, last), Some(Less | Equal))
+                matches!(numeric(value, first), Some(Greater | Equal))
+                    && matches!(numeric(value, last), Some(Less | Equal))
             }
         }
     }
@@ -223,7 +251,9 @@ mod tests {
         assert!(q.conditions[1].holds("2026-01-03") && !q.conditions[1].holds("2026-01-08"));
         assert!(parse("SELECT FROM x").is_err());
         assert!(parse("SELECT a FROM b WHERE c = 'open").is_err());
-        let quoted = parse(r"SELECT campaign.id FROM campaign WHERE campaign.name = 'It\'s [adflow 1]'").unwrap();
+        let quoted =
+            parse(r"SELECT campaign.id FROM campaign WHERE campaign.name = 'It\'s [adflow 1]'")
+                .unwrap();
         assert_eq!(quoted.conditions[0].values[0], "It's [adflow 1]");
     }
 }

@@ -38,7 +38,11 @@ pub struct Campaign {
 pub enum CampaignCriterion {
     Location(String),
     Language(String),
-    Keyword { text: String, match_type: String, negative: bool },
+    Keyword {
+        text: String,
+        match_type: String,
+        negative: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -87,7 +91,11 @@ pub(super) fn routes() -> Router<Sandbox> {
 }
 
 /// A `GoogleAdsFailure` body.
-pub(super) fn failure(status: u16, state: &str, errors: Vec<(Value, String, Option<Vec<(String, Option<usize>)>>)>) -> Value {
+pub(super) fn failure(
+    status: u16,
+    state: &str,
+    errors: Vec<(Value, String, Option<Vec<(String, Option<usize>)>>)>,
+) -> Value {
     let errors: Vec<Value> = errors
         .into_iter()
         .map(|(code, message, path)| {
@@ -111,8 +119,16 @@ pub(super) fn failure(status: u16, state: &str, errors: Vec<(Value, String, Opti
 }
 
 pub(super) fn refuse(status: u16, state: &str, kind: &str, code: &str, message: &str) -> Response {
-    let body = failure(status, state, vec![(json!({kind: code}), message.into(), None)]);
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response()
+    let body = failure(
+        status,
+        state,
+        vec![(json!({kind: code}), message.into(), None)],
+    );
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        Json(body),
+    )
+        .into_response()
 }
 
 async fn call(
@@ -122,37 +138,88 @@ async fn call(
     body: axum::body::Bytes,
 ) -> Response {
     let Some(method) = method.strip_prefix("googleAds:").map(str::to_owned) else {
-        return refuse(404, "NOT_FOUND", "requestError", "INVALID_INPUT", "Unknown method.");
+        return refuse(
+            404,
+            "NOT_FOUND",
+            "requestError",
+            "INVALID_INPUT",
+            "Unknown method.",
+        );
     };
     if !oauth::authorized(&sandbox, &headers) {
-        return refuse(401, "UNAUTHENTICATED", "authenticationError", "OAUTH_TOKEN_INVALID", "Oauth token is invalid.");
+        return refuse(
+            401,
+            "UNAUTHENTICATED",
+            "authenticationError",
+            "OAUTH_TOKEN_INVALID",
+            "Oauth token is invalid.",
+        );
     }
     if headers.get("developer-token").is_none() {
-        return refuse(401, "UNAUTHENTICATED", "authenticationError", "DEVELOPER_TOKEN_PARAMETER_MISSING", "Developer token parameter is missing.");
+        return refuse(
+            401,
+            "UNAUTHENTICATED",
+            "authenticationError",
+            "DEVELOPER_TOKEN_PARAMETER_MISSING",
+            "Developer token parameter is missing.",
+        );
     }
     if customer.len() != 10 || !customer.bytes().all(|b| b.is_ascii_digit()) {
-        return refuse(400, "INVALID_ARGUMENT", "requestError", "INVALID_CUSTOMER_ID", "Invalid customer ID.");
+        return refuse(
+            400,
+            "INVALID_ARGUMENT",
+            "requestError",
+            "INVALID_CUSTOMER_ID",
+            "Invalid customer ID.",
+        );
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return refuse(400, "INVALID_ARGUMENT", "requestError", "INVALID_INPUT", "Invalid JSON payload received.");
+        return refuse(
+            400,
+            "INVALID_ARGUMENT",
+            "requestError",
+            "INVALID_INPUT",
+            "Invalid JSON payload received.",
+        );
     };
     let mut world = sandbox.world();
     if !world.admit(&format!("google/{customer}")) {
-        return refuse(429, "RESOURCE_EXHAUSTED", "quotaError", "RESOURCE_TEMPORARILY_EXHAUSTED", "Too many requests. Retry in 1 seconds.");
+        return refuse(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "quotaError",
+            "RESOURCE_TEMPORARILY_EXHAUSTED",
+            "Too many requests. Retry in 1 seconds.",
+        );
     }
     let operations = match method.as_str() {
-        "mutate" => body.get("mutateOperations").and_then(Value::as_array).map_or(0, Vec::len) as u64,
+        "mutate" => body
+            .get("mutateOperations")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len) as u64,
         _ => 1,
     };
     if world.operations_used + operations > world.operations_limit {
-        return refuse(429, "RESOURCE_EXHAUSTED", "quotaError", "RESOURCE_EXHAUSTED", "Too many requests. Retry in 3600 seconds.");
+        return refuse(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "quotaError",
+            "RESOURCE_EXHAUSTED",
+            "Too many requests. Retry in 3600 seconds.",
+        );
     }
     world.operations_used += operations;
     world.google.entry(customer.clone()).or_default();
     match method.as_str() {
         "mutate" => super::google_mutate::mutate(&mut world, &customer, &body),
         "searchStream" => search_stream(&world, &customer, &body),
-        _ => refuse(404, "NOT_FOUND", "requestError", "INVALID_INPUT", "Unknown method."),
+        _ => refuse(
+            404,
+            "NOT_FOUND",
+            "requestError",
+            "INVALID_INPUT",
+            "Unknown method.",
+        ),
     }
 }
 
@@ -166,24 +233,46 @@ fn id(v: u64) -> Value {
     Value::String(v.to_string())
 }
 
-fn campaign_fields(row: &mut Row, customer: &str, id_: u64, c: &Campaign, budgets: &BTreeMap<u64, (String, i64)>) {
-    row.insert("campaign.resource_name".into(), json!(format!("customers/{customer}/campaigns/{id_}")));
+fn campaign_fields(
+    row: &mut Row,
+    customer: &str,
+    id_: u64,
+    c: &Campaign,
+    budgets: &BTreeMap<u64, (String, i64)>,
+) {
+    row.insert(
+        "campaign.resource_name".into(),
+        json!(format!("customers/{customer}/campaigns/{id_}")),
+    );
     row.insert("campaign.id".into(), id(id_));
     row.insert("campaign.name".into(), json!(c.name));
     row.insert("campaign.status".into(), json!(c.status));
     row.insert("campaign.advertising_channel_type".into(), json!(c.channel));
-    row.insert("campaign.campaign_budget".into(), json!(format!("customers/{customer}/campaignBudgets/{}", c.budget)));
+    row.insert(
+        "campaign.campaign_budget".into(),
+        json!(format!("customers/{customer}/campaignBudgets/{}", c.budget)),
+    );
     if let Some((_, amount)) = budgets.get(&c.budget) {
-        row.insert("campaign_budget.amount_micros".into(), json!(amount.to_string()));
+        row.insert(
+            "campaign_budget.amount_micros".into(),
+            json!(amount.to_string()),
+        );
     }
 }
 
 /// Rows of a resource before metrics: flat `field → value`, and for metric rows the unit keys
 /// (sandbox market keys) and the campaign whose delivery they come from.
-fn rows(customer_id: &str, c: &Customer, resource: &str) -> Option<Vec<(Row, Option<(u64, Vec<String>)>)>> {
+fn rows(
+    customer_id: &str,
+    c: &Customer,
+    resource: &str,
+) -> Option<Vec<(Row, Option<(u64, Vec<String>)>)>> {
     let mut out = Vec::new();
     let group_fields = |row: &mut Row, g: u64, group: &AdGroup| {
-        row.insert("ad_group.resource_name".into(), json!(format!("customers/{customer_id}/adGroups/{g}")));
+        row.insert(
+            "ad_group.resource_name".into(),
+            json!(format!("customers/{customer_id}/adGroups/{g}")),
+        );
         row.insert("ad_group.id".into(), id(g));
         row.insert("ad_group.name".into(), json!(group.name));
         row.insert("ad_group.status".into(), json!(group.status));
@@ -199,8 +288,14 @@ fn rows(customer_id: &str, c: &Customer, resource: &str) -> Option<Vec<(Row, Opt
         "customer" => {
             let mut row = Row::new();
             row.insert("customer.id".into(), json!(customer_id));
-            row.insert("customer.resource_name".into(), json!(format!("customers/{customer_id}")));
-            row.insert("customer.descriptive_name".into(), json!(format!("Sandbox customer {customer_id}")));
+            row.insert(
+                "customer.resource_name".into(),
+                json!(format!("customers/{customer_id}")),
+            );
+            row.insert(
+                "customer.descriptive_name".into(),
+                json!(format!("Sandbox customer {customer_id}")),
+            );
             row.insert("customer.currency_code".into(), json!("USD"));
             out.push((row, None));
         }
@@ -211,7 +306,12 @@ fn rows(customer_id: &str, c: &Customer, resource: &str) -> Option<Vec<(Row, Opt
                 let units = c
                     .criteria
                     .iter()
-                    .filter(|((g, _), k)| !k.negative && c.ad_groups.get(g).is_some_and(|group| group.campaign == *cid))
+                    .filter(|((g, _), k)| {
+                        !k.negative
+                            && c.ad_groups
+                                .get(g)
+                                .is_some_and(|group| group.campaign == *cid)
+                    })
                     .map(|((g, k), _)| unit(*g, *k))
                     .collect();
                 out.push((row, Some((*cid, units))));
@@ -223,21 +323,39 @@ fn rows(customer_id: &str, c: &Customer, resource: &str) -> Option<Vec<(Row, Opt
                 if let Some(campaign) = c.campaigns.get(cid) {
                     campaign_fields(&mut row, customer_id, *cid, campaign, &c.budgets);
                 }
-                row.insert("campaign_criterion.resource_name".into(), json!(format!("customers/{customer_id}/campaignCriteria/{cid}~{k}")));
+                row.insert(
+                    "campaign_criterion.resource_name".into(),
+                    json!(format!(
+                        "customers/{customer_id}/campaignCriteria/{cid}~{k}"
+                    )),
+                );
                 row.insert("campaign_criterion.criterion_id".into(), id(*k));
                 match criterion {
                     CampaignCriterion::Location(l) => {
                         row.insert("campaign_criterion.type".into(), json!("LOCATION"));
-                        row.insert("campaign_criterion.location.geo_target_constant".into(), json!(l));
+                        row.insert(
+                            "campaign_criterion.location.geo_target_constant".into(),
+                            json!(l),
+                        );
                     }
                     CampaignCriterion::Language(l) => {
                         row.insert("campaign_criterion.type".into(), json!("LANGUAGE"));
-                        row.insert("campaign_criterion.language.language_constant".into(), json!(l));
+                        row.insert(
+                            "campaign_criterion.language.language_constant".into(),
+                            json!(l),
+                        );
                     }
-                    CampaignCriterion::Keyword { text, match_type, negative } => {
+                    CampaignCriterion::Keyword {
+                        text,
+                        match_type,
+                        negative,
+                    } => {
                         row.insert("campaign_criterion.type".into(), json!("KEYWORD"));
                         row.insert("campaign_criterion.keyword.text".into(), json!(text));
-                        row.insert("campaign_criterion.keyword.match_type".into(), json!(match_type));
+                        row.insert(
+                            "campaign_criterion.keyword.match_type".into(),
+                            json!(match_type),
+                        );
                         row.insert("campaign_criterion.negative".into(), json!(negative));
                     }
                 }
@@ -248,7 +366,12 @@ fn rows(customer_id: &str, c: &Customer, resource: &str) -> Option<Vec<(Row, Opt
             for (g, group) in &c.ad_groups {
                 let mut row = Row::new();
                 group_fields(&mut row, *g, group);
-                let units = c.criteria.iter().filter(|((gg, _), k)| gg == g && !k.negative).map(|((gg, k), _)| unit(*gg, *k)).collect();
+                let units = c
+                    .criteria
+                    .iter()
+                    .filter(|((gg, _), k)| gg == g && !k.negative)
+                    .map(|((gg, k), _)| unit(*gg, *k))
+                    .collect();
                 out.push((row, Some((group.campaign, units))));
             }
         }
@@ -257,26 +380,52 @@ fn rows(customer_id: &str, c: &Customer, resource: &str) -> Option<Vec<(Row, Opt
                 if resource == "keyword_view" && criterion.negative {
                     continue;
                 }
-                let Some(group) = c.ad_groups.get(g) else { continue };
+                let Some(group) = c.ad_groups.get(g) else {
+                    continue;
+                };
                 let mut row = Row::new();
                 group_fields(&mut row, *g, group);
-                row.insert("ad_group_criterion.resource_name".into(), json!(format!("customers/{customer_id}/adGroupCriteria/{g}~{k}")));
+                row.insert(
+                    "ad_group_criterion.resource_name".into(),
+                    json!(format!("customers/{customer_id}/adGroupCriteria/{g}~{k}")),
+                );
                 row.insert("ad_group_criterion.criterion_id".into(), id(*k));
                 row.insert("ad_group_criterion.status".into(), json!(criterion.status));
-                row.insert("ad_group_criterion.negative".into(), json!(criterion.negative));
-                row.insert("ad_group_criterion.keyword.text".into(), json!(criterion.text));
-                row.insert("ad_group_criterion.keyword.match_type".into(), json!(criterion.match_type));
-                row.insert("keyword_view.resource_name".into(), json!(format!("customers/{customer_id}/keywordViews/{g}~{k}")));
-                let units = if criterion.negative { Vec::new() } else { vec![unit(*g, *k)] };
+                row.insert(
+                    "ad_group_criterion.negative".into(),
+                    json!(criterion.negative),
+                );
+                row.insert(
+                    "ad_group_criterion.keyword.text".into(),
+                    json!(criterion.text),
+                );
+                row.insert(
+                    "ad_group_criterion.keyword.match_type".into(),
+                    json!(criterion.match_type),
+                );
+                row.insert(
+                    "keyword_view.resource_name".into(),
+                    json!(format!("customers/{customer_id}/keywordViews/{g}~{k}")),
+                );
+                let units = if criterion.negative {
+                    Vec::new()
+                } else {
+                    vec![unit(*g, *k)]
+                };
                 out.push((row, Some((group.campaign, units))));
             }
         }
         "ad_group_ad" => {
             for ((g, a), ad) in &c.ads {
-                let Some(group) = c.ad_groups.get(g) else { continue };
+                let Some(group) = c.ad_groups.get(g) else {
+                    continue;
+                };
                 let mut row = Row::new();
                 group_fields(&mut row, *g, group);
-                row.insert("ad_group_ad.resource_name".into(), json!(format!("customers/{customer_id}/adGroupAds/{g}~{a}")));
+                row.insert(
+                    "ad_group_ad.resource_name".into(),
+                    json!(format!("customers/{customer_id}/adGroupAds/{g}~{a}")),
+                );
                 row.insert("ad_group_ad.ad.id".into(), id(*a));
                 row.insert("ad_group_ad.status".into(), json!(ad.status));
                 out.push((row, None));
@@ -312,7 +461,9 @@ fn pointer(field: &str) -> Vec<String> {
 fn nest(row: &Row, fields: &[String]) -> Value {
     let mut root = Map::new();
     for field in fields {
-        let Some(value) = row.get(field) else { continue };
+        let Some(value) = row.get(field) else {
+            continue;
+        };
         let parts = pointer(field);
         let mut node = &mut root;
         for part in &parts[..parts.len() - 1] {
@@ -344,14 +495,23 @@ fn search_stream(world: &World, customer_id: &str, body: &Value) -> Response {
     };
     let customer = &world.google[customer_id];
     let Some(base) = rows(customer_id, customer, &query.resource) else {
-        return query_error("INVALID_RESOURCE_NAME", &format!("Unrecognized resource {}.", query.resource));
+        return query_error(
+            "INVALID_RESOURCE_NAME",
+            &format!("Unrecognized resource {}.", query.resource),
+        );
     };
     let wants_metrics = query.fields.iter().any(|f| f.starts_with("metrics."));
-    let dates = query.conditions.iter().find(|c| c.field == "segments.date" && c.op == Op::Between);
+    let dates = query
+        .conditions
+        .iter()
+        .find(|c| c.field == "segments.date" && c.op == Op::Between);
     let mut out: Vec<Row> = Vec::new();
     if wants_metrics {
         let Some(range) = dates else {
-            return query_error("EXPECTED_FILTERS_ON_DATE_RANGE", "A date range is required when metrics are selected.");
+            return query_error(
+                "EXPECTED_FILTERS_ON_DATE_RANGE",
+                "A date range is required when metrics are selected.",
+            );
         };
         let (Ok(from), Ok(to)) = (
             NaiveDate::parse_from_str(&range.values[0], "%Y-%m-%d"),
@@ -361,22 +521,52 @@ fn search_stream(world: &World, customer_id: &str, body: &Value) -> Response {
         };
         let by_hour = query.fields.iter().any(|f| f == "segments.hour");
         let by_date = by_hour || query.fields.iter().any(|f| f == "segments.date");
-        let from_hour = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp() / 3600;
-        let to_hour = to.succ_opt().unwrap_or(to).and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp() / 3600;
+        let from_hour = from
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp()
+            / 3600;
+        let to_hour = to
+            .succ_opt()
+            .unwrap_or(to)
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp()
+            / 3600;
         let now = world.clock.now();
         let mut delivery: HashMap<u64, Vec<UnitHour>> = HashMap::new();
         for (row, metric) in base {
-            if !query.conditions.iter().filter(|c| !c.field.starts_with("segments.")).all(|c| row.get(&c.field).is_some_and(|v| c.holds(&text(v)))) {
+            if !query
+                .conditions
+                .iter()
+                .filter(|c| !c.field.starts_with("segments."))
+                .all(|c| row.get(&c.field).is_some_and(|v| c.holds(&text(v))))
+            {
                 continue;
             }
-            let Some((campaign, units)) = metric else { continue };
-            let hours = delivery
-                .entry(campaign)
-                .or_insert_with(|| world.market.campaign_hours(&format!("g/{customer_id}/{campaign}"), from_hour, to_hour, now));
-            let mut buckets: BTreeMap<(String, Option<i64>), crate::simulator::Figures> = BTreeMap::new();
+            let Some((campaign, units)) = metric else {
+                continue;
+            };
+            let hours = delivery.entry(campaign).or_insert_with(|| {
+                world.market.campaign_hours(
+                    &format!("g/{customer_id}/{campaign}"),
+                    from_hour,
+                    to_hour,
+                    now,
+                )
+            });
+            let mut buckets: BTreeMap<(String, Option<i64>), crate::simulator::Figures> =
+                BTreeMap::new();
             for hour in hours.iter().filter(|h| units.contains(&h.unit)) {
-                let at: DateTime<Utc> = DateTime::from_timestamp(hour.hour * 3600, 0).unwrap_or_default();
-                let date = if by_date { at.date_naive().to_string() } else { String::new() };
+                let at: DateTime<Utc> =
+                    DateTime::from_timestamp(hour.hour * 3600, 0).unwrap_or_default();
+                let date = if by_date {
+                    at.date_naive().to_string()
+                } else {
+                    String::new()
+                };
                 let h = by_hour.then(|| hour.hour.rem_euclid(24));
                 buckets.entry((date, h)).or_default().add(&hour.figures);
             }
@@ -388,17 +578,29 @@ fn search_stream(world: &World, customer_id: &str, body: &Value) -> Response {
                 if let Some(hour) = hour {
                     row.insert("segments.hour".into(), json!(hour));
                 }
-                row.insert("metrics.impressions".into(), json!(f.impressions.to_string()));
+                row.insert(
+                    "metrics.impressions".into(),
+                    json!(f.impressions.to_string()),
+                );
                 row.insert("metrics.clicks".into(), json!(f.clicks.to_string()));
-                row.insert("metrics.cost_micros".into(), json!(f.cost_micros.to_string()));
+                row.insert(
+                    "metrics.cost_micros".into(),
+                    json!(f.cost_micros.to_string()),
+                );
                 row.insert("metrics.conversions".into(), json!(f.conversions as f64));
-                row.insert("metrics.conversions_value".into(), json!(f.revenue_micros as f64 / 1e6));
+                row.insert(
+                    "metrics.conversions_value".into(),
+                    json!(f.revenue_micros as f64 / 1e6),
+                );
                 out.push(row);
             }
         }
     } else {
         for (row, _) in base {
-            if query.conditions.iter().all(|c| row.get(&c.field).is_some_and(|v| c.holds(&text(v))) || (c.op == Op::Ne && !row.contains_key(&c.field))) {
+            if query.conditions.iter().all(|c| {
+                row.get(&c.field).is_some_and(|v| c.holds(&text(v)))
+                    || (c.op == Op::Ne && !row.contains_key(&c.field))
+            }) {
                 out.push(row);
             }
         }
@@ -411,17 +613,30 @@ fn search_stream(world: &World, customer_id: &str, body: &Value) -> Response {
                 (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
                 _ => x.cmp(&y),
             };
-            if *descending { ordering.reverse() } else { ordering }
+            if *descending {
+                ordering.reverse()
+            } else {
+                ordering
+            }
         });
     }
     if let Some(limit) = query.limit {
         out.truncate(limit);
     }
-    let mask = query.fields.iter().map(|f| pointer(f).join(".")).collect::<Vec<_>>().join(",");
+    let mask = query
+        .fields
+        .iter()
+        .map(|f| pointer(f).join("."))
+        .collect::<Vec<_>>()
+        .join(",");
     let batches: Vec<Value> = out
         .chunks(10_000)
         .map(|chunk| json!({"results": chunk.iter().map(|r| nest(r, &query.fields)).collect::<Vec<_>>(), "fieldMask": mask, "requestId": uuid::Uuid::new_v4().simple().to_string()}))
         .collect();
-    let batches = if batches.is_empty() { vec![json!({"fieldMask": mask, "requestId": uuid::Uuid::new_v4().simple().to_string()})] } else { batches };
+    let batches = if batches.is_empty() {
+        vec![json!({"fieldMask": mask, "requestId": uuid::Uuid::new_v4().simple().to_string()})]
+    } else {
+        batches
+    };
     Json(Value::Array(batches)).into_response()
 }

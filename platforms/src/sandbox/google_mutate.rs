@@ -17,10 +17,24 @@ type Path = Vec<(String, Option<usize>)>;
 struct Errors(Vec<(Value, String, Option<Path>)>);
 
 impl Errors {
-    fn push(&mut self, kind: &str, code: &str, message: impl Into<String>, index: usize, op: &str, verb: &str, field: &[&str]) {
-        let mut path: Path = vec![("mutate_operations".into(), Some(index)), (op.into(), None), (verb.into(), None)];
+    fn push(
+        &mut self,
+        kind: &str,
+        code: &str,
+        message: impl Into<String>,
+        index: usize,
+        op: &str,
+        verb: &str,
+        field: &[&str],
+    ) {
+        let mut path: Path = vec![
+            ("mutate_operations".into(), Some(index)),
+            (op.into(), None),
+            (verb.into(), None),
+        ];
         path.extend(field.iter().map(|f| ((*f).to_owned(), None)));
-        self.0.push((json!({kind: code}), message.into(), Some(path)));
+        self.0
+            .push((json!({kind: code}), message.into(), Some(path)));
     }
 }
 
@@ -58,50 +72,136 @@ fn check_keyword(keyword: &Value, errors: &mut Errors, at: (usize, &str, &str)) 
     let text = str_of(keyword, "text");
     let (i, op, verb) = at;
     if text.trim().is_empty() {
-        errors.push("criterionError", "KEYWORD_TEXT_TOO_SHORT", "The keyword text is empty.", i, op, verb, &["keyword", "text"]);
+        errors.push(
+            "criterionError",
+            "KEYWORD_TEXT_TOO_SHORT",
+            "The keyword text is empty.",
+            i,
+            op,
+            verb,
+            &["keyword", "text"],
+        );
     }
     if text.chars().count() > 80 {
-        errors.push("criterionError", "KEYWORD_TEXT_TOO_LONG", "Keyword text is longer than 80 characters.", i, op, verb, &["keyword", "text"]);
+        errors.push(
+            "criterionError",
+            "KEYWORD_TEXT_TOO_LONG",
+            "Keyword text is longer than 80 characters.",
+            i,
+            op,
+            verb,
+            &["keyword", "text"],
+        );
     }
     if text.split_whitespace().count() > 10 {
-        errors.push("criterionError", "KEYWORD_HAS_TOO_MANY_WORDS", "Keyword has more than 10 words.", i, op, verb, &["keyword", "text"]);
+        errors.push(
+            "criterionError",
+            "KEYWORD_HAS_TOO_MANY_WORDS",
+            "Keyword has more than 10 words.",
+            i,
+            op,
+            verb,
+            &["keyword", "text"],
+        );
     }
     if text.chars().any(|c| "!@%^*()={};~`<>?\\|".contains(c)) {
-        errors.push("criterionError", "KEYWORD_HAS_INVALID_CHARS", "Keyword contains invalid characters.", i, op, verb, &["keyword", "text"]);
+        errors.push(
+            "criterionError",
+            "KEYWORD_HAS_INVALID_CHARS",
+            "Keyword contains invalid characters.",
+            i,
+            op,
+            verb,
+            &["keyword", "text"],
+        );
     }
     if !matches!(str_of(keyword, "matchType"), "EXACT" | "PHRASE" | "BROAD") {
-        errors.push("criterionError", "INVALID_MATCH_TYPE", "Unknown match type.", i, op, verb, &["keyword", "match_type"]);
+        errors.push(
+            "criterionError",
+            "INVALID_MATCH_TYPE",
+            "Unknown match type.",
+            i,
+            op,
+            verb,
+            &["keyword", "match_type"],
+        );
     }
 }
 
-fn check_texts(texts: Option<&Value>, (min, max, len): (usize, usize, usize), errors: &mut Errors, at: (usize, &str, &str), field: &str) {
+fn check_texts(
+    texts: Option<&Value>,
+    (min, max, len): (usize, usize, usize),
+    errors: &mut Errors,
+    at: (usize, &str, &str),
+    field: &str,
+) {
     let list = texts.and_then(Value::as_array).cloned().unwrap_or_default();
     let (i, op, verb) = at;
     if list.len() < min {
-        errors.push("collectionSizeError", "TOO_FEW", format!("At least {min} {field}."), i, op, verb, &["ad", "responsive_search_ad", field]);
+        errors.push(
+            "collectionSizeError",
+            "TOO_FEW",
+            format!("At least {min} {field}."),
+            i,
+            op,
+            verb,
+            &["ad", "responsive_search_ad", field],
+        );
     }
     if list.len() > max {
-        errors.push("collectionSizeError", "TOO_MANY", format!("At most {max} {field}."), i, op, verb, &["ad", "responsive_search_ad", field]);
+        errors.push(
+            "collectionSizeError",
+            "TOO_MANY",
+            format!("At most {max} {field}."),
+            i,
+            op,
+            verb,
+            &["ad", "responsive_search_ad", field],
+        );
     }
     for (n, text) in list.iter().enumerate() {
         if str_of(text, "text").chars().count() > len {
             errors.0.push((
                 json!({"stringLengthError": "TOO_LONG"}),
                 format!("Too long: at most {len} characters."),
-                Some(vec![("mutate_operations".into(), Some(i)), (op.into(), None), (verb.into(), None), ("ad".into(), None), ("responsive_search_ad".into(), None), (field.into(), Some(n)), ("text".into(), None)]),
+                Some(vec![
+                    ("mutate_operations".into(), Some(i)),
+                    (op.into(), None),
+                    (verb.into(), None),
+                    ("ad".into(), None),
+                    ("responsive_search_ad".into(), None),
+                    (field.into(), Some(n)),
+                    ("text".into(), None),
+                ]),
             ));
         }
     }
 }
 
 pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Response {
-    let operations = body.get("mutateOperations").and_then(Value::as_array).cloned().unwrap_or_default();
+    let operations = body
+        .get("mutateOperations")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let validate_only = body.get("validateOnly").and_then(Value::as_bool) == Some(true);
     if operations.is_empty() {
-        return refuse(400, "INVALID_ARGUMENT", "mutateError", "EMPTY_OPERATIONS", "No operations in the request.");
+        return refuse(
+            400,
+            "INVALID_ARGUMENT",
+            "mutateError",
+            "EMPTY_OPERATIONS",
+            "No operations in the request.",
+        );
     }
     if operations.len() > crate::google::MAX_OPERATIONS_PER_REQUEST {
-        return refuse(400, "INVALID_ARGUMENT", "requestError", "TOO_MANY_MUTATE_OPERATIONS", "Too many mutate operations in one request.");
+        return refuse(
+            400,
+            "INVALID_ARGUMENT",
+            "requestError",
+            "TOO_MANY_MUTATE_OPERATIONS",
+            "Too many mutate operations in one request.",
+        );
     }
     let mut next_id = world.next_id;
     let mut id = || {
@@ -116,11 +216,23 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
     let now = world.clock.now();
     let resolve = |temps: &HashMap<i64, u64>, name: &str| -> Option<u64> {
         let t = tail(name)?;
-        if t < 0 { temps.get(&t).copied() } else { Some(t as u64) }
+        if t < 0 {
+            temps.get(&t).copied()
+        } else {
+            Some(t as u64)
+        }
     };
     for (i, operation) in operations.iter().enumerate() {
         let Some((op, inner)) = operation.as_object().and_then(|o| o.iter().next()) else {
-            errors.push("mutateError", "MUTATE_NOT_ALLOWED", "An empty operation.", i, "operation", "", &[]);
+            errors.push(
+                "mutateError",
+                "MUTATE_NOT_ALLOWED",
+                "An empty operation.",
+                i,
+                "operation",
+                "",
+                &[],
+            );
             continue;
         };
         let op_snake = snake(op);
@@ -129,15 +241,35 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
         } else if let Some(update) = inner.get("update") {
             ("update", update)
         } else {
-            errors.push("mutateError", "MUTATE_NOT_ALLOWED", "Only create and update are supported.", i, &op_snake, "operation", &[]);
+            errors.push(
+                "mutateError",
+                "MUTATE_NOT_ALLOWED",
+                "Only create and update are supported.",
+                i,
+                &op_snake,
+                "operation",
+                &[],
+            );
             continue;
         };
         let at = (i, op_snake.as_str(), verb);
         let mut define = |temps: &mut HashMap<i64, u64>, errors: &mut Errors| -> u64 {
             let new = id();
-            if let Some(t) = resource.get("resourceName").and_then(Value::as_str).and_then(tail) {
+            if let Some(t) = resource
+                .get("resourceName")
+                .and_then(Value::as_str)
+                .and_then(tail)
+            {
                 if t < 0 && temps.insert(t, new).is_some() {
-                    errors.push("mutateError", "DUPLICATE_TEMP_ID", "A temporary id is used twice.", i, &op_snake, verb, &["resource_name"]);
+                    errors.push(
+                        "mutateError",
+                        "DUPLICATE_TEMP_ID",
+                        "A temporary id is used twice.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["resource_name"],
+                    );
                 }
             }
             new
@@ -148,81 +280,218 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
             ("campaignBudgetOperation", "create") => {
                 let amount = int(resource.get("amountMicros")).unwrap_or(0);
                 if amount <= 0 {
-                    errors.push("campaignBudgetError", "MONEY_AMOUNT_TOO_SMALL", "The budget amount is too small.", i, &op_snake, verb, &["amount_micros"]);
+                    errors.push(
+                        "campaignBudgetError",
+                        "MONEY_AMOUNT_TOO_SMALL",
+                        "The budget amount is too small.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["amount_micros"],
+                    );
                 } else if amount % 10_000 != 0 {
-                    errors.push("campaignBudgetError", "NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT", "The budget is not a multiple of the currency's minimum unit.", i, &op_snake, verb, &["amount_micros"]);
+                    errors.push(
+                        "campaignBudgetError",
+                        "NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT",
+                        "The budget is not a multiple of the currency's minimum unit.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["amount_micros"],
+                    );
                 }
                 let new = define(&mut temps, &mut errors);
-                customer.budgets.insert(new, (str_of(resource, "name").to_owned(), amount));
+                customer
+                    .budgets
+                    .insert(new, (str_of(resource, "name").to_owned(), amount));
                 results.push(name_of("campaignBudgets", new.to_string()));
             }
             ("campaignBudgetOperation", "update") => {
                 let amount = int(resource.get("amountMicros")).unwrap_or(0);
-                match resolve(&temps, str_of(resource, "resourceName")).and_then(|b| customer.budgets.get_mut(&b).map(|x| (b, x))) {
+                match resolve(&temps, str_of(resource, "resourceName"))
+                    .and_then(|b| customer.budgets.get_mut(&b).map(|x| (b, x)))
+                {
                     Some((b, budget)) if amount > 0 && amount % 10_000 == 0 => {
                         budget.1 = amount;
-                        let keys: Vec<String> = customer.campaigns.iter().filter(|(_, c)| c.budget == b).map(|(c, _)| format!("g/{customer_id}/{c}")).collect();
+                        let keys: Vec<String> = customer
+                            .campaigns
+                            .iter()
+                            .filter(|(_, c)| c.budget == b)
+                            .map(|(c, _)| format!("g/{customer_id}/{c}"))
+                            .collect();
                         market_changes.push(Box::new(move |w: &mut World| {
                             for key in keys {
-                                if let Some(c) = w.market.campaign_mut(&key) { c.daily_budget_micros.set(now, amount) }
+                                if let Some(c) = w.market.campaign_mut(&key) {
+                                    c.daily_budget_micros.set(now, amount)
+                                }
                             }
                         }));
                         results.push(name_of("campaignBudgets", b.to_string()));
                     }
-                    Some(_) => errors.push("campaignBudgetError", "NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT", "A positive multiple of 10000 micros.", i, &op_snake, verb, &["amount_micros"]),
-                    None => errors.push("mutateError", "RESOURCE_NOT_FOUND", "The budget does not exist.", i, &op_snake, verb, &["resource_name"]),
+                    Some(_) => errors.push(
+                        "campaignBudgetError",
+                        "NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT",
+                        "A positive multiple of 10000 micros.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["amount_micros"],
+                    ),
+                    None => errors.push(
+                        "mutateError",
+                        "RESOURCE_NOT_FOUND",
+                        "The budget does not exist.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["resource_name"],
+                    ),
                 }
             }
             ("campaignOperation", "create") => {
                 let name = str_of(resource, "name");
                 if name.trim().is_empty() || name.chars().count() > 255 {
-                    errors.push("stringLengthError", if name.is_empty() { "EMPTY" } else { "TOO_LONG" }, "A campaign name has 1 to 255 characters.", i, &op_snake, verb, &["name"]);
+                    errors.push(
+                        "stringLengthError",
+                        if name.is_empty() { "EMPTY" } else { "TOO_LONG" },
+                        "A campaign name has 1 to 255 characters.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["name"],
+                    );
                 }
-                if customer.campaigns.values().any(|c| c.name == name && c.status != "REMOVED") {
-                    errors.push("campaignError", "DUPLICATE_CAMPAIGN_NAME", "Campaign with the same name already exists.", i, &op_snake, verb, &["name"]);
+                if customer
+                    .campaigns
+                    .values()
+                    .any(|c| c.name == name && c.status != "REMOVED")
+                {
+                    errors.push(
+                        "campaignError",
+                        "DUPLICATE_CAMPAIGN_NAME",
+                        "Campaign with the same name already exists.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["name"],
+                    );
                 }
-                let budget = resolve(&temps, str_of(resource, "campaignBudget")).filter(|b| customer.budgets.contains_key(b));
+                let budget = resolve(&temps, str_of(resource, "campaignBudget"))
+                    .filter(|b| customer.budgets.contains_key(b));
                 if budget.is_none() {
-                    errors.push("mutateError", "RESOURCE_NOT_FOUND", "The campaign budget does not exist.", i, &op_snake, verb, &["campaign_budget"]);
+                    errors.push(
+                        "mutateError",
+                        "RESOURCE_NOT_FOUND",
+                        "The campaign budget does not exist.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["campaign_budget"],
+                    );
                 }
-                if !["manualCpc", "maximizeConversions", "maximizeConversionValue", "targetSpend"].iter().any(|s| resource.get(*s).is_some()) {
-                    errors.push("biddingError", "BIDDING_STRATEGY_AND_BUDGET_MUST_BE_ALIGNED", "A bidding strategy is required.", i, &op_snake, verb, &[]);
+                if ![
+                    "manualCpc",
+                    "maximizeConversions",
+                    "maximizeConversionValue",
+                    "targetSpend",
+                ]
+                .iter()
+                .any(|s| resource.get(*s).is_some())
+                {
+                    errors.push(
+                        "biddingError",
+                        "BIDDING_STRATEGY_AND_BUDGET_MUST_BE_ALIGNED",
+                        "A bidding strategy is required.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &[],
+                    );
                 }
                 let status = str_of(resource, "status");
                 let status = if status.is_empty() { "ENABLED" } else { status }.to_owned();
                 let new = define(&mut temps, &mut errors);
-                let daily = budget.and_then(|b| customer.budgets.get(&b)).map(|b| b.1).unwrap_or(0);
-                customer.campaigns.insert(new, Campaign { name: name.to_owned(), status: status.clone(), budget: budget.unwrap_or(0), channel: str_of(resource, "advertisingChannelType").to_owned() });
+                let daily = budget
+                    .and_then(|b| customer.budgets.get(&b))
+                    .map(|b| b.1)
+                    .unwrap_or(0);
+                customer.campaigns.insert(
+                    new,
+                    Campaign {
+                        name: name.to_owned(),
+                        status: status.clone(),
+                        budget: budget.unwrap_or(0),
+                        channel: str_of(resource, "advertisingChannelType").to_owned(),
+                    },
+                );
                 let key = format!("g/{customer_id}/{new}");
-                market_changes.push(Box::new(move |w: &mut World| w.market.add_campaign(&key, now, daily, status == "ENABLED")));
+                market_changes.push(Box::new(move |w: &mut World| {
+                    w.market.add_campaign(&key, now, daily, status == "ENABLED")
+                }));
                 results.push(name_of("campaigns", new.to_string()));
             }
             ("campaignOperation", "update") => {
                 let target = resolve(&temps, str_of(resource, "resourceName"));
-                let Some((c, campaign)) = target.and_then(|c| customer.campaigns.get_mut(&c).map(|x| (c, x))) else {
-                    errors.push("mutateError", "RESOURCE_NOT_FOUND", "The campaign does not exist.", i, &op_snake, verb, &["resource_name"]);
+                let Some((c, campaign)) =
+                    target.and_then(|c| customer.campaigns.get_mut(&c).map(|x| (c, x)))
+                else {
+                    errors.push(
+                        "mutateError",
+                        "RESOURCE_NOT_FOUND",
+                        "The campaign does not exist.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["resource_name"],
+                    );
                     continue;
                 };
                 if let Some(status) = resource.get("status").and_then(Value::as_str) {
                     if !matches!(status, "ENABLED" | "PAUSED" | "REMOVED") {
-                        errors.push("fieldError", "INVALID_VALUE", "Unknown status.", i, &op_snake, verb, &["status"]);
+                        errors.push(
+                            "fieldError",
+                            "INVALID_VALUE",
+                            "Unknown status.",
+                            i,
+                            &op_snake,
+                            verb,
+                            &["status"],
+                        );
                     }
                     campaign.status = status.to_owned();
                     let (key, active) = (format!("g/{customer_id}/{c}"), status == "ENABLED");
                     market_changes.push(Box::new(move |w: &mut World| {
-                        if let Some(sim) = w.market.campaign_mut(&key) { sim.active.set(now, active) }
+                        if let Some(sim) = w.market.campaign_mut(&key) {
+                            sim.active.set(now, active)
+                        }
                     }));
                 }
                 results.push(name_of("campaigns", c.to_string()));
             }
             ("campaignCriterionOperation", "create") => {
-                let Some(campaign) = resolve(&temps, str_of(resource, "campaign")).filter(|c| customer.campaigns.contains_key(c)) else {
-                    errors.push("mutateError", "RESOURCE_NOT_FOUND", "The campaign does not exist.", i, &op_snake, verb, &["campaign"]);
+                let Some(campaign) = resolve(&temps, str_of(resource, "campaign"))
+                    .filter(|c| customer.campaigns.contains_key(c))
+                else {
+                    errors.push(
+                        "mutateError",
+                        "RESOURCE_NOT_FOUND",
+                        "The campaign does not exist.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["campaign"],
+                    );
                     continue;
                 };
-                let criterion = if let Some(l) = resource.pointer("/location/geoTargetConstant").and_then(Value::as_str) {
+                let criterion = if let Some(l) = resource
+                    .pointer("/location/geoTargetConstant")
+                    .and_then(Value::as_str)
+                {
                     CampaignCriterion::Location(l.to_owned())
-                } else if let Some(l) = resource.pointer("/language/languageConstant").and_then(Value::as_str) {
+                } else if let Some(l) = resource
+                    .pointer("/language/languageConstant")
+                    .and_then(Value::as_str)
+                {
                     CampaignCriterion::Language(l.to_owned())
                 } else if let Some(keyword) = resource.get("keyword") {
                     check_keyword(keyword, &mut errors, at);
@@ -236,51 +505,125 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                             }
                         }));
                     }
-                    CampaignCriterion::Keyword { text: str_of(keyword, "text").to_owned(), match_type: str_of(keyword, "matchType").to_owned(), negative }
+                    CampaignCriterion::Keyword {
+                        text: str_of(keyword, "text").to_owned(),
+                        match_type: str_of(keyword, "matchType").to_owned(),
+                        negative,
+                    }
                 } else {
-                    errors.push("criterionError", "CRITERION_TYPE_NOT_SUPPORTED", "A location, language or keyword criterion.", i, &op_snake, verb, &[]);
+                    errors.push(
+                        "criterionError",
+                        "CRITERION_TYPE_NOT_SUPPORTED",
+                        "A location, language or keyword criterion.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &[],
+                    );
                     continue;
                 };
                 let new = id();
-                customer.campaign_criteria.insert((campaign, new), criterion);
+                customer
+                    .campaign_criteria
+                    .insert((campaign, new), criterion);
                 results.push(name_of("campaignCriteria", format!("{campaign}~{new}")));
             }
             ("adGroupOperation", "create") => {
                 let name = str_of(resource, "name");
-                let Some(campaign) = resolve(&temps, str_of(resource, "campaign")).filter(|c| customer.campaigns.contains_key(c)) else {
-                    errors.push("mutateError", "RESOURCE_NOT_FOUND", "The campaign does not exist.", i, &op_snake, verb, &["campaign"]);
+                let Some(campaign) = resolve(&temps, str_of(resource, "campaign"))
+                    .filter(|c| customer.campaigns.contains_key(c))
+                else {
+                    errors.push(
+                        "mutateError",
+                        "RESOURCE_NOT_FOUND",
+                        "The campaign does not exist.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["campaign"],
+                    );
                     continue;
                 };
                 if name.trim().is_empty() || name.chars().count() > 255 {
-                    errors.push("stringLengthError", "TOO_LONG", "An ad group name has 1 to 255 characters.", i, &op_snake, verb, &["name"]);
+                    errors.push(
+                        "stringLengthError",
+                        "TOO_LONG",
+                        "An ad group name has 1 to 255 characters.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["name"],
+                    );
                 }
-                if customer.ad_groups.values().any(|g| g.campaign == campaign && g.name == name && g.status != "REMOVED") {
-                    errors.push("adGroupError", "DUPLICATE_ADGROUP_NAME", "AdGroup with the same name already exists for the campaign.", i, &op_snake, verb, &["name"]);
+                if customer
+                    .ad_groups
+                    .values()
+                    .any(|g| g.campaign == campaign && g.name == name && g.status != "REMOVED")
+                {
+                    errors.push(
+                        "adGroupError",
+                        "DUPLICATE_ADGROUP_NAME",
+                        "AdGroup with the same name already exists for the campaign.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["name"],
+                    );
                 }
                 let bid = int(resource.get("cpcBidMicros"));
                 let new = define(&mut temps, &mut errors);
-                customer.ad_groups.insert(new, AdGroup { campaign, name: name.to_owned(), status: "ENABLED".into(), cpc_bid_micros: bid });
+                customer.ad_groups.insert(
+                    new,
+                    AdGroup {
+                        campaign,
+                        name: name.to_owned(),
+                        status: "ENABLED".into(),
+                        cpc_bid_micros: bid,
+                    },
+                );
                 if let Some(bid) = bid {
                     let key = format!("g/{customer_id}/{campaign}");
                     market_changes.push(Box::new(move |w: &mut World| {
-                        if let Some(sim) = w.market.campaign_mut(&key) { sim.max_cpc_micros.set(now, Some(bid)) }
+                        if let Some(sim) = w.market.campaign_mut(&key) {
+                            sim.max_cpc_micros.set(now, Some(bid))
+                        }
                     }));
                 }
                 results.push(name_of("adGroups", new.to_string()));
             }
             ("adGroupOperation", "update") => {
-                let Some((g, group)) = resolve(&temps, str_of(resource, "resourceName")).and_then(|g| customer.ad_groups.get_mut(&g).map(|x| (g, x))) else {
-                    errors.push("mutateError", "RESOURCE_NOT_FOUND", "The ad group does not exist.", i, &op_snake, verb, &["resource_name"]);
+                let Some((g, group)) = resolve(&temps, str_of(resource, "resourceName"))
+                    .and_then(|g| customer.ad_groups.get_mut(&g).map(|x| (g, x)))
+                else {
+                    errors.push(
+                        "mutateError",
+                        "RESOURCE_NOT_FOUND",
+                        "The ad group does not exist.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["resource_name"],
+                    );
                     continue;
                 };
                 if let Some(bid) = int(resource.get("cpcBidMicros")) {
                     if bid <= 0 || bid % 10_000 != 0 {
-                        errors.push("adGroupError", "BID_TOO_SMALL", "A positive multiple of 10000 micros.", i, &op_snake, verb, &["cpc_bid_micros"]);
+                        errors.push(
+                            "adGroupError",
+                            "BID_TOO_SMALL",
+                            "A positive multiple of 10000 micros.",
+                            i,
+                            &op_snake,
+                            verb,
+                            &["cpc_bid_micros"],
+                        );
                     }
                     group.cpc_bid_micros = Some(bid);
                     let key = format!("g/{customer_id}/{}", group.campaign);
                     market_changes.push(Box::new(move |w: &mut World| {
-                        if let Some(sim) = w.market.campaign_mut(&key) { sim.max_cpc_micros.set(now, Some(bid)) }
+                        if let Some(sim) = w.market.campaign_mut(&key) {
+                            sim.max_cpc_micros.set(now, Some(bid))
+                        }
                     }));
                 }
                 if let Some(status) = resource.get("status").and_then(Value::as_str) {
@@ -289,38 +632,117 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                 results.push(name_of("adGroups", g.to_string()));
             }
             ("adGroupCriterionOperation", "create") => {
-                let Some(group) = resolve(&temps, str_of(resource, "adGroup")).filter(|g| customer.ad_groups.contains_key(g)) else {
-                    errors.push("mutateError", "RESOURCE_NOT_FOUND", "The ad group does not exist.", i, &op_snake, verb, &["ad_group"]);
+                let Some(group) = resolve(&temps, str_of(resource, "adGroup"))
+                    .filter(|g| customer.ad_groups.contains_key(g))
+                else {
+                    errors.push(
+                        "mutateError",
+                        "RESOURCE_NOT_FOUND",
+                        "The ad group does not exist.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["ad_group"],
+                    );
                     continue;
                 };
                 let keyword = resource.get("keyword").cloned().unwrap_or(Value::Null);
                 check_keyword(&keyword, &mut errors, at);
                 let negative = resource.get("negative").and_then(Value::as_bool) == Some(true);
                 let new = id();
-                customer.criteria.insert((group, new), Criterion { text: str_of(&keyword, "text").to_owned(), match_type: str_of(&keyword, "matchType").to_owned(), negative, status: "ENABLED".into() });
+                customer.criteria.insert(
+                    (group, new),
+                    Criterion {
+                        text: str_of(&keyword, "text").to_owned(),
+                        match_type: str_of(&keyword, "matchType").to_owned(),
+                        negative,
+                        status: "ENABLED".into(),
+                    },
+                );
                 results.push(name_of("adGroupCriteria", format!("{group}~{new}")));
             }
             ("adGroupAdOperation", "create") => {
-                let Some(group) = resolve(&temps, str_of(resource, "adGroup")).filter(|g| customer.ad_groups.contains_key(g)) else {
-                    errors.push("mutateError", "RESOURCE_NOT_FOUND", "The ad group does not exist.", i, &op_snake, verb, &["ad_group"]);
+                let Some(group) = resolve(&temps, str_of(resource, "adGroup"))
+                    .filter(|g| customer.ad_groups.contains_key(g))
+                else {
+                    errors.push(
+                        "mutateError",
+                        "RESOURCE_NOT_FOUND",
+                        "The ad group does not exist.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["ad_group"],
+                    );
                     continue;
                 };
-                let rsa = resource.pointer("/ad/responsiveSearchAd").cloned().unwrap_or(Value::Null);
-                check_texts(rsa.get("headlines"), (3, 15, 30), &mut errors, at, "headlines");
-                check_texts(rsa.get("descriptions"), (2, 4, 90), &mut errors, at, "descriptions");
-                if resource.pointer("/ad/finalUrls").and_then(Value::as_array).is_none_or(Vec::is_empty) {
-                    errors.push("adError", "FINAL_URLS_MISSING", "An ad needs a final URL.", i, &op_snake, verb, &["ad", "final_urls"]);
+                let rsa = resource
+                    .pointer("/ad/responsiveSearchAd")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                check_texts(
+                    rsa.get("headlines"),
+                    (3, 15, 30),
+                    &mut errors,
+                    at,
+                    "headlines",
+                );
+                check_texts(
+                    rsa.get("descriptions"),
+                    (2, 4, 90),
+                    &mut errors,
+                    at,
+                    "descriptions",
+                );
+                if resource
+                    .pointer("/ad/finalUrls")
+                    .and_then(Value::as_array)
+                    .is_none_or(Vec::is_empty)
+                {
+                    errors.push(
+                        "adError",
+                        "FINAL_URLS_MISSING",
+                        "An ad needs a final URL.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["ad", "final_urls"],
+                    );
                 }
-                let headlines = rsa.get("headlines").and_then(Value::as_array).into_iter().flatten().map(|h| str_of(h, "text").to_owned()).collect();
+                let headlines = rsa
+                    .get("headlines")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|h| str_of(h, "text").to_owned())
+                    .collect();
                 let new = id();
-                customer.ads.insert((group, new), Ad { status: "ENABLED".into(), headlines });
+                customer.ads.insert(
+                    (group, new),
+                    Ad {
+                        status: "ENABLED".into(),
+                        headlines,
+                    },
+                );
                 results.push(name_of("adGroupAds", format!("{group}~{new}")));
             }
             ("adGroupAdOperation", "update") => {
                 let name = str_of(resource, "resourceName");
-                let key = name.rsplit('/').next().and_then(|k| k.split_once('~')).and_then(|(g, a)| Some((g.parse().ok()?, a.parse().ok()?)));
+                let key = name
+                    .rsplit('/')
+                    .next()
+                    .and_then(|k| k.split_once('~'))
+                    .and_then(|(g, a)| Some((g.parse().ok()?, a.parse().ok()?)));
                 let Some(ad) = key.and_then(|k| customer.ads.get_mut(&k)) else {
-                    errors.push("mutateError", "RESOURCE_NOT_FOUND", "The ad does not exist.", i, &op_snake, verb, &["resource_name"]);
+                    errors.push(
+                        "mutateError",
+                        "RESOURCE_NOT_FOUND",
+                        "The ad does not exist.",
+                        i,
+                        &op_snake,
+                        verb,
+                        &["resource_name"],
+                    );
                     continue;
                 };
                 if let Some(status) = resource.get("status").and_then(Value::as_str) {
@@ -328,7 +750,15 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                 }
                 results.push(json!({&result_key: {"resourceName": name}}));
             }
-            _ => errors.push("mutateError", "MUTATE_NOT_ALLOWED", format!("{op} {verb} is not supported by the sandbox."), i, &op_snake, verb, &[]),
+            _ => errors.push(
+                "mutateError",
+                "MUTATE_NOT_ALLOWED",
+                format!("{op} {verb} is not supported by the sandbox."),
+                i,
+                &op_snake,
+                verb,
+                &[],
+            ),
         }
     }
     if !errors.0.is_empty() {
@@ -346,9 +776,23 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
         .filter(|(k, c)| !c.negative && !before.criteria.contains_key(k))
         .filter_map(|((g, k), c)| {
             let group = customer.ad_groups.get(g)?;
-            let copy = customer.ads.iter().find(|((ag, _), _)| ag == g).map(|(_, ad)| ad.headlines.join(" | ")).unwrap_or_else(|| c.text.clone());
-            let match_type = match c.match_type.as_str() { "EXACT" => 0, "PHRASE" => 1, _ => 2 };
-            Some((format!("g/{customer_id}/{g}~{k}"), format!("g/{customer_id}/{}", group.campaign), match_type, copy))
+            let copy = customer
+                .ads
+                .iter()
+                .find(|((ag, _), _)| ag == g)
+                .map(|(_, ad)| ad.headlines.join(" | "))
+                .unwrap_or_else(|| c.text.clone());
+            let match_type = match c.match_type.as_str() {
+                "EXACT" => 0,
+                "PHRASE" => 1,
+                _ => 2,
+            };
+            Some((
+                format!("g/{customer_id}/{g}~{k}"),
+                format!("g/{customer_id}/{}", group.campaign),
+                match_type,
+                copy,
+            ))
         })
         .collect();
     world.next_id = next_id;
@@ -357,7 +801,14 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
         change(world);
     }
     for (unit, campaign, match_type, copy) in new_keywords {
-        world.market.add_unit(&unit, &campaign, UnitKind::Keyword { match_type }, &copy, 1.0, now);
+        world.market.add_unit(
+            &unit,
+            &campaign,
+            UnitKind::Keyword { match_type },
+            &copy,
+            1.0,
+            now,
+        );
     }
     Json(json!({"mutateOperationResponses": results})).into_response()
 }

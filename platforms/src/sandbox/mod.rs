@@ -108,7 +108,9 @@ impl Sandbox {
     }
 
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The ground truth, for evaluations.
@@ -122,7 +124,10 @@ impl Sandbox {
             .nest("/linkedin", linkedin::routes())
             .merge(oauth::routes())
             .nest("/_sandbox", control::routes())
-            .layer(axum::middleware::from_fn_with_state(self.clone(), faults::inject))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                faults::inject,
+            ))
             .with_state(self.clone())
     }
 

@@ -35,7 +35,9 @@ fn grant(sandbox: &Sandbox, body: &str, lifetime: Duration) -> Result<String, &'
         return Err("invalid_grant");
     }
     let access = format!("sandbox-access-{}", uuid::Uuid::new_v4().simple());
-    world.tokens.insert(access.clone(), (refresh, Instant::now() + lifetime));
+    world
+        .tokens
+        .insert(access.clone(), (refresh, Instant::now() + lifetime));
     Ok(access)
 }
 

@@ -65,7 +65,9 @@ fn mean_hour_of_week_factor() -> f64 {
 }
 
 fn hour_start(hour: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(hour * 3600, 0).single().unwrap_or_default()
+    Utc.timestamp_opt(hour * 3600, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn hill(budget: f64, demand: f64) -> f64 {

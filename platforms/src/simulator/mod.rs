@@ -106,7 +106,13 @@ impl Market {
     }
 
     /// A new campaign, with its scheduled anomalies drawn from the seed.
-    pub fn add_campaign(&mut self, key: &str, at: DateTime<Utc>, daily_budget_micros: i64, active: bool) {
+    pub fn add_campaign(
+        &mut self,
+        key: &str,
+        at: DateTime<Utc>,
+        daily_budget_micros: i64,
+        active: bool,
+    ) {
         self.anomalies
             .extend(truth::scheduled_anomalies(self.seed, key, at));
         self.campaigns.insert(
@@ -127,7 +133,15 @@ impl Market {
 
     /// A new keyword or creative; `copy` is its ad text (it shapes click-through), `fit` how well
     /// its targeting matches the buyers (it shapes conversion, 1.0 neutral).
-    pub fn add_unit(&mut self, key: &str, campaign: &str, kind: UnitKind, copy: &str, fit: f64, at: DateTime<Utc>) {
+    pub fn add_unit(
+        &mut self,
+        key: &str,
+        campaign: &str,
+        kind: UnitKind,
+        copy: &str,
+        fit: f64,
+        at: DateTime<Utc>,
+    ) {
         let truth = truth::draw(self.seed, key, kind, copy, fit);
         self.units.insert(
             key.to_owned(),
@@ -152,7 +166,13 @@ impl Market {
     /// Every unit's figures of `campaign` for the hours `[from, to)` (hour numbers since the
     /// epoch), as the platform would report them at `as_of`: conversions still arriving are
     /// missing, hours not yet over are left out.
-    pub fn campaign_hours(&self, campaign: &str, from: i64, to: i64, as_of: DateTime<Utc>) -> Vec<UnitHour> {
+    pub fn campaign_hours(
+        &self,
+        campaign: &str,
+        from: i64,
+        to: i64,
+        as_of: DateTime<Utc>,
+    ) -> Vec<UnitHour> {
         let Some(sim) = self.campaigns.get(campaign) else {
             return Vec::new();
         };
@@ -167,7 +187,15 @@ impl Market {
             .filter(|a| a.campaign == campaign)
             .collect();
         let last_complete = as_of.timestamp().div_euclid(3600);
-        delivery::simulate(self.seed, sim, &units, &anomalies, from, to.min(last_complete), as_of)
+        delivery::simulate(
+            self.seed,
+            sim,
+            &units,
+            &anomalies,
+            from,
+            to.min(last_complete),
+            as_of,
+        )
     }
 
     /// The hidden parameters, for evaluations (never for models).

@@ -73,8 +73,12 @@ mod tests {
     #[test]
     fn draws_are_reproducible_and_roughly_right() {
         let entity = key_hash(7, "google/1/kw/2");
-        let a: Vec<u64> = (0..5).map(|h| Draws::new(entity, h, 1).poisson(3.0)).collect();
-        let b: Vec<u64> = (0..5).map(|h| Draws::new(entity, h, 1).poisson(3.0)).collect();
+        let a: Vec<u64> = (0..5)
+            .map(|h| Draws::new(entity, h, 1).poisson(3.0))
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .map(|h| Draws::new(entity, h, 1).poisson(3.0))
+            .collect();
         assert_eq!(a, b);
         let mean = (0..20_000)
             .map(|h| Draws::new(entity, h, 2).poisson(12.0) as f64)

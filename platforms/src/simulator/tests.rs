@@ -49,8 +49,15 @@ fn the_same_seed_gives_the_same_market_and_another_seed_another() {
 fn spend_saturates_with_budget() {
     let as_of = monday() + Duration::days(8);
     let week = (hour(monday()), hour(monday()) + 168);
-    let cost = |budget| totals(&market(3, budget).campaign_hours("c", week.0, week.1, as_of)).cost_micros as f64;
-    let (low, mid, high, huge) = (cost(5_000_000), cost(50_000_000), cost(500_000_000), cost(5_000_000_000));
+    let cost = |budget| {
+        totals(&market(3, budget).campaign_hours("c", week.0, week.1, as_of)).cost_micros as f64
+    };
+    let (low, mid, high, huge) = (
+        cost(5_000_000),
+        cost(50_000_000),
+        cost(500_000_000),
+        cost(5_000_000_000),
+    );
     assert!(low < mid && mid < high, "{low} {mid} {high}");
     // Ten times the budget buys far less than ten times the spend once demand is met.
     assert!(huge < high * 1.5, "{high} {huge}");
@@ -60,7 +67,8 @@ fn spend_saturates_with_budget() {
 #[test]
 fn office_hours_outsell_nights_and_weekends() {
     let as_of = monday() + Duration::days(15);
-    let rows = market(4, 500_000_000).campaign_hours("c", hour(monday()), hour(monday()) + 336, as_of);
+    let rows =
+        market(4, 500_000_000).campaign_hours("c", hour(monday()), hour(monday()) + 336, as_of);
     let mut office = 0;
     let mut night = 0;
     for row in &rows {
@@ -90,9 +98,21 @@ fn a_paused_campaign_and_hours_not_yet_over_deliver_nothing() {
     let mut market = market(6, 500_000_000);
     let pause = monday() + Duration::days(2);
     market.campaign_mut("c").unwrap().active.set(pause, false);
-    let rows = market.campaign_hours("c", hour(monday()), hour(monday()) + 168, monday() + Duration::days(9));
-    assert!(rows.iter().all(|r| r.hour < hour(pause) || r.figures.impressions == 0));
-    let unfinished = market.campaign_hours("c", hour(monday()), hour(monday()) + 168, monday() + Duration::minutes(90));
+    let rows = market.campaign_hours(
+        "c",
+        hour(monday()),
+        hour(monday()) + 168,
+        monday() + Duration::days(9),
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r.hour < hour(pause) || r.figures.impressions == 0));
+    let unfinished = market.campaign_hours(
+        "c",
+        hour(monday()),
+        hour(monday()) + 168,
+        monday() + Duration::minutes(90),
+    );
     assert!(unfinished.iter().all(|r| r.hour < hour(monday()) + 1));
 }
 
@@ -109,5 +129,9 @@ fn a_tracking_outage_hides_conversions_but_not_clicks() {
     let figures = totals(&market.campaign_hours("c", day.0, day.1, monday() + Duration::days(7)));
     assert!(figures.clicks > 0);
     assert_eq!(figures.conversions, 0);
-    assert!(market.ground_truth().anomalies.iter().any(|a| a.kind == AnomalyKind::TrackingOutage));
+    assert!(market
+        .ground_truth()
+        .anomalies
+        .iter()
+        .any(|a| a.kind == AnomalyKind::TrackingOutage));
 }

@@ -103,7 +103,11 @@ pub(super) fn draw(seed: u64, key: &str, kind: UnitKind, copy: &str, fit: f64) -
 }
 
 /// Each campaign meets each kind of anomaly with even odds somewhere in its first 90 days.
-pub(super) fn scheduled_anomalies(seed: u64, campaign: &str, created: DateTime<Utc>) -> Vec<Anomaly> {
+pub(super) fn scheduled_anomalies(
+    seed: u64,
+    campaign: &str,
+    created: DateTime<Utc>,
+) -> Vec<Anomaly> {
     let mut draws = Draws::new(key_hash(seed, &format!("anomalies:{campaign}")), 0, 0);
     let mut anomalies = Vec::new();
     for (kind, hours) in [
