@@ -9,8 +9,8 @@
 use crate::audience::*;
 use crate::campaign::*;
 use crate::event::{DecodeError, DomainEvent};
-use crate::performance::{PerformanceEvent, PerformanceRecorded};
-use crate::tenant::{GuardrailsSet, TenantEvent};
+use crate::performance::{PerformanceEvent, PerformanceRecorded, PerformanceRestated};
+use crate::tenant::{GuardrailsSet, PlatformConnected, PlatformDisconnected, TenantEvent};
 use schemars::JsonSchema;
 
 pub struct EventContract {
@@ -80,8 +80,12 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<StructureTuned>("campaign", CampaignEvent::STRUCTURE_TUNED, 1),
         // Written to the campaign's stream before reports had day streams; read, no longer written.
         contract::<PerformanceReported>("campaign", CampaignEvent::PERFORMANCE_REPORTED, 1),
+        contract::<PlatformChangesPushed>("campaign", CampaignEvent::PLATFORM_CHANGES_PUSHED, 1),
         contract::<PerformanceRecorded>("performance", PerformanceEvent::RECORDED, 1),
+        contract::<PerformanceRestated>("performance", PerformanceEvent::RESTATED, 1),
         contract::<GuardrailsSet>("tenant", TenantEvent::GUARDRAILS_SET, 1),
+        contract::<PlatformConnected>("tenant", TenantEvent::PLATFORM_CONNECTED, 1),
+        contract::<PlatformDisconnected>("tenant", TenantEvent::PLATFORM_DISCONNECTED, 1),
         contract::<AudienceDefined>("audience", AudienceEvent::DEFINED, 1),
         contract::<SegmentAdded>("audience", AudienceEvent::SEGMENT_ADDED, 1),
         contract::<SegmentSizeEstimated>("audience", AudienceEvent::SEGMENT_SIZE_ESTIMATED, 1),

@@ -6,6 +6,7 @@ use adflow_domain::aggregate::Aggregate;
 use adflow_domain::campaign::*;
 use adflow_domain::performance::{
     CampaignPerformance, PerformanceCommand, PerformanceEvent, PerformanceRecorded,
+    PerformanceRestated,
 };
 use adflow_domain::scenario::Scenario;
 use adflow_domain::structure::CampaignStructure;
@@ -85,10 +86,12 @@ fn active() -> Vec<CampaignEvent> {
         CampaignEvent::DeployedToPlatform(DeployedToPlatform {
             platform: Platform::Google,
             external_id: "customers/1/campaigns/2".into(),
+            resources: vec![],
         }),
         CampaignEvent::DeployedToPlatform(DeployedToPlatform {
             platform: Platform::Linkedin,
             external_id: "urn:li:sponsoredCampaignGroup:3".into(),
+            resources: vec![],
         }),
         CampaignEvent::Deployed(t()),
         CampaignEvent::Activated(t()),
@@ -132,6 +135,7 @@ fn the_happy_path_from_draft_to_archived() {
             .when(CampaignCommand::RecordDeployment {
                 platform: Platform::Google,
                 external_id: "customers/1/campaigns/2".into(),
+                resources: vec![],
             })
             .into_result()
             .unwrap(),
@@ -145,6 +149,7 @@ fn the_happy_path_from_draft_to_archived() {
         .when(CampaignCommand::RecordDeployment {
             platform: Platform::Linkedin,
             external_id: "urn:li:sponsoredCampaignGroup:3".into(),
+            resources: vec![],
         })
         .into_result()
         .unwrap();
@@ -395,6 +400,7 @@ fn deployment_failures_are_retried_only_when_retryable() {
         .when(CampaignCommand::RecordDeployment {
             platform: Platform::Google,
             external_id: "".into(),
+            resources: vec![],
         })
         .then_violations(&[("externalId", "required")]);
 }
@@ -460,6 +466,7 @@ fn any_command() -> impl Strategy<Value = CampaignCommand> {
             CampaignCommand::RecordDeployment {
                 platform,
                 external_id: "x".into(),
+                resources: vec![],
             }
         }),
         (
@@ -921,6 +928,7 @@ proptest! {
 fn report(rows: Vec<PerformanceRow>) -> PerformanceReported {
     PerformanceReported {
         report_id: Uuid::from_u128(500),
+        granularity: Default::default(),
         platform: Platform::Google,
         window_start: "2026-02-03T00:00:00Z".parse().unwrap(),
         window_end: "2026-02-04T00:00:00Z".parse().unwrap(),
@@ -953,6 +961,7 @@ fn facts(history: &[CampaignEvent], report: &PerformanceReported) -> ReportFacts
 
 fn record(history: &[CampaignEvent], report: PerformanceReported) -> PerformanceCommand {
     PerformanceCommand::Record {
+        restate: false,
         campaign_id: Uuid::from_u128(7),
         campaign: facts(history, &report),
         report,
@@ -1026,6 +1035,7 @@ fn a_day_stream_sums_each_report_once_and_holds_one_campaign_platform_and_day() 
     ]);
     let second = PerformanceReported {
         report_id: Uuid::from_u128(501),
+        granularity: Default::default(),
         ..report(vec![row("2026-02-03T11:00:00Z", 200, 2)])
     };
     let day = CampaignPerformance::fold(&[recorded(first.clone()), recorded(second.clone())])
@@ -1059,4 +1069,303 @@ fn a_day_stream_sums_each_report_once_and_holds_one_campaign_platform_and_day() 
         first.day_stream_id(Uuid::from_u128(8))
     );
     assert!(CampaignPerformance::fold(&[recorded(first), recorded(other_day)]).is_err());
+}
+
+fn sync(history: &[CampaignEvent], report: PerformanceReported) -> PerformanceCommand {
+    match record(history, report) {
+        PerformanceCommand::Record {
+            campaign_id,
+            campaign,
+            report,
+            ..
+        } => PerformanceCommand::Record {
+            campaign_id,
+            campaign,
+            report,
+            restate: true,
+        },
+    }
+}
+
+#[test]
+fn a_report_pulled_again_replaces_its_figures_and_records_only_the_change() {
+    let first = report(vec![
+        row("2026-02-03T09:00:00Z", 1_000, 30),
+        row("2026-02-03T10:00:00Z", 800, 12),
+    ]);
+    // Late conversions on the 9 o'clock row; the 10 o'clock row is gone (invalid clicks removed).
+    let mut late = first.clone();
+    late.rows = vec![PerformanceRow {
+        conversions: 4,
+        revenue_micros: 90_000_000,
+        ..row("2026-02-03T09:00:00Z", 1_000, 30)
+    }];
+    let history = vec![recorded(first.clone())];
+    // The same figures again: nothing.
+    Scenario::<CampaignPerformance>::given(history.clone())
+        .when(sync(&active(), first.clone()))
+        .then(vec![]);
+    // Sent by hand with other figures: a resend, nothing (only the sync restates).
+    Scenario::<CampaignPerformance>::given(history.clone())
+        .when(record(&active(), late.clone()))
+        .then(vec![]);
+    let restated = PerformanceEvent::Restated(PerformanceRestated {
+        campaign_id: Uuid::from_u128(7),
+        report: late.clone(),
+        changes: vec![
+            PerformanceRow {
+                conversions: 3,
+                revenue_micros: 90_000_000,
+                impressions: 0,
+                clicks: 0,
+                cost_micros: 0,
+                ..row("2026-02-03T09:00:00Z", 0, 0)
+            },
+            PerformanceRow {
+                impressions: -800,
+                clicks: -12,
+                conversions: -1,
+                cost_micros: -2_500_000,
+                revenue_micros: 0,
+                ..row("2026-02-03T10:00:00Z", 0, 0)
+            },
+        ],
+    });
+    Scenario::<CampaignPerformance>::given(history.clone())
+        .when(sync(&active(), late.clone()))
+        .then(vec![restated.clone()]);
+    let day = CampaignPerformance::fold(&[recorded(first), restated.clone()])
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            day.totals.impressions,
+            day.totals.clicks,
+            day.totals.conversions,
+            day.totals.revenue_micros
+        ),
+        (1_000, 30, 4, 90_000_000),
+        "the day holds the restated figures, not their sum with the first ones"
+    );
+    // Pulled a third time unchanged: nothing.
+    Scenario::<CampaignPerformance>::given(vec![
+        recorded(report(vec![
+            row("2026-02-03T09:00:00Z", 1_000, 30),
+            row("2026-02-03T10:00:00Z", 800, 12),
+        ])),
+        restated,
+    ])
+    .when(sync(&active(), late))
+    .then(vec![]);
+}
+
+proptest! {
+    /// However often a day is re-pulled, its totals are the last pull's, and the first rows plus
+    /// every recorded change add up to them.
+    #[test]
+    fn restatements_add_up_to_the_last_pull(
+        pulls in proptest::collection::vec(proptest::collection::btree_map(0u32..6, (0i64..500, 0i64..5), 1..6), 1..6)
+    ) {
+        let mut history: Vec<PerformanceEvent> = vec![];
+        let mut sum = (0i64, 0i64);
+        let mut last = (0i64, 0i64);
+        for pull in pulls {
+            let rows: Vec<PerformanceRow> = pull
+                .iter()
+                .map(|(h, (impressions, conversions))| PerformanceRow {
+                    conversions: *conversions,
+                    ..row(&format!("2026-02-03T{:02}:00:00Z", 9 + h), *impressions, 0)
+                })
+                .collect();
+            last = (rows.iter().map(|r| r.impressions).sum(), rows.iter().map(|r| r.conversions).sum());
+            let state = CampaignPerformance::fold(&history).unwrap();
+            let events = CampaignPerformance::decide(state.as_ref(), &sync(&active(), report(rows)), chrono::Utc::now()).unwrap();
+            for event in &events {
+                let added: Vec<&PerformanceRow> = match event {
+                    PerformanceEvent::Recorded(e) => e.report.rows.iter().collect(),
+                    PerformanceEvent::Restated(e) => e.changes.iter().collect(),
+                };
+                sum.0 += added.iter().map(|r| r.impressions).sum::<i64>();
+                sum.1 += added.iter().map(|r| r.conversions).sum::<i64>();
+            }
+            history.extend(events);
+        }
+        let day = CampaignPerformance::fold(&history).unwrap().unwrap();
+        prop_assert_eq!((day.totals.impressions as i64, day.totals.conversions as i64), last);
+        prop_assert_eq!(sum, last);
+    }
+}
+
+#[test]
+fn campaign_events_ask_the_deployed_platforms_for_the_matching_change() {
+    let mut history = active();
+    let before = Campaign::fold(history.iter()).unwrap().unwrap();
+    assert_eq!(
+        platform_changes(&before, &CampaignEvent::Paused(t())),
+        vec![
+            (Platform::Linkedin, PlatformChange::Pause),
+            (Platform::Google, PlatformChange::Pause)
+        ]
+    );
+    assert_eq!(
+        platform_changes(
+            &before,
+            &CampaignEvent::Renamed(CampaignRenamed { name: "x".into() })
+        ),
+        vec![]
+    );
+    let mut tuned = before.structure.clone().unwrap();
+    let google = tuned.google.as_mut().unwrap();
+    google.daily_budget_micros += 10_000_000;
+    google
+        .negative_keywords
+        .push(adflow_domain::structure::google::Keyword {
+            text: "internship".into(),
+            match_type: adflow_domain::structure::google::MatchType::Phrase,
+        });
+    tuned.linkedin.as_mut().unwrap().campaigns[0].daily_budget_micros = 70_000_000;
+    let event = CampaignEvent::StructureTuned(StructureTuned {
+        structure: tuned.clone(),
+        warnings: vec![],
+    });
+    assert_eq!(
+        platform_changes(&before, &event),
+        vec![
+            (
+                Platform::Google,
+                PlatformChange::DailyBudget {
+                    daily_budget_micros: google_budget(&tuned),
+                    campaign: None
+                }
+            ),
+            (
+                Platform::Google,
+                PlatformChange::NegativeKeywords {
+                    keywords: vec!["internship".into()]
+                }
+            ),
+            (
+                Platform::Linkedin,
+                PlatformChange::DailyBudget {
+                    daily_budget_micros: 70_000_000,
+                    campaign: Some(0)
+                }
+            ),
+        ]
+    );
+    // Not deployed on LinkedIn: LinkedIn hears nothing.
+    history.retain(
+        |e| !matches!(e, CampaignEvent::DeployedToPlatform(d) if d.platform == Platform::Linkedin),
+    );
+    let google_only = Campaign::fold(history.iter()).unwrap().unwrap();
+    assert!(platform_changes(&google_only, &event)
+        .iter()
+        .all(|(p, _)| *p == Platform::Google));
+}
+
+fn google_budget(structure: &CampaignStructure) -> i64 {
+    structure.google.as_ref().unwrap().daily_budget_micros
+}
+
+#[test]
+fn platform_changes_are_recorded_for_deployed_platforms_only() {
+    let cause = Uuid::from_u128(900);
+    let pushed = vec![PushedChange {
+        platform: Platform::Google,
+        change: PlatformChange::Pause,
+        applied: true,
+        error: None,
+    }];
+    Scenario::<Campaign>::given(active())
+        .when(CampaignCommand::RecordPlatformChanges {
+            cause,
+            changes: pushed.clone(),
+        })
+        .then(vec![CampaignEvent::PlatformChangesPushed(
+            PlatformChangesPushed {
+                cause,
+                changes: pushed,
+            },
+        )]);
+    let mut google_only = deploying();
+    google_only.push(CampaignEvent::DeployedToPlatform(DeployedToPlatform {
+        platform: Platform::Google,
+        external_id: "customers/1/campaigns/2".into(),
+        resources: vec![],
+    }));
+    google_only.push(CampaignEvent::DeploymentFailed(DeploymentFailed {
+        platform: Platform::Linkedin,
+        reason: "x".into(),
+        retryable: true,
+    }));
+    assert!(matches!(
+        Scenario::<Campaign>::given(google_only)
+            .when(CampaignCommand::RecordPlatformChanges {
+                cause,
+                changes: vec![]
+            })
+            .into_result(),
+        Err(Rejection::IllegalTransition { .. })
+    ));
+    Scenario::<Campaign>::given(active())
+        .when(CampaignCommand::RecordPlatformChanges {
+            cause,
+            changes: vec![
+                PushedChange {
+                    platform: Platform::Google,
+                    change: PlatformChange::Resume,
+                    applied: true,
+                    error: None
+                };
+                0
+            ],
+        })
+        .then_violations(&[("changes", "required")]);
+}
+
+#[test]
+fn a_deployment_records_every_resource_and_refuses_malformed_ones() {
+    let resource = |path: &str, id: &str| ExternalResource {
+        kind: "KEYWORD".into(),
+        path: path.into(),
+        external_id: id.into(),
+    };
+    let good = vec![resource(
+        "/google/adGroups/0/keywords/0",
+        "customers/1/adGroupCriteria/2~3",
+    )];
+    let history = {
+        let mut h = deploying();
+        h.push(CampaignEvent::DeployedToPlatform(DeployedToPlatform {
+            platform: Platform::Linkedin,
+            external_id: "urn:li:sponsoredCampaignGroup:3".into(),
+            resources: vec![],
+        }));
+        h
+    };
+    let state = Scenario::<Campaign>::given(history.clone())
+        .when(CampaignCommand::RecordDeployment {
+            platform: Platform::Google,
+            external_id: "customers/1/campaigns/2".into(),
+            resources: good.clone(),
+        })
+        .into_result()
+        .unwrap();
+    assert!(matches!(&state[0], CampaignEvent::DeployedToPlatform(d) if d.resources == good));
+    let mut all = history;
+    all.extend(state);
+    assert_eq!(
+        Campaign::fold(all.iter()).unwrap().unwrap().resources[&Platform::Google],
+        good
+    );
+    Scenario::<Campaign>::given(deploying())
+        .when(CampaignCommand::RecordDeployment {
+            platform: Platform::Google,
+            external_id: "customers/1/campaigns/2".into(),
+            resources: vec![resource("adGroups/0", ""), resource("/google", "x")],
+        })
+        .then_violations(&[
+            ("resources/0/path", "invalid"),
+            ("resources/0/externalId", "invalid"),
+        ]);
 }

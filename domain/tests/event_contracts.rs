@@ -109,6 +109,11 @@ fn samples() -> Vec<EventPayload> {
         CampaignEvent::DeployedToPlatform(DeployedToPlatform {
             platform: Platform::Google,
             external_id: "customers/1234567890/campaigns/987".into(),
+            resources: vec![ExternalResource {
+                kind: "AD_GROUP".into(),
+                path: "/google/adGroups/0".into(),
+                external_id: "customers/1234567890/adGroups/55".into(),
+            }],
         })
         .to_payload(),
         CampaignEvent::Deployed(Transitioned {}).to_payload(),
@@ -154,6 +159,7 @@ fn samples() -> Vec<EventPayload> {
         .to_payload(),
         CampaignEvent::PerformanceReported(PerformanceReported {
             report_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_000a),
+            granularity: Default::default(),
             platform: Platform::Google,
             window_start: "2027-01-15T00:00:00Z".parse().unwrap(),
             window_end: "2027-01-16T00:00:00Z".parse().unwrap(),
@@ -176,6 +182,7 @@ fn samples() -> Vec<EventPayload> {
                 campaign_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002),
                 report: PerformanceReported {
                     report_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_000b),
+                    granularity: Default::default(),
                     platform: Platform::Linkedin,
                     window_start: "2027-01-16T00:00:00Z".parse().unwrap(),
                     window_end: "2027-01-17T00:00:00Z".parse().unwrap(),
@@ -194,6 +201,80 @@ fn samples() -> Vec<EventPayload> {
                         revenue_micros: 0,
                     }],
                 },
+            },
+        )
+        .to_payload(),
+        CampaignEvent::PlatformChangesPushed(PlatformChangesPushed {
+            cause: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_000c),
+            changes: vec![
+                PushedChange {
+                    platform: Platform::Google,
+                    change: PlatformChange::Pause,
+                    applied: true,
+                    error: None,
+                },
+                PushedChange {
+                    platform: Platform::Linkedin,
+                    change: PlatformChange::DailyBudget {
+                        daily_budget_micros: 80_000_000,
+                        campaign: Some(0),
+                    },
+                    applied: false,
+                    error: Some("rate limited: try later".into()),
+                },
+            ],
+        })
+        .to_payload(),
+        adflow_domain::performance::PerformanceEvent::Restated(
+            adflow_domain::performance::PerformanceRestated {
+                campaign_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002),
+                report: PerformanceReported {
+                    report_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_000b),
+                    granularity: Granularity::Day,
+                    platform: Platform::Linkedin,
+                    window_start: "2027-01-16T00:00:00Z".parse().unwrap(),
+                    window_end: "2027-01-17T00:00:00Z".parse().unwrap(),
+                    rows: vec![PerformanceRow {
+                        hour: "2027-01-16T00:00:00Z".parse().unwrap(),
+                        ad_group: Some("CFOs DACH".into()),
+                        ad: None,
+                        keyword: None,
+                        segment_id: None,
+                        impressions: 3_400,
+                        clicks: 17,
+                        conversions: 3,
+                        cost_micros: 61_000_000,
+                        revenue_micros: 540_000_000,
+                    }],
+                },
+                changes: vec![PerformanceRow {
+                    hour: "2027-01-16T00:00:00Z".parse().unwrap(),
+                    ad_group: Some("CFOs DACH".into()),
+                    ad: None,
+                    keyword: None,
+                    segment_id: None,
+                    impressions: 0,
+                    clicks: 0,
+                    conversions: 2,
+                    cost_micros: 0,
+                    revenue_micros: 360_000_000,
+                }],
+            },
+        )
+        .to_payload(),
+        adflow_domain::tenant::TenantEvent::PlatformConnected(
+            adflow_domain::tenant::PlatformConnected {
+                platform: Platform::Google,
+                account: adflow_domain::tenant::PlatformAccount {
+                    account_id: "1234567890".into(),
+                    login_customer_id: Some("9876543210".into()),
+                },
+            },
+        )
+        .to_payload(),
+        adflow_domain::tenant::TenantEvent::PlatformDisconnected(
+            adflow_domain::tenant::PlatformDisconnected {
+                platform: Platform::Linkedin,
             },
         )
         .to_payload(),

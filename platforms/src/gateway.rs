@@ -54,15 +54,7 @@ impl DeploymentKey {
     }
 }
 
-/// One thing created on a platform: what it is, where it sits in our structure (a JSON pointer
-/// into `CampaignStructure`), and the platform's id for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExternalResource {
-    pub kind: String,
-    pub path: String,
-    pub external_id: String,
-}
+pub use adflow_domain::campaign::{ExternalResource, PlatformChange as Change};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deployed {
@@ -73,49 +65,6 @@ pub struct Deployed {
     pub requests: u32,
     /// Found on the platform from an earlier attempt rather than created now.
     pub resumed: bool,
-}
-
-/// A change to a live campaign.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE", tag = "change")]
-pub enum Change {
-    Pause,
-    Resume,
-    #[serde(rename_all = "camelCase")]
-    DailyBudget {
-        daily_budget_micros: i64,
-    },
-    /// The bid ceiling of every ad group (Google) or campaign (LinkedIn).
-    #[serde(rename_all = "camelCase")]
-    MaxCpc {
-        max_cpc_micros: i64,
-    },
-    NegativeKeywords {
-        keywords: Vec<String>,
-    },
-    #[serde(rename_all = "camelCase")]
-    PauseCreative {
-        external_id: String,
-    },
-}
-
-impl Change {
-    pub fn describe(&self) -> String {
-        match self {
-            Change::Pause => "pause".into(),
-            Change::Resume => "resume".into(),
-            Change::DailyBudget {
-                daily_budget_micros,
-            } => {
-                format!("daily budget {daily_budget_micros} micros")
-            }
-            Change::MaxCpc { max_cpc_micros } => format!("max CPC {max_cpc_micros} micros"),
-            Change::NegativeKeywords { keywords } => {
-                format!("{} negative keywords", keywords.len())
-            }
-            Change::PauseCreative { external_id } => format!("pause creative {external_id}"),
-        }
-    }
 }
 
 /// How fine a platform's report rows are. LinkedIn reports days only.

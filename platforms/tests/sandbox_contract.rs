@@ -326,6 +326,7 @@ async fn changes_reach_the_platform_and_reports_are_restated_as_conversions_arri
                 &deployed.resources,
                 &Change::DailyBudget {
                     daily_budget_micros: 300_000_000,
+                    campaign: None,
                 },
                 "USD",
             )

@@ -73,6 +73,13 @@ pub enum CampaignCommand {
     RecordDeployment {
         platform: Platform,
         external_id: String,
+        /// Everything the deployment created, with the platform's ids.
+        resources: Vec<super::ExternalResource>,
+    },
+    /// What pushing the changes `cause` asked for did on each platform.
+    RecordPlatformChanges {
+        cause: Uuid,
+        changes: Vec<super::PushedChange>,
     },
     RecordDeploymentFailure {
         platform: Platform,
@@ -120,6 +127,7 @@ impl CampaignCommand {
             C::RejectStructure { .. } => "reject",
             C::RequestDeployment => "deploy",
             C::RecordDeployment { .. } => "record a deployment of",
+            C::RecordPlatformChanges { .. } => "record platform changes of",
             C::RecordDeploymentFailure { .. } => "record a deployment failure of",
             C::ProposeOptimisation { .. } => "propose an optimisation for",
             C::ApproveProposal { .. } => "apply a proposal to",

@@ -23,14 +23,17 @@ pub(super) fn record_deployment(
     command: &CampaignCommand,
     platform: &Platform,
     external_id: &str,
+    resources: &[ExternalResource],
 ) -> Decision {
     allowed(state, command, &[S::DeploymentRequested])?;
     let mut violations = Violations::new();
     check_pending(state, *platform, &mut violations);
     let external_id = required_line(external_id, "externalId", NAME_MAX_CHARS, &mut violations);
+    super::platform_sync::check_resources(resources, &mut violations);
     let mut events = vec![E::DeployedToPlatform(DeployedToPlatform {
         platform: *platform,
         external_id,
+        resources: resources.to_vec(),
     })];
     if state.undeployed_platforms() == [*platform] {
         events.push(E::Deployed(Transitioned {}));

@@ -153,6 +153,10 @@ pub struct DeployedToPlatform {
     pub platform: Platform,
     /// The platform's id of the deployed campaign (group).
     pub external_id: String,
+    /// Every resource created, with its id. Added within v1 as an optional field: events written
+    /// before it read as empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<super::ExternalResource>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -233,6 +237,7 @@ pub enum CampaignEvent {
     ProposalDeclined(ProposalDeclined),
     StructureTuned(StructureTuned),
     PerformanceReported(PerformanceReported),
+    PlatformChangesPushed(super::PlatformChangesPushed),
 }
 
 impl CampaignEvent {
@@ -261,6 +266,7 @@ impl CampaignEvent {
     pub const PROPOSAL_DECLINED: &'static str = "ProposalDeclined";
     pub const STRUCTURE_TUNED: &'static str = "StructureTuned";
     pub const PERFORMANCE_REPORTED: &'static str = "PerformanceReported";
+    pub const PLATFORM_CHANGES_PUSHED: &'static str = "PlatformChangesPushed";
 }
 
 impl CampaignEvent {
@@ -280,7 +286,8 @@ impl CampaignEvent {
             | E::ProposalApplied(_)
             | E::ProposalDeclined(_)
             | E::StructureTuned(_)
-            | E::PerformanceReported(_) => None,
+            | E::PerformanceReported(_)
+            | E::PlatformChangesPushed(_) => None,
             E::StructureRequested(_) => Some(S::StructureRequested),
             E::StructureGenerated(_) | E::StructureEdited(_) => Some(S::StructurePreview),
             E::StructureApproved(_) => Some(S::Approved),
@@ -325,6 +332,7 @@ impl DomainEvent for CampaignEvent {
             E::ProposalDeclined(e) => encode(E::PROPOSAL_DECLINED, 1, e),
             E::StructureTuned(e) => encode(E::STRUCTURE_TUNED, 1, e),
             E::PerformanceReported(e) => encode(E::PERFORMANCE_REPORTED, 1, e),
+            E::PlatformChangesPushed(e) => encode(E::PLATFORM_CHANGES_PUSHED, 1, e),
         }
     }
 
@@ -366,6 +374,7 @@ impl DomainEvent for CampaignEvent {
             (E::PROPOSAL_DECLINED, 1) => decode(t, v, data).map(E::ProposalDeclined),
             (E::STRUCTURE_TUNED, 1) => decode(t, v, data).map(E::StructureTuned),
             (E::PERFORMANCE_REPORTED, 1) => decode(t, v, data).map(E::PerformanceReported),
+            (E::PLATFORM_CHANGES_PUSHED, 1) => decode(t, v, data).map(E::PlatformChangesPushed),
             _ => Err(unknown(t, v)),
         }
     }

@@ -7,6 +7,7 @@ mod deployment;
 mod events;
 mod generation;
 mod performance;
+mod platform_sync;
 mod proposals;
 mod proposing;
 mod rules;
@@ -18,7 +19,13 @@ mod values;
 pub use commands::{CampaignCommand, CreateCampaign};
 pub use events::*;
 pub(crate) use performance::check_report;
-pub use performance::{PerformanceReported, PerformanceRow, ReportFacts, MAX_ROWS_PER_REPORT};
+pub use performance::{
+    Granularity, PerformanceReported, PerformanceRow, ReportFacts, MAX_ROWS_PER_REPORT,
+};
+pub use platform_sync::{
+    platform_changes, ExternalResource, PlatformChange, PlatformChangesPushed, PushedChange,
+    MAX_RESOURCES,
+};
 pub use proposals::{Guardrails, ProposalState, ProposalStatus, ProposedAction};
 pub use rules::{planned_spend_micros, SUPPORTED_CURRENCIES};
 pub use state::CampaignState;
@@ -171,7 +178,11 @@ impl Aggregate for Campaign {
             C::RecordDeployment {
                 platform,
                 external_id,
-            } => deployment::record_deployment(state, command, platform, external_id),
+                resources,
+            } => deployment::record_deployment(state, command, platform, external_id, resources),
+            C::RecordPlatformChanges { cause, changes } => {
+                platform_sync::record_platform_changes(state, command, cause, changes)
+            }
             C::RecordDeploymentFailure {
                 platform,
                 reason,
@@ -231,6 +242,7 @@ impl Aggregate for Campaign {
                     structure: None,
                     pending_request: None,
                     deployed: Default::default(),
+                    resources: Default::default(),
                     segments: vec![],
                     proposals: Default::default(),
                     budget_day: None,
@@ -340,8 +352,15 @@ impl Aggregate for Campaign {
             E::DeployedToPlatform(e) => {
                 let mut deployed = state.deployed.clone();
                 deployed.insert(e.platform, e.external_id.clone());
-                CampaignState { deployed, ..state }
+                let mut resources = state.resources.clone();
+                resources.insert(e.platform, e.resources.clone());
+                CampaignState {
+                    deployed,
+                    resources,
+                    ..state
+                }
             }
+            E::PlatformChangesPushed(_) => state,
             E::DeploymentFailed(e) => CampaignState {
                 status,
                 retryable_failure: e.retryable,

@@ -48,6 +48,33 @@ pub struct PerformanceReported {
     pub window_start: DateTime<Utc>,
     pub window_end: DateTime<Utc>,
     pub rows: Vec<PerformanceRow>,
+    /// How fine the rows are. LinkedIn reports whole days only: a daily row's `hour` is the
+    /// day's midnight and stands for the whole day, not for that hour. Added within v1 as an
+    /// optional field: reports written before it are hourly.
+    #[serde(default, skip_serializing_if = "Granularity::is_hour")]
+    pub granularity: Granularity,
+}
+
+/// The time resolution of a report's rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Granularity {
+    #[default]
+    Hour,
+    Day,
+}
+
+impl Granularity {
+    pub fn is_hour(&self) -> bool {
+        *self == Granularity::Hour
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Hour => "HOUR",
+            Granularity::Day => "DAY",
+        }
+    }
 }
 
 /// What a report is checked against: the campaign's status, platforms and schedule, and whether
@@ -130,6 +157,12 @@ pub(crate) fn check_report(
         let path = |field: &str| format!("rows/{index}/{field}");
         if row.hour.minute() != 0 || row.hour.second() != 0 || row.hour.nanosecond() != 0 {
             violations.push(path("hour"), "not_an_hour", "must be the start of an hour");
+        } else if report.granularity == Granularity::Day && row.hour.hour() != 0 {
+            violations.push(
+                path("hour"),
+                "not_a_day",
+                "a daily row starts at midnight UTC",
+            );
         }
         if row.hour < report.window_start || row.hour >= report.window_end {
             violations.push(

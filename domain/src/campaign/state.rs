@@ -27,6 +27,8 @@ pub struct CampaignState {
     pub pending_request: Option<Uuid>,
     /// Platform → the platform's id, for every platform deployed so far.
     pub deployed: BTreeMap<Platform, String>,
+    /// Platform → every resource its deployment created, with the platform's ids.
+    pub resources: BTreeMap<Platform, Vec<super::ExternalResource>>,
     /// (audience, segment) pairs the campaign targets.
     pub segments: Vec<(Uuid, Uuid)>,
     /// Every proposal made, by id.

@@ -284,7 +284,10 @@ impl AdPlatform for GoogleAds {
                     "status",
                 )]
             }
-            Change::DailyBudget { daily_budget_micros } => of_kind("BUDGET")
+            Change::DailyBudget {
+                daily_budget_micros,
+                ..
+            } => of_kind("BUDGET")
                 .map(|budget| {
                     update(
                         "campaignBudgetOperation",

@@ -553,8 +553,25 @@ impl AdPlatform for LinkedIn {
             }
             Change::DailyBudget {
                 daily_budget_micros,
+                campaign: Some(index),
             } => {
-                // Split over the group's campaigns evenly, as the structure does.
+                let path = format!("/linkedin/campaigns/{index}");
+                resources
+                    .iter()
+                    .filter(|r| r.kind == "CAMPAIGN" && r.path == path)
+                    .map(|r| {
+                        (
+                            format!("adCampaigns/{}", id_of(&r.external_id)),
+                            json!({"dailyBudget": money(*daily_budget_micros, currency)}),
+                        )
+                    })
+                    .collect()
+            }
+            Change::DailyBudget {
+                daily_budget_micros,
+                campaign: None,
+            } => {
+                // The group's budget, split evenly over its campaigns.
                 let each = daily_budget_micros / campaigns.len().max(1) as i64;
                 campaigns
                     .iter()
