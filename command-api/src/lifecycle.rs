@@ -234,6 +234,7 @@ pub async fn deployment_result(
         (Some(external_id), None) => CampaignCommand::RecordDeployment {
             platform,
             external_id,
+            resources: vec![],
         },
         (None, Some(failure)) => CampaignCommand::RecordDeploymentFailure {
             platform,
@@ -368,6 +369,7 @@ pub async fn report_performance(
     let request = body.value;
     let report = PerformanceReported {
         report_id: request.report_id,
+        granularity: Default::default(),
         platform: request.platform,
         window_start: request.window_start,
         window_end: request.window_end,
@@ -403,6 +405,7 @@ pub async fn report_performance(
                     aggregate_id: report.day_stream_id(campaign_id),
                     expected: Expected::Latest,
                     command: PerformanceCommand::Record {
+                        restate: false,
                         campaign_id,
                         campaign: facts,
                         report,

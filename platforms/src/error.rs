@@ -53,6 +53,12 @@ pub enum PlatformError {
     /// An answer we cannot read; a bug on one side, not worth retrying.
     #[error("unexpected answer from the platform: {0}")]
     Protocol(String),
+    /// The tenant has connected no account of this platform (or its secret is gone).
+    #[error("no {0} account is connected")]
+    NotConnected(&'static str),
+    /// The credential store failed (transient) or holds what this key cannot decrypt.
+    #[error("credentials: {0}")]
+    Credentials(String),
     /// The structure has no part for this platform, or the account is of another platform.
     #[error("{0}")]
     Unsupported(String),

@@ -9,10 +9,12 @@
 //!
 //! Real endpoints are configuration ([`Endpoints`]), never code.
 
+pub mod credentials;
 mod error;
 pub mod gateway;
 pub mod google;
 pub mod http;
+mod hub;
 pub mod linkedin;
 pub mod simulator;
 
@@ -21,5 +23,6 @@ pub use gateway::{
     Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow,
 };
 pub use http::{Endpoints, RetryPolicy};
+pub use hub::Platforms;
 pub mod samples;
 pub mod sandbox;

@@ -1,4 +1,5 @@
-//! The NATS dispatcher: follows the log and publishes the events that ask for AI work to
+//! The NATS dispatcher: follows the log and publishes the events that ask for work (AI
+//! generation, platform deployments and changes) to
 //! JetStream, with the event id as the message id.
 //!
 //! The checkpoint moves only after JetStream acknowledged the publish. A crash between the two
@@ -100,6 +101,7 @@ impl Dispatcher {
             event_type: event.event_type.clone(),
             schema_version: event.schema_version,
             stream_name: event.stream_name.clone(),
+            stream_version: event.stream_version,
             tenant_id: tenant.0,
             aggregate_id: aggregate,
             correlation_id: event.metadata.correlation_id,

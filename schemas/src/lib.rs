@@ -56,6 +56,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "append batch",
         include_str!("../migrations/0009_append_batch.sql"),
     ),
+    (
+        10,
+        "platform connections",
+        include_str!("../migrations/0010_platform_connections.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

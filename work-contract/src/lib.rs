@@ -24,16 +24,32 @@ pub enum WorkType {
     Structure,
     /// `SegmentationRequested` on an audience.
     Segments,
+    /// `DeploymentRequested`: the deployer creates the structure on the platforms.
+    Deployment,
+    /// A campaign event the platforms must hear of (activated, paused, resumed, completed,
+    /// tuned): the change pusher tells them.
+    PlatformChange,
 }
 
 impl WorkType {
-    pub const ALL: [WorkType; 2] = [WorkType::Structure, WorkType::Segments];
+    pub const ALL: [WorkType; 4] = [
+        WorkType::Structure,
+        WorkType::Segments,
+        WorkType::Deployment,
+        WorkType::PlatformChange,
+    ];
 
     /// The work an event asks for, if any.
     pub fn of_event(event_type: &str) -> Option<WorkType> {
         match event_type {
             CampaignEvent::STRUCTURE_REQUESTED => Some(WorkType::Structure),
             AudienceEvent::SEGMENTATION_REQUESTED => Some(WorkType::Segments),
+            CampaignEvent::DEPLOYMENT_REQUESTED => Some(WorkType::Deployment),
+            CampaignEvent::ACTIVATED
+            | CampaignEvent::PAUSED
+            | CampaignEvent::RESUMED
+            | CampaignEvent::COMPLETED
+            | CampaignEvent::STRUCTURE_TUNED => Some(WorkType::PlatformChange),
             _ => None,
         }
     }
@@ -43,6 +59,8 @@ impl WorkType {
         match self {
             WorkType::Structure => "structure.requested",
             WorkType::Segments => "segments.requested",
+            WorkType::Deployment => "platform.deploy",
+            WorkType::PlatformChange => "platform.change",
         }
     }
 
@@ -51,6 +69,8 @@ impl WorkType {
         match self {
             WorkType::Structure => "ml-structure",
             WorkType::Segments => "ml-segments",
+            WorkType::Deployment => "platform-deployer",
+            WorkType::PlatformChange => "platform-changes",
         }
     }
 }
@@ -82,6 +102,9 @@ pub struct WorkRequest {
     pub event_type: String,
     pub schema_version: u32,
     pub stream_name: String,
+    /// The event's version in its stream (0 in requests published before it was sent).
+    #[serde(default)]
+    pub stream_version: u64,
     pub tenant_id: Uuid,
     pub aggregate_id: Uuid,
     pub correlation_id: Uuid,
@@ -129,6 +152,7 @@ mod tests {
             event_type: "SegmentationRequested".into(),
             schema_version: 1,
             stream_name: "audience-x_y".into(),
+            stream_version: 3,
             tenant_id: Uuid::now_v7(),
             aggregate_id: Uuid::now_v7(),
             correlation_id: Uuid::now_v7(),

@@ -3,7 +3,7 @@
 
 use crate::ProjectionError;
 use adflow_domain::aggregate::parse_stream_name;
-use adflow_domain::campaign::{CampaignEvent, PerformanceReported};
+use adflow_domain::campaign::{CampaignEvent, PerformanceReported, PerformanceRow};
 use adflow_domain::metrics::PerformanceTotals;
 use adflow_domain::performance::PerformanceEvent;
 use adflow_domain::DomainEvent;
@@ -13,6 +13,23 @@ use clickhouse::Row;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
+
+/// Whether a batch of rows holds figures (never negative) or changes to them.
+#[derive(Clone, Copy)]
+enum Sign {
+    NonNegative,
+    Signed,
+}
+
+/// Wrapping, like the sums ClickHouse computes: a restatement's negative change, carried as its
+/// two's complement, subtracts.
+fn add_wrapping(sum: &mut PerformanceTotals, other: &PerformanceTotals) {
+    sum.impressions = sum.impressions.wrapping_add(other.impressions);
+    sum.clicks = sum.clicks.wrapping_add(other.clicks);
+    sum.conversions = sum.conversions.wrapping_add(other.conversions);
+    sum.cost_micros = sum.cost_micros.wrapping_add(other.cost_micros);
+    sum.revenue_micros = sum.revenue_micros.wrapping_add(other.revenue_micros);
+}
 
 // Field order is the tables' column order: ClickHouse servers before 22.6 can misread RowBinary
 // whose column list is in another order (ClickHouse issue 37420).
@@ -170,14 +187,29 @@ impl AnalyticsBatch {
             log_commit: event.position.commit,
             log_prepare: event.position.prepare,
         });
-        if event.event_type == PerformanceEvent::RECORDED {
-            let PerformanceEvent::Recorded(recorded) = PerformanceEvent::from_payload(
+        if event.event_type == PerformanceEvent::RECORDED
+            || event.event_type == PerformanceEvent::RESTATED
+        {
+            let decoded = PerformanceEvent::from_payload(
                 &event.event_type,
                 event.schema_version,
                 &event.data,
             )
             .map_err(|e| undecodable(event, e.to_string()))?;
-            self.push_report(event, recorded.campaign_id, &recorded.report)?;
+            match decoded {
+                PerformanceEvent::Recorded(recorded) => {
+                    self.push_report(event, recorded.campaign_id, &recorded.report)?
+                }
+                // A restatement adds the change of each row: the sums become the new figures.
+                PerformanceEvent::Restated(restated) => self.push_rows(
+                    event,
+                    restated.campaign_id,
+                    restated.report.report_id,
+                    restated.report.platform.as_str(),
+                    &restated.changes,
+                    Sign::Signed,
+                )?,
+            }
         } else if event.event_type == CampaignEvent::PERFORMANCE_REPORTED {
             // Logs written before reports had their own streams: the campaign's stream held them.
             let decoded =
@@ -197,15 +229,39 @@ impl AnalyticsBatch {
         campaign_id: Uuid,
         report: &PerformanceReported,
     ) -> Result<(), ProjectionError> {
+        self.push_rows(
+            event,
+            campaign_id,
+            report.report_id,
+            report.platform.as_str(),
+            &report.rows,
+            Sign::NonNegative,
+        )
+    }
+
+    fn push_rows(
+        &mut self,
+        event: &RecordedEvent,
+        campaign_id: Uuid,
+        report_id: Uuid,
+        platform: &'static str,
+        rows: &[PerformanceRow],
+        sign: Sign,
+    ) -> Result<(), ProjectionError> {
         let tenant_id = event.metadata.tenant_id;
-        let platform = report.platform.as_str();
-        for (index, row) in report.rows.iter().enumerate() {
+        for (index, row) in rows.iter().enumerate() {
+            let value = |field: &'static str, v: i64| match sign {
+                Sign::NonNegative => count(event, field, v),
+                // Two's complement: ClickHouse's UInt64 sums wrap, so adding a negative change
+                // as its wrapped value subtracts it (the true sums never go below zero).
+                Sign::Signed => Ok(v as u64),
+            };
             let totals = PerformanceTotals {
-                impressions: count(event, "impressions", row.impressions)?,
-                clicks: count(event, "clicks", row.clicks)?,
-                conversions: count(event, "conversions", row.conversions)?,
-                cost_micros: count(event, "costMicros", row.cost_micros)?,
-                revenue_micros: count(event, "revenueMicros", row.revenue_micros)?,
+                impressions: value("impressions", row.impressions)?,
+                clicks: value("clicks", row.clicks)?,
+                conversions: value("conversions", row.conversions)?,
+                cost_micros: value("costMicros", row.cost_micros)?,
+                revenue_micros: value("revenueMicros", row.revenue_micros)?,
             };
             let segment_id = row.segment_id.unwrap_or_else(Uuid::nil);
             let ad_group = row.ad_group.clone().unwrap_or_default();
@@ -218,7 +274,7 @@ impl AnalyticsBatch {
                 ad_group: ad_group.clone(),
             };
             let entry = self.daily.entry(key).or_default();
-            entry.0.add(&totals);
+            add_wrapping(&mut entry.0, &totals);
             entry.1 += 1;
             self.facts.push(FactRow {
                 tenant_id,
@@ -234,7 +290,7 @@ impl AnalyticsBatch {
                 conversions: totals.conversions,
                 cost_micros: totals.cost_micros,
                 revenue_micros: totals.revenue_micros,
-                report_id: report.report_id,
+                report_id,
                 log_commit: event.position.commit,
                 log_prepare: event.position.prepare,
                 row_index: u32::try_from(index).unwrap_or(u32::MAX),
@@ -301,6 +357,7 @@ mod tests {
         let tenant = Uuid::now_v7();
         let report = PerformanceReported {
             report_id: Uuid::now_v7(),
+            granularity: Default::default(),
             platform: Platform::Google,
             window_start: rows[0].hour,
             window_end: rows[0].hour + chrono::Duration::hours(48),

@@ -79,6 +79,7 @@ impl SyntheticReports {
             .collect();
         PerformanceReported {
             report_id: Uuid::from_u64_pair(self.next(), self.next()),
+            granularity: Default::default(),
             platform,
             window_start,
             window_end: window_start + Duration::days(1),
