@@ -6,6 +6,9 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 
 pub const DEV_JWT_SECRET: &str = "adflow-local-development-key-not-for-production";
+/// The AES-256 key platform credentials are encrypted with when none is configured.
+pub const DEV_CREDENTIALS_KEY: &str =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -73,6 +76,33 @@ pub struct Config {
     pub analytics_per_tenant: usize,
     /// How long a client may take to send a request's headers before its connection is closed.
     pub header_read_timeout_ms: u64,
+    /// Whether `adflow all` runs the deployer, the change pusher and the report sync.
+    pub platform_workers: bool,
+    /// Points both platforms at a sandbox (`adflow sandbox`), e.g. `http://127.0.0.1:7300`;
+    /// unset, the real endpoints below.
+    pub platform_sandbox_url: Option<String>,
+    pub google_ads_url: String,
+    pub google_ads_version: String,
+    pub google_token_url: String,
+    pub google_developer_token: String,
+    pub google_client_id: String,
+    pub google_client_secret: String,
+    pub linkedin_url: String,
+    /// The `LinkedIn-Version` header (`YYYYMM`).
+    pub linkedin_version: String,
+    pub linkedin_token_url: String,
+    pub linkedin_client_id: String,
+    pub linkedin_client_secret: String,
+    /// One platform request's deadline.
+    pub platform_timeout_ms: u64,
+    /// A failed platform work request is delivered again after this times its attempt number.
+    pub platform_retry_delay_ms: u64,
+    /// 64 hex digits: the AES-256-GCM key of the platform credentials at rest.
+    pub credentials_key: String,
+    /// Report sync cadence per platform, and the days every pull takes again.
+    pub report_sync_google_seconds: u64,
+    pub report_sync_linkedin_seconds: u64,
+    pub report_lookback_days: i64,
 }
 
 impl Default for Config {
@@ -116,6 +146,25 @@ impl Default for Config {
             analytics_per_request: 4,
             analytics_per_tenant: 8,
             header_read_timeout_ms: 10_000,
+            platform_workers: true,
+            platform_sandbox_url: None,
+            google_ads_url: "https://googleads.googleapis.com".into(),
+            google_ads_version: adflow_platforms::google::DEFAULT_VERSION.into(),
+            google_token_url: "https://oauth2.googleapis.com/token".into(),
+            google_developer_token: String::new(),
+            google_client_id: String::new(),
+            google_client_secret: String::new(),
+            linkedin_url: "https://api.linkedin.com".into(),
+            linkedin_version: adflow_platforms::linkedin::DEFAULT_VERSION.into(),
+            linkedin_token_url: "https://www.linkedin.com/oauth/v2/accessToken".into(),
+            linkedin_client_id: String::new(),
+            linkedin_client_secret: String::new(),
+            platform_timeout_ms: 30_000,
+            platform_retry_delay_ms: 2_000,
+            credentials_key: DEV_CREDENTIALS_KEY.into(),
+            report_sync_google_seconds: 3_600,
+            report_sync_linkedin_seconds: 86_400,
+            report_lookback_days: 3,
         }
     }
 }
@@ -184,5 +233,31 @@ mod tests {
                 "nope".to_string()
             )])
             .is_err());
+    }
+}
+
+impl Config {
+    /// Where the platform clients send their requests: the sandbox when one is configured.
+    pub fn platform_endpoints(&self) -> adflow_platforms::Endpoints {
+        let mut endpoints = match &self.platform_sandbox_url {
+            Some(url) => adflow_platforms::Endpoints::sandbox(url),
+            None => adflow_platforms::Endpoints {
+                google_ads_url: self.google_ads_url.clone(),
+                google_ads_version: self.google_ads_version.clone(),
+                google_token_url: self.google_token_url.clone(),
+                google_developer_token: self.google_developer_token.clone(),
+                google_client_id: self.google_client_id.clone(),
+                google_client_secret: self.google_client_secret.clone(),
+                linkedin_url: self.linkedin_url.clone(),
+                linkedin_version: self.linkedin_version.clone(),
+                linkedin_token_url: self.linkedin_token_url.clone(),
+                linkedin_client_id: self.linkedin_client_id.clone(),
+                linkedin_client_secret: self.linkedin_client_secret.clone(),
+                timeout: std::time::Duration::from_millis(self.platform_timeout_ms),
+                retry: adflow_platforms::RetryPolicy::default(),
+            },
+        };
+        endpoints.timeout = std::time::Duration::from_millis(self.platform_timeout_ms);
+        endpoints
     }
 }

@@ -2,6 +2,7 @@
 //! pools, stores and servers, the supervisor of `adflow all`, and the benchmarks' scratch
 //! databases and second process. Nothing here links LibTorch: the ML worker is `adflow-ml`.
 
+pub mod ad_platforms;
 pub mod bench_server;
 pub mod config;
 pub mod connections;

@@ -6,7 +6,7 @@ mod bench_commands;
 mod bench_graphql;
 
 // The shared wiring, under the names the benchmarks use (`crate::platform`, …).
-use adflow::{bench_server, config, platform, supervisor};
+use adflow::{ad_platforms, bench_server, config, platform, supervisor};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -36,6 +36,28 @@ enum Subcommands {
         #[command(subcommand)]
         action: Option<ProjectionsAction>,
     },
+    /// The deployer, the change pusher and the report sync alone.
+    PlatformWorkers,
+    /// Google Ads and LinkedIn Marketing API stand-ins on loopback, over a seeded market
+    /// simulator (control endpoints under /_sandbox).
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:7300")]
+        listen: std::net::SocketAddr,
+        /// The market's seed: the same seed gives the same market.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Simulated seconds per second (3600: a simulated hour per second; 0 stops the clock).
+        #[arg(long, default_value_t = 3600.0)]
+        speed: f64,
+        /// Google Ads operations per day before RESOURCE_EXHAUSTED (Basic access: 15,000).
+        #[arg(long, default_value_t = 15_000)]
+        daily_operations: u64,
+    },
+    /// Performance reports from the platforms.
+    Reports {
+        #[command(subcommand)]
+        action: ReportsAction,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print a bearer token signed with the local development key.
@@ -56,6 +78,19 @@ enum Subcommands {
     Bench {
         #[command(subcommand)]
         which: bench::Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportsAction {
+    /// Pull every live campaign's reports for a range of days again (restating what changed).
+    Backfill {
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: chrono::NaiveDate,
     },
 }
 
@@ -83,6 +118,18 @@ fn main() -> ExitCode {
             Subcommands::Projections {
                 action: Some(ProjectionsAction::Rebuild { name }),
             } => platform::rebuild(&config, &name).await,
+            Subcommands::PlatformWorkers => {
+                platform::serve(&config, platform::Parts::PLATFORM_WORKERS).await
+            }
+            Subcommands::Sandbox {
+                listen,
+                seed,
+                speed,
+                daily_operations,
+            } => ad_platforms::sandbox(listen, seed, speed, daily_operations).await,
+            Subcommands::Reports {
+                action: ReportsAction::Backfill { from, to },
+            } => ad_platforms::backfill(&config, from, to).await,
             Subcommands::Migrate => platform::migrate(&config).await,
             Subcommands::Token {
                 tenant,

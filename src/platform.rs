@@ -40,30 +40,39 @@ pub struct Parts {
     command_api: bool,
     query_api: bool,
     projections: bool,
+    platform_workers: bool,
 }
 
 impl Parts {
+    const NONE: Parts = Parts {
+        command_api: false,
+        query_api: false,
+        projections: false,
+        platform_workers: false,
+    };
     pub const COMMAND_API: Parts = Parts {
         command_api: true,
-        query_api: false,
-        projections: false,
+        ..Parts::NONE
     };
     pub const QUERY_API: Parts = Parts {
-        command_api: false,
         query_api: true,
-        projections: false,
+        ..Parts::NONE
     };
     pub const PROJECTIONS: Parts = Parts {
-        command_api: false,
-        query_api: false,
         projections: true,
+        ..Parts::NONE
     };
-    /// What `adflow all` runs in its own process; the APIs and the ML worker run in supervised
-    /// children.
+    /// The deployer, the change pusher and the report sync.
+    pub const PLATFORM_WORKERS: Parts = Parts {
+        platform_workers: true,
+        ..Parts::NONE
+    };
+    /// What `adflow all` runs in its own process (the platform workers unless
+    /// `ADFLOW_PLATFORM_WORKERS=false`); the APIs and the ML worker run in supervised children.
     pub const BACKGROUND: Parts = Parts {
-        command_api: false,
-        query_api: false,
         projections: true,
+        platform_workers: true,
+        ..Parts::NONE
     };
 }
 
@@ -275,6 +284,7 @@ pub async fn serve_until(
                 per_tenant_per_minute: config.tenant_rate_limit_per_minute,
             },
             input_limits: config.input_limits(),
+            platforms: Some(crate::ad_platforms::platforms(config, &pool)?),
         });
         let addr = spawn_server(
             &mut tasks,
@@ -338,6 +348,21 @@ pub async fn serve_until(
             shutdown.clone(),
         ));
         ready.push("projections=running".into());
+    }
+
+    // In `adflow all` only when configured; asked for by name (`adflow platform-workers`), always.
+    let all_background = parts.projections && parts.platform_workers;
+    if parts.platform_workers && (!all_background || config.platform_workers) {
+        let platforms = crate::ad_platforms::platforms(config, &pool)?;
+        crate::ad_platforms::spawn_workers(
+            &mut tasks,
+            config,
+            store.clone(),
+            &pool,
+            platforms,
+            shutdown.clone(),
+        );
+        ready.push("platform_workers=running".into());
     }
 
     report_ready(&ready);

@@ -9,6 +9,7 @@ mod api_keys;
 mod audiences;
 pub mod body;
 mod campaigns;
+mod connections;
 pub mod context;
 mod contract;
 pub mod handling;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub limits: RateLimits,
     /// Nesting limit of JSON bodies, checked before they are parsed.
     pub input_limits: adflow_input_limits::InputLimits,
+    /// The ad platforms and the credential store (connections); `None` where none is configured.
+    pub platforms: Option<std::sync::Arc<adflow_platforms::Platforms>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -45,6 +48,18 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/campaigns", post(campaigns::create))
         .route("/v1/settings/guardrails", post(proposals::set_guardrails))
+        .route(
+            "/v1/settings/platform-connections/{platform}",
+            post(connections::connect),
+        )
+        .route(
+            "/v1/settings/platform-connections/{platform}/disconnect",
+            post(connections::disconnect),
+        )
+        .route(
+            "/v1/settings/platform-connections/{platform}/test",
+            post(connections::test),
+        )
         .route("/v1/campaigns/{id}/proposals", post(proposals::propose))
         .route(
             "/v1/campaigns/{id}/performance",

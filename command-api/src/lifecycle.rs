@@ -78,6 +78,9 @@ pub struct StructureResultRequest {
 pub struct DeploymentResultRequest {
     #[serde(default)]
     pub external_id: Option<String>,
+    /// Everything the deployment created, with the platform's ids (with `externalId`).
+    #[serde(default)]
+    pub resources: Vec<adflow_domain::campaign::ExternalResource>,
     #[serde(default)]
     pub failure: Option<DeploymentFailureRequest>,
 }
@@ -234,7 +237,7 @@ pub async fn deployment_result(
         (Some(external_id), None) => CampaignCommand::RecordDeployment {
             platform,
             external_id,
-            resources: vec![],
+            resources: result.resources,
         },
         (None, Some(failure)) => CampaignCommand::RecordDeploymentFailure {
             platform,

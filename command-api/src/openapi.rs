@@ -10,6 +10,7 @@ use crate::audiences::{
     SegmentationRequest,
 };
 use crate::campaigns::{ChangeBudgetRequest, CreateCampaignRequest, RenameCampaignRequest};
+use crate::connections::{ConnectRequest, ConnectionTested};
 use crate::lifecycle::{
     AttachSegmentRequest, DeploymentResultRequest, EditStructureRequest, PerformanceRequest,
     RejectRequest, ScheduleRequest, StructureRequestRequest, StructureResultRequest,
@@ -224,6 +225,30 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
             false,
         ),
     ];
+    all.push(op(
+        "/v1/settings/platform-connections/{platform}",
+        "Connect an ad account with its OAuth2 refresh token (stored encrypted, never shown again)",
+        "Admin",
+        Some(generator.subschema_for::<ConnectRequest>()),
+        false,
+    ));
+    all.push(op(
+        "/v1/settings/platform-connections/{platform}/disconnect",
+        "Disconnect an ad account and delete its credentials",
+        "Admin",
+        None,
+        false,
+    ));
+    all.push(Operation {
+        response: Some(generator.subschema_for::<ConnectionTested>()),
+        ..op(
+            "/v1/settings/platform-connections/{platform}/test",
+            "Test a connection: refresh its access token and read the account",
+            "Admin",
+            None,
+            false,
+        )
+    });
     all.push(Operation {
         response: Some(generator.subschema_for::<ApiKeyCreated>()),
         ..op(
@@ -273,7 +298,7 @@ fn operation(op: &Operation) -> Value {
             json!({"name": name, "in": "path", "required": true, "schema": schema})
         })
         .collect();
-    if !op.creates && op.response.is_none() && op.path != "/v1/settings/guardrails" {
+    if !op.creates && op.response.is_none() && !op.path.starts_with("/v1/settings/") {
         // A report goes to its own day stream and leaves the campaign's version as it was, so the
         // campaign's version is only checked when the reporter sends it.
         let required = op.path != "/v1/campaigns/{id}/performance";

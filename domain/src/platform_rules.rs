@@ -25,6 +25,10 @@ pub mod google {
     pub const HEADLINE: TextLimit = max(30);
     pub const DESCRIPTION: TextLimit = max(90);
     pub const PATH: TextLimit = max(15);
+    // Google Ads API, CampaignBudgetError.NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT: budgets and bids
+    // are whole units of the currency's smallest denomination (a cent: 10,000 micros, for every
+    // currency Adflow supports).
+    pub const MONEY_UNIT_MICROS: i64 = 10_000;
     pub const HEADLINES_MIN: usize = 3;
     pub const HEADLINES_MAX: usize = 15;
     pub const DESCRIPTIONS_MIN: usize = 2;

@@ -51,7 +51,9 @@ pub fn split_budget(
     wanted_linkedin_campaigns: usize,
 ) -> Result<(i64, i64, usize), MlError> {
     let days = brief.days().max(1);
-    let daily = brief.total_budget_micros / days;
+    // Whole cents: platforms take no fractions of their currency's smallest unit.
+    let unit = adflow_domain::platform_rules::google::MONEY_UNIT_MICROS;
+    let daily = brief.total_budget_micros / days / unit * unit;
     let google = brief.platforms.contains(&Platform::Google);
     let linkedin = brief.platforms.contains(&Platform::Linkedin);
     let linkedin_share = match (google, linkedin) {
@@ -82,7 +84,7 @@ pub fn split_budget(
         campaigns = 0;
     }
     let per_campaign = if campaigns > 0 {
-        linkedin_daily / campaigns as i64
+        linkedin_daily / campaigns as i64 / unit * unit
     } else {
         0
     };

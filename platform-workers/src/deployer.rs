@@ -15,7 +15,6 @@ use adflow_platforms::{DeploymentKey, PlatformError, Platforms};
 use adflow_work_contract::{WorkRequest, WorkType};
 use async_trait::async_trait;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub const ACTOR: &str = "system:platform-deployer";
 
@@ -127,16 +126,13 @@ impl Work for Deployer {
         let Some((platform, error)) = failure else {
             return Handled::Done;
         };
-        if error.retryable() && !last {
-            let delay = match &error {
-                PlatformError::QuotaExhausted { retry_after, .. } => {
-                    retry_after.map(|d| d.min(Duration::from_secs(3600)))
-                }
-                _ => None,
-            };
+        // Throttling and outages pass within minutes: try again. An exhausted daily quota does
+        // not: the failure is recorded now (retryable), rather than the campaign waiting in
+        // DEPLOYING until the quota resets.
+        if error.transient() && !last {
             return Handled::Retry {
                 reason: error.to_string(),
-                delay,
+                delay: None,
             };
         }
         let command = CampaignCommand::RecordDeploymentFailure {

@@ -257,6 +257,9 @@ async fn start(
         // The ML worker loads its models only in the tests that want it; every app publishes
         // its work requests on a stream of its own, so apps never take each other's work.
         .env("ADFLOW_ML_WORKER", "false")
+        // The platform workers act on every deployment request: tests of the platform loop turn
+        // them on (with a sandbox); the rest post deployment results by hand.
+        .env("ADFLOW_PLATFORM_WORKERS", "false")
         .env("ADFLOW_ML_STREAM", ml_stream(db))
         .env("ADFLOW_ML_SUBJECT_PREFIX", ml_stream(db).to_lowercase())
         .env(

@@ -254,6 +254,21 @@ fn positive(value: i64, path: &str, report: &mut ValidationReport) {
     }
 }
 
+/// A positive amount of money Google accepts: whole cents.
+fn money(value: i64, path: &str, report: &mut ValidationReport) {
+    positive(value, path, report);
+    if value > 0 && value % limits::MONEY_UNIT_MICROS != 0 {
+        report.errors.push(
+            path,
+            "not_whole_cents",
+            format!(
+                "Google takes multiples of {} micros",
+                limits::MONEY_UNIT_MICROS
+            ),
+        );
+    }
+}
+
 fn check_count(
     count: usize,
     min: usize,
@@ -392,7 +407,7 @@ fn check_ad(ad: &ResponsiveSearchAd, path: &str, report: &mut ValidationReport) 
 }
 
 pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut ValidationReport) {
-    positive(
+    money(
         structure.daily_budget_micros,
         &format!("{path}/dailyBudgetMicros"),
         report,
@@ -407,17 +422,17 @@ pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut 
     let bidding = format!("{path}/campaign/bidding");
     match campaign.bidding {
         Bidding::ManualCpc { max_cpc_micros } => {
-            positive(max_cpc_micros, &format!("{bidding}/maxCpcMicros"), report)
+            money(max_cpc_micros, &format!("{bidding}/maxCpcMicros"), report)
         }
         Bidding::MaximizeConversions {
             target_cpa_micros: Some(cpa),
-        } => positive(cpa, &format!("{bidding}/targetCpaMicros"), report),
+        } => money(cpa, &format!("{bidding}/targetCpaMicros"), report),
         Bidding::MaximizeConversionValue {
             target_roas_basis_points: Some(roas),
         } => positive(roas, &format!("{bidding}/targetRoasBasisPoints"), report),
         Bidding::TargetSpend {
             cpc_bid_ceiling_micros: Some(ceiling),
-        } => positive(ceiling, &format!("{bidding}/cpcBidCeilingMicros"), report),
+        } => money(ceiling, &format!("{bidding}/cpcBidCeilingMicros"), report),
         _ => {}
     }
     if campaign.channel == Channel::PerformanceMax

@@ -1,0 +1,707 @@
+//! The loop with the ad platforms, end to end on the real services and the sandbox (in this
+//! process, its clock stopped and moved by the test): accounts connected over HTTP, a generated
+//! structure approved and deployed to both platforms by the deployer, pushed changes, reports
+//! pulled into ClickHouse and GraphQL by the report sync, restated as late conversions arrive;
+//! and the faults: a deployer killed between a platform's answer and its record, outages past the
+//! last attempt, an exhausted quota — no duplicate on a platform, no lost result, no campaign left
+//! DEPLOYING.
+
+use adflow_auth::Role;
+use adflow_domain::TenantId;
+use adflow_platforms::sandbox::{Sandbox, SandboxConfig};
+use adflow_platforms::{Account, AdPlatform, Endpoints};
+use adflow_testkit::app::TestApp;
+use adflow_testkit::fixtures::{campaign, google_structure, str_of};
+use chrono::{Days, NaiveDate, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::future::Future;
+use std::time::Duration;
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_adflow");
+
+const CUSTOMER: &str = "1234567890";
+const AD_ACCOUNT: &str = "510000001";
+
+/// The fixtures' campaigns start in a week: the sandbox's day one.
+fn start_day() -> NaiveDate {
+    Utc::now().date_naive() + Days::new(7)
+}
+
+struct World {
+    app: TestApp,
+    sandbox: String,
+    http: reqwest::Client,
+    admin: String,
+    manager: String,
+}
+
+async fn start_sandbox() -> String {
+    let sandbox = Sandbox::new(SandboxConfig {
+        seed: 7,
+        speed: 0.0,
+        start: start_day().and_hms_opt(0, 0, 0).unwrap().and_utc(),
+        ..SandboxConfig::default()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { sandbox.serve(listener, std::future::pending()).await });
+    base
+}
+
+async fn world(extra: &[(&str, &str)]) -> World {
+    let sandbox = start_sandbox().await;
+    let mut env = vec![
+        ("ADFLOW_PLATFORM_WORKERS", "true"),
+        ("ADFLOW_PLATFORM_SANDBOX_URL", sandbox.as_str()),
+        ("ADFLOW_PLATFORM_TIMEOUT_MS", "1500"),
+        ("ADFLOW_PLATFORM_RETRY_DELAY_MS", "200"),
+        ("ADFLOW_ML_ACK_WAIT_SECONDS", "4"),
+        ("ADFLOW_REPORT_SYNC_GOOGLE_SECONDS", "1"),
+        ("ADFLOW_REPORT_SYNC_LINKEDIN_SECONDS", "1"),
+    ];
+    env.extend_from_slice(extra);
+    let app = TestApp::spawn_with(BIN, &env).await;
+    let tenant = TenantId(Uuid::now_v7());
+    let admin = app.token(tenant, Role::Admin);
+    let manager = app.token(tenant, Role::Manager);
+    let world = World {
+        app,
+        sandbox,
+        http: reqwest::Client::new(),
+        admin,
+        manager,
+    };
+    world.connect("google", json!({"accountId": "123-456-7890", "loginCustomerId": "987-654-3210", "refreshToken": "refresh-google"})).await;
+    world.connect("linkedin", json!({"accountId": format!("urn:li:sponsoredAccount:{AD_ACCOUNT}"), "refreshToken": "refresh-linkedin"})).await;
+    world
+}
+
+async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..seconds * 5 {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{what}: not within {seconds} s");
+}
+
+impl World {
+    async fn connect(&self, platform: &str, body: Value) {
+        let reply = self
+            .app
+            .command(
+                &format!("/v1/settings/platform-connections/{platform}"),
+                Some(&self.admin),
+                &body,
+                &[],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    }
+
+    async fn control(&self, path: &str, body: Value) {
+        let status = self
+            .http
+            .post(format!("{}/_sandbox/{path}", self.sandbox))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "{path}: {status}");
+    }
+
+    async fn inventory(&self) -> Value {
+        self.http
+            .get(format!("{}/_sandbox/inventory", self.sandbox))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn google_campaigns(&self) -> Vec<Value> {
+        self.inventory().await["google"][CUSTOMER]["campaigns"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    async fn linkedin_groups(&self) -> Vec<Value> {
+        self.inventory().await["linkedin"][AD_ACCOUNT]["campaignGroups"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    async fn campaign(&self, id: &str) -> Value {
+        let query = "query($id: ID!) { campaign(id: $id) { status version deployments { platform status externalId failureReason retryable } } }";
+        self.app
+            .graphql(Some(&self.manager), query, json!({"id": id}))
+            .await
+            .body["data"]["campaign"]
+            .clone()
+    }
+
+    async fn wait_status(&self, id: &str, status: &str, seconds: u64) -> Value {
+        eventually(seconds, &format!("campaign {id} {status}"), || async {
+            let seen = self.campaign(id).await;
+            (seen["status"] == status).then_some(seen)
+        })
+        .await
+    }
+
+    /// The campaign stream's version now (the read model may lag).
+    async fn version(&self, id: &str) -> String {
+        let version: i64 = sqlx::query_scalar(
+            "SELECT max(stream_version) FROM events WHERE stream_name LIKE 'campaign-%' || $1",
+        )
+        .bind(id)
+        .fetch_one(&self.app.db.pool)
+        .await
+        .unwrap();
+        version.to_string()
+    }
+
+    async fn step(&self, id: &str, step: &str) {
+        let version = self.version(id).await;
+        let reply = self
+            .app
+            .command(
+                &format!("/v1/campaigns/{id}/{step}"),
+                Some(&self.manager),
+                &json!({}),
+                &[("if-match", &version)],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{step}: {:?}", reply.body);
+    }
+
+    /// A campaign on both platforms with the given structure, approved.
+    async fn approved_campaign(&self, name: &str, structure: Value) -> String {
+        let created = self
+            .app
+            .command("/v1/campaigns", Some(&self.manager), &campaign(name), &[])
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+        let id = str_of(&created.body, "/id").to_owned();
+        // The generator's answer, sent by hand here: the deployment is what these tests are about.
+        self.step(&id, "structure-requests").await;
+        let request_id: Uuid = sqlx::query_scalar(
+            "SELECT (data->>'requestId')::uuid FROM events WHERE event_type = 'StructureGenerationRequested' AND stream_name LIKE '%' || $1",
+        )
+        .bind(&id)
+        .fetch_one(&self.app.db.pool)
+        .await
+        .unwrap();
+        let version = self.version(&id).await;
+        let result = json!({"modelVersion": "m", "structure": structure});
+        let answered = self
+            .app
+            .command(
+                &format!("/v1/campaigns/{id}/structure-requests/{request_id}/result"),
+                Some(&self.admin),
+                &result,
+                &[("if-match", &version)],
+            )
+            .await;
+        assert_eq!(answered.status, StatusCode::OK, "{:?}", answered.body);
+        self.step(&id, "approve").await;
+        id
+    }
+
+    async fn count(&self, campaign: &str, event_type: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = $2 AND (stream_name LIKE '%' || $1 OR data->>'campaignId' = $1)")
+            .bind(campaign)
+            .bind(event_type)
+            .fetch_one(&self.app.db.pool)
+            .await
+            .unwrap()
+    }
+}
+
+/// A structure for both platforms: the fixtures' Google part and one LinkedIn campaign.
+fn both_platforms() -> Value {
+    let mut structure = google_structure("Plan B2B campaigns fast");
+    structure["linkedin"] = json!({
+        "campaignGroup": {"name": "Q1 pipeline"},
+        "campaigns": [{
+            "name": "Q1 finance leaders", "campaignType": "SPONSORED_CONTENT", "objective": "LEAD_GENERATION",
+            "dailyBudgetMicros": 100_000_000,
+            "targeting": {"include": {"locations": ["urn:li:geo:101282230"], "jobFunctions": ["urn:li:function:15"]}, "exclude": {}},
+            "creatives": [
+                {"format": "SINGLE_IMAGE", "introText": "Launch B2B campaigns from one brief.", "headline": "Your next campaign, generated", "destinationUrl": "https://adflow.example/demo"},
+                {"format": "SINGLE_IMAGE", "introText": "Budgets, copy and keywords in one place.", "headline": "Plan less, launch more", "destinationUrl": "https://adflow.example/demo"}
+            ]
+        }]
+    });
+    structure
+}
+
+#[tokio::test]
+async fn a_generated_campaign_goes_live_on_both_platforms_and_its_results_come_back_by_themselves()
+{
+    let world = world(&[("ADFLOW_ML_WORKER", "true")]).await;
+    for platform in ["google", "linkedin"] {
+        let tested = world
+            .app
+            .command(
+                &format!("/v1/settings/platform-connections/{platform}/test"),
+                Some(&world.admin),
+                &json!({}),
+                &[],
+            )
+            .await;
+        assert_eq!(tested.body["ok"], true, "{platform}: {:?}", tested.body);
+    }
+    // Structure generated by the models, approved and deployed by a person: nothing else by hand.
+    let created = world
+        .app
+        .command(
+            "/v1/campaigns",
+            Some(&world.manager),
+            &campaign("Cloud costs Q1"),
+            &[],
+        )
+        .await;
+    let id = str_of(&created.body, "/id").to_owned();
+    let brief = json!({
+        "offer": "Cloud cost management for SaaS companies: find idle resources and cut your AWS bill",
+        "landingPageUrl": "https://acme.example/cloud-costs",
+        "seedKeywords": ["cloud cost management", "aws cost optimization"],
+        "businessName": "Acme Cloud",
+        "markets": ["DE", "GB"]
+    });
+    let requested = world
+        .app
+        .command(
+            &format!("/v1/campaigns/{id}/structure-requests"),
+            Some(&world.manager),
+            &json!({"brief": brief}),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(requested.status, StatusCode::OK, "{:?}", requested.body);
+    world.wait_status(&id, "STRUCTURE_PREVIEW", 120).await;
+    world.step(&id, "approve").await;
+    world.step(&id, "deploy").await;
+    let deployed = world.wait_status(&id, "DEPLOYED", 60).await;
+    let deployments = deployed["deployments"].as_array().unwrap();
+    assert_eq!(deployments.len(), 2, "{deployed}");
+    assert!(
+        deployments
+            .iter()
+            .all(|d| d["status"] == "DEPLOYED" && d["externalId"].is_string()),
+        "{deployed}"
+    );
+
+    // Every ad group, keyword, ad and creative is on the platform, and its id is recorded.
+    let resources: Vec<Value> = sqlx::query_scalar("SELECT data->'resources' FROM events WHERE event_type = 'DeployedToPlatform' AND stream_name LIKE '%' || $1")
+        .bind(&id)
+        .fetch_all(&world.app.db.pool)
+        .await
+        .unwrap();
+    let recorded: Vec<&Value> = resources
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter())
+        .collect();
+    let kind = |k: &str| recorded.iter().filter(|r| r["kind"] == k).count();
+    let google = &world.google_campaigns().await[0];
+    assert_eq!(
+        google["adGroups"].as_u64().unwrap() as usize,
+        kind("AD_GROUP")
+    );
+    assert_eq!(
+        google["criteria"].as_u64().unwrap() as usize,
+        kind("KEYWORD")
+            + recorded
+                .iter()
+                .filter(|r| r["kind"] == "NEGATIVE_KEYWORD"
+                    && r["path"].as_str().unwrap().contains("adGroups"))
+                .count()
+    );
+    assert_eq!(google["ads"].as_u64().unwrap() as usize, kind("AD"));
+    assert_eq!(
+        google["status"], "PAUSED",
+        "deployed paused until activated"
+    );
+    let group = &world.linkedin_groups().await[0];
+    let creatives: u64 = group["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["creatives"].as_u64().unwrap())
+        .sum();
+    assert_eq!(creatives as usize, kind("CREATIVE"));
+    assert!(kind("KEYWORD") > 0 && kind("CREATIVE") > 0);
+
+    // Activated: both platforms hear it.
+    world.step(&id, "activate").await;
+    eventually(30, "the platforms enabled", || async {
+        let google = world.google_campaigns().await;
+        let linkedin = world.linkedin_groups().await;
+        (google[0]["status"] == "ENABLED"
+            && linkedin[0]["campaigns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["status"] == "ACTIVE"))
+        .then_some(())
+    })
+    .await;
+
+    // Three days pass on the platforms; the report sync brings them into ClickHouse and GraphQL.
+    world.control("clock", json!({"hours": 72})).await;
+    let (from, to) = (start_day(), start_day() + Days::new(6));
+    let performance = "query($id: ID!, $from: NaiveDate!, $to: NaiveDate!) { campaign(id: $id) { performance(from: $from, to: $to) { impressions clicks conversions spendMicros } } }";
+    let vars = json!({"id": id, "from": from.to_string(), "to": to.to_string()});
+    eventually(60, "performance in GraphQL", || async {
+        let reply = world
+            .app
+            .graphql(Some(&world.manager), performance, vars.clone())
+            .await;
+        let metrics = reply.body["data"]["campaign"]["performance"].clone();
+        (metrics["impressions"].as_u64().unwrap_or(0) > 0).then_some(metrics)
+    })
+    .await;
+    assert!(world.count(&id, "PerformanceRecorded").await > 0);
+    let linkedin_daily: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'PerformanceRecorded' AND data->>'platform' = 'LINKEDIN' AND data->>'granularity' = 'DAY'")
+        .fetch_one(&world.app.db.pool)
+        .await
+        .unwrap();
+    assert!(linkedin_daily > 0, "LinkedIn's reports say they are daily");
+
+    // Late conversions arrive; the re-pulled days are restated, so GraphQL holds exactly what the
+    // platforms report now — never the sum of two pulls.
+    world.control("clock", json!({"hours": 96})).await;
+    let platform_totals = || async {
+        let endpoints = Endpoints::sandbox(&world.sandbox);
+        let http = reqwest::Client::new();
+        let google = adflow_platforms::google::GoogleAds::new(http.clone(), endpoints.clone());
+        let linkedin = adflow_platforms::linkedin::LinkedIn::new(http, endpoints);
+        let seen = world.campaign(&id).await;
+        let external = |p: &str| {
+            seen["deployments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["platform"] == p)
+                .unwrap()["externalId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let mut rows = google
+            .report(
+                &Account::Google {
+                    customer_id: CUSTOMER.into(),
+                    login_customer_id: None,
+                    refresh_token: "refresh-google".into(),
+                },
+                &external("GOOGLE"),
+                from,
+                to,
+            )
+            .await
+            .unwrap();
+        rows.extend(
+            linkedin
+                .report(
+                    &Account::Linkedin {
+                        account_id: AD_ACCOUNT.into(),
+                        refresh_token: "refresh-linkedin".into(),
+                    },
+                    &external("LINKEDIN"),
+                    from,
+                    to,
+                )
+                .await
+                .unwrap(),
+        );
+        (
+            rows.iter().map(|r| r.clicks).sum::<i64>(),
+            rows.iter().map(|r| r.conversions).sum::<i64>(),
+        )
+    };
+    let truth = platform_totals().await;
+    eventually(
+        60,
+        "GraphQL equal to the platforms' figures after restatement",
+        || async {
+            let reply = world
+                .app
+                .graphql(Some(&world.manager), performance, vars.clone())
+                .await;
+            let metrics = &reply.body["data"]["campaign"]["performance"];
+            let ours = (
+                metrics["clicks"].as_i64().unwrap_or(-1),
+                metrics["conversions"].as_i64().unwrap_or(-1),
+            );
+            (ours == truth).then_some(())
+        },
+    )
+    .await;
+    assert!(
+        world.count(&id, "PerformanceRestated").await > 0,
+        "late conversions restated some days"
+    );
+
+    // A pause reaches both platforms, and its outcome is recorded.
+    world.step(&id, "pause").await;
+    eventually(30, "the platforms paused", || async {
+        let google = world.google_campaigns().await;
+        let linkedin = world.linkedin_groups().await;
+        (google[0]["status"] == "PAUSED"
+            && linkedin[0]["campaigns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["status"] == "PAUSED"))
+        .then_some(())
+    })
+    .await;
+    eventually(30, "the pause recorded", || async {
+        (world.count(&id, "PlatformChangesPushed").await >= 2).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_deployer_killed_between_the_platforms_answer_and_its_record_leaves_no_duplicate() {
+    let mut world = world(&[]).await;
+    let id = world
+        .approved_campaign("Crash mid-deploy", both_platforms())
+        .await;
+    // Google's mutate goes through and its answer never comes; the process dies meanwhile.
+    world.control("faults", json!({"platform": "GOOGLE", "pathContains": ":mutate", "after": 1, "times": 1, "fault": {"kind": "LOSE_RESPONSE"}})).await;
+    world.step(&id, "deploy").await;
+    eventually(30, "the campaign on Google", || async {
+        (!world.google_campaigns().await.is_empty()).then_some(())
+    })
+    .await;
+    world.app.crash_and_restart().await;
+    let deployed = world.wait_status(&id, "DEPLOYED", 90).await;
+    assert_eq!(
+        world.google_campaigns().await.len(),
+        1,
+        "adopted, not created again"
+    );
+    assert_eq!(world.linkedin_groups().await.len(), 1);
+    assert_eq!(
+        world.count(&id, "DeployedToPlatform").await,
+        2,
+        "{deployed}"
+    );
+}
+
+#[tokio::test]
+async fn a_linkedin_create_whose_answer_was_lost_is_found_instead_of_made_twice() {
+    let world = world(&[]).await;
+    let id = world
+        .approved_campaign("Lost answer", both_platforms())
+        .await;
+    world.control("faults", json!({"platform": "LINKEDIN", "pathContains": "/adCampaigns", "method": "POST", "times": 1, "fault": {"kind": "LOSE_RESPONSE"}})).await;
+    world.control("faults", json!({"platform": "LINKEDIN", "pathContains": "/creatives", "method": "POST", "after": 1, "times": 1, "fault": {"kind": "LOSE_RESPONSE"}})).await;
+    world
+        .control(
+            "faults",
+            json!({"platform": "GOOGLE", "times": 2, "fault": {"kind": "STATUS", "status": 503}}),
+        )
+        .await;
+    world.step(&id, "deploy").await;
+    world.wait_status(&id, "DEPLOYED", 60).await;
+    let group = &world.linkedin_groups().await[0];
+    assert_eq!(group["campaigns"].as_array().unwrap().len(), 1);
+    assert_eq!(group["campaigns"][0]["creatives"], 2);
+    assert_eq!(world.google_campaigns().await.len(), 1);
+}
+
+#[tokio::test]
+async fn outages_past_the_last_attempt_and_an_exhausted_quota_end_in_a_failure_that_resumes() {
+    let world = world(&[("ADFLOW_ML_MAX_ATTEMPTS", "2")]).await;
+    let id = world.approved_campaign("Outage", both_platforms()).await;
+    world.control("faults", json!({"platform": "LINKEDIN", "times": 1000, "fault": {"kind": "STATUS", "status": 503}})).await;
+    world.step(&id, "deploy").await;
+    let failed = world.wait_status(&id, "DEPLOYMENT_FAILED", 90).await;
+    let linkedin = failed["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["platform"] == "LINKEDIN")
+        .unwrap()
+        .clone();
+    assert_eq!(linkedin["retryable"], true, "{failed}");
+    assert!(
+        linkedin["failureReason"]
+            .as_str()
+            .unwrap()
+            .contains("unavailable"),
+        "{failed}"
+    );
+    // Google went through meanwhile and is recorded; the retry only deploys LinkedIn.
+    world
+        .http
+        .delete(format!("{}/_sandbox/faults", world.sandbox))
+        .send()
+        .await
+        .unwrap();
+    world.step(&id, "deploy").await;
+    world.wait_status(&id, "DEPLOYED", 60).await;
+    assert_eq!(world.google_campaigns().await.len(), 1);
+    assert_eq!(world.linkedin_groups().await.len(), 1);
+
+    // The developer token's daily operations are used up: a typed, retryable failure.
+    world
+        .control("quota", json!({"googleDailyOperations": 3}))
+        .await;
+    let other = world.approved_campaign("Quota", both_platforms()).await;
+    world.step(&other, "deploy").await;
+    let failed = world.wait_status(&other, "DEPLOYMENT_FAILED", 90).await;
+    let google = failed["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["platform"] == "GOOGLE")
+        .unwrap()
+        .clone();
+    assert!(
+        google["failureReason"]
+            .as_str()
+            .unwrap()
+            .contains("quota exhausted"),
+        "{failed}"
+    );
+    assert_eq!(google["retryable"], true);
+}
+
+#[tokio::test]
+async fn connections_keep_their_secret_out_of_the_log_and_fail_typed() {
+    let world = world(&[]).await;
+    let secret: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE data::text LIKE '%refresh-google%'")
+            .fetch_one(&world.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(secret, 0, "the log holds no secret");
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT ciphertext FROM platform_credentials WHERE platform = 'GOOGLE'")
+            .fetch_one(&world.app.db.pool)
+            .await
+            .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&stored).contains("refresh-google"),
+        "encrypted at rest"
+    );
+    let connected: Value = sqlx::query_scalar("SELECT data FROM events WHERE event_type = 'PlatformConnected' AND data->>'platform' = 'GOOGLE'")
+        .fetch_one(&world.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(connected["accountId"], CUSTOMER);
+    assert_eq!(connected["loginCustomerId"], "9876543210");
+
+    let bad = world
+        .app
+        .command(
+            "/v1/settings/platform-connections/google",
+            Some(&world.admin),
+            &json!({"accountId": "12", "refreshToken": "x"}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        bad.body
+    );
+    let refused = world
+        .app
+        .command(
+            "/v1/settings/platform-connections/google",
+            Some(&world.manager),
+            &json!({"accountId": CUSTOMER, "refreshToken": "x"}),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    world
+        .control("revoke", json!({"refreshToken": "refresh-linkedin"}))
+        .await;
+    let tested = world
+        .app
+        .command(
+            "/v1/settings/platform-connections/linkedin/test",
+            Some(&world.admin),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(tested.body["ok"], false, "{:?}", tested.body);
+    assert!(
+        tested.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("authentication failed"),
+        "{:?}",
+        tested.body
+    );
+
+    let gone = world
+        .app
+        .command(
+            "/v1/settings/platform-connections/linkedin/disconnect",
+            Some(&world.admin),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::OK, "{:?}", gone.body);
+    let left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM platform_credentials WHERE platform = 'LINKEDIN'")
+            .fetch_one(&world.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(left, 0);
+    let untested = world
+        .app
+        .command(
+            "/v1/settings/platform-connections/linkedin/test",
+            Some(&world.admin),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(untested.status, StatusCode::NOT_FOUND);
+
+    // Without a connection, a deployment fails at once, saying why.
+    let id = world
+        .approved_campaign("No LinkedIn", both_platforms())
+        .await;
+    world.step(&id, "deploy").await;
+    let failed = world.wait_status(&id, "DEPLOYMENT_FAILED", 60).await;
+    let linkedin = failed["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["platform"] == "LINKEDIN")
+        .unwrap()
+        .clone();
+    assert!(
+        linkedin["failureReason"]
+            .as_str()
+            .unwrap()
+            .contains("no LINKEDIN account is connected"),
+        "{failed}"
+    );
+    assert_eq!(linkedin["retryable"], false);
+}
