@@ -209,6 +209,32 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Where the platform clients send their requests: the sandbox when one is configured.
+    pub fn platform_endpoints(&self) -> adflow_platforms::Endpoints {
+        let mut endpoints = match &self.platform_sandbox_url {
+            Some(url) => adflow_platforms::Endpoints::sandbox(url),
+            None => adflow_platforms::Endpoints {
+                google_ads_url: self.google_ads_url.clone(),
+                google_ads_version: self.google_ads_version.clone(),
+                google_token_url: self.google_token_url.clone(),
+                google_developer_token: self.google_developer_token.clone(),
+                google_client_id: self.google_client_id.clone(),
+                google_client_secret: self.google_client_secret.clone(),
+                linkedin_url: self.linkedin_url.clone(),
+                linkedin_version: self.linkedin_version.clone(),
+                linkedin_token_url: self.linkedin_token_url.clone(),
+                linkedin_client_id: self.linkedin_client_id.clone(),
+                linkedin_client_secret: self.linkedin_client_secret.clone(),
+                timeout: std::time::Duration::from_millis(self.platform_timeout_ms),
+                retry: adflow_platforms::RetryPolicy::default(),
+            },
+        };
+        endpoints.timeout = std::time::Duration::from_millis(self.platform_timeout_ms);
+        endpoints
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,31 +259,5 @@ mod tests {
                 "nope".to_string()
             )])
             .is_err());
-    }
-}
-
-impl Config {
-    /// Where the platform clients send their requests: the sandbox when one is configured.
-    pub fn platform_endpoints(&self) -> adflow_platforms::Endpoints {
-        let mut endpoints = match &self.platform_sandbox_url {
-            Some(url) => adflow_platforms::Endpoints::sandbox(url),
-            None => adflow_platforms::Endpoints {
-                google_ads_url: self.google_ads_url.clone(),
-                google_ads_version: self.google_ads_version.clone(),
-                google_token_url: self.google_token_url.clone(),
-                google_developer_token: self.google_developer_token.clone(),
-                google_client_id: self.google_client_id.clone(),
-                google_client_secret: self.google_client_secret.clone(),
-                linkedin_url: self.linkedin_url.clone(),
-                linkedin_version: self.linkedin_version.clone(),
-                linkedin_token_url: self.linkedin_token_url.clone(),
-                linkedin_client_id: self.linkedin_client_id.clone(),
-                linkedin_client_secret: self.linkedin_client_secret.clone(),
-                timeout: std::time::Duration::from_millis(self.platform_timeout_ms),
-                retry: adflow_platforms::RetryPolicy::default(),
-            },
-        };
-        endpoints.timeout = std::time::Duration::from_millis(self.platform_timeout_ms);
-        endpoints
     }
 }

@@ -310,7 +310,9 @@ mod tests {
         Scenario::<TenantSettings>::given(vec![])
             .when(connect(Platform::Linkedin, "510000001", Some("1")))
             .then_violations(&[("loginCustomerId", "not_applicable")]);
-        let state = TenantSettings::fold(&[connected.clone()]).unwrap().unwrap();
+        let state = TenantSettings::fold(std::slice::from_ref(&connected))
+            .unwrap()
+            .unwrap();
         assert!(state.connections.contains_key(&Platform::Google));
         Scenario::<TenantSettings>::given(vec![connected])
             .when(TenantCommand::DisconnectPlatform {

@@ -260,7 +260,7 @@ impl ReportSync {
         .bind(deployment.campaign)
         .bind(deployment.platform.as_str())
         .bind(last_day)
-        .bind(error.as_ref().map(|e| crate::reason(e)))
+        .bind(error.as_ref().map(crate::reason))
         .execute(&self.pool)
         .await?;
         match error {

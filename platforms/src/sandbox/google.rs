@@ -90,12 +90,13 @@ pub(super) fn routes() -> Router<Sandbox> {
     Router::new().route("/{version}/customers/{customer}/{method}", post(call))
 }
 
+/// A field path: names with their index where the field is a list.
+pub(super) type FieldPath = Vec<(String, Option<usize>)>;
+/// One error of a failure: its code (`{"kind": "CODE"}`), message and field.
+pub(super) type FailureEntry = (Value, String, Option<FieldPath>);
+
 /// A `GoogleAdsFailure` body.
-pub(super) fn failure(
-    status: u16,
-    state: &str,
-    errors: Vec<(Value, String, Option<Vec<(String, Option<usize>)>>)>,
-) -> Value {
+pub(super) fn failure(status: u16, state: &str, errors: Vec<FailureEntry>) -> Value {
     let errors: Vec<Value> = errors
         .into_iter()
         .map(|(code, message, path)| {
@@ -228,6 +229,8 @@ fn query_error(code: &str, message: &str) -> Response {
 }
 
 type Row = BTreeMap<String, Value>;
+/// The campaign whose delivery a metric row sums, and the units (keywords) it sums.
+type Delivery = (u64, Vec<String>);
 
 fn id(v: u64) -> Value {
     Value::String(v.to_string())
@@ -262,11 +265,7 @@ fn campaign_fields(
 
 /// Rows of a resource before metrics: flat `field → value`, and for metric rows the unit keys
 /// (sandbox market keys) and the campaign whose delivery they come from.
-fn rows(
-    customer_id: &str,
-    c: &Customer,
-    resource: &str,
-) -> Option<Vec<(Row, Option<(u64, Vec<String>)>)>> {
+fn rows(customer_id: &str, c: &Customer, resource: &str) -> Option<Vec<(Row, Option<Delivery>)>> {
     let mut out = Vec::new();
     let group_fields = |row: &mut Row, g: u64, group: &AdGroup| {
         row.insert(

@@ -12,22 +12,25 @@ use axum::Json;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-type Path = Vec<(String, Option<usize>)>;
+use super::google::{FailureEntry, FieldPath};
 
-struct Errors(Vec<(Value, String, Option<Path>)>);
+/// Where an error is: the operation's index, its name and verb.
+type At<'a> = (usize, &'a str, &'a str);
+
+struct Errors(Vec<FailureEntry>);
+
+/// What an applied mutate does to the market, run once the request is known to be valid.
+type MarketChange = Box<dyn FnOnce(&mut World)>;
 
 impl Errors {
     fn push(
         &mut self,
-        kind: &str,
-        code: &str,
+        (kind, code): (&str, &str),
         message: impl Into<String>,
-        index: usize,
-        op: &str,
-        verb: &str,
+        (index, op, verb): At<'_>,
         field: &[&str],
     ) {
-        let mut path: Path = vec![
+        let mut path: FieldPath = vec![
             ("mutate_operations".into(), Some(index)),
             (op.into(), None),
             (verb.into(), None),
@@ -73,56 +76,41 @@ fn check_keyword(keyword: &Value, errors: &mut Errors, at: (usize, &str, &str)) 
     let (i, op, verb) = at;
     if text.trim().is_empty() {
         errors.push(
-            "criterionError",
-            "KEYWORD_TEXT_TOO_SHORT",
+            ("criterionError", "KEYWORD_TEXT_TOO_SHORT"),
             "The keyword text is empty.",
-            i,
-            op,
-            verb,
+            (i, op, verb),
             &["keyword", "text"],
         );
     }
     if text.chars().count() > 80 {
         errors.push(
-            "criterionError",
-            "KEYWORD_TEXT_TOO_LONG",
+            ("criterionError", "KEYWORD_TEXT_TOO_LONG"),
             "Keyword text is longer than 80 characters.",
-            i,
-            op,
-            verb,
+            (i, op, verb),
             &["keyword", "text"],
         );
     }
     if text.split_whitespace().count() > 10 {
         errors.push(
-            "criterionError",
-            "KEYWORD_HAS_TOO_MANY_WORDS",
+            ("criterionError", "KEYWORD_HAS_TOO_MANY_WORDS"),
             "Keyword has more than 10 words.",
-            i,
-            op,
-            verb,
+            (i, op, verb),
             &["keyword", "text"],
         );
     }
     if text.chars().any(|c| "!@%^*()={};~`<>?\\|".contains(c)) {
         errors.push(
-            "criterionError",
-            "KEYWORD_HAS_INVALID_CHARS",
+            ("criterionError", "KEYWORD_HAS_INVALID_CHARS"),
             "Keyword contains invalid characters.",
-            i,
-            op,
-            verb,
+            (i, op, verb),
             &["keyword", "text"],
         );
     }
     if !matches!(str_of(keyword, "matchType"), "EXACT" | "PHRASE" | "BROAD") {
         errors.push(
-            "criterionError",
-            "INVALID_MATCH_TYPE",
+            ("criterionError", "INVALID_MATCH_TYPE"),
             "Unknown match type.",
-            i,
-            op,
-            verb,
+            (i, op, verb),
             &["keyword", "match_type"],
         );
     }
@@ -139,23 +127,17 @@ fn check_texts(
     let (i, op, verb) = at;
     if list.len() < min {
         errors.push(
-            "collectionSizeError",
-            "TOO_FEW",
+            ("collectionSizeError", "TOO_FEW"),
             format!("At least {min} {field}."),
-            i,
-            op,
-            verb,
+            (i, op, verb),
             &["ad", "responsive_search_ad", field],
         );
     }
     if list.len() > max {
         errors.push(
-            "collectionSizeError",
-            "TOO_MANY",
+            ("collectionSizeError", "TOO_MANY"),
             format!("At most {max} {field}."),
-            i,
-            op,
-            verb,
+            (i, op, verb),
             &["ad", "responsive_search_ad", field],
         );
     }
@@ -206,13 +188,13 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
     let mut next_id = world.next_id;
     let mut id = || {
         next_id += 1;
-        next_id as u64
+        next_id
     };
     let mut customer: Customer = world.google[customer_id].clone();
     let mut temps: HashMap<i64, u64> = HashMap::new();
     let mut errors = Errors(Vec::new());
     let mut results = Vec::new();
-    let mut market_changes: Vec<Box<dyn FnOnce(&mut World)>> = Vec::new();
+    let mut market_changes: Vec<MarketChange> = Vec::new();
     let now = world.clock.now();
     let resolve = |temps: &HashMap<i64, u64>, name: &str| -> Option<u64> {
         let t = tail(name)?;
@@ -225,12 +207,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
     for (i, operation) in operations.iter().enumerate() {
         let Some((op, inner)) = operation.as_object().and_then(|o| o.iter().next()) else {
             errors.push(
-                "mutateError",
-                "MUTATE_NOT_ALLOWED",
+                ("mutateError", "MUTATE_NOT_ALLOWED"),
                 "An empty operation.",
-                i,
-                "operation",
-                "",
+                (i, "operation", ""),
                 &[],
             );
             continue;
@@ -242,12 +221,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
             ("update", update)
         } else {
             errors.push(
-                "mutateError",
-                "MUTATE_NOT_ALLOWED",
+                ("mutateError", "MUTATE_NOT_ALLOWED"),
                 "Only create and update are supported.",
-                i,
-                &op_snake,
-                "operation",
+                (i, &op_snake, "operation"),
                 &[],
             );
             continue;
@@ -262,12 +238,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
             {
                 if t < 0 && temps.insert(t, new).is_some() {
                     errors.push(
-                        "mutateError",
-                        "DUPLICATE_TEMP_ID",
+                        ("mutateError", "DUPLICATE_TEMP_ID"),
                         "A temporary id is used twice.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["resource_name"],
                     );
                 }
@@ -281,22 +254,19 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                 let amount = int(resource.get("amountMicros")).unwrap_or(0);
                 if amount <= 0 {
                     errors.push(
-                        "campaignBudgetError",
-                        "MONEY_AMOUNT_TOO_SMALL",
+                        ("campaignBudgetError", "MONEY_AMOUNT_TOO_SMALL"),
                         "The budget amount is too small.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["amount_micros"],
                     );
                 } else if amount % 10_000 != 0 {
                     errors.push(
-                        "campaignBudgetError",
-                        "NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT",
+                        (
+                            "campaignBudgetError",
+                            "NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT",
+                        ),
                         "The budget is not a multiple of the currency's minimum unit.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["amount_micros"],
                     );
                 }
@@ -329,21 +299,18 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                         results.push(name_of("campaignBudgets", b.to_string()));
                     }
                     Some(_) => errors.push(
-                        "campaignBudgetError",
-                        "NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT",
+                        (
+                            "campaignBudgetError",
+                            "NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT",
+                        ),
                         "A positive multiple of 10000 micros.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["amount_micros"],
                     ),
                     None => errors.push(
-                        "mutateError",
-                        "RESOURCE_NOT_FOUND",
+                        ("mutateError", "RESOURCE_NOT_FOUND"),
                         "The budget does not exist.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["resource_name"],
                     ),
                 }
@@ -352,12 +319,12 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                 let name = str_of(resource, "name");
                 if name.trim().is_empty() || name.chars().count() > 255 {
                     errors.push(
-                        "stringLengthError",
-                        if name.is_empty() { "EMPTY" } else { "TOO_LONG" },
+                        (
+                            "stringLengthError",
+                            if name.is_empty() { "EMPTY" } else { "TOO_LONG" },
+                        ),
                         "A campaign name has 1 to 255 characters.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["name"],
                     );
                 }
@@ -367,12 +334,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .any(|c| c.name == name && c.status != "REMOVED")
                 {
                     errors.push(
-                        "campaignError",
-                        "DUPLICATE_CAMPAIGN_NAME",
+                        ("campaignError", "DUPLICATE_CAMPAIGN_NAME"),
                         "Campaign with the same name already exists.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["name"],
                     );
                 }
@@ -380,12 +344,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .filter(|b| customer.budgets.contains_key(b));
                 if budget.is_none() {
                     errors.push(
-                        "mutateError",
-                        "RESOURCE_NOT_FOUND",
+                        ("mutateError", "RESOURCE_NOT_FOUND"),
                         "The campaign budget does not exist.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["campaign_budget"],
                     );
                 }
@@ -399,12 +360,12 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                 .any(|s| resource.get(*s).is_some())
                 {
                     errors.push(
-                        "biddingError",
-                        "BIDDING_STRATEGY_AND_BUDGET_MUST_BE_ALIGNED",
+                        (
+                            "biddingError",
+                            "BIDDING_STRATEGY_AND_BUDGET_MUST_BE_ALIGNED",
+                        ),
                         "A bidding strategy is required.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &[],
                     );
                 }
@@ -436,12 +397,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     target.and_then(|c| customer.campaigns.get_mut(&c).map(|x| (c, x)))
                 else {
                     errors.push(
-                        "mutateError",
-                        "RESOURCE_NOT_FOUND",
+                        ("mutateError", "RESOURCE_NOT_FOUND"),
                         "The campaign does not exist.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["resource_name"],
                     );
                     continue;
@@ -449,12 +407,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                 if let Some(status) = resource.get("status").and_then(Value::as_str) {
                     if !matches!(status, "ENABLED" | "PAUSED" | "REMOVED") {
                         errors.push(
-                            "fieldError",
-                            "INVALID_VALUE",
+                            ("fieldError", "INVALID_VALUE"),
                             "Unknown status.",
-                            i,
-                            &op_snake,
-                            verb,
+                            (i, &op_snake, verb),
                             &["status"],
                         );
                     }
@@ -473,12 +428,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .filter(|c| customer.campaigns.contains_key(c))
                 else {
                     errors.push(
-                        "mutateError",
-                        "RESOURCE_NOT_FOUND",
+                        ("mutateError", "RESOURCE_NOT_FOUND"),
                         "The campaign does not exist.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["campaign"],
                     );
                     continue;
@@ -512,12 +464,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     }
                 } else {
                     errors.push(
-                        "criterionError",
-                        "CRITERION_TYPE_NOT_SUPPORTED",
+                        ("criterionError", "CRITERION_TYPE_NOT_SUPPORTED"),
                         "A location, language or keyword criterion.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &[],
                     );
                     continue;
@@ -534,24 +483,18 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .filter(|c| customer.campaigns.contains_key(c))
                 else {
                     errors.push(
-                        "mutateError",
-                        "RESOURCE_NOT_FOUND",
+                        ("mutateError", "RESOURCE_NOT_FOUND"),
                         "The campaign does not exist.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["campaign"],
                     );
                     continue;
                 };
                 if name.trim().is_empty() || name.chars().count() > 255 {
                     errors.push(
-                        "stringLengthError",
-                        "TOO_LONG",
+                        ("stringLengthError", "TOO_LONG"),
                         "An ad group name has 1 to 255 characters.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["name"],
                     );
                 }
@@ -561,12 +504,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .any(|g| g.campaign == campaign && g.name == name && g.status != "REMOVED")
                 {
                     errors.push(
-                        "adGroupError",
-                        "DUPLICATE_ADGROUP_NAME",
+                        ("adGroupError", "DUPLICATE_ADGROUP_NAME"),
                         "AdGroup with the same name already exists for the campaign.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["name"],
                     );
                 }
@@ -596,12 +536,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .and_then(|g| customer.ad_groups.get_mut(&g).map(|x| (g, x)))
                 else {
                     errors.push(
-                        "mutateError",
-                        "RESOURCE_NOT_FOUND",
+                        ("mutateError", "RESOURCE_NOT_FOUND"),
                         "The ad group does not exist.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["resource_name"],
                     );
                     continue;
@@ -609,12 +546,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                 if let Some(bid) = int(resource.get("cpcBidMicros")) {
                     if bid <= 0 || bid % 10_000 != 0 {
                         errors.push(
-                            "adGroupError",
-                            "BID_TOO_SMALL",
+                            ("adGroupError", "BID_TOO_SMALL"),
                             "A positive multiple of 10000 micros.",
-                            i,
-                            &op_snake,
-                            verb,
+                            (i, &op_snake, verb),
                             &["cpc_bid_micros"],
                         );
                     }
@@ -636,12 +570,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .filter(|g| customer.ad_groups.contains_key(g))
                 else {
                     errors.push(
-                        "mutateError",
-                        "RESOURCE_NOT_FOUND",
+                        ("mutateError", "RESOURCE_NOT_FOUND"),
                         "The ad group does not exist.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["ad_group"],
                     );
                     continue;
@@ -666,12 +597,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .filter(|g| customer.ad_groups.contains_key(g))
                 else {
                     errors.push(
-                        "mutateError",
-                        "RESOURCE_NOT_FOUND",
+                        ("mutateError", "RESOURCE_NOT_FOUND"),
                         "The ad group does not exist.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["ad_group"],
                     );
                     continue;
@@ -700,12 +628,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .is_none_or(Vec::is_empty)
                 {
                     errors.push(
-                        "adError",
-                        "FINAL_URLS_MISSING",
+                        ("adError", "FINAL_URLS_MISSING"),
                         "An ad needs a final URL.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["ad", "final_urls"],
                     );
                 }
@@ -735,12 +660,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .and_then(|(g, a)| Some((g.parse().ok()?, a.parse().ok()?)));
                 let Some(ad) = key.and_then(|k| customer.ads.get_mut(&k)) else {
                     errors.push(
-                        "mutateError",
-                        "RESOURCE_NOT_FOUND",
+                        ("mutateError", "RESOURCE_NOT_FOUND"),
                         "The ad does not exist.",
-                        i,
-                        &op_snake,
-                        verb,
+                        (i, &op_snake, verb),
                         &["resource_name"],
                     );
                     continue;
@@ -751,12 +673,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                 results.push(json!({&result_key: {"resourceName": name}}));
             }
             _ => errors.push(
-                "mutateError",
-                "MUTATE_NOT_ALLOWED",
+                ("mutateError", "MUTATE_NOT_ALLOWED"),
                 format!("{op} {verb} is not supported by the sandbox."),
-                i,
-                &op_snake,
-                verb,
+                (i, &op_snake, verb),
                 &[],
             ),
         }

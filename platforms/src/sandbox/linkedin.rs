@@ -89,42 +89,42 @@ fn error(status: u16, code: &str, message: &str, field: Option<&str>) -> Respons
 }
 
 /// Authentication, versioning headers and the rate limit, in LinkedIn's answers.
-fn gate(sandbox: &Sandbox, headers: &HeaderMap, account: &str) -> Result<(), Response> {
+fn gate(sandbox: &Sandbox, headers: &HeaderMap, account: &str) -> Result<(), Box<Response>> {
     if !oauth::authorized(sandbox, headers) {
-        return Err(error(
+        return Err(Box::new(error(
             401,
             "INVALID_ACCESS_TOKEN",
             "Invalid access token",
             None,
-        ));
+        )));
     }
     let version = headers
         .get("linkedin-version")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if version.len() != 6 || !version.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(error(400, "VERSION_MISSING", "A version must be present. Please specify a version by adding the LinkedIn-Version header.", None));
+        return Err(Box::new(error(400, "VERSION_MISSING", "A version must be present. Please specify a version by adding the LinkedIn-Version header.", None)));
     }
     if headers
         .get("x-restli-protocol-version")
         .and_then(|v| v.to_str().ok())
         != Some("2.0.0")
     {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "ILLEGAL_ARGUMENT",
             "The X-Restli-Protocol-Version header must be 2.0.0.",
             None,
-        ));
+        )));
     }
     if !sandbox.world().admit(&format!("linkedin/{account}")) {
         // LinkedIn sends no Retry-After.
-        return Err(error(
+        return Err(Box::new(error(
             429,
             "TOO_MANY_REQUESTS",
             "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
             None,
-        ));
+        )));
     }
     Ok(())
 }
@@ -135,7 +135,7 @@ async fn account(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refused) = gate(&sandbox, &headers, &account) {
-        return refused;
+        return *refused;
     }
     if account.parse::<u64>().is_err() {
         return error(404, "NOT_FOUND", "Ad account not found", None);
@@ -154,23 +154,23 @@ fn urn_id(urn: &str) -> Option<u64> {
     urn.rsplit(':').next()?.parse().ok()
 }
 
-fn check_name(body: &Value) -> Result<String, Response> {
+fn check_name(body: &Value) -> Result<String, Box<Response>> {
     let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
     if name.trim().is_empty() {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "REQUIRED_FIELD_MISSING",
             "Field name is required",
             Some("name"),
-        ));
+        )));
     }
     if name.chars().count() > crate::linkedin::NAME_LIMIT {
-        return Err(error(
+        return Err(Box::new(error(
             400,
             "FIELD_VALUE_TOO_LONG",
             "Field value is too long: maximum length 255",
             Some("name"),
-        ));
+        )));
     }
     Ok(name.to_owned())
 }
@@ -182,14 +182,14 @@ async fn create(
     body: axum::body::Bytes,
 ) -> Response {
     if let Err(refused) = gate(&sandbox, &headers, &account) {
-        return refused;
+        return *refused;
     }
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return error(400, "ILLEGAL_ARGUMENT", "Malformed JSON", None);
     };
     let name = match check_name(&body) {
         Ok(name) => name,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let mut world = sandbox.world();
     let now = world.clock.now();
@@ -371,7 +371,7 @@ async fn find(
     RawQuery(query): RawQuery,
 ) -> Response {
     if let Err(refused) = gate(&sandbox, &headers, &account) {
-        return refused;
+        return *refused;
     }
     let params = raw_params(query.as_deref().unwrap_or_default());
     let start: usize = params
@@ -435,7 +435,7 @@ async fn update(
     body: axum::body::Bytes,
 ) -> Response {
     if let Err(refused) = gate(&sandbox, &headers, &account) {
-        return refused;
+        return *refused;
     }
     if headers.get("x-restli-method").and_then(|v| v.to_str().ok()) != Some("PARTIAL_UPDATE") {
         return error(400, "ILLEGAL_ARGUMENT", "Updates are PARTIAL_UPDATE", None);
@@ -569,7 +569,7 @@ async fn analytics(
         })
     };
     if let Err(refused) = gate(&sandbox, &headers, account.as_deref().unwrap_or("unknown")) {
-        return refused;
+        return *refused;
     }
     if params.get("q").map(String::as_str) != Some("analytics") {
         return error(

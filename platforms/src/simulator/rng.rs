@@ -49,7 +49,7 @@ impl Draws {
 
     /// Poisson(mean): inversion for small means, a rounded normal for large ones.
     pub fn poisson(&mut self, mean: f64) -> u64 {
-        if !(mean > 0.0) {
+        if mean.is_nan() || mean <= 0.0 {
             return 0;
         }
         if mean > 40.0 {
