@@ -450,7 +450,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         let paths = document["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 30);
+        assert_eq!(paths.len(), 33);
         for (path, item) in paths {
             assert!(item["post"]["responses"]["422"].is_object(), "{path}");
         }

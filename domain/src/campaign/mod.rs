@@ -353,7 +353,9 @@ impl Aggregate for Campaign {
                 let mut deployed = state.deployed.clone();
                 deployed.insert(e.platform, e.external_id.clone());
                 let mut resources = state.resources.clone();
-                resources.insert(e.platform, e.resources.clone());
+                if !e.resources.is_empty() {
+                    resources.insert(e.platform, e.resources.clone());
+                }
                 CampaignState {
                     deployed,
                     resources,

@@ -27,7 +27,9 @@ pub struct CampaignState {
     pub pending_request: Option<Uuid>,
     /// Platform → the platform's id, for every platform deployed so far.
     pub deployed: BTreeMap<Platform, String>,
-    /// Platform → every resource its deployment created, with the platform's ids.
+    /// Platform → every resource its deployment created, with the platform's ids (platforms
+    /// whose deployment recorded none are absent).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resources: BTreeMap<Platform, Vec<super::ExternalResource>>,
     /// (audience, segment) pairs the campaign targets.
     pub segments: Vec<(Uuid, Uuid)>,
