@@ -63,6 +63,17 @@ pub enum Bench {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The platform gateways against the sandbox in this process: deployment of a structure
+    /// (requests, seconds) and report sync (rows/s, next to the bare pull).
+    Platforms {
+        #[arg(long, default_value_t = 20)]
+        ad_groups: usize,
+        #[arg(long, default_value_t = 20)]
+        keywords: usize,
+        /// Days of reports to sync.
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+    },
     /// The GraphQL API under load from this process while `adflow all` serves in another:
     /// the campaign list and 30-day analytics queries over seeded fact rows.
     Graphql {
@@ -115,6 +126,11 @@ pub async fn run(config: &Config, bench: Bench) -> Result<(), PlatformError> {
             scratch_analytics.drop_database().await?;
             result
         }
+        Bench::Platforms {
+            ad_groups,
+            keywords,
+            days,
+        } => crate::bench_platforms::run(config, &scratch, ad_groups, keywords, days.max(1)).await,
         Bench::Commands { clients, seconds } => {
             let result = crate::bench_commands::run(config, &scratch, clients, seconds).await;
             // The server created its ClickHouse tables in a database of the scratch's name.

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_commands;
 mod bench_graphql;
+mod bench_platforms;
 
 // The shared wiring, under the names the benchmarks use (`crate::platform`, …).
 use adflow::{ad_platforms, bench_server, config, platform, supervisor};

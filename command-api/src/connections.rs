@@ -17,15 +17,29 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+/// A Google Ads customer to connect.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ConnectRequest {
-    /// Google: the customer id (`123-456-7890`); LinkedIn: the ad account id or its URN.
+pub struct GoogleConnectRequest {
+    /// The customer id (`123-456-7890`).
+    #[schemars(schema_with = "crate::contract::google_customer_id")]
     pub account_id: String,
-    /// Google: the manager account the access goes through.
+    /// The manager account access goes through, if any.
     #[serde(default)]
+    #[schemars(schema_with = "crate::contract::google_login_customer_id")]
     pub login_customer_id: Option<String>,
-    /// The OAuth2 refresh token the account's owner granted. Stored encrypted; never shown again.
+    #[schemars(schema_with = "crate::contract::refresh_token")]
+    pub refresh_token: String,
+}
+
+/// A LinkedIn ad account to connect.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LinkedInConnectRequest {
+    /// The ad account's id, or its URN (`urn:li:sponsoredAccount:510000001`).
+    #[schemars(schema_with = "crate::contract::linkedin_ad_account")]
+    pub account_id: String,
+    #[schemars(schema_with = "crate::contract::refresh_token")]
     pub refresh_token: String,
 }
 
@@ -44,7 +58,7 @@ pub struct ConnectionTested {
     pub retryable: bool,
 }
 
-const MAX_SECRET_BYTES: usize = 4_096;
+pub const MAX_SECRET_CHARS: usize = 4_096;
 
 fn platform(raw: &str) -> Result<Platform, ApiError> {
     Platform::parse(&raw.to_ascii_uppercase()).ok_or(ApiError::NotFound)
@@ -82,39 +96,89 @@ async fn settle(
     .respond(StatusCode::OK))
 }
 
-pub async fn connect(
+pub async fn connect_google(
     State(state): State<AppState>,
-    Path(raw): Path<String>,
     context: CommandContext,
     headers: HeaderMap,
-    body: JsonBody<ConnectRequest>,
+    body: JsonBody<GoogleConnectRequest>,
+) -> Result<Response, ApiError> {
+    let request = body.value;
+    let command = TenantCommand::ConnectPlatform {
+        platform: Platform::Google,
+        account_id: request.account_id,
+        login_customer_id: request.login_customer_id,
+    };
+    connect(
+        state,
+        context,
+        headers,
+        &body.canonical,
+        command,
+        &request.refresh_token,
+    )
+    .await
+}
+
+pub async fn connect_linkedin(
+    State(state): State<AppState>,
+    context: CommandContext,
+    headers: HeaderMap,
+    body: JsonBody<LinkedInConnectRequest>,
+) -> Result<Response, ApiError> {
+    let request = body.value;
+    let command = TenantCommand::ConnectPlatform {
+        platform: Platform::Linkedin,
+        account_id: request.account_id,
+        login_customer_id: None,
+    };
+    connect(
+        state,
+        context,
+        headers,
+        &body.canonical,
+        command,
+        &request.refresh_token,
+    )
+    .await
+}
+
+async fn connect(
+    state: AppState,
+    context: CommandContext,
+    headers: HeaderMap,
+    canonical: &[u8],
+    command: TenantCommand,
+    refresh_token: &str,
 ) -> Result<Response, ApiError> {
     context.require(Action::ManageSettings, "connect ad accounts")?;
-    let platform = platform(&raw)?;
-    let request = body.value;
-    let token = request.refresh_token.trim().to_owned();
-    if token.is_empty() || token.len() > MAX_SECRET_BYTES || token.chars().any(char::is_control) {
+    let TenantCommand::ConnectPlatform { platform, .. } = command else {
+        return Err(ApiError::NotFound);
+    };
+    let token = refresh_token.trim().to_owned();
+    if token.is_empty()
+        || token.chars().count() > MAX_SECRET_CHARS
+        || token.chars().any(char::is_control)
+    {
         return Err(ApiError::Invalid(vec![
             adflow_domain::violation::Violation {
-                path: "/refreshToken".into(),
+                path: "refreshToken".into(),
                 code: "invalid".into(),
-                message: format!("1 to {MAX_SECRET_BYTES} bytes without control characters"),
+                message: format!("1 to {MAX_SECRET_CHARS} characters without control characters"),
             },
         ]));
     }
     let platforms = platforms(&state)?;
     let tenant = context.principal.tenant_id;
-    let command = TenantCommand::ConnectPlatform {
-        platform,
-        account_id: request.account_id,
-        login_customer_id: request.login_customer_id,
-    };
+    let route = format!(
+        "POST /v1/settings/platform-connections/{}",
+        platform.as_str()
+    );
     run_once(
         &state.pool,
         tenant.0,
         &headers,
-        "POST /v1/settings/platform-connections",
-        &body.canonical,
+        &route,
+        canonical,
         || async {
             // Checked before the secret is stored: an invalid account id stores nothing.
             let current = state

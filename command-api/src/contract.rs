@@ -127,3 +127,31 @@ pub fn total_budget(_: &mut SchemaGenerator) -> Schema {
         "maximum": adflow_domain::campaign::MAX_TOTAL_BUDGET_MICROS
     })
 }
+
+/// An OAuth2 refresh token: one line of visible characters, stored trimmed.
+pub fn refresh_token(_: &mut SchemaGenerator) -> Schema {
+    let pattern = format!("^[^{FORBIDDEN}]*[^{FORBIDDEN}{INVISIBLE}][^{FORBIDDEN}]*$");
+    json_schema!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": crate::connections::MAX_SECRET_CHARS,
+        "pattern": pattern,
+        "writeOnly": true,
+        "description": "The OAuth2 refresh token the account's owner granted; stored encrypted, never shown again."
+    })
+}
+
+/// A Google Ads customer id: ten digits, dashes allowed (`123-456-7890`).
+pub fn google_customer_id(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "pattern": "^[0-9]{3}-?[0-9]{3}-?[0-9]{4}$"})
+}
+
+/// A LinkedIn ad account: its numeric id, or its URN.
+pub fn linkedin_ad_account(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "pattern": "^(urn:li:sponsoredAccount:)?[0-9]{1,20}$"})
+}
+
+/// An optional Google Ads customer id (the manager account access goes through).
+pub fn google_login_customer_id(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": ["string", "null"], "pattern": "^[0-9]{3}-?[0-9]{3}-?[0-9]{4}$"})
+}

@@ -49,8 +49,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/campaigns", post(campaigns::create))
         .route("/v1/settings/guardrails", post(proposals::set_guardrails))
         .route(
-            "/v1/settings/platform-connections/{platform}",
-            post(connections::connect),
+            "/v1/settings/platform-connections/google",
+            post(connections::connect_google),
+        )
+        .route(
+            "/v1/settings/platform-connections/linkedin",
+            post(connections::connect_linkedin),
         )
         .route(
             "/v1/settings/platform-connections/{platform}/disconnect",

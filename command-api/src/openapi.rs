@@ -10,7 +10,7 @@ use crate::audiences::{
     SegmentationRequest,
 };
 use crate::campaigns::{ChangeBudgetRequest, CreateCampaignRequest, RenameCampaignRequest};
-use crate::connections::{ConnectRequest, ConnectionTested};
+use crate::connections::{ConnectionTested, GoogleConnectRequest, LinkedInConnectRequest};
 use crate::lifecycle::{
     AttachSegmentRequest, DeploymentResultRequest, EditStructureRequest, PerformanceRequest,
     RejectRequest, ScheduleRequest, StructureRequestRequest, StructureResultRequest,
@@ -226,10 +226,17 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         ),
     ];
     all.push(op(
-        "/v1/settings/platform-connections/{platform}",
-        "Connect an ad account with its OAuth2 refresh token (stored encrypted, never shown again)",
+        "/v1/settings/platform-connections/google",
+        "Connect a Google Ads customer with its OAuth2 refresh token (stored encrypted, never shown again)",
         "Admin",
-        Some(generator.subschema_for::<ConnectRequest>()),
+        Some(generator.subschema_for::<GoogleConnectRequest>()),
+        false,
+    ));
+    all.push(op(
+        "/v1/settings/platform-connections/linkedin",
+        "Connect a LinkedIn ad account with its OAuth2 refresh token (stored encrypted, never shown again)",
+        "Admin",
+        Some(generator.subschema_for::<LinkedInConnectRequest>()),
         false,
     ));
     all.push(op(
@@ -450,7 +457,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         let paths = document["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 33);
+        assert_eq!(paths.len(), 34);
         for (path, item) in paths {
             assert!(item["post"]["responses"]["422"].is_object(), "{path}");
         }

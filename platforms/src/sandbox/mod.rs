@@ -113,6 +113,11 @@ impl Sandbox {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Moves the simulated clock forward.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.world().clock.advance(by);
+    }
+
     /// The ground truth, for evaluations.
     pub fn ground_truth(&self) -> crate::simulator::GroundTruth {
         self.world().market.ground_truth()
