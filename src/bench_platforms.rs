@@ -264,8 +264,9 @@ pub async fn run(
         let unchanged = sync.sync(&deployment, from, to).await.map_err(usage)?;
         let unchanged_seconds = started.elapsed().as_secs_f64();
         let rate = |rows: usize, seconds: f64| rows as f64 / seconds.max(1e-9);
+        let conversions: i64 = rows.iter().map(|r| r.conversions).sum();
         println!(
-            "  {:<8} {:>6} rows; pull alone {:>8.0} rows/s; pull + record {:>8.0} rows/s ({} reports, {:.2}x of the pull); again unchanged {:>8.0} rows/s ({} unchanged)",
+            "  {:<8} {:>6} rows ({conversions} conversions); pull alone {:>8.0} rows/s; pull + record {:>8.0} rows/s ({} reports, {:.2}x of the pull); again unchanged {:>8.0} rows/s ({} unchanged)",
             platform.as_str(),
             rows.len(),
             rate(rows.len(), pull_seconds),
@@ -278,8 +279,10 @@ pub async fn run(
     }
     // Two more days: late conversions restate the earlier days.
     control_advance(&control, 48);
-    for (platform, _) in &accounts {
+    for (platform, account) in &accounts {
         let d = &deployed[platform];
+        let rows = platforms.gateway(*platform).report(account, &d.external_id, from, to).await.map_err(usage)?;
+        let conversions: i64 = rows.iter().map(|r| r.conversions).sum();
         let deployment = LiveDeployment {
             tenant: tenant.0,
             campaign,
@@ -291,7 +294,7 @@ pub async fn run(
         let restated = sync.sync(&deployment, from, to).await.map_err(usage)?;
         let seconds = started.elapsed().as_secs_f64();
         println!(
-            "  {:<8} re-pulled after late conversions: {:>8.0} rows/s ({} reports restated, {} unchanged)",
+            "  {:<8} re-pulled after late conversions ({conversions} now): {:>8.0} rows/s ({} reports restated, {} unchanged)",
             platform.as_str(),
             restated.rows as f64 / seconds.max(1e-9),
             restated.restated,

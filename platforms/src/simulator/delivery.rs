@@ -40,9 +40,12 @@ const ADSTOCK_DECAY: f64 = 0.6;
 const ADSTOCK_HOURS: i64 = 24;
 /// Half of a conversion is reported within about 12.5 hours of its hour, nearly all within 3 days.
 const REPORTING_LAG_HOURS: f64 = 18.0;
-/// The Hill curve of delivery over budget: half the demand served at 60 % of it, slope 1.8.
-const HILL_HALF: f64 = 0.6;
-const HILL_SLOPE: f64 = 1.8;
+/// The Hill curve of delivery over budget, in units of the hour's demand (what the auctions would
+/// take at these bids with no budget): coefficient 1, half the demand served when the budget
+/// equals it. A budget far below demand is spent almost whole; far above, spend levels off at
+/// the demand.
+const HILL_HALF: f64 = 1.0;
+const HILL_SLOPE: f64 = 1.0;
 
 /// B2B buyers search and scroll in office hours on weekdays (UTC here, one market).
 pub fn hour_of_week_factor(hour: i64) -> f64 {
@@ -70,13 +73,13 @@ fn hour_start(hour: i64) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// The share of demand served: spend = demand · hill ≤ min(budget, demand).
 fn hill(budget: f64, demand: f64) -> f64 {
     if demand <= 0.0 || budget <= 0.0 {
         return 0.0;
     }
-    let half = HILL_HALF * demand;
-    let b = budget.powf(HILL_SLOPE);
-    b / (b + half.powf(HILL_SLOPE))
+    let x = (budget / demand).powf(HILL_SLOPE);
+    x / (x + HILL_HALF.powf(HILL_SLOPE))
 }
 
 fn anomaly(anomalies: &[&Anomaly], kind: AnomalyKind, hour: i64) -> bool {
