@@ -281,7 +281,11 @@ pub async fn run(
     control_advance(&control, 48);
     for (platform, account) in &accounts {
         let d = &deployed[platform];
-        let rows = platforms.gateway(*platform).report(account, &d.external_id, from, to).await.map_err(usage)?;
+        let rows = platforms
+            .gateway(*platform)
+            .report(account, &d.external_id, from, to)
+            .await
+            .map_err(usage)?;
         let conversions: i64 = rows.iter().map(|r| r.conversions).sum();
         let deployment = LiveDeployment {
             tenant: tenant.0,

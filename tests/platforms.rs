@@ -455,6 +455,29 @@ async fn a_generated_campaign_goes_live_on_both_platforms_and_its_results_come_b
         "late conversions restated some days"
     );
 
+    // A backfill pulls the same days again: nothing changed since, so nothing is recorded.
+    let before = world.count(&id, "PerformanceRecorded").await
+        + world.count(&id, "PerformanceRestated").await;
+    let (ok, output) = world
+        .app
+        .run_cli(&[
+            "reports",
+            "backfill",
+            "--from",
+            &from.to_string(),
+            "--to",
+            &to.to_string(),
+        ])
+        .await;
+    assert!(ok, "{output}");
+    assert!(
+        output.contains("0 reports recorded, 0 restated"),
+        "{output}"
+    );
+    let after = world.count(&id, "PerformanceRecorded").await
+        + world.count(&id, "PerformanceRestated").await;
+    assert_eq!(before, after);
+
     // A pause reaches both platforms, and its outcome is recorded.
     world.step(&id, "pause").await;
     eventually(30, "the platforms paused", || async {

@@ -130,10 +130,12 @@ impl TestApp {
         }
     }
 
-    /// Runs another `adflow` subcommand against this app's database; returns (success, stderr).
+    /// Runs another `adflow` subcommand against this app's database, with the app's extra
+    /// settings; returns (success, stderr).
     pub async fn run_cli(&self, args: &[&str]) -> (bool, String) {
         let output = Command::new(&self.binary)
             .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("ADFLOW_DATABASE_URL", &self.db.url)
             .env("ADFLOW_CLICKHOUSE_DATABASE", &self.db.name)
             .env("ADFLOW_JWT_SECRET", &self.jwt_secret)
