@@ -117,8 +117,8 @@ async fn a_structure_deploys_whole_on_both_platforms_and_a_second_attempt_adopts
         .unwrap();
     assert_eq!(
         linkedin.resources.len(),
-        1 + 2 + 4,
-        "group, two campaigns, two creatives each"
+        1 + 2 + 4 + 4,
+        "group, two campaigns, two creatives each, each promoting its dark post"
     );
     assert!(linkedin
         .resources
@@ -183,7 +183,7 @@ async fn a_lost_answer_after_the_write_leaves_no_duplicate_on_either_platform() 
         .deploy(&linkedin_account(), &key, &structure, "USD")
         .await
         .unwrap();
-    assert_eq!(linkedin.resources.len(), 1 + 1 + 2);
+    assert_eq!(linkedin.resources.len(), 1 + 1 + 2 + 2);
     let inventory = h.inventory().await;
     assert_eq!(
         inventory["google"]["1234567890"]["campaigns"]

@@ -220,6 +220,27 @@ impl LinkedIn {
         }
     }
 
+    /// The organization an ad account advertises for (`reference`).
+    async fn organization(
+        &self,
+        account: &AdAccount<'_>,
+        requests: &mut Requests,
+    ) -> Result<String, PlatformError> {
+        let answer = self
+            .get(account, &format!("/adAccounts/{}", account.id), requests)
+            .await?;
+        answer
+            .get("reference")
+            .and_then(Value::as_str)
+            .filter(|r| r.starts_with("urn:li:organization:"))
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                PlatformError::Unsupported(
+                    "the ad account advertises for no organization page".into(),
+                )
+            })
+    }
+
     async fn get(
         &self,
         account: &AdAccount<'_>,
@@ -446,6 +467,8 @@ impl AdPlatform for LinkedIn {
         let existing = self
             .elements(&account, &campaigns_finder, &mut requests)
             .await?;
+        // The organization the ad account advertises for: the author of its sponsored posts.
+        let mut organization: Option<String> = None;
         for (i, campaign) in linkedin.campaigns.iter().enumerate() {
             let name: String = campaign.name.chars().take(NAME_LIMIT).collect();
             let found = existing
@@ -486,19 +509,64 @@ impl AdPlatform for LinkedIn {
                 .await?;
             for (j, creative) in campaign.creatives.iter().enumerate() {
                 let creative_name = payloads::creative_name(&name, j);
-                let found = existing_creatives
-                    .iter()
-                    .find(|e| e.get("name").and_then(Value::as_str) == Some(creative_name.as_str()))
-                    .and_then(|e| e.get("id"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                let id = match found {
+                let found = existing_creatives.iter().find(|e| {
+                    e.get("name").and_then(Value::as_str) == Some(creative_name.as_str())
+                });
+                let found_id = found.and_then(|e| e.get("id")).and_then(Value::as_str);
+                let id = match found_id {
                     Some(id) => {
                         resumed = true;
-                        id
+                        if let Some(post) = found
+                            .and_then(|e| e.pointer("/content/reference"))
+                            .and_then(Value::as_str)
+                        {
+                            resources.push(ExternalResource {
+                                kind: "POST".into(),
+                                path: format!("/linkedin/campaigns/{i}/creatives/{j}"),
+                                external_id: post.to_owned(),
+                            });
+                        }
+                        id.to_owned()
                     }
                     None => {
-                        let body = payloads::creative(&campaign_urn, &creative_name, creative);
+                        // Sponsored content promotes a post: a dark one (not on the page's feed),
+                        // made first. Its answer lost, the post is made again (an orphaned dark
+                        // post shows nowhere); the creative itself is found by name.
+                        let post = match payloads::post(account.id, creative) {
+                            Some(mut body) => {
+                                if organization.is_none() {
+                                    organization =
+                                        Some(self.organization(&account, &mut requests).await?);
+                                }
+                                body["author"] = json!(organization.clone().unwrap_or_default());
+                                let answer = self
+                                    .send(
+                                        &account,
+                                        reqwest::Method::POST,
+                                        "/posts",
+                                        Some(&body),
+                                        false,
+                                        &mut requests,
+                                    )
+                                    .await?;
+                                let urn = answer.id.ok_or_else(|| {
+                                    PlatformError::Protocol("a post without x-restli-id".into())
+                                })?;
+                                resources.push(ExternalResource {
+                                    kind: "POST".into(),
+                                    path: format!("/linkedin/campaigns/{i}/creatives/{j}"),
+                                    external_id: urn.clone(),
+                                });
+                                Some(urn)
+                            }
+                            None => None,
+                        };
+                        let body = payloads::creative(
+                            &campaign_urn,
+                            &creative_name,
+                            creative,
+                            post.as_deref(),
+                        );
                         let finder = ByName {
                             finder: creatives_finder.clone(),
                             name: &creative_name,

@@ -93,14 +93,61 @@ pub(super) fn creative_name(campaign: &str, index: usize) -> String {
     format!("{base} #{}", index + 1)
 }
 
-/// Inline content: the sandbox takes the creative's texts as they are (a real account needs a
-/// post, `urn:li:share`, for sponsored content; creating posts is not built yet).
-pub(super) fn creative(campaign: &str, name: &str, creative: &Creative) -> Value {
+/// A dark post (not shown on the organization's page) promoting a sponsored-content creative;
+/// `author` is filled in with the organization. `None` for formats that carry their content inline.
+pub(super) fn post(account: &str, creative: &Creative) -> Option<Value> {
+    let (commentary, title, source) = match creative {
+        Creative::SingleImage {
+            intro_text,
+            headline,
+            destination_url,
+        } => (intro_text, headline.clone(), destination_url),
+        Creative::Carousel { intro_text, cards } => {
+            let first = cards.first()?;
+            (intro_text, first.headline.clone(), &first.destination_url)
+        }
+        _ => return None,
+    };
+    Some(json!({
+        "author": "",
+        "commentary": commentary,
+        "visibility": "PUBLIC",
+        "distribution": {"feedDistribution": "NONE", "targetEntities": [], "thirdPartyDistributionChannels": []},
+        "content": {"article": {"source": source, "title": title}},
+        "adContext": {"dscAdAccount": format!("urn:li:sponsoredAccount:{account}"), "dscStatus": "ACTIVE"},
+        "lifecycleState": "PUBLISHED",
+        "isReshareDisabledByAuthor": false,
+    }))
+}
+
+/// A creative: sponsored content references its post; text ads carry their text inline. Message
+/// ads and spotlights are sent inline too, which the sandbox takes (a real account wants InMail
+/// content and a dynamic-ad template for them, which are not built yet).
+pub(super) fn creative(
+    campaign: &str,
+    name: &str,
+    creative: &Creative,
+    post: Option<&str>,
+) -> Value {
+    let content = match (post, creative) {
+        (Some(post), _) => json!({"reference": post}),
+        (
+            None,
+            Creative::TextAd {
+                headline,
+                description,
+                destination_url,
+            },
+        ) => {
+            json!({"textAd": {"headline": headline, "description": description, "landingPage": destination_url}})
+        }
+        (None, other) => serde_json::to_value(other).unwrap_or(Value::Null),
+    };
     json!({
         "campaign": campaign,
         "name": name,
         "intendedStatus": "ACTIVE",
-        "content": serde_json::to_value(creative).unwrap_or(Value::Null),
+        "content": content,
     })
 }
 

@@ -39,6 +39,7 @@ pub struct LinkedInCreative {
     pub campaign: u64,
     pub name: String,
     pub status: String,
+    pub content: Value,
 }
 
 impl AdAccount {
@@ -73,6 +74,7 @@ pub(super) fn routes() -> Router<Sandbox> {
         )
         .route("/rest/adAccounts/{account}/{collection}/{id}", post(update))
         .route("/rest/adAnalytics", get(analytics))
+        .route("/rest/posts", post(create_post))
 }
 
 fn error(status: u16, code: &str, message: &str, field: Option<&str>) -> Response {
@@ -337,6 +339,7 @@ async fn create(
                         .and_then(Value::as_str)
                         .unwrap_or("ACTIVE")
                         .into(),
+                    content: body.get("content").cloned().unwrap_or(Value::Null),
                 },
             );
             format!("urn:li:sponsoredCreative:{id}")
@@ -418,7 +421,7 @@ async fn find(
             .iter()
             .filter_map(|u| urn_id(u))
             .collect();
-            ad.creatives.iter().filter(|(_, c)| campaigns.is_empty() || campaigns.contains(&c.campaign)).map(|(id, c)| json!({"id": format!("urn:li:sponsoredCreative:{id}"), "name": c.name, "intendedStatus": c.status, "campaign": format!("urn:li:sponsoredCampaign:{}", c.campaign)})).collect()
+            ad.creatives.iter().filter(|(_, c)| campaigns.is_empty() || campaigns.contains(&c.campaign)).map(|(id, c)| json!({"id": format!("urn:li:sponsoredCreative:{id}"), "name": c.name, "intendedStatus": c.status, "campaign": format!("urn:li:sponsoredCampaign:{}", c.campaign), "content": c.content})).collect()
         }
         _ => return error(400, "ILLEGAL_ARGUMENT", "Unknown finder", None),
     };
@@ -656,4 +659,77 @@ async fn analytics(
         json!({"elements": elements, "paging": {"start": 0, "count": elements.len(), "links": []}}),
     )
     .into_response()
+}
+
+/// `POST /rest/posts`: a post of an organization; sponsored content promotes one (a dark post,
+/// `feedDistribution: NONE`, for ads only).
+async fn create_post(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return error(400, "ILLEGAL_ARGUMENT", "Malformed JSON", None);
+    };
+    let account = body
+        .pointer("/adContext/dscAdAccount")
+        .and_then(Value::as_str)
+        .and_then(urn_id)
+        .map(|id| id.to_string())
+        .unwrap_or_else(|| "posts".into());
+    if let Err(refused) = gate(&sandbox, &headers, &account) {
+        return *refused;
+    }
+    if !body
+        .get("author")
+        .and_then(Value::as_str)
+        .is_some_and(|a| a.starts_with("urn:li:organization:"))
+    {
+        return error(
+            400,
+            "INVALID_VALUE",
+            "author must be an organization",
+            Some("author"),
+        );
+    }
+    let commentary = body
+        .get("commentary")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if commentary.chars().count() > 3000 {
+        return error(
+            400,
+            "FIELD_VALUE_TOO_LONG",
+            "commentary is at most 3000 characters",
+            Some("commentary"),
+        );
+    }
+    if body.get("lifecycleState").and_then(Value::as_str) != Some("PUBLISHED") {
+        return error(
+            400,
+            "INVALID_VALUE",
+            "lifecycleState must be PUBLISHED",
+            Some("lifecycleState"),
+        );
+    }
+    if !body
+        .pointer("/content/article/source")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.starts_with("https://"))
+    {
+        return error(
+            400,
+            "INVALID_VALUE",
+            "content.article.source must be an https URL",
+            Some("content/article/source"),
+        );
+    }
+    let mut world = sandbox.world();
+    let urn = format!("urn:li:share:{}", world.id());
+    world.posts.insert(urn.clone(), body);
+    (
+        StatusCode::CREATED,
+        [("x-restli-id", urn.clone()), ("x-linkedin-id", urn)],
+    )
+        .into_response()
 }

@@ -53,6 +53,8 @@ pub(crate) struct World {
     pub clock: SimClock,
     pub google: BTreeMap<String, google::Customer>,
     pub linkedin: BTreeMap<String, linkedin::AdAccount>,
+    /// LinkedIn posts by URN (`urn:li:share:<id>`).
+    pub posts: BTreeMap<String, serde_json::Value>,
     pub faults: Vec<FaultRule>,
     /// Access token → (refresh token, expiry).
     pub tokens: HashMap<String, (String, Instant)>,
@@ -95,6 +97,7 @@ impl Sandbox {
             clock: SimClock::new(config.start, config.speed),
             google: BTreeMap::new(),
             linkedin: BTreeMap::new(),
+            posts: BTreeMap::new(),
             faults: Vec::new(),
             tokens: HashMap::new(),
             revoked: HashSet::new(),
