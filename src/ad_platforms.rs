@@ -182,7 +182,7 @@ pub async fn backfill(
     );
     bar.set_message(format!("backfilling {from}..{to}"));
     let started = std::time::Instant::now();
-    let total = sync
+    let (total, failures) = sync
         .backfill(from, to, 7, |done, of, _| {
             bar.set_length(of as u64);
             bar.set_position(done as u64);
@@ -199,5 +199,15 @@ pub async fn backfill(
         total.unchanged,
         total.rows as f64 / seconds.max(1e-9)
     );
-    Ok(())
+    for failure in &failures {
+        eprintln!("failed: {failure}");
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(PlatformError::Usage(format!(
+            "{} pulls failed",
+            failures.len()
+        )))
+    }
 }

@@ -445,14 +445,14 @@ impl ReportSync {
 
     /// `adflow reports backfill`: every live deployment's days `from..=to` (clipped to each
     /// campaign's schedule), one pull per deployment and chunk of `chunk_days`; `progress` hears
-    /// of each pull.
+    /// of each pull. A pull that fails is reported in the answer and the rest go on.
     pub async fn backfill(
         &self,
         from: NaiveDate,
         to: NaiveDate,
         chunk_days: i64,
         mut progress: impl FnMut(usize, usize, &Pulled),
-    ) -> Result<Pulled, WorkerError> {
+    ) -> Result<(Pulled, Vec<String>), WorkerError> {
         let live = self.live().await?;
         let mut plan = Vec::new();
         for deployment in &live {
@@ -473,11 +473,19 @@ impl ReportSync {
             }
         }
         let mut total = Pulled::default();
+        let mut failures = Vec::new();
         for (done, (deployment, start, end)) in plan.iter().enumerate() {
-            total.add(self.sync(deployment, *start, *end).await?);
+            match self.sync(deployment, *start, *end).await {
+                Ok(pulled) => total.add(pulled),
+                Err(error) => failures.push(format!(
+                    "campaign {} on {} ({start}..{end}): {error}",
+                    deployment.campaign,
+                    deployment.platform.as_str()
+                )),
+            }
             progress(done + 1, plan.len(), &total);
         }
-        Ok(total)
+        Ok((total, failures))
     }
 }
 
