@@ -25,8 +25,12 @@ struct Cli {
 enum Commands {
     /// Answer generation and segmentation requests from NATS until stopped.
     Worker,
-    /// Print every model's evaluation metrics (keyword clustering, copy, structures, segments).
-    Eval,
+    /// Print every model's evaluation metrics (keyword clustering, copy, structures, segments);
+    /// `eval anomalies` scores the anomaly detector on the market simulator.
+    Eval {
+        #[command(subcommand)]
+        which: Option<EvalWhich>,
+    },
     /// Train the copy scorer on ml-workers/data/copy_quality.tsv and write its artifact.
     TrainCopyScorer {
         #[arg(long, default_value = "ml-workers/models/copy-scorer.safetensors")]
@@ -40,6 +44,27 @@ enum Commands {
         /// Structure requests, made one after another.
         #[arg(long, default_value_t = 20)]
         briefs: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalWhich {
+    /// The anomaly detector on simulated campaign-weeks with injected spend spikes, tracking
+    /// outages and CTR collapses, next to the ±75 %-versus-3-week-average rule.
+    Anomalies {
+        #[arg(long, default_value_t = 200)]
+        campaign_weeks: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Standard deviations of noise an alert needs (the detector's default when absent).
+        #[arg(long)]
+        z: Option<f64>,
+        /// Relative departure an alert needs.
+        #[arg(long)]
+        relative: Option<f64>,
+        /// Least expected clicks in a window before it is judged.
+        #[arg(long)]
+        min_clicks: Option<f64>,
     },
 }
 
@@ -57,7 +82,24 @@ fn main() -> ExitCode {
     adflow::process::run("adflow-ml", |config| async move {
         match cli.command {
             Commands::Worker => ml::serve(&config).await,
-            Commands::Eval => ml::evaluate(),
+            Commands::Eval { which: None } => ml::evaluate(),
+            Commands::Eval {
+                which:
+                    Some(EvalWhich::Anomalies {
+                        campaign_weeks,
+                        seed,
+                        z,
+                        relative,
+                        min_clicks,
+                    }),
+            } => {
+                let mut settings = adflow_ml_workers::anomaly::DetectorSettings::default();
+                settings.z = z.unwrap_or(settings.z);
+                settings.relative = relative.unwrap_or(settings.relative);
+                settings.min_clicks = min_clicks.unwrap_or(settings.min_clicks);
+                ml::evaluate_anomalies(seed, campaign_weeks, &settings);
+                Ok(())
+            }
             Commands::TrainCopyScorer { out, version } => ml::train_copy_scorer(&out, &version),
             Commands::Bench { briefs } => {
                 let scratch = adflow::scratch::Scratch::create(&config).await?;
