@@ -146,8 +146,11 @@ impl PerformanceFilter {
     }
 }
 
+/// The buckets of a series. LinkedIn reports whole days only: in hourly buckets a LinkedIn day
+/// appears at its first hour (00:00 UTC), standing for the whole day; Google reports hours.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum TimeGranularity {
+    /// Hours (UTC). LinkedIn's figures are daily: they fall in each day's 00:00 bucket.
     Hour,
     Day,
 }
