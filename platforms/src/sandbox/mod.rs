@@ -12,6 +12,7 @@ mod faults;
 mod gaql;
 mod google;
 mod google_mutate;
+mod google_search;
 mod linkedin;
 mod oauth;
 
