@@ -9,6 +9,7 @@
 use crate::audience::*;
 use crate::campaign::*;
 use crate::event::{DecodeError, DomainEvent};
+use crate::monitoring::{AnomalyDetected, MonitorEvent};
 use crate::performance::{PerformanceEvent, PerformanceRecorded, PerformanceRestated};
 use crate::tenant::{GuardrailsSet, PlatformConnected, PlatformDisconnected, TenantEvent};
 use schemars::JsonSchema;
@@ -83,6 +84,7 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<PlatformChangesPushed>("campaign", CampaignEvent::PLATFORM_CHANGES_PUSHED, 1),
         contract::<PerformanceRecorded>("performance", PerformanceEvent::RECORDED, 1),
         contract::<PerformanceRestated>("performance", PerformanceEvent::RESTATED, 1),
+        contract::<AnomalyDetected>("monitor", MonitorEvent::ANOMALY_DETECTED, 1),
         contract::<GuardrailsSet>("tenant", TenantEvent::GUARDRAILS_SET, 1),
         contract::<PlatformConnected>("tenant", TenantEvent::PLATFORM_CONNECTED, 1),
         contract::<PlatformDisconnected>("tenant", TenantEvent::PLATFORM_DISCONNECTED, 1),
@@ -104,6 +106,7 @@ pub enum AnyEvent {
     Audience(AudienceEvent),
     Tenant(TenantEvent),
     Performance(PerformanceEvent),
+    Monitor(MonitorEvent),
 }
 
 /// Decodes an event of any aggregate, as auditors and tests that know only the type need to.
@@ -124,5 +127,9 @@ pub fn decode_any(
         Err(DecodeError::UnknownType { .. }) => {}
         other => return other.map(AnyEvent::Tenant),
     }
-    PerformanceEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Performance)
+    match PerformanceEvent::from_payload(event_type, schema_version, data) {
+        Err(DecodeError::UnknownType { .. }) => {}
+        other => return other.map(AnyEvent::Performance),
+    }
+    MonitorEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Monitor)
 }

@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod event;
 pub mod ids;
 pub mod metrics;
+pub mod monitoring;
 pub mod performance;
 pub mod platform_rules;
 pub mod scenario;

@@ -262,6 +262,22 @@ fn samples() -> Vec<EventPayload> {
             },
         )
         .to_payload(),
+        adflow_domain::monitoring::MonitorEvent::AnomalyDetected(
+            adflow_domain::monitoring::AnomalyDetected {
+                campaign_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002),
+                finding: adflow_domain::monitoring::Finding {
+                    metric: adflow_domain::monitoring::AnomalyMetric::Spend,
+                    hour: "2027-01-16T10:00:00Z".parse().unwrap(),
+                    window_hours: 6,
+                    observed: Some(412.5),
+                    expected: 140.0,
+                    low: 70.0,
+                    high: Some(210.0),
+                },
+                detector: "seasonal-robust@1".into(),
+            },
+        )
+        .to_payload(),
         adflow_domain::tenant::TenantEvent::PlatformConnected(
             adflow_domain::tenant::PlatformConnected {
                 platform: Platform::Google,

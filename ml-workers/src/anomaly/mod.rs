@@ -26,27 +26,8 @@ pub struct HourTotals {
     pub cost: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Metric {
-    Spend,
-    Impressions,
-    Clicks,
-    Ctr,
-    Conversions,
-    CostPerConversion,
-}
-
-impl Metric {
-    pub const ALL: [Metric; 6] = [
-        Metric::Spend,
-        Metric::Impressions,
-        Metric::Clicks,
-        Metric::Ctr,
-        Metric::Conversions,
-        Metric::CostPerConversion,
-    ];
-}
+/// The metrics judged: the domain's, so that findings become `AnomalyDetected` events as they are.
+pub use adflow_domain::monitoring::AnomalyMetric as Metric;
 
 /// An hour found anomalous, with what was expected and what was seen (over `window` hours).
 #[derive(Debug, Clone, PartialEq, Serialize)]

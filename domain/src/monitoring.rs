@@ -1,0 +1,282 @@
+//! What the anomaly detector found in a campaign's performance, in a stream of its own
+//! (`monitor-<tenant>_<campaign id>`): one `AnomalyDetected` per anomaly episode. The detector
+//! runs again after every report, so it finds the same episode again and again; the aggregate
+//! records an episode once (a finding within six hours after the last one of the same metric
+//! continues it) and keeps the campaign's stream free of monitoring.
+
+use crate::aggregate::{Aggregate, HistoryError, Rejection};
+use crate::event::{decode, encode, unknown, DecodeError, DomainEvent, EventPayload};
+use crate::violation::Violations;
+use chrono::{DateTime, Duration, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Hours after a metric's last anomaly within which a new finding continues the same episode.
+pub const EPISODE_GAP_HOURS: i64 = 6;
+/// Findings one command may carry.
+pub const MAX_FINDINGS: usize = 500;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AnomalyMetric {
+    Spend,
+    Impressions,
+    Clicks,
+    Ctr,
+    Conversions,
+    CostPerConversion,
+}
+
+impl AnomalyMetric {
+    pub const ALL: [AnomalyMetric; 6] = [
+        AnomalyMetric::Spend,
+        AnomalyMetric::Impressions,
+        AnomalyMetric::Clicks,
+        AnomalyMetric::Ctr,
+        AnomalyMetric::Conversions,
+        AnomalyMetric::CostPerConversion,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Spend => "SPEND",
+            Self::Impressions => "IMPRESSIONS",
+            Self::Clicks => "CLICKS",
+            Self::Ctr => "CTR",
+            Self::Conversions => "CONVERSIONS",
+            Self::CostPerConversion => "COST_PER_CONVERSION",
+        }
+    }
+}
+
+/// One finding: over the `window_hours` ending with `hour`, `metric` was `observed` where
+/// `expected` (accepted between `low` and `high`) was due. Money in the account currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub metric: AnomalyMetric,
+    /// The start of the last hour of the window (UTC).
+    pub hour: DateTime<Utc>,
+    pub window_hours: u32,
+    /// `None`: not defined (a cost per conversion without conversions).
+    pub observed: Option<f64>,
+    pub expected: f64,
+    pub low: f64,
+    /// `None`: no upper bound.
+    pub high: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MonitorCommand {
+    RecordFindings {
+        campaign_id: Uuid,
+        findings: Vec<Finding>,
+        /// The detector's name and version.
+        detector: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AnomalyDetected {
+    pub campaign_id: Uuid,
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub detector: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MonitorEvent {
+    AnomalyDetected(AnomalyDetected),
+}
+
+impl MonitorEvent {
+    pub const ANOMALY_DETECTED: &'static str = "AnomalyDetected";
+}
+
+impl DomainEvent for MonitorEvent {
+    fn to_payload(&self) -> EventPayload {
+        match self {
+            MonitorEvent::AnomalyDetected(e) => encode(Self::ANOMALY_DETECTED, 1, e),
+        }
+    }
+
+    fn from_payload(
+        event_type: &str,
+        schema_version: u32,
+        data: &serde_json::Value,
+    ) -> Result<Self, DecodeError> {
+        match (event_type, schema_version) {
+            (Self::ANOMALY_DETECTED, 1) => {
+                decode(event_type, schema_version, data).map(MonitorEvent::AnomalyDetected)
+            }
+            _ => Err(unknown(event_type, schema_version)),
+        }
+    }
+}
+
+/// The last anomaly hour of each metric, and how many were recorded.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonitorState {
+    pub campaign_id: Uuid,
+    pub last: BTreeMap<AnomalyMetric, DateTime<Utc>>,
+    pub anomalies: u64,
+}
+
+pub struct CampaignMonitor;
+
+fn check(findings: &[Finding], violations: &mut Violations) {
+    if findings.len() > MAX_FINDINGS {
+        violations.push(
+            "findings",
+            "too_many",
+            format!("at most {MAX_FINDINGS} findings"),
+        );
+    }
+    for (i, f) in findings.iter().enumerate().take(MAX_FINDINGS) {
+        let finite = f.expected.is_finite()
+            && f.low.is_finite()
+            && f.observed.is_none_or(f64::is_finite)
+            && f.high.is_none_or(f64::is_finite);
+        if !finite || f.window_hours == 0 || f.window_hours > 24 * 7 {
+            violations.push(
+                format!("findings/{i}"),
+                "invalid",
+                "finite figures and a window of 1 to 168 hours",
+            );
+        }
+    }
+}
+
+impl Aggregate for CampaignMonitor {
+    type State = MonitorState;
+    type Command = MonitorCommand;
+    type Event = MonitorEvent;
+    const CATEGORY: &'static str = "monitor";
+
+    fn decide(
+        state: Option<&MonitorState>,
+        command: &MonitorCommand,
+        _now: DateTime<Utc>,
+    ) -> Result<Vec<MonitorEvent>, Rejection> {
+        let MonitorCommand::RecordFindings {
+            campaign_id,
+            findings,
+            detector,
+        } = command;
+        let mut violations = Violations::new();
+        check(findings, &mut violations);
+        let mut last = state.map(|s| s.last.clone()).unwrap_or_default();
+        let mut sorted: Vec<&Finding> = findings.iter().collect();
+        sorted.sort_by_key(|f| (f.hour, f.metric));
+        let mut events = Vec::new();
+        for finding in sorted {
+            let continues = last
+                .get(&finding.metric)
+                .is_some_and(|at| finding.hour <= *at + Duration::hours(EPISODE_GAP_HOURS));
+            last.insert(
+                finding.metric,
+                last.get(&finding.metric)
+                    .copied()
+                    .unwrap_or(finding.hour)
+                    .max(finding.hour),
+            );
+            if !continues {
+                events.push(MonitorEvent::AnomalyDetected(AnomalyDetected {
+                    campaign_id: *campaign_id,
+                    finding: finding.clone(),
+                    detector: detector.clone(),
+                }));
+            }
+        }
+        violations.into_result(events).map_err(Rejection::Invalid)
+    }
+
+    fn evolve(
+        state: Option<MonitorState>,
+        event: &MonitorEvent,
+    ) -> Result<MonitorState, HistoryError> {
+        let MonitorEvent::AnomalyDetected(e) = event;
+        let mut state = state.unwrap_or(MonitorState {
+            campaign_id: e.campaign_id,
+            ..MonitorState::default()
+        });
+        if state.campaign_id != e.campaign_id {
+            return Err(HistoryError {
+                kind: "monitor",
+                reason: "an anomaly of another campaign",
+            });
+        }
+        let at = state.last.entry(e.finding.metric).or_insert(e.finding.hour);
+        *at = (*at).max(e.finding.hour);
+        state.anomalies += 1;
+        Ok(state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+
+    fn finding(metric: AnomalyMetric, hour: &str) -> Finding {
+        Finding {
+            metric,
+            hour: hour.parse().unwrap(),
+            window_hours: 6,
+            observed: Some(30.0),
+            expected: 10.0,
+            low: 5.0,
+            high: Some(15.0),
+        }
+    }
+
+    fn detected(f: Finding) -> MonitorEvent {
+        MonitorEvent::AnomalyDetected(AnomalyDetected {
+            campaign_id: Uuid::from_u128(1),
+            finding: f,
+            detector: "d@1".into(),
+        })
+    }
+
+    fn record(findings: Vec<Finding>) -> MonitorCommand {
+        MonitorCommand::RecordFindings {
+            campaign_id: Uuid::from_u128(1),
+            findings,
+            detector: "d@1".into(),
+        }
+    }
+
+    #[test]
+    fn an_episode_is_recorded_once_however_often_it_is_found() {
+        let spike = finding(AnomalyMetric::Spend, "2026-01-20T10:00:00Z");
+        let next_hour = finding(AnomalyMetric::Spend, "2026-01-20T11:00:00Z");
+        let clicks = finding(AnomalyMetric::Clicks, "2026-01-20T11:00:00Z");
+        Scenario::<CampaignMonitor>::given(vec![])
+            .when(record(vec![
+                next_hour.clone(),
+                spike.clone(),
+                clicks.clone(),
+            ]))
+            .then(vec![detected(spike.clone()), detected(clicks.clone())]);
+        // The next report's check finds the same episode: nothing new.
+        Scenario::<CampaignMonitor>::given(vec![detected(spike.clone())])
+            .when(record(vec![spike.clone(), next_hour]))
+            .then(vec![]);
+        // A day later the metric departs again: a new episode.
+        let later = finding(AnomalyMetric::Spend, "2026-01-21T12:00:00Z");
+        Scenario::<CampaignMonitor>::given(vec![detected(spike)])
+            .when(record(vec![later.clone()]))
+            .then(vec![detected(later)]);
+        let mut broken = finding(AnomalyMetric::Ctr, "2026-01-21T12:00:00Z");
+        broken.expected = f64::NAN;
+        Scenario::<CampaignMonitor>::given(vec![])
+            .when(record(vec![broken]))
+            .then_violations(&[("findings/0", "invalid")]);
+    }
+}
