@@ -1,13 +1,15 @@
-//! What the anomaly detector found in a campaign's performance, in a stream of its own
-//! (`monitor-<tenant>_<campaign id>`): one `AnomalyDetected` per anomaly episode. The detector
+//! A campaign's monitoring, in a stream of its own (`monitor-<tenant>_<campaign id>`): which report
+//! pulls changed its figures (`ReportsSynced`, what triggers an anomaly check) and what the anomaly
+//! detector found (`AnomalyDetected`, one per anomaly episode). The detector
 //! runs again after every report, so it finds the same episode again and again; the aggregate
 //! records an episode once (a finding within six hours after the last one of the same metric
 //! continues it) and keeps the campaign's stream free of monitoring.
 
 use crate::aggregate::{Aggregate, HistoryError, Rejection};
+use crate::campaign::Platform;
 use crate::event::{decode, encode, unknown, DecodeError, DomainEvent, EventPayload};
 use crate::violation::Violations;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -72,6 +74,15 @@ pub struct Finding {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MonitorCommand {
+    /// A report pull of `platform` for days `from..=to` recorded or restated reports.
+    RecordSync {
+        campaign_id: Uuid,
+        platform: Platform,
+        from: NaiveDate,
+        to: NaiveDate,
+        recorded: u32,
+        restated: u32,
+    },
     RecordFindings {
         campaign_id: Uuid,
         findings: Vec<Finding>,
@@ -89,18 +100,33 @@ pub struct AnomalyDetected {
     pub detector: String,
 }
 
+/// New figures arrived for the campaign: what an anomaly check follows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportsSynced {
+    pub campaign_id: Uuid,
+    pub platform: Platform,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub recorded: u32,
+    pub restated: u32,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum MonitorEvent {
+    ReportsSynced(ReportsSynced),
     AnomalyDetected(AnomalyDetected),
 }
 
 impl MonitorEvent {
+    pub const REPORTS_SYNCED: &'static str = "ReportsSynced";
     pub const ANOMALY_DETECTED: &'static str = "AnomalyDetected";
 }
 
 impl DomainEvent for MonitorEvent {
     fn to_payload(&self) -> EventPayload {
         match self {
+            MonitorEvent::ReportsSynced(e) => encode(Self::REPORTS_SYNCED, 1, e),
             MonitorEvent::AnomalyDetected(e) => encode(Self::ANOMALY_DETECTED, 1, e),
         }
     }
@@ -111,6 +137,9 @@ impl DomainEvent for MonitorEvent {
         data: &serde_json::Value,
     ) -> Result<Self, DecodeError> {
         match (event_type, schema_version) {
+            (Self::REPORTS_SYNCED, 1) => {
+                decode(event_type, schema_version, data).map(MonitorEvent::ReportsSynced)
+            }
             (Self::ANOMALY_DETECTED, 1) => {
                 decode(event_type, schema_version, data).map(MonitorEvent::AnomalyDetected)
             }
@@ -126,6 +155,7 @@ pub struct MonitorState {
     pub campaign_id: Uuid,
     pub last: BTreeMap<AnomalyMetric, DateTime<Utc>>,
     pub anomalies: u64,
+    pub syncs: u64,
 }
 
 pub struct CampaignMonitor;
@@ -164,11 +194,38 @@ impl Aggregate for CampaignMonitor {
         command: &MonitorCommand,
         _now: DateTime<Utc>,
     ) -> Result<Vec<MonitorEvent>, Rejection> {
-        let MonitorCommand::RecordFindings {
-            campaign_id,
-            findings,
-            detector,
-        } = command;
+        let (campaign_id, findings, detector) = match command {
+            MonitorCommand::RecordSync {
+                campaign_id,
+                platform,
+                from,
+                to,
+                recorded,
+                restated,
+            } => {
+                if to < from {
+                    let mut violations = Violations::new();
+                    violations.push("to", "before_from", "the last day comes after the first");
+                    return Err(Rejection::Invalid(violations));
+                }
+                if recorded + restated == 0 {
+                    return Ok(vec![]);
+                }
+                return Ok(vec![MonitorEvent::ReportsSynced(ReportsSynced {
+                    campaign_id: *campaign_id,
+                    platform: *platform,
+                    from: *from,
+                    to: *to,
+                    recorded: *recorded,
+                    restated: *restated,
+                })]);
+            }
+            MonitorCommand::RecordFindings {
+                campaign_id,
+                findings,
+                detector,
+            } => (campaign_id, findings, detector),
+        };
         let mut violations = Violations::new();
         check(findings, &mut violations);
         let mut last = state.map(|s| s.last.clone()).unwrap_or_default();
@@ -201,20 +258,28 @@ impl Aggregate for CampaignMonitor {
         state: Option<MonitorState>,
         event: &MonitorEvent,
     ) -> Result<MonitorState, HistoryError> {
-        let MonitorEvent::AnomalyDetected(e) = event;
+        let campaign_id = match event {
+            MonitorEvent::ReportsSynced(e) => e.campaign_id,
+            MonitorEvent::AnomalyDetected(e) => e.campaign_id,
+        };
         let mut state = state.unwrap_or(MonitorState {
-            campaign_id: e.campaign_id,
+            campaign_id,
             ..MonitorState::default()
         });
-        if state.campaign_id != e.campaign_id {
+        if state.campaign_id != campaign_id {
             return Err(HistoryError {
                 kind: "monitor",
-                reason: "an anomaly of another campaign",
+                reason: "an event of another campaign",
             });
         }
-        let at = state.last.entry(e.finding.metric).or_insert(e.finding.hour);
-        *at = (*at).max(e.finding.hour);
-        state.anomalies += 1;
+        match event {
+            MonitorEvent::ReportsSynced(_) => state.syncs += 1,
+            MonitorEvent::AnomalyDetected(e) => {
+                let at = state.last.entry(e.finding.metric).or_insert(e.finding.hour);
+                *at = (*at).max(e.finding.hour);
+                state.anomalies += 1;
+            }
+        }
         Ok(state)
     }
 }

@@ -11,6 +11,7 @@ use adflow_domain::campaign::{
     Campaign, CampaignState, Granularity, PerformanceReported, PerformanceRow, Platform,
     MAX_ROWS_PER_REPORT,
 };
+use adflow_domain::monitoring::{CampaignMonitor, MonitorCommand};
 use adflow_domain::performance::{CampaignPerformance, PerformanceCommand};
 use adflow_domain::tenant::TenantSettings;
 use adflow_domain::{Rejection, TenantId};
@@ -325,6 +326,31 @@ impl ReportSync {
                 Recorded::Restated => pulled.restated += 1,
                 Recorded::Unchanged => pulled.unchanged += 1,
             }
+        }
+        if pulled.recorded + pulled.restated > 0 {
+            // New figures: the campaign's monitor records the pull, and its anomaly check follows.
+            let cause = Cause {
+                tenant: deployment.tenant,
+                event_id: Uuid::nil(),
+                correlation_id: correlation,
+            };
+            let command = MonitorCommand::RecordSync {
+                campaign_id: deployment.campaign,
+                platform,
+                from,
+                to,
+                recorded: u32::try_from(pulled.recorded).unwrap_or(u32::MAX),
+                restated: u32::try_from(pulled.restated).unwrap_or(u32::MAX),
+            };
+            crate::submit::<CampaignMonitor>(
+                &self.app,
+                ACTOR,
+                cause,
+                deployment.campaign,
+                command,
+                false,
+            )
+            .await?;
         }
         Ok((pulled, last_day))
     }
