@@ -728,3 +728,120 @@ async fn connections_keep_their_secret_out_of_the_log_and_fail_typed() {
     );
     assert_eq!(linkedin["retryable"], false);
 }
+
+#[tokio::test]
+async fn a_ctr_collapse_on_the_platform_becomes_an_anomaly_event_after_the_next_report_sync() {
+    let world = world(&[("ADFLOW_ML_WORKER", "true")]).await;
+    // A Google campaign with volume enough to judge hour by hour.
+    let mut structure =
+        serde_json::to_value(adflow_platforms::samples::structure("Watch", 3, 10)).unwrap();
+    structure["google"]["dailyBudgetMicros"] = json!(1_000_000_000i64);
+    structure.as_object_mut().unwrap().remove("linkedin");
+    let mut body = campaign("Watched");
+    body["platforms"] = json!(["GOOGLE"]);
+    body["totalBudgetMicros"] = json!(60_000_000_000i64);
+    let created = world
+        .app
+        .command("/v1/campaigns", Some(&world.manager), &body, &[])
+        .await;
+    let id = str_of(&created.body, "/id").to_owned();
+    world.step(&id, "structure-requests").await;
+    let request_id: Uuid = sqlx::query_scalar("SELECT (data->>'requestId')::uuid FROM events WHERE event_type = 'StructureGenerationRequested' AND stream_name LIKE '%' || $1")
+        .bind(&id)
+        .fetch_one(&world.app.db.pool)
+        .await
+        .unwrap();
+    let version = world.version(&id).await;
+    let answered = world
+        .app
+        .command(
+            &format!("/v1/campaigns/{id}/structure-requests/{request_id}/result"),
+            Some(&world.admin),
+            &json!({"modelVersion": "m", "structure": structure}),
+            &[("if-match", &version)],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::OK, "{:?}", answered.body);
+    for step in ["approve", "deploy"] {
+        world.step(&id, step).await;
+    }
+    world.wait_status(&id, "DEPLOYED", 60).await;
+    world.step(&id, "activate").await;
+    eventually(30, "enabled on Google", || async {
+        (world.google_campaigns().await[0]["status"] == "ENABLED").then_some(())
+    })
+    .await;
+
+    // Three weeks and a day of history, synced.
+    world.control("clock", json!({"hours": 22 * 24})).await;
+    let pool = world.app.db.pool.clone();
+    eventually(90, "three weeks of reports synced", || {
+        let pool = pool.clone();
+        async move {
+            let through: Option<NaiveDate> =
+                sqlx::query_scalar("SELECT max(synced_through) FROM report_sync_state")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            through
+                .is_some_and(|d| d >= start_day() + Days::new(21))
+                .then_some(())
+        }
+    })
+    .await;
+
+    // Clicks collapse on the platform for two days; a day and a half later the sync brings it in.
+    let google_id = world.google_campaigns().await[0]["id"].as_u64().unwrap();
+    let now: Value = world
+        .http
+        .get(format!("{}/_sandbox/clock", world.sandbox))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let from: chrono::DateTime<Utc> = now["now"].as_str().unwrap().parse().unwrap();
+    world
+        .control(
+            "anomalies",
+            json!({"campaign": format!("g/{CUSTOMER}/{google_id}"), "kind": "CTR_COLLAPSE", "from": from, "to": from + chrono::Duration::hours(48)}),
+        )
+        .await;
+    world.control("clock", json!({"hours": 36})).await;
+    let found: Vec<Value> = eventually(120, "an anomaly event", || async {
+        let found: Vec<Value> = sqlx::query_scalar("SELECT data FROM events WHERE event_type = 'AnomalyDetected' AND data->>'campaignId' = $1 AND data->>'metric' IN ('CLICKS', 'CTR')")
+            .bind(&id)
+            .fetch_all(&world.app.db.pool)
+            .await
+            .unwrap();
+        let inside: Vec<Value> = found
+            .into_iter()
+            .filter(|f| f["hour"].as_str().and_then(|h| h.parse::<chrono::DateTime<Utc>>().ok()).is_some_and(|h| h >= from))
+            .collect();
+        (!inside.is_empty()).then_some(inside)
+    })
+    .await;
+    let anomaly = &found[0];
+    assert!(
+        anomaly["observed"].as_f64().unwrap() < anomaly["low"].as_f64().unwrap(),
+        "{anomaly}"
+    );
+    assert!(anomaly["expected"].as_f64().unwrap() > anomaly["observed"].as_f64().unwrap());
+    assert_eq!(anomaly["detector"], "seasonal-robust@1");
+    let (actor, causation): (String, Uuid) = sqlx::query_as("SELECT actor, causation_id FROM events WHERE event_type = 'AnomalyDetected' AND data->>'campaignId' = $1 LIMIT 1")
+        .bind(&id)
+        .fetch_one(&world.app.db.pool)
+        .await
+        .unwrap();
+    assert!(actor.starts_with("system:"), "{actor}");
+    let cause: String = sqlx::query_scalar("SELECT event_type FROM events WHERE event_id = $1")
+        .bind(causation)
+        .fetch_one(&world.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        cause, "ReportsSynced",
+        "the check answers the sync that brought the figures"
+    );
+}

@@ -11,6 +11,7 @@ use adflow_application::{AppError, Application, Command, EventMetadata, Expected
 use adflow_domain::aggregate::Aggregate;
 use adflow_domain::audience::{Audience, AudienceCommand, AudienceState};
 use adflow_domain::campaign::{Campaign, CampaignCommand, CampaignState, Guardrails};
+use adflow_domain::monitoring::{CampaignMonitor, MonitorCommand};
 use adflow_domain::{Rejection, TenantId};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -70,6 +71,18 @@ pub trait Backend: Send + Sync {
         command: AudienceCommand,
         model_version: Option<&str>,
     ) -> Result<Submission, MlError>;
+    /// Findings for a campaign's monitor (the campaign is the trigger's `aggregate_id`).
+    async fn submit_monitor(
+        &self,
+        trigger: Trigger,
+        command: MonitorCommand,
+        model_version: Option<&str>,
+    ) -> Result<Submission, MlError> {
+        let _ = (trigger, command, model_version);
+        Err(MlError::Backend(
+            "this backend records no monitoring".into(),
+        ))
+    }
 }
 
 /// The backend on the application layer: reads are loads, answers are commands with the
@@ -203,6 +216,16 @@ impl Backend for StoreBackend {
         audience: Uuid,
     ) -> Result<Option<AudienceState>, MlError> {
         self.state::<Audience>(tenant, audience).await
+    }
+
+    async fn submit_monitor(
+        &self,
+        trigger: Trigger,
+        command: MonitorCommand,
+        model_version: Option<&str>,
+    ) -> Result<Submission, MlError> {
+        self.submit_to::<CampaignMonitor>(trigger, command, model_version)
+            .await
     }
 }
 

@@ -102,6 +102,7 @@ impl Dispatcher {
             schema_version: event.schema_version,
             stream_name: event.stream_name.clone(),
             stream_version: event.stream_version,
+            position: Some(event.position.to_string()),
             tenant_id: tenant.0,
             aggregate_id: aggregate,
             correlation_id: event.metadata.correlation_id,

@@ -5,6 +5,7 @@
 
 use adflow_domain::audience::AudienceEvent;
 use adflow_domain::campaign::CampaignEvent;
+use adflow_domain::monitoring::MonitorEvent;
 use async_nats::jetstream::stream;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -29,14 +30,17 @@ pub enum WorkType {
     /// A campaign event the platforms must hear of (activated, paused, resumed, completed,
     /// tuned): the change pusher tells them.
     PlatformChange,
+    /// `ReportsSynced`: new figures for a campaign; the anomaly detector looks at them.
+    Anomalies,
 }
 
 impl WorkType {
-    pub const ALL: [WorkType; 4] = [
+    pub const ALL: [WorkType; 5] = [
         WorkType::Structure,
         WorkType::Segments,
         WorkType::Deployment,
         WorkType::PlatformChange,
+        WorkType::Anomalies,
     ];
 
     /// The work an event asks for, if any.
@@ -50,6 +54,7 @@ impl WorkType {
             | CampaignEvent::RESUMED
             | CampaignEvent::COMPLETED
             | CampaignEvent::STRUCTURE_TUNED => Some(WorkType::PlatformChange),
+            MonitorEvent::REPORTS_SYNCED => Some(WorkType::Anomalies),
             _ => None,
         }
     }
@@ -61,6 +66,7 @@ impl WorkType {
             WorkType::Segments => "segments.requested",
             WorkType::Deployment => "platform.deploy",
             WorkType::PlatformChange => "platform.change",
+            WorkType::Anomalies => "anomalies.check",
         }
     }
 
@@ -71,6 +77,7 @@ impl WorkType {
             WorkType::Segments => "ml-segments",
             WorkType::Deployment => "platform-deployer",
             WorkType::PlatformChange => "platform-changes",
+            WorkType::Anomalies => "ml-anomalies",
         }
     }
 }
@@ -105,6 +112,10 @@ pub struct WorkRequest {
     /// The event's version in its stream (0 in requests published before it was sent).
     #[serde(default)]
     pub stream_version: u64,
+    /// The event's log position (`commit:prepare`), for workers that must wait for a read model
+    /// to reach it; absent in requests published before it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
     pub tenant_id: Uuid,
     pub aggregate_id: Uuid,
     pub correlation_id: Uuid,
@@ -153,6 +164,7 @@ mod tests {
             schema_version: 1,
             stream_name: "audience-x_y".into(),
             stream_version: 3,
+            position: Some("12:3".into()),
             tenant_id: Uuid::now_v7(),
             aggregate_id: Uuid::now_v7(),
             correlation_id: Uuid::now_v7(),

@@ -12,6 +12,9 @@
 //! [`evaluate`] scores it on the market simulator against the rule commercial tools use.
 
 mod evaluate;
+mod handler;
+
+pub use handler::{AnomalyHandler, DETECTOR_VERSION};
 
 pub use evaluate::{evaluate, AnomalyEvaluation, DetectorScore};
 

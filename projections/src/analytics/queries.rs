@@ -335,3 +335,60 @@ pub async fn totals_by_campaign(
         .filter_map(|g| Uuid::parse_str(&g.key).ok().map(|id| (id, g.totals)))
         .collect())
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Row, Deserialize)]
+struct HourRow {
+    at: u32,
+    impressions: u64,
+    clicks: u64,
+    conversions: u64,
+    cost_micros: u64,
+}
+
+/// One campaign's totals per hour (UTC, as seconds since the epoch ÷ 3,600) over the `hours`
+/// before its latest hour with figures, that hour included; hours without figures are absent.
+/// Anchored on the data rather than the clock, so a simulated market ahead of the wall clock reads
+/// the same way as a real one.
+pub async fn campaign_hours(
+    analytics: &Analytics,
+    tenant: Uuid,
+    campaign: Uuid,
+    hours: u32,
+) -> Result<Vec<(i64, PerformanceTotals)>, ProjectionError> {
+    let scope = format!("tenant_id = toUUID('{tenant}') AND campaign_id = toUUID('{campaign}')");
+    let latest: u32 = analytics
+        .client()
+        .query(&format!(
+            "SELECT toUInt32(max(hour)) FROM {FACTS} WHERE {scope}"
+        ))
+        .fetch_one::<u32>()
+        .await?;
+    if latest == 0 {
+        return Ok(Vec::new());
+    }
+    let from = latest.saturating_sub(hours.saturating_sub(1).saturating_mul(3600));
+    let rows = analytics
+        .client()
+        .query(&format!(
+            "SELECT toUInt32(hour) AS at, sum(impressions) AS impressions, sum(clicks) AS clicks, \
+             sum(conversions) AS conversions, sum(cost_micros) AS cost_micros \
+             FROM {FACTS} FINAL WHERE {scope} AND toUInt32(hour) >= {from} GROUP BY at ORDER BY at"
+        ))
+        .fetch_all::<HourRow>()
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                i64::from(r.at) / 3600,
+                PerformanceTotals {
+                    impressions: r.impressions,
+                    clicks: r.clicks,
+                    conversions: r.conversions,
+                    cost_micros: r.cost_micros,
+                    revenue_micros: 0,
+                },
+            )
+        })
+        .collect())
+}

@@ -15,6 +15,16 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+fn options(config: &Config) -> WorkerOptions {
+    WorkerOptions {
+        stream: config.ml_stream.clone(),
+        subject_prefix: config.ml_subject_prefix.clone(),
+        max_attempts: config.ml_max_attempts,
+        ack_wait: Duration::from_secs(config.ml_ack_wait_seconds.max(1)),
+        ..WorkerOptions::default()
+    }
+}
+
 /// The workers of every work type, sharing the loaded models and the backend.
 pub fn workers(
     config: &Config,
@@ -26,13 +36,7 @@ pub fn workers(
         adflow_application::Application::new(store),
         "ml-worker",
     ));
-    let options = WorkerOptions {
-        stream: config.ml_stream.clone(),
-        subject_prefix: config.ml_subject_prefix.clone(),
-        max_attempts: config.ml_max_attempts,
-        ack_wait: Duration::from_secs(config.ml_ack_wait_seconds.max(1)),
-        ..WorkerOptions::default()
-    };
+    let options = options(config);
     let structure = StructureHandler {
         backend: backend.clone(),
         generator: models.structure.clone(),
@@ -81,6 +85,21 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         .await
         .map_err(PlatformError::from)?;
     let store = platform::event_store(config, &pool)?;
+    let anomalies = Worker::new(
+        adflow_ml_workers::anomaly::AnomalyHandler {
+            backend: Arc::new(StoreBackend::new(
+                adflow_application::Application::new(store.clone()),
+                "ml-worker",
+            )),
+            analytics: adflow_projections::analytics::Analytics::new(
+                &config.clickhouse_url,
+                &config.clickhouse_database,
+            )
+            .map_err(PlatformError::from)?,
+            settings: Default::default(),
+        },
+        options(config),
+    );
     let (structures, segments) = workers(config, store)?;
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(run_worker(
@@ -88,7 +107,12 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         config.nats_url.clone(),
         shutdown.clone(),
     ));
-    tasks.spawn(run_worker(segments, config.nats_url.clone(), shutdown));
+    tasks.spawn(run_worker(
+        segments,
+        config.nats_url.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(run_worker(anomalies, config.nats_url.clone(), shutdown));
     platform::report_ready(&["ml_worker=running".to_owned()]);
     while tasks.join_next().await.is_some() {}
     Ok(())
