@@ -844,4 +844,41 @@ async fn a_ctr_collapse_on_the_platform_becomes_an_anomaly_event_after_the_next_
         cause, "ReportsSynced",
         "the check answers the sync that brought the figures"
     );
+
+    // GraphQL shows it on the campaign, newest first; Viewers see no money and so no anomalies.
+    let query = "query($id: ID!) { campaign(id: $id) { anomalies(first: 20) { metric hour windowHours observed expected low high detector } } }";
+    let listed = eventually(30, "anomalies in GraphQL", || async {
+        let reply = world
+            .app
+            .graphql(Some(&world.manager), query, json!({"id": id}))
+            .await;
+        let list = reply.body["data"]["campaign"]["anomalies"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        list.iter()
+            .any(|a| a["metric"] == "CLICKS" || a["metric"] == "CTR")
+            .then_some(list)
+    })
+    .await;
+    let hours: Vec<&str> = listed.iter().map(|a| a["hour"].as_str().unwrap()).collect();
+    let mut sorted = hours.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(hours, sorted, "newest first");
+    let tenant: Uuid = sqlx::query_scalar("SELECT tenant_id FROM events WHERE event_type = 'CampaignCreated' AND data->>'campaignId' = $1")
+        .bind(&id)
+        .fetch_one(&world.app.db.pool)
+        .await
+        .unwrap();
+    let viewer = world.app.token(TenantId(tenant), Role::Viewer);
+    let hidden = world
+        .app
+        .graphql(Some(&viewer), query, json!({"id": id}))
+        .await;
+    assert!(
+        hidden.body["data"]["campaign"]["anomalies"].is_null(),
+        "{}",
+        hidden.body
+    );
+    assert_eq!(hidden.error_codes(), vec!["FORBIDDEN"], "{}", hidden.body);
 }

@@ -1,4 +1,6 @@
-//! A campaign's monitoring, in a stream of its own (`monitor-<tenant>_<campaign id>`): which report
+//! A campaign's monitoring, in a stream of its own (`monitor-<tenant>_<id>`, the id derived from
+//! the campaign's by [`monitor_stream_id`], so that no read model keyed by aggregate id confuses it
+//! with the campaign's own stream): which report
 //! pulls changed its figures (`ReportsSynced`, what triggers an anomaly check) and what the anomaly
 //! detector found (`AnomalyDetected`, one per anomaly episode). The detector
 //! runs again after every report, so it finds the same episode again and again; the aggregate
@@ -14,6 +16,14 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
+
+/// Namespace of the monitor streams' ids (UUID v5 of the campaign id).
+const MONITOR_NAMESPACE: Uuid = Uuid::from_u128(0x0193_8d11_42c7_7b5e_a2f9_5c0d_3e71_9b24);
+
+/// The id of the stream that monitors `campaign`.
+pub fn monitor_stream_id(campaign: Uuid) -> Uuid {
+    Uuid::new_v5(&MONITOR_NAMESPACE, campaign.as_bytes())
+}
 
 /// Hours after a metric's last anomaly within which a new finding continues the same episode.
 pub const EPISODE_GAP_HOURS: i64 = 6;

@@ -11,7 +11,7 @@ use adflow_domain::campaign::{
     Campaign, CampaignState, Granularity, PerformanceReported, PerformanceRow, Platform,
     MAX_ROWS_PER_REPORT,
 };
-use adflow_domain::monitoring::{CampaignMonitor, MonitorCommand};
+use adflow_domain::monitoring::{monitor_stream_id, CampaignMonitor, MonitorCommand};
 use adflow_domain::performance::{CampaignPerformance, PerformanceCommand};
 use adflow_domain::tenant::TenantSettings;
 use adflow_domain::{Rejection, TenantId};
@@ -346,7 +346,7 @@ impl ReportSync {
                 &self.app,
                 ACTOR,
                 cause,
-                deployment.campaign,
+                monitor_stream_id(deployment.campaign),
                 command,
                 false,
             )

@@ -216,6 +216,22 @@ impl Campaign {
             .collect()
     }
 
+    /// What the anomaly detector found in this campaign's figures, newest first (at most
+    /// `first`). Null, with a FORBIDDEN error, for roles that may not see money.
+    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
+    async fn anomalies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+    ) -> async_graphql::Result<Option<Vec<crate::anomalies::AnomalyFound>>> {
+        let mut rows = self
+            .page
+            .anomalies(ctx.data::<ReadDb>()?, &self.key)
+            .await?;
+        rows.truncate(usize::try_from(first.clamp(0, 500)).unwrap_or(0));
+        Ok(Some(rows))
+    }
+
     /// The AI's optimisation proposals for this campaign, newest first.
     async fn recommendations(
         &self,

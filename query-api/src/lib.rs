@@ -4,6 +4,7 @@
 
 mod analytics;
 mod analytics_gate;
+mod anomalies;
 mod audiences;
 mod campaigns;
 mod db;

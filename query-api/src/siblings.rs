@@ -22,6 +22,7 @@ pub struct CampaignPage {
     structures: Loaded<StructureRow>,
     deployments: Loaded<Vec<DeploymentRow>>,
     proposals: Loaded<Vec<crate::recommendations::ProposalRow>>,
+    anomalies: Loaded<Vec<crate::anomalies::AnomalyFound>>,
 }
 
 impl std::fmt::Debug for CampaignPage {
@@ -76,6 +77,21 @@ impl CampaignPage {
         Ok(part(
             &self.deployments,
             DeploymentsLoader(db.clone()),
+            &self.keys,
+            key,
+        )
+        .await?
+        .unwrap_or_default())
+    }
+
+    pub async fn anomalies(
+        &self,
+        db: &ReadDb,
+        key: &Owned,
+    ) -> async_graphql::Result<Vec<crate::anomalies::AnomalyFound>> {
+        Ok(part(
+            &self.anomalies,
+            crate::anomalies::AnomaliesLoader(db.clone()),
             &self.keys,
             key,
         )
