@@ -808,7 +808,19 @@ async fn a_ctr_collapse_on_the_platform_becomes_an_anomaly_event_after_the_next_
             json!({"campaign": format!("g/{CUSTOMER}/{google_id}"), "kind": "CTR_COLLAPSE", "from": from, "to": from + chrono::Duration::hours(48)}),
         )
         .await;
+    // A subscriber hears of it as it is recorded.
+    let mut socket = adflow_testkit::ws::connect(&world.app.subscription_url()).await;
+    adflow_testkit::ws::init(&mut socket, &world.manager).await;
+    adflow_testkit::ws::subscribe(
+        &mut socket,
+        "a",
+        &format!("subscription {{ anomalyDetected(campaignId: \"{id}\") {{ metric hour observed expected }} }}"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     world.control("clock", json!({"hours": 36})).await;
+    let heard = adflow_testkit::ws::next_data(&mut socket, Duration::from_secs(120)).await;
+    assert!(heard["anomalyDetected"]["metric"].is_string(), "{heard}");
     let found: Vec<Value> = eventually(120, "an anomaly event", || async {
         let found: Vec<Value> = sqlx::query_scalar("SELECT data FROM events WHERE event_type = 'AnomalyDetected' AND data->>'campaignId' = $1 AND data->>'metric' IN ('CLICKS', 'CTR')")
             .bind(&id)

@@ -1,6 +1,7 @@
 //! The `activity` read model: every event of every aggregate, with who, when and why, for the
 //! history screens (the state after each event is derived by the query side from the log).
 
+use crate::live::{announce, Change, ChangeKind};
 use crate::runtime::{Projection, ProjectionError};
 use adflow_domain::aggregate::parse_stream_name;
 use adflow_event_store::RecordedEvent;
@@ -65,8 +66,11 @@ impl Projection for ActivityProjection {
         .bind(&rows.causation)
         .bind(&rows.recorded_at)
         .bind(&rows.data)
-        .execute(tx)
+        .execute(&mut *tx)
         .await?;
+        for event in events {
+            announce_anomaly(tx, event).await?;
+        }
         Ok(())
     }
 
@@ -95,10 +99,35 @@ impl Projection for ActivityProjection {
         .bind(event.metadata.causation_id)
         .bind(event.recorded_at)
         .bind(&event.data)
-        .execute(tx)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        announce_anomaly(tx, event).await
     }
+}
+
+/// Subscribers hear of anomalies from here: this read model is where they are read from.
+async fn announce_anomaly(
+    tx: &mut PgConnection,
+    event: &RecordedEvent,
+) -> Result<(), ProjectionError> {
+    if event.event_type != adflow_domain::monitoring::MonitorEvent::ANOMALY_DETECTED {
+        return Ok(());
+    }
+    let Some((_, tenant, _)) = parse_stream_name(&event.stream_name) else {
+        return Ok(());
+    };
+    let Some(campaign) = event
+        .data
+        .get("campaignId")
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.parse().ok())
+    else {
+        return Ok(());
+    };
+    let mut change = Change::new(ChangeKind::Anomaly, tenant.0, campaign, event);
+    change.monitor_version = Some(event.stream_version);
+    announce(tx, &change).await?;
+    Ok(())
 }
 
 /// Column arrays for one batch insert.

@@ -1,4 +1,5 @@
-//! Live changes for subscribers: the `campaigns` projector announces, inside the transaction that
+//! Live changes for subscribers: the `campaigns` projector (and, for anomalies, the `activity`
+//! projector) announces, inside the transaction that
 //! writes the read model, what changed (`NOTIFY` is delivered on commit, so a subscriber that
 //! hears of a change can already read it). The query API listens and fans the changes out to
 //! GraphQL subscriptions. Rebuilds (which write into a shadow schema) announce nothing.
@@ -20,6 +21,9 @@ pub enum ChangeKind {
     Deployment,
     /// The AI proposed an optimisation; `proposal` is its id.
     Recommendation,
+    /// The anomaly detector found something; `monitor_version` is the event's version in the
+    /// campaign's monitor stream (announced by the `activity` projector, which holds it).
+    Anomaly,
 }
 
 /// One change, small enough for a notification (PostgreSQL allows 8000 bytes).
@@ -34,6 +38,8 @@ pub struct Change {
     pub platform: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proposal: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_version: Option<u64>,
     /// The log position of the event: pass it as `minPosition` to read the state it made.
     pub position: String,
     pub event_id: Uuid,
@@ -48,6 +54,7 @@ impl Change {
             status: None,
             platform: None,
             proposal: None,
+            monitor_version: None,
             position: recorded.position.to_string(),
             event_id: recorded.event_id,
         }

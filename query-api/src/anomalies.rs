@@ -33,6 +33,24 @@ pub struct AnomalyFound {
     pub detected_at: DateTime<Utc>,
 }
 
+/// An `activity` row of an `AnomalyDetected` event (its `data` and `recorded_at`).
+pub fn decode(row: &sqlx::postgres::PgRow) -> Option<AnomalyFound> {
+    let data: serde_json::Value = row.try_get("data").ok()?;
+    let event = serde_json::from_value::<AnomalyDetected>(data).ok()?;
+    let finding = event.finding;
+    Some(AnomalyFound {
+        metric: finding.metric.as_str().to_owned(),
+        hour: finding.hour,
+        window_hours: i32::try_from(finding.window_hours).unwrap_or(i32::MAX),
+        observed: finding.observed,
+        expected: finding.expected,
+        low: finding.low,
+        high: finding.high,
+        detector: event.detector,
+        detected_at: row.try_get("recorded_at").ok()?,
+    })
+}
+
 /// Anomalies by campaign (the key's id), newest first.
 pub struct AnomaliesLoader(pub ReadDb);
 
@@ -67,22 +85,9 @@ impl Loader<Owned> for AnomaliesLoader {
             let Some(key) = monitors.get(&(tenant, monitor)) else {
                 continue;
             };
-            let data: serde_json::Value = row.try_get("data").map_err(database)?;
-            let Ok(event) = serde_json::from_value::<AnomalyDetected>(data) else {
-                continue;
-            };
-            let finding = event.finding;
-            found.entry(*key).or_default().push(AnomalyFound {
-                metric: finding.metric.as_str().to_owned(),
-                hour: finding.hour,
-                window_hours: i32::try_from(finding.window_hours).unwrap_or(i32::MAX),
-                observed: finding.observed,
-                expected: finding.expected,
-                low: finding.low,
-                high: finding.high,
-                detector: event.detector,
-                detected_at: row.try_get("recorded_at").map_err(database)?,
-            });
+            if let Some(anomaly) = decode(&row) {
+                found.entry(*key).or_default().push(anomaly);
+            }
         }
         Ok(found)
     }

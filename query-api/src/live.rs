@@ -162,6 +162,38 @@ impl Subscription {
         )
     }
 
+    /// Anomalies found in your tenant's campaigns (or one), as they are recorded. Refused, with
+    /// a FORBIDDEN error, for roles that may not see money.
+    #[graphql(guard = "crate::guard::RoleGuard(adflow_auth::Action::ReadSpend)")]
+    async fn anomaly_detected(
+        &self,
+        ctx: &Context<'_>,
+        campaign_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = crate::anomalies::AnomalyFound>> {
+        let db = ctx.data::<ReadDb>()?.clone();
+        Ok(
+            changes(ctx, ChangeKind::Anomaly, campaign_id)?.filter_map(move |change| {
+                let db = db.clone();
+                async move {
+                    let monitor = adflow_domain::monitoring::monitor_stream_id(change.campaign);
+                    // Committed before the notification was sent, so it is there to read.
+                    let row = sqlx::query(
+                        "SELECT data, recorded_at FROM activity \
+                     WHERE tenant_id = $1 AND aggregate_id = $2 AND stream_version = $3",
+                    )
+                    .bind(change.tenant)
+                    .bind(monitor)
+                    .bind(i64::try_from(change.monitor_version?).ok()?)
+                    .fetch_optional(db.statement())
+                    .await
+                    .map_err(|error| tracing::warn!(%error, "cannot read a detected anomaly"))
+                    .ok()??;
+                    crate::anomalies::decode(&row)
+                }
+            }),
+        )
+    }
+
     /// New recommendations for your tenant's campaigns (or one), as they are proposed.
     async fn recommendation_proposed(
         &self,

@@ -82,3 +82,20 @@ pub async fn close_code(socket: &mut Socket, within: Duration) -> Option<u16> {
     .await
     .expect("closed in time")
 }
+
+/// The data of the next `next` message without errors; panics after `within`.
+pub async fn next_data(socket: &mut Socket, within: Duration) -> Value {
+    tokio::time::timeout(within, async {
+        while let Some(Ok(message)) = socket.next().await {
+            if let Message::Text(text) = message {
+                let message: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                if message["type"] == "next" && message["payload"]["errors"].is_null() {
+                    return message["payload"]["data"].clone();
+                }
+            }
+        }
+        Value::Null
+    })
+    .await
+    .expect("a subscription event in time")
+}
