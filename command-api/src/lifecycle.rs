@@ -15,6 +15,7 @@ use adflow_domain::audience::Audience;
 use adflow_domain::campaign::{
     Campaign, CampaignCommand, PerformanceReported, PerformanceRow, Platform,
 };
+use adflow_domain::monitoring::{monitor_stream_id, CampaignMonitor, MonitorCommand};
 use adflow_domain::performance::{CampaignPerformance, PerformanceCommand};
 use adflow_domain::structure::CampaignStructure;
 use adflow_domain::Violation;
@@ -379,6 +380,8 @@ pub async fn report_performance(
         rows: request.rows,
     };
     let tenant = context.principal.tenant_id;
+    // The platform and day the report covers, for the campaign's monitor.
+    let day = (report.platform, report.window_start.date_naive());
     let route = format!("POST /v1/campaigns/performance {campaign_id}");
     crate::idempotency::run_once(
         &state.pool,
@@ -417,6 +420,31 @@ pub async fn report_performance(
                     once_per_cause: false,
                 })
                 .await?;
+            if outcome.position().is_some() {
+                // New figures: the campaign's monitor notes them, and an anomaly check follows.
+                // The report is recorded either way; a lost note is made up by the next one.
+                let note = state
+                    .application
+                    .execute::<CampaignMonitor>(Command {
+                        tenant,
+                        aggregate_id: monitor_stream_id(campaign_id),
+                        expected: Expected::Latest,
+                        command: MonitorCommand::RecordSync {
+                            campaign_id,
+                            platform: day.0,
+                            from: day.1,
+                            to: day.1,
+                            recorded: 1,
+                            restated: 0,
+                        },
+                        metadata: context.metadata(),
+                        once_per_cause: false,
+                    })
+                    .await;
+                if let Err(error) = note {
+                    tracing::warn!(%error, %campaign_id, "the report is recorded; its anomaly check is not");
+                }
+            }
             Ok(Executed {
                 id: campaign_id,
                 version: campaign.version,

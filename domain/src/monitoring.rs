@@ -84,7 +84,8 @@ pub struct Finding {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MonitorCommand {
-    /// A report pull of `platform` for days `from..=to` recorded or restated reports.
+    /// A report pull of `platform` for days `from..=to` recorded or restated reports (or a report
+    /// sent in over HTTP recorded one).
     RecordSync {
         campaign_id: Uuid,
         platform: Platform,
