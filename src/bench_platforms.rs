@@ -8,13 +8,14 @@
 use crate::config::Config;
 use crate::platform::PlatformError;
 use adflow::scratch::Scratch;
-use adflow_application::{Application, Command, EventMetadata, Expected};
+use adflow_application::Application;
 use adflow_domain::aggregate::Aggregate;
 use adflow_domain::campaign::{Campaign, CampaignCommand, CreateCampaign, Guardrails, Platform};
 use adflow_domain::tenant::{TenantCommand, TenantSettings};
 use adflow_domain::{CampaignId, TenantId};
 use adflow_event_store::postgres::PostgresEventStore;
 use adflow_platform_workers::reports::{LiveDeployment, ReportSync, ReportSyncOptions};
+use adflow_platform_workers::Cause;
 use adflow_platforms::credentials::{CredentialKey, Credentials};
 use adflow_platforms::sandbox::{Sandbox, SandboxConfig};
 use adflow_platforms::{samples, Account, Change, DeploymentKey, Endpoints, Platforms};
@@ -37,23 +38,15 @@ async fn command<A: Aggregate>(
 where
     A::State: Clone + Send + Sync + 'static,
 {
-    app.execute::<A>(Command {
-        tenant,
-        aggregate_id: id,
-        expected: Expected::Latest,
-        command,
-        metadata: EventMetadata {
-            tenant_id: tenant.0,
-            actor: "system:bench".into(),
-            correlation_id: Uuid::now_v7(),
-            causation_id: Uuid::now_v7(),
-            extra: BTreeMap::new(),
-        },
-        once_per_cause: false,
-    })
-    .await
-    .map(|_| ())
-    .map_err(usage)
+    let cause = Cause {
+        tenant: tenant.0,
+        event_id: Uuid::now_v7(),
+        correlation_id: Uuid::now_v7(),
+    };
+    adflow_platform_workers::submit::<A>(app, "system:bench", cause, id, command, false)
+        .await
+        .map(|_| ())
+        .map_err(usage)
 }
 
 pub async fn run(

@@ -13,7 +13,6 @@ use adflow_domain::campaign::{
     platform_changes, Campaign, CampaignCommand, CampaignEvent, CampaignState, CampaignStatus,
     PlatformChange, PushedChange,
 };
-use adflow_domain::tenant::TenantSettings;
 use adflow_domain::{DomainEvent, TenantId};
 use adflow_event_store::EventStore;
 use adflow_platforms::Platforms;
@@ -27,13 +26,6 @@ pub struct ChangePusher {
     app: Application,
     store: Arc<dyn EventStore>,
     platforms: Arc<Platforms>,
-}
-
-fn retry(error: impl std::fmt::Display) -> Handled {
-    Handled::Retry {
-        reason: error.to_string(),
-        delay: None,
-    }
 }
 
 impl ChangePusher {
@@ -96,11 +88,11 @@ impl Work for ChangePusher {
         let (before, event) = match self.before(request).await {
             Ok(Some(found)) => found,
             Ok(None) => return Handled::Done,
-            Err(error) => return retry(error),
+            Err(error) => return Handled::retry(error),
         };
         let now = match self.app.load::<Campaign>(tenant, campaign_id).await {
             Ok(loaded) => loaded,
-            Err(error) => return retry(error),
+            Err(error) => return Handled::retry(error),
         };
         if now.was_caused_by(request.event_id) {
             return Handled::Done;
@@ -127,9 +119,9 @@ impl Work for ChangePusher {
         if changes.is_empty() {
             return Handled::Done;
         }
-        let connections = match self.app.load::<TenantSettings>(tenant, tenant.0).await {
-            Ok(loaded) => loaded.state.map(|s| s.connections).unwrap_or_default(),
-            Err(error) => return retry(error),
+        let connections = match crate::connections(&self.app, tenant).await {
+            Ok(connections) => connections,
+            Err(error) => return Handled::retry(error),
         };
         let mut pushed = Vec::new();
         for (platform, change) in changes {
@@ -166,7 +158,7 @@ impl Work for ChangePusher {
                     error: None,
                 }),
                 // Pushes set a value, so pushing again is harmless: retry while it may help.
-                Err(error) if error.retryable() && !last => return retry(error),
+                Err(error) if error.retryable() && !last => return Handled::retry(error),
                 Err(error) => {
                     tracing::warn!(%campaign_id, platform = platform.as_str(), %error, "change not applied");
                     pushed.push(PushedChange {
@@ -189,7 +181,7 @@ impl Work for ChangePusher {
         };
         match submit::<Campaign>(&self.app, ACTOR, cause, campaign_id, command, true).await {
             Ok(_) | Err(AppError::Rejected(_)) => Handled::Done,
-            Err(error) => retry(error),
+            Err(error) => Handled::retry(error),
         }
     }
 }

@@ -9,7 +9,6 @@ use crate::runtime::{Handled, Work};
 use crate::{reason, submit, Cause};
 use adflow_application::{AppError, Application};
 use adflow_domain::campaign::{Campaign, CampaignCommand, CampaignStatus, Platform};
-use adflow_domain::tenant::TenantSettings;
 use adflow_domain::TenantId;
 use adflow_platforms::{DeploymentKey, PlatformError, Platforms};
 use adflow_work_contract::{WorkRequest, WorkType};
@@ -21,13 +20,6 @@ pub const ACTOR: &str = "system:platform-deployer";
 pub struct Deployer {
     app: Application,
     platforms: Arc<Platforms>,
-}
-
-fn retry(error: impl std::fmt::Display) -> Handled {
-    Handled::Retry {
-        reason: error.to_string(),
-        delay: None,
-    }
 }
 
 impl Deployer {
@@ -67,7 +59,7 @@ impl Work for Deployer {
         };
         let state = match self.app.load::<Campaign>(tenant, campaign_id).await {
             Ok(loaded) => loaded.state,
-            Err(error) => return retry(error),
+            Err(error) => return Handled::retry(error),
         };
         let Some(state) = state else {
             return Handled::Done;
@@ -75,9 +67,9 @@ impl Work for Deployer {
         if state.status != CampaignStatus::DeploymentRequested {
             return Handled::Done;
         }
-        let connections = match self.app.load::<TenantSettings>(tenant, tenant.0).await {
-            Ok(loaded) => loaded.state.map(|s| s.connections).unwrap_or_default(),
-            Err(error) => return retry(error),
+        let connections = match crate::connections(&self.app, tenant).await {
+            Ok(connections) => connections,
+            Err(error) => return Handled::retry(error),
         };
         let key = DeploymentKey::for_campaign(campaign_id);
         let mut failure: Option<(Platform, PlatformError)> = None;
@@ -114,7 +106,7 @@ impl Work for Deployer {
                     };
                     if let Err(error) = self.record(cause, campaign_id, command).await {
                         // The platform holds it; the redelivery adopts it and records it then.
-                        return retry(error);
+                        return Handled::retry(error);
                     }
                 }
                 Err(error) => {
@@ -142,7 +134,7 @@ impl Work for Deployer {
         };
         match self.record(cause, campaign_id, command).await {
             Ok(()) => Handled::Done,
-            Err(error) => retry(error),
+            Err(error) => Handled::retry(error),
         }
     }
 }

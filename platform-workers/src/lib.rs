@@ -18,6 +18,8 @@ pub mod runtime;
 
 use adflow_application::{AppError, Application, Command, EventMetadata, Expected, Outcome};
 use adflow_domain::aggregate::Aggregate;
+use adflow_domain::campaign::Platform;
+use adflow_domain::tenant::{PlatformAccount, TenantSettings};
 use adflow_domain::TenantId;
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -70,6 +72,19 @@ where
         once_per_cause,
     })
     .await
+}
+
+/// The tenant's connected ad accounts (none when it never connected one).
+pub async fn connections(
+    app: &Application,
+    tenant: TenantId,
+) -> Result<BTreeMap<Platform, PlatformAccount>, AppError> {
+    Ok(app
+        .load::<TenantSettings>(tenant, tenant.0)
+        .await?
+        .state
+        .map(|s| s.connections)
+        .unwrap_or_default())
 }
 
 /// Keeps a reason within the domain's limit on reasons.

@@ -6,14 +6,13 @@
 //! in their day streams through the application layer.
 
 use crate::{Cause, WorkerError};
-use adflow_application::{Application, Command, EventMetadata, Expected, Outcome};
+use adflow_application::{Application, Outcome};
 use adflow_domain::campaign::{
     Campaign, CampaignState, Granularity, PerformanceReported, PerformanceRow, Platform,
     MAX_ROWS_PER_REPORT,
 };
 use adflow_domain::monitoring::{monitor_stream_id, CampaignMonitor, MonitorCommand};
 use adflow_domain::performance::{CampaignPerformance, PerformanceCommand};
-use adflow_domain::tenant::TenantSettings;
 use adflow_domain::{Rejection, TenantId};
 use adflow_platforms::{Account, Platforms, ReportRow};
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -230,13 +229,7 @@ impl ReportSync {
         else {
             return Ok(Pulled::default());
         };
-        let connections = self
-            .app
-            .load::<TenantSettings>(tenant, tenant.0)
-            .await?
-            .state
-            .map(|s| s.connections)
-            .unwrap_or_default();
+        let connections = crate::connections(&self.app, tenant).await?;
         let result = self
             .pull(
                 deployment,
@@ -370,28 +363,17 @@ impl ReportSync {
             .state
             .as_ref()
             .is_some_and(|day| day.reports.contains(&report.report_id));
-        let outcome = self
-            .app
-            .execute::<CampaignPerformance>(Command {
-                tenant: TenantId(cause.tenant),
-                aggregate_id: report.day_stream_id(campaign),
-                expected: Expected::Latest,
-                command: PerformanceCommand::Record {
-                    campaign_id: campaign,
-                    campaign: state.report_facts(report.report_id),
-                    report,
-                    restate: true,
-                },
-                metadata: EventMetadata {
-                    tenant_id: cause.tenant,
-                    actor: ACTOR.to_owned(),
-                    correlation_id: cause.correlation_id,
-                    causation_id: cause.event_id,
-                    extra: BTreeMap::new(),
-                },
-                once_per_cause: false,
-            })
-            .await;
+        let day_stream = report.day_stream_id(campaign);
+        let command = PerformanceCommand::Record {
+            campaign_id: campaign,
+            campaign: state.report_facts(report.report_id),
+            report,
+            restate: true,
+        };
+        let outcome = crate::submit::<CampaignPerformance>(
+            &self.app, ACTOR, cause, day_stream, command, false,
+        )
+        .await;
         match outcome {
             Ok(Outcome::Appended { .. }) if seen => Ok(Recorded::Restated),
             Ok(Outcome::Appended { .. }) => Ok(Recorded::New),

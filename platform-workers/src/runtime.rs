@@ -49,6 +49,16 @@ pub enum Handled {
     },
 }
 
+impl Handled {
+    /// Deliver again after the runtime's delay, saying why.
+    pub fn retry(error: impl std::fmt::Display) -> Self {
+        Handled::Retry {
+            reason: error.to_string(),
+            delay: None,
+        }
+    }
+}
+
 #[async_trait]
 pub trait Work: Send + Sync + 'static {
     const WORK: WorkType;

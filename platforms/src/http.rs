@@ -81,6 +81,26 @@ impl RetryPolicy {
             .min(self.cap);
         ceiling.mul_f64(fastrand::f64())
     }
+
+    /// After attempt number `attempt` (from 1) failed with `error`: how long to wait before the
+    /// next one, or `None` to give up with the error. A refused access token is forgotten and
+    /// tried again at once, once (it may have been revoked early); throttling and outages wait.
+    pub fn after(
+        &self,
+        attempt: u32,
+        error: &PlatformError,
+        tokens: &TokenCache,
+        refresh_token: &str,
+    ) -> Option<Duration> {
+        match error {
+            PlatformError::Auth(_) if attempt == 1 => {
+                tokens.forget(refresh_token);
+                Some(Duration::ZERO)
+            }
+            error if error.transient() && attempt < self.attempts => Some(self.delay(attempt)),
+            _ => None,
+        }
+    }
 }
 
 /// Counts one operation's HTTP requests, retries included.

@@ -80,19 +80,17 @@ impl GoogleAds {
         );
         let mut attempt = 0;
         loop {
-            let outcome = self.call_once(customer, &url, body, requests).await;
             attempt += 1;
-            match outcome {
-                Err(PlatformError::Auth(_)) if attempt == 1 => {
-                    // An access token revoked early: one more try with a fresh one.
-                    self.tokens.forget(customer.refresh_token);
-                }
-                Err(error) if error.transient() && attempt < e.retry.attempts => {
-                    tracing::warn!(%error, attempt, method, "Google Ads call failed, retrying");
-                    tokio::time::sleep(e.retry.delay(attempt)).await;
-                }
-                other => return other,
-            }
+            let error = match self.call_once(customer, &url, body, requests).await {
+                Err(error) => error,
+                answer => return answer,
+            };
+            let wait = e
+                .retry
+                .after(attempt, &error, &self.tokens, customer.refresh_token);
+            let Some(wait) = wait else { return Err(error) };
+            tracing::warn!(%error, attempt, method, "Google Ads call failed, retrying");
+            tokio::time::sleep(wait).await;
         }
     }
 

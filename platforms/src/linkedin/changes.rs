@@ -1,6 +1,7 @@
 //! Changes to a live LinkedIn campaign group: partial updates of its campaigns and creatives.
 
-use super::{ad_account, encode, money, LinkedIn};
+use super::payloads::money;
+use super::{ad_account, encode, LinkedIn};
 use crate::gateway::{Account, Change, ExternalResource};
 use crate::http::Requests;
 use crate::PlatformError;

@@ -19,7 +19,7 @@ use adflow_domain::campaign::Platform;
 use adflow_domain::structure::CampaignStructure;
 use async_trait::async_trait;
 use chrono::{Datelike, NaiveDate};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const DEFAULT_VERSION: &str = "202511";
 /// LinkedIn's limit on campaign group, campaign and creative names.
@@ -120,10 +120,6 @@ pub(crate) fn classify(status: u16, body: &[u8]) -> PlatformError {
 
 fn date(d: NaiveDate) -> String {
     format!("(year:{},month:{},day:{})", d.year(), d.month(), d.day())
-}
-
-fn money(micros: i64, currency: &str) -> Value {
-    json!({"amount": format!("{}.{:02}", micros / 1_000_000, (micros % 1_000_000) / 10_000), "currencyCode": currency})
 }
 
 #[async_trait]

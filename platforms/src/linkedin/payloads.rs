@@ -36,7 +36,8 @@ fn campaign_type(t: CampaignType) -> &'static str {
     }
 }
 
-fn money(micros: i64, currency: &str) -> Value {
+/// An amount in LinkedIn's shape: currency units with two decimals.
+pub(super) fn money(micros: i64, currency: &str) -> Value {
     json!({"amount": format!("{}.{:02}", micros / 1_000_000, (micros % 1_000_000) / 10_000), "currencyCode": currency})
 }
 

@@ -89,7 +89,7 @@ impl LinkedIn {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self
+            let sent = self
                 .send_once(
                     account,
                     method.clone(),
@@ -98,17 +98,17 @@ impl LinkedIn {
                     partial_update,
                     requests,
                 )
-                .await
-            {
-                Err(PlatformError::Auth(_)) if attempt == 1 => {
-                    self.tokens.forget(account.refresh_token)
-                }
-                Err(error) if error.transient() && attempt < retry.attempts => {
-                    tracing::warn!(%error, attempt, path, "LinkedIn call failed, retrying");
-                    tokio::time::sleep(retry.delay(attempt)).await;
-                }
-                other => return other,
-            }
+                .await;
+            let error = match sent {
+                Err(error) => error,
+                answer => return answer,
+            };
+            let Some(wait) = retry.after(attempt, &error, &self.tokens, account.refresh_token)
+            else {
+                return Err(error);
+            };
+            tracing::warn!(%error, attempt, path, "LinkedIn call failed, retrying");
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -185,15 +185,16 @@ impl LinkedIn {
                         "a {collection} create without x-restli-id"
                     )))
                 }
-                Err(PlatformError::Auth(_)) if attempt == 1 => {
-                    self.tokens.forget(account.refresh_token)
-                }
-                Err(error) if error.transient() && attempt < retry.attempts => {
+                Err(error) => {
+                    let Some(wait) =
+                        retry.after(attempt, &error, &self.tokens, account.refresh_token)
+                    else {
+                        return Err(error);
+                    };
                     unsure |= error.ambiguous();
                     tracing::warn!(%error, attempt, collection, "LinkedIn create failed, retrying");
-                    tokio::time::sleep(retry.delay(attempt)).await;
+                    tokio::time::sleep(wait).await;
                 }
-                Err(error) => return Err(error),
             }
         }
     }
