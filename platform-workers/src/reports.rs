@@ -220,20 +220,30 @@ impl ReportSync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Pulled, WorkerError> {
-        let tenant = TenantId(deployment.tenant);
         let Some(state) = self
             .app
-            .load::<Campaign>(tenant, deployment.campaign)
+            .load::<Campaign>(TenantId(deployment.tenant), deployment.campaign)
             .await?
             .state
         else {
             return Ok(Pulled::default());
         };
-        let connections = crate::connections(&self.app, tenant).await?;
+        self.sync_campaign(deployment, &state, from, to).await
+    }
+
+    /// [`Self::sync`] for a campaign already loaded.
+    async fn sync_campaign(
+        &self,
+        deployment: &LiveDeployment,
+        state: &CampaignState,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Pulled, WorkerError> {
+        let connections = crate::connections(&self.app, TenantId(deployment.tenant)).await?;
         let result = self
             .pull(
                 deployment,
-                &state,
+                state,
                 connections.get(&deployment.platform),
                 from,
                 to,
@@ -435,13 +445,11 @@ impl ReportSync {
                 return;
             }
         };
-        let Some((from, to)) = state
-            .as_ref()
-            .and_then(|s| self.window(s, deployment.synced_through))
-        else {
+        let Some(state) = state else { return };
+        let Some((from, to)) = self.window(&state, deployment.synced_through) else {
             return;
         };
-        match self.sync(deployment, from, to).await {
+        match self.sync_campaign(deployment, &state, from, to).await {
             Ok(pulled) => {
                 tracing::info!(campaign = %deployment.campaign, platform = deployment.platform.as_str(), %from, %to, rows = pulled.rows, recorded = pulled.recorded, restated = pulled.restated, "reports synced")
             }
