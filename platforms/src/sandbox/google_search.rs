@@ -248,21 +248,30 @@ fn pointer(field: &str) -> Vec<String> {
 fn nest(row: &Row, fields: &[String]) -> Value {
     let mut root = Map::new();
     for field in fields {
-        let Some(value) = row.get(field) else {
-            continue;
-        };
-        let parts = pointer(field);
-        let mut node = &mut root;
-        for part in &parts[..parts.len() - 1] {
-            node = node
-                .entry(part.clone())
-                .or_insert_with(|| Value::Object(Map::new()))
-                .as_object_mut()
-                .expect("only objects are nested");
+        if let Some(value) = row.get(field) {
+            insert(&mut root, &pointer(field), value.clone());
         }
-        node.insert(parts[parts.len() - 1].clone(), value.clone());
     }
     Value::Object(root)
+}
+
+/// Puts `value` at `path` under `node`; a path through a value that is not an object (a field
+/// selected together with one of its own parts) is left out rather than overwriting it.
+fn insert(node: &mut Map<String, Value>, path: &[String], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            node.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let child = node
+                .entry(first.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(child) = child.as_object_mut() {
+                insert(child, rest, value);
+            }
+        }
+    }
 }
 
 fn text(value: &Value) -> String {

@@ -166,9 +166,11 @@ pub(crate) fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
+        // Hex digits read byte by byte: slicing the text could split a character.
+        let hex = |b: u8| char::from(b).to_digit(16);
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(byte);
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((high * 16 + low) as u8);
                 i += 3;
                 continue;
             }
@@ -177,4 +179,19 @@ pub(crate) fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn escapes_decode_and_anything_else_passes_through() {
+        assert_eq!(
+            percent_decode("Q1%20pipeline%5Badflow%5D+x"),
+            "Q1 pipeline[adflow] x"
+        );
+        assert_eq!(percent_decode("%é%4"), "%é%4");
+        assert_eq!(percent_decode("%e9%"), "\u{fffd}%");
+    }
 }
