@@ -143,6 +143,26 @@ impl World {
             .unwrap_or_default()
     }
 
+    /// Waits until the Google campaign and every LinkedIn campaign have these statuses.
+    async fn wait_statuses(&self, google: &str, linkedin: &str) {
+        eventually(
+            30,
+            &format!("Google {google}, LinkedIn {linkedin}"),
+            || async {
+                let on_google = self.google_campaigns().await;
+                let on_linkedin = self.linkedin_groups().await;
+                (on_google[0]["status"] == google
+                    && on_linkedin[0]["campaigns"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|c| c["status"] == linkedin))
+                .then_some(())
+            },
+        )
+        .await;
+    }
+
     async fn campaign(&self, id: &str) -> Value {
         let query = "query($id: ID!) { campaign(id: $id) { status version deployments { platform status externalId failureReason retryable } } }";
         self.app
@@ -346,18 +366,7 @@ async fn a_generated_campaign_goes_live_on_both_platforms_and_its_results_come_b
 
     // Activated: both platforms hear it.
     world.step(&id, "activate").await;
-    eventually(30, "the platforms enabled", || async {
-        let google = world.google_campaigns().await;
-        let linkedin = world.linkedin_groups().await;
-        (google[0]["status"] == "ENABLED"
-            && linkedin[0]["campaigns"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|c| c["status"] == "ACTIVE"))
-        .then_some(())
-    })
-    .await;
+    world.wait_statuses("ENABLED", "ACTIVE").await;
 
     // Three days pass on the platforms; the report sync brings them into ClickHouse and GraphQL.
     world.control("clock", json!({"hours": 72})).await;
@@ -480,18 +489,7 @@ async fn a_generated_campaign_goes_live_on_both_platforms_and_its_results_come_b
 
     // A pause reaches both platforms, and its outcome is recorded.
     world.step(&id, "pause").await;
-    eventually(30, "the platforms paused", || async {
-        let google = world.google_campaigns().await;
-        let linkedin = world.linkedin_groups().await;
-        (google[0]["status"] == "PAUSED"
-            && linkedin[0]["campaigns"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|c| c["status"] == "PAUSED"))
-        .then_some(())
-    })
-    .await;
+    world.wait_statuses("PAUSED", "PAUSED").await;
     eventually(30, "the pause recorded", || async {
         (world.count(&id, "PlatformChangesPushed").await >= 2).then_some(())
     })
