@@ -5,7 +5,7 @@
 
 use super::google::{refuse, Ad, AdGroup, Campaign, CampaignCriterion, Criterion, Customer};
 use super::World;
-use crate::simulator::UnitKind;
+use crate::simulator::{CampaignSim, UnitKind};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -21,6 +21,15 @@ struct Errors(Vec<FailureEntry>);
 
 /// What an applied mutate does to the market, run once the request is known to be valid.
 type MarketChange = Box<dyn FnOnce(&mut World)>;
+
+/// A change to the simulated campaign `key`, if the market has it.
+fn on_campaign(key: String, change: impl FnOnce(&mut CampaignSim) + 'static) -> MarketChange {
+    Box::new(move |w: &mut World| {
+        if let Some(sim) = w.market.campaign_mut(&key) {
+            change(sim)
+        }
+    })
+}
 
 impl Errors {
     fn push(
@@ -415,11 +424,7 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     }
                     campaign.status = status.to_owned();
                     let (key, active) = (format!("g/{customer_id}/{c}"), status == "ENABLED");
-                    market_changes.push(Box::new(move |w: &mut World| {
-                        if let Some(sim) = w.market.campaign_mut(&key) {
-                            sim.active.set(now, active)
-                        }
-                    }));
+                    market_changes.push(on_campaign(key, move |sim| sim.active.set(now, active)));
                 }
                 results.push(name_of("campaigns", c.to_string()));
             }
@@ -450,11 +455,9 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     let negative = resource.get("negative").and_then(Value::as_bool) == Some(true);
                     if negative {
                         let key = format!("g/{customer_id}/{campaign}");
-                        market_changes.push(Box::new(move |w: &mut World| {
-                            if let Some(sim) = w.market.campaign_mut(&key) {
-                                let n = sim.negatives.at(now);
-                                sim.negatives.set(now, n + 1);
-                            }
+                        market_changes.push(on_campaign(key, move |sim| {
+                            let n = sim.negatives.at(now);
+                            sim.negatives.set(now, n + 1);
                         }));
                     }
                     CampaignCriterion::Keyword {
@@ -523,10 +526,8 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                 );
                 if let Some(bid) = bid {
                     let key = format!("g/{customer_id}/{campaign}");
-                    market_changes.push(Box::new(move |w: &mut World| {
-                        if let Some(sim) = w.market.campaign_mut(&key) {
-                            sim.max_cpc_micros.set(now, Some(bid))
-                        }
+                    market_changes.push(on_campaign(key, move |sim| {
+                        sim.max_cpc_micros.set(now, Some(bid))
                     }));
                 }
                 results.push(name_of("adGroups", new.to_string()));
@@ -554,10 +555,8 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     }
                     group.cpc_bid_micros = Some(bid);
                     let key = format!("g/{customer_id}/{}", group.campaign);
-                    market_changes.push(Box::new(move |w: &mut World| {
-                        if let Some(sim) = w.market.campaign_mut(&key) {
-                            sim.max_cpc_micros.set(now, Some(bid))
-                        }
+                    market_changes.push(on_campaign(key, move |sim| {
+                        sim.max_cpc_micros.set(now, Some(bid))
                     }));
                 }
                 if let Some(status) = resource.get("status").and_then(Value::as_str) {
