@@ -10,8 +10,11 @@ use crate::audience::*;
 use crate::campaign::*;
 use crate::event::{DecodeError, DomainEvent};
 use crate::monitoring::{AnomalyDetected, MonitorEvent};
+use crate::optimisation::runs::{OptimisationRunCompleted, OptimisationRunRequested};
 use crate::performance::{PerformanceEvent, PerformanceRecorded, PerformanceRestated};
-use crate::tenant::{GuardrailsSet, PlatformConnected, PlatformDisconnected, TenantEvent};
+use crate::tenant::{
+    DecisionRulesSet, GuardrailsSet, PlatformConnected, PlatformDisconnected, TenantEvent,
+};
 use schemars::JsonSchema;
 
 pub struct EventContract {
@@ -85,7 +88,18 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<PerformanceRecorded>("performance", PerformanceEvent::RECORDED, 1),
         contract::<PerformanceRestated>("performance", PerformanceEvent::RESTATED, 1),
         contract::<AnomalyDetected>("monitor", MonitorEvent::ANOMALY_DETECTED, 1),
+        contract::<OptimisationRunRequested>(
+            "monitor",
+            MonitorEvent::OPTIMISATION_RUN_REQUESTED,
+            1,
+        ),
+        contract::<OptimisationRunCompleted>(
+            "monitor",
+            MonitorEvent::OPTIMISATION_RUN_COMPLETED,
+            1,
+        ),
         contract::<GuardrailsSet>("tenant", TenantEvent::GUARDRAILS_SET, 1),
+        contract::<DecisionRulesSet>("tenant", TenantEvent::DECISION_RULES_SET, 1),
         contract::<PlatformConnected>("tenant", TenantEvent::PLATFORM_CONNECTED, 1),
         contract::<PlatformDisconnected>("tenant", TenantEvent::PLATFORM_DISCONNECTED, 1),
         contract::<AudienceDefined>("audience", AudienceEvent::DEFINED, 1),

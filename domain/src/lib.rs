@@ -11,6 +11,7 @@ pub mod event;
 pub mod ids;
 pub mod metrics;
 pub mod monitoring;
+pub mod optimisation;
 pub mod performance;
 pub mod platform_rules;
 pub mod scenario;

@@ -10,6 +10,9 @@
 use crate::aggregate::{Aggregate, HistoryError, Rejection};
 use crate::campaign::Platform;
 use crate::event::{decode, encode, unknown, DecodeError, DomainEvent, EventPayload};
+use crate::optimisation::runs::{
+    check_completion, OptimisationRunCompleted, OptimisationRunRequested, RunStatus, RunTrigger,
+};
 use crate::violation::Violations;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use schemars::JsonSchema;
@@ -100,6 +103,14 @@ pub enum MonitorCommand {
         /// The detector's name and version.
         detector: String,
     },
+    /// Asks the optimiser to look at the campaign; a run id already asked for records nothing.
+    RequestRun {
+        campaign_id: Uuid,
+        run_id: Uuid,
+        trigger: RunTrigger,
+    },
+    /// The optimiser's answer; a run answered already records nothing (a redelivery).
+    CompleteRun(OptimisationRunCompleted),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -127,11 +138,15 @@ pub struct ReportsSynced {
 pub enum MonitorEvent {
     ReportsSynced(ReportsSynced),
     AnomalyDetected(AnomalyDetected),
+    OptimisationRunRequested(OptimisationRunRequested),
+    OptimisationRunCompleted(OptimisationRunCompleted),
 }
 
 impl MonitorEvent {
     pub const REPORTS_SYNCED: &'static str = "ReportsSynced";
     pub const ANOMALY_DETECTED: &'static str = "AnomalyDetected";
+    pub const OPTIMISATION_RUN_REQUESTED: &'static str = "OptimisationRunRequested";
+    pub const OPTIMISATION_RUN_COMPLETED: &'static str = "OptimisationRunCompleted";
 }
 
 impl DomainEvent for MonitorEvent {
@@ -139,6 +154,12 @@ impl DomainEvent for MonitorEvent {
         match self {
             MonitorEvent::ReportsSynced(e) => encode(Self::REPORTS_SYNCED, 1, e),
             MonitorEvent::AnomalyDetected(e) => encode(Self::ANOMALY_DETECTED, 1, e),
+            MonitorEvent::OptimisationRunRequested(e) => {
+                encode(Self::OPTIMISATION_RUN_REQUESTED, 1, e)
+            }
+            MonitorEvent::OptimisationRunCompleted(e) => {
+                encode(Self::OPTIMISATION_RUN_COMPLETED, 1, e)
+            }
         }
     }
 
@@ -154,6 +175,12 @@ impl DomainEvent for MonitorEvent {
             (Self::ANOMALY_DETECTED, 1) => {
                 decode(event_type, schema_version, data).map(MonitorEvent::AnomalyDetected)
             }
+            (Self::OPTIMISATION_RUN_REQUESTED, 1) => {
+                decode(event_type, schema_version, data).map(MonitorEvent::OptimisationRunRequested)
+            }
+            (Self::OPTIMISATION_RUN_COMPLETED, 1) => {
+                decode(event_type, schema_version, data).map(MonitorEvent::OptimisationRunCompleted)
+            }
             _ => Err(unknown(event_type, schema_version)),
         }
     }
@@ -167,6 +194,9 @@ pub struct MonitorState {
     pub last: BTreeMap<AnomalyMetric, DateTime<Utc>>,
     pub anomalies: u64,
     pub syncs: u64,
+    /// Every optimisation run asked for, and whether it was answered.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub runs: BTreeMap<Uuid, RunStatus>,
 }
 
 pub struct CampaignMonitor;
@@ -203,9 +233,44 @@ impl Aggregate for CampaignMonitor {
     fn decide(
         state: Option<&MonitorState>,
         command: &MonitorCommand,
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<Vec<MonitorEvent>, Rejection> {
+        let run = |id: &Uuid| state.and_then(|s| s.runs.get(id)).copied();
         let (campaign_id, findings, detector) = match command {
+            MonitorCommand::RequestRun {
+                campaign_id,
+                run_id,
+                trigger,
+            } => {
+                if run(run_id).is_some() {
+                    return Ok(vec![]);
+                }
+                return Ok(vec![MonitorEvent::OptimisationRunRequested(
+                    OptimisationRunRequested {
+                        campaign_id: *campaign_id,
+                        run_id: *run_id,
+                        trigger: *trigger,
+                        requested_at: now,
+                    },
+                )]);
+            }
+            MonitorCommand::CompleteRun(completed) => {
+                return match run(&completed.run_id) {
+                    None => Err(Rejection::NotFound {
+                        kind: "optimisation run",
+                    }),
+                    Some(RunStatus::Completed) => Ok(vec![]),
+                    Some(RunStatus::Requested) => {
+                        let mut violations = Violations::new();
+                        check_completion(completed, &mut violations);
+                        violations
+                            .into_result(vec![MonitorEvent::OptimisationRunCompleted(
+                                completed.clone(),
+                            )])
+                            .map_err(Rejection::Invalid)
+                    }
+                };
+            }
             MonitorCommand::RecordSync {
                 campaign_id,
                 platform,
@@ -272,6 +337,8 @@ impl Aggregate for CampaignMonitor {
         let campaign_id = match event {
             MonitorEvent::ReportsSynced(e) => e.campaign_id,
             MonitorEvent::AnomalyDetected(e) => e.campaign_id,
+            MonitorEvent::OptimisationRunRequested(e) => e.campaign_id,
+            MonitorEvent::OptimisationRunCompleted(e) => e.campaign_id,
         };
         let mut state = state.unwrap_or(MonitorState {
             campaign_id,
@@ -289,6 +356,12 @@ impl Aggregate for CampaignMonitor {
                 let at = state.last.entry(e.finding.metric).or_insert(e.finding.hour);
                 *at = (*at).max(e.finding.hour);
                 state.anomalies += 1;
+            }
+            MonitorEvent::OptimisationRunRequested(e) => {
+                state.runs.insert(e.run_id, RunStatus::Requested);
+            }
+            MonitorEvent::OptimisationRunCompleted(e) => {
+                state.runs.insert(e.run_id, RunStatus::Completed);
             }
         }
         Ok(state)

@@ -4,6 +4,7 @@
 use crate::aggregate::{Aggregate, HistoryError, Rejection};
 use crate::campaign::{Guardrails, Platform};
 use crate::event::{decode, encode, unknown, DecodeError, DomainEvent, EventPayload};
+use crate::optimisation::DecisionRules;
 use crate::violation::Violations;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -13,6 +14,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq)]
 pub enum TenantCommand {
     SetGuardrails(Guardrails),
+    SetDecisionRules(DecisionRules),
     /// Connect an ad account (as the caller typed its ids); its secret is kept outside the log.
     ConnectPlatform {
         platform: Platform,
@@ -28,6 +30,12 @@ pub enum TenantCommand {
 #[serde(rename_all = "camelCase")]
 pub struct GuardrailsSet {
     pub guardrails: Guardrails,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionRulesSet {
+    pub rules: DecisionRules,
 }
 
 /// An ad account of the tenant, as the platform names it (never its credentials).
@@ -58,12 +66,14 @@ pub struct PlatformDisconnected {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TenantEvent {
     GuardrailsSet(GuardrailsSet),
+    DecisionRulesSet(DecisionRulesSet),
     PlatformConnected(PlatformConnected),
     PlatformDisconnected(PlatformDisconnected),
 }
 
 impl TenantEvent {
     pub const GUARDRAILS_SET: &'static str = "GuardrailsSet";
+    pub const DECISION_RULES_SET: &'static str = "DecisionRulesSet";
     pub const PLATFORM_CONNECTED: &'static str = "PlatformConnected";
     pub const PLATFORM_DISCONNECTED: &'static str = "PlatformDisconnected";
 }
@@ -72,6 +82,7 @@ impl DomainEvent for TenantEvent {
     fn to_payload(&self) -> EventPayload {
         match self {
             TenantEvent::GuardrailsSet(e) => encode(Self::GUARDRAILS_SET, 1, e),
+            TenantEvent::DecisionRulesSet(e) => encode(Self::DECISION_RULES_SET, 1, e),
             TenantEvent::PlatformConnected(e) => encode(Self::PLATFORM_CONNECTED, 1, e),
             TenantEvent::PlatformDisconnected(e) => encode(Self::PLATFORM_DISCONNECTED, 1, e),
         }
@@ -85,6 +96,9 @@ impl DomainEvent for TenantEvent {
         match (event_type, schema_version) {
             (Self::GUARDRAILS_SET, 1) => {
                 decode(event_type, schema_version, data).map(TenantEvent::GuardrailsSet)
+            }
+            (Self::DECISION_RULES_SET, 1) => {
+                decode(event_type, schema_version, data).map(TenantEvent::DecisionRulesSet)
             }
             (Self::PLATFORM_CONNECTED, 1) => {
                 decode(event_type, schema_version, data).map(TenantEvent::PlatformConnected)
@@ -101,6 +115,8 @@ impl DomainEvent for TenantEvent {
 #[serde(rename_all = "camelCase")]
 pub struct TenantSettingsState {
     pub guardrails: Guardrails,
+    #[serde(default)]
+    pub decision_rules: DecisionRules,
     /// The connected ad account of each platform.
     #[serde(default)]
     pub connections: BTreeMap<Platform, PlatformAccount>,
@@ -148,6 +164,19 @@ impl Aggregate for TenantSettings {
     ) -> Result<Vec<TenantEvent>, Rejection> {
         match command {
             TenantCommand::SetGuardrails(guardrails) => set_guardrails(state, guardrails),
+            TenantCommand::SetDecisionRules(rules) => {
+                let mut violations = Violations::new();
+                rules.check(&mut violations);
+                let unchanged = state.is_some_and(|s| s.decision_rules == *rules);
+                let events = if unchanged {
+                    vec![]
+                } else {
+                    vec![TenantEvent::DecisionRulesSet(DecisionRulesSet {
+                        rules: *rules,
+                    })]
+                };
+                violations.into_result(events).map_err(Rejection::Invalid)
+            }
             TenantCommand::ConnectPlatform {
                 platform,
                 account_id,
@@ -214,6 +243,7 @@ impl Aggregate for TenantSettings {
         let mut state = state.unwrap_or_default();
         match event {
             TenantEvent::GuardrailsSet(e) => state.guardrails = e.guardrails,
+            TenantEvent::DecisionRulesSet(e) => state.decision_rules = e.rules,
             TenantEvent::PlatformConnected(e) => {
                 state.connections.insert(e.platform, e.account.clone());
             }

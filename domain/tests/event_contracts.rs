@@ -278,6 +278,79 @@ fn samples() -> Vec<EventPayload> {
             },
         )
         .to_payload(),
+        adflow_domain::monitoring::MonitorEvent::OptimisationRunRequested(
+            adflow_domain::optimisation::runs::OptimisationRunRequested {
+                campaign_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002),
+                run_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0031),
+                trigger: adflow_domain::optimisation::runs::RunTrigger::OnDemand,
+                requested_at: "2027-01-16T11:00:00Z".parse().unwrap(),
+            },
+        )
+        .to_payload(),
+        adflow_domain::monitoring::MonitorEvent::OptimisationRunCompleted(
+            adflow_domain::optimisation::runs::OptimisationRunCompleted {
+                campaign_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002),
+                run_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0031),
+                proposals: vec![adflow_domain::optimisation::runs::RunProposal {
+                    proposal_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0032),
+                    action: ProposedAction::Pause,
+                    reason: "performance score 0.12 below 0.30".into(),
+                    confidence_basis_points: 8_800,
+                    impact: adflow_domain::optimisation::ExpectedImpact {
+                        conversions_per_day: -1.5,
+                        conversions_per_day_low: -2.1,
+                        conversions_per_day_high: -1.0,
+                        cost_per_day_micros: -150_000_000,
+                    },
+                    outcome: adflow_domain::optimisation::runs::ProposalOutcome::Applied,
+                    refusal: None,
+                    before: adflow_domain::optimisation::runs::SettingsSnapshot {
+                        status: adflow_domain::campaign::CampaignStatus::Active,
+                        total_budget_micros: 9_000_000_000,
+                        daily_budgets_micros: [("GOOGLE".to_owned(), 150_000_000)].into(),
+                        max_cpc_micros: Some(2_500_000),
+                        negative_keywords: 3,
+                    },
+                    after: Some(adflow_domain::optimisation::runs::SettingsSnapshot {
+                        status: adflow_domain::campaign::CampaignStatus::Paused,
+                        total_budget_micros: 9_000_000_000,
+                        daily_budgets_micros: [("GOOGLE".to_owned(), 150_000_000)].into(),
+                        max_cpc_micros: Some(2_500_000),
+                        negative_keywords: 3,
+                    }),
+                }],
+                predictions: vec![adflow_domain::optimisation::runs::Prediction {
+                    level: adflow_domain::optimisation::runs::PredictionLevel::Keyword,
+                    platform: Platform::Google,
+                    entity: "Cloud costs/kubernetes cost monitoring".into(),
+                    click_through_rate: adflow_domain::optimisation::runs::RateInterval {
+                        expected: 0.052,
+                        low: 0.047,
+                        high: 0.058,
+                    },
+                    conversion_rate: adflow_domain::optimisation::runs::RateInterval {
+                        expected: 0.031,
+                        low: 0.022,
+                        high: 0.043,
+                    },
+                    cost_per_conversion_micros: Some(
+                        adflow_domain::optimisation::runs::RateInterval {
+                            expected: 80_000_000.0,
+                            low: 58_000_000.0,
+                            high: 113_000_000.0,
+                        },
+                    ),
+                }],
+                model_versions: vec!["ctr-fm@1".into(), "decision-rules@1".into()],
+            },
+        )
+        .to_payload(),
+        adflow_domain::tenant::TenantEvent::DecisionRulesSet(
+            adflow_domain::tenant::DecisionRulesSet {
+                rules: adflow_domain::optimisation::DecisionRules::default(),
+            },
+        )
+        .to_payload(),
         adflow_domain::tenant::TenantEvent::PlatformConnected(
             adflow_domain::tenant::PlatformConnected {
                 platform: Platform::Google,

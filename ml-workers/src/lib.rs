@@ -12,6 +12,7 @@ pub mod evaluation;
 pub mod handlers;
 pub mod keywords;
 pub mod kmeans;
+pub mod prediction;
 pub mod segments;
 pub mod structure;
 pub mod worker;

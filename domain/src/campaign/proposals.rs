@@ -33,6 +33,11 @@ pub enum ProposedAction {
         to: BudgetTarget,
         micros: i64,
     },
+    /// Sets one daily budget (Google's, or one LinkedIn campaign's): scales the campaign's spend.
+    ChangeDailyBudget {
+        target: BudgetTarget,
+        daily_budget_micros: i64,
+    },
     /// The Google campaign's manual CPC bid.
     ChangeMaxCpc {
         max_cpc_micros: i64,
@@ -120,6 +125,7 @@ pub(super) fn effect(
                 .map_err(Rejection::Invalid)
         }
         ProposedAction::ShiftDailyBudget { .. }
+        | ProposedAction::ChangeDailyBudget { .. }
         | ProposedAction::ChangeMaxCpc { .. }
         | ProposedAction::AddNegativeKeyword { .. } => {
             if !matches!(state.status, S::Deployed | S::Active | S::Paused) {
@@ -133,6 +139,15 @@ pub(super) fn effect(
                 ProposedAction::ShiftDailyBudget { from, to, micros } => {
                     tuning::shift_daily_budget(structure, *from, *to, *micros, &mut violations)
                 }
+                ProposedAction::ChangeDailyBudget {
+                    target,
+                    daily_budget_micros,
+                } => tuning::set_daily_budget(
+                    structure,
+                    *target,
+                    *daily_budget_micros,
+                    &mut violations,
+                ),
                 ProposedAction::ChangeMaxCpc { max_cpc_micros } => {
                     tuning::change_max_cpc(structure, *max_cpc_micros, &mut violations)
                 }
@@ -176,6 +191,20 @@ pub(super) fn within_guardrails(
             .as_ref()
             .and_then(|s| tuning::daily_budget_of(s, *from))
             .is_some_and(|source| within(*micros, source, guardrails)),
+        ProposedAction::ChangeDailyBudget {
+            target,
+            daily_budget_micros,
+        } => state
+            .structure
+            .as_ref()
+            .and_then(|s| tuning::daily_budget_of(s, *target))
+            .is_some_and(|current| {
+                // Lowering spend is always within; raising it within the daily change limit and
+                // the tenant's spend rate.
+                *daily_budget_micros <= current
+                    || (within(*daily_budget_micros - current, current, guardrails)
+                        && within_spend_rate(state, *target, *daily_budget_micros, guardrails))
+            }),
         ProposedAction::ChangeMaxCpc { max_cpc_micros } => {
             match state.structure.as_ref().and_then(tuning::max_cpc_of) {
                 Some(current) if *max_cpc_micros <= current => true,
@@ -199,6 +228,25 @@ pub(super) fn within_guardrails(
 }
 
 /// Whether a change of `change` on a base of `base` stays within the daily change limit.
+/// Whether the structure would still plan at most the tenant's daily spend with `target` set.
+fn within_spend_rate(
+    state: &CampaignState,
+    target: BudgetTarget,
+    daily_budget_micros: i64,
+    guardrails: &Guardrails,
+) -> bool {
+    let Some(cap) = guardrails.max_daily_spend_micros else {
+        return true;
+    };
+    let Some(structure) = &state.structure else {
+        return false;
+    };
+    let mut violations = Violations::new();
+    let changed = tuning::set_daily_budget(structure, target, daily_budget_micros, &mut violations);
+    let daily = super::rules::planned_spend_micros(&changed, state.start_date, state.start_date);
+    violations.is_empty() && daily <= i128::from(cap)
+}
+
 fn within(change: i64, base: i64, guardrails: &Guardrails) -> bool {
     i128::from(change).abs() * 10_000
         <= i128::from(base) * i128::from(guardrails.max_daily_budget_change_basis_points)

@@ -72,6 +72,32 @@ pub fn shift_daily_budget(
     shifted
 }
 
+/// Sets the daily budget at `target`.
+pub fn set_daily_budget(
+    structure: &CampaignStructure,
+    target: BudgetTarget,
+    daily_budget_micros: i64,
+    violations: &mut Violations,
+) -> CampaignStructure {
+    let mut changed = structure.clone();
+    if daily_budget_micros <= 0 {
+        violations.push(
+            "action/dailyBudgetMicros",
+            "not_positive",
+            "must be greater than zero",
+        );
+    }
+    match daily_budget(&mut changed, target) {
+        None => violations.push(
+            "action/target",
+            "not_found",
+            "the structure has no such budget",
+        ),
+        Some(budget) => *budget = daily_budget_micros,
+    }
+    changed
+}
+
 pub fn change_max_cpc(
     structure: &CampaignStructure,
     max_cpc_micros: i64,

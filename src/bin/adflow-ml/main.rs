@@ -66,6 +66,20 @@ enum EvalWhich {
         #[arg(long)]
         min_clicks: Option<f64>,
     },
+    /// The click-through and conversion models on a held-out simulated week, next to logistic
+    /// regression and the oracle that knows the true rates.
+    Prediction {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 32)]
+        campaigns: usize,
+        #[arg(long)]
+        epochs: Option<usize>,
+        #[arg(long)]
+        factors: Option<i64>,
+        #[arg(long)]
+        l2: Option<f64>,
+    },
 }
 
 /// Why an `adflow-ml` command failed.
@@ -99,6 +113,22 @@ fn main() -> ExitCode {
                 settings.min_clicks = min_clicks.unwrap_or(settings.min_clicks);
                 ml::evaluate_anomalies(seed, campaign_weeks, &settings);
                 Ok(())
+            }
+            Commands::Eval {
+                which:
+                    Some(EvalWhich::Prediction {
+                        seed,
+                        campaigns,
+                        epochs,
+                        factors,
+                        l2,
+                    }),
+            } => {
+                let mut options = adflow_ml_workers::prediction::model::TrainOptions::default();
+                options.epochs = epochs.unwrap_or(options.epochs);
+                options.factors = factors.unwrap_or(options.factors);
+                options.l2 = l2.unwrap_or(options.l2);
+                ml::evaluate_prediction(seed, campaigns, &options)
             }
             Commands::TrainCopyScorer { out, version } => ml::train_copy_scorer(&out, &version),
             Commands::Bench { briefs } => {

@@ -186,3 +186,69 @@ pub fn evaluate_anomalies(
     }
     println!("({:.1} s)", started.elapsed().as_secs_f64());
 }
+
+/// `adflow-ml eval prediction`: logistic regression and the factorisation machine next to the
+/// oracle that knows the simulator's true rates, on a held-out fourth week.
+pub fn evaluate_prediction(
+    seed: u64,
+    campaigns: usize,
+    options: &adflow_ml_workers::prediction::model::TrainOptions,
+) -> Result<(), Failure> {
+    let device = adflow_ml_workers::prediction::default_device();
+    let result =
+        adflow_ml_workers::prediction::evaluate::evaluate(seed, campaigns, options, device)?;
+    println!(
+        "performance prediction on {} simulated campaigns, {} units (seed {seed}, {}): weeks 1-3 train (last 4 days validate), week 4 held out",
+        result.campaigns, result.units, result.device
+    );
+    for t in &result.targets {
+        println!(
+            "\n{} ({} held-out rows, {:.0} trials; new units in week 4: {})",
+            match t.target {
+                adflow_ml_workers::prediction::features::Target::ClickThrough =>
+                    "click-through (per impression, hourly)",
+                adflow_ml_workers::prediction::features::Target::Conversion =>
+                    "conversion rate (per click, daily)",
+            },
+            t.test_rows,
+            t.test_trials,
+            t.cold_start_log_loss.units
+        );
+        println!(
+            "{:<24} {:>7} {:>11} {:>10} {:>12} {:>16}",
+            "model", "AUC", "AUC/oracle", "log loss", "calib. error", "cold-start loss"
+        );
+        for (name, score, ratio, cold) in [
+            (
+                "logistic regression",
+                &t.logistic,
+                t.logistic_auc_ratio_to_oracle,
+                t.cold_start_log_loss.logistic,
+            ),
+            (
+                "factorisation machine",
+                &t.model,
+                t.auc_ratio_to_oracle,
+                t.cold_start_log_loss.model,
+            ),
+            (
+                "oracle (true rates)",
+                &t.oracle,
+                1.0,
+                t.cold_start_log_loss.oracle,
+            ),
+        ] {
+            println!(
+                "{:<24} {:>7.4} {:>11.4} {:>10.5} {:>12.5} {:>16.5}",
+                name, score.auc, ratio, score.log_loss, score.calibration_error, cold
+            );
+        }
+        println!(
+            "90 % intervals (factorisation machine): {:.1} % of held-out units' true rates inside; mean width {:.5}",
+            t.interval_coverage_of_truth * 100.0,
+            t.mean_interval_width
+        );
+    }
+    println!("\n(trained and scored in {:.1} s)", result.train_seconds);
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! The rate models, trained in tch on counts (each row weighs by its trials): logistic regression
+//! over the hashed fields (one weight per bucket), and a factorisation machine that adds a learned
+//! interaction between every pair of fields (`<v_i, v_j>`, the Rendle 2010 form computed in linear
+//! time). Both are Platt-calibrated on a time-later validation slice.
+
+use super::features::{encode, Observation, FIELDS, TABLE_ROWS};
+use crate::MlError;
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Tensor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Architecture {
+    Logistic,
+    FactorisationMachine,
+}
+
+impl Architecture {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::Logistic => "logistic-regression",
+            Architecture::FactorisationMachine => "factorisation-machine",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    pub epochs: usize,
+    pub batch_rows: i64,
+    pub learning_rate: f64,
+    /// L2 penalty on the weights each batch touches, per trial of the batch.
+    pub l2: f64,
+    /// Dimensions of each field's interaction vector (factorisation machine).
+    pub factors: i64,
+    pub seed: i64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            epochs: 6,
+            batch_rows: 4_096,
+            learning_rate: 0.05,
+            l2: 2e-5,
+            factors: 6,
+            seed: 7,
+        }
+    }
+}
+
+/// A trained model: weights on `device` and the Platt scaling fitted after training.
+pub struct RateModel {
+    pub architecture: Architecture,
+    bias: Tensor,
+    linear: Tensor,
+    factors: Option<Tensor>,
+    /// Calibrated logit: `scale · raw + shift`.
+    pub scale: f64,
+    pub shift: f64,
+    device: Device,
+}
+
+/// Rows as tensors: field rows `[n, fields]`, trials and successes `[n]`.
+pub struct Batch {
+    pub rows: Tensor,
+    pub trials: Tensor,
+    pub successes: Tensor,
+}
+
+impl Batch {
+    pub fn new(observations: &[Observation], device: Device) -> Batch {
+        let rows: Vec<i64> = observations.iter().flat_map(encode).collect();
+        let trials: Vec<f32> = observations.iter().map(|o| o.trials as f32).collect();
+        let successes: Vec<f32> = observations
+            .iter()
+            .map(|o| o.successes.min(o.trials) as f32)
+            .collect();
+        Batch {
+            rows: Tensor::from_slice(&rows)
+                .view([observations.len() as i64, FIELDS.len() as i64])
+                .to_device(device),
+            trials: Tensor::from_slice(&trials).to_device(device),
+            successes: Tensor::from_slice(&successes).to_device(device),
+        }
+    }
+
+    fn select(&self, index: &Tensor) -> Batch {
+        Batch {
+            rows: self.rows.index_select(0, index),
+            trials: self.trials.index_select(0, index),
+            successes: self.successes.index_select(0, index),
+        }
+    }
+}
+
+fn raw_logits(bias: &Tensor, linear: &Tensor, factors: Option<&Tensor>, rows: &Tensor) -> Tensor {
+    let first = linear.embedding(rows, -1, false, false).sum_dim_intlist(
+        [1i64].as_slice(),
+        false,
+        Kind::Float,
+    );
+    let mut z = first + bias;
+    if let Some(v) = factors {
+        let e = v.embedding(rows, -1, false, false); // [n, fields, k]
+        let sum = e.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+        let squares = e
+            .pow_tensor_scalar(2)
+            .sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+        z += (sum.pow_tensor_scalar(2) - squares).sum_dim_intlist(
+            [1i64].as_slice(),
+            false,
+            Kind::Float,
+        ) * 0.5;
+    }
+    z
+}
+
+/// Binomial negative log-likelihood of the counts, per trial.
+fn nll(logits: &Tensor, batch: &Batch) -> Tensor {
+    let failures = &batch.trials - &batch.successes;
+    let loss = -(&batch.successes * logits.log_sigmoid() + failures * (-logits).log_sigmoid());
+    loss.sum(Kind::Float) / batch.trials.sum(Kind::Float).clamp_min(1.0)
+}
+
+impl RateModel {
+    pub fn train(
+        architecture: Architecture,
+        train: &[Observation],
+        validation: &[Observation],
+        options: &TrainOptions,
+        device: Device,
+    ) -> Result<RateModel, MlError> {
+        if train.is_empty() {
+            return Err(MlError::Model("no observations to train on".into()));
+        }
+        tch::manual_seed(options.seed);
+        let store = nn::VarStore::new(device);
+        let root = store.root();
+        let total_trials: f64 = train.iter().map(|o| o.trials).sum();
+        let total_successes: f64 = train.iter().map(|o| o.successes.min(o.trials)).sum();
+        let base = (total_successes.max(0.5) / (total_trials - total_successes).max(0.5)).ln();
+        let bias = root.var("bias", &[1], nn::Init::Const(base));
+        let linear = root.zeros("linear", &[TABLE_ROWS]);
+        let factors = (architecture == Architecture::FactorisationMachine).then(|| {
+            root.var(
+                "factors",
+                &[TABLE_ROWS, options.factors],
+                nn::Init::Randn {
+                    mean: 0.0,
+                    stdev: 0.01,
+                },
+            )
+        });
+        let mut optimiser = nn::Adam::default().build(&store, options.learning_rate)?;
+        let data = Batch::new(train, device);
+        let n = train.len() as i64;
+        for _ in 0..options.epochs {
+            let order = Tensor::randperm(n, (Kind::Int64, device));
+            let mut start = 0;
+            while start < n {
+                let size = options.batch_rows.min(n - start);
+                let batch = data.select(&order.narrow(0, start, size));
+                let logits = raw_logits(&bias, &linear, factors.as_ref(), &batch.rows);
+                let touched = linear
+                    .embedding(&batch.rows, -1, false, false)
+                    .pow_tensor_scalar(2)
+                    .sum(Kind::Float);
+                let mut penalty = touched;
+                if let Some(v) = &factors {
+                    penalty += v
+                        .embedding(&batch.rows, -1, false, false)
+                        .pow_tensor_scalar(2)
+                        .sum(Kind::Float);
+                }
+                let loss = nll(&logits, &batch) + penalty * options.l2;
+                optimiser.backward_step(&loss);
+                start += size;
+            }
+        }
+        let mut model = RateModel {
+            architecture,
+            bias: bias.detach(),
+            linear: linear.detach(),
+            factors: factors.map(|f| f.detach()),
+            scale: 1.0,
+            shift: 0.0,
+            device,
+        };
+        if !validation.is_empty() {
+            model.calibrate(validation)?;
+        }
+        Ok(model)
+    }
+
+    fn raw(&self, rows: &Tensor) -> Tensor {
+        raw_logits(&self.bias, &self.linear, self.factors.as_ref(), rows)
+    }
+
+    /// Platt scaling on `validation`: a scale and a shift of the logit, by gradient descent.
+    fn calibrate(&mut self, validation: &[Observation]) -> Result<(), MlError> {
+        let batch = Batch::new(validation, self.device);
+        let raw = tch::no_grad(|| self.raw(&batch.rows));
+        let store = nn::VarStore::new(self.device);
+        let scale = store.root().var("scale", &[1], nn::Init::Const(1.0));
+        let shift = store.root().var("shift", &[1], nn::Init::Const(0.0));
+        let mut optimiser = nn::Adam::default().build(&store, 0.02)?;
+        for _ in 0..400 {
+            optimiser.backward_step(&nll(&(&raw * &scale + &shift), &batch));
+        }
+        self.scale = f64::try_from(&scale)?;
+        self.shift = f64::try_from(&shift)?;
+        Ok(())
+    }
+
+    /// Calibrated probabilities for `observations` (their counts are ignored).
+    pub fn predict(&self, observations: &[Observation]) -> Result<Vec<f64>, MlError> {
+        if observations.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = Batch::new(observations, self.device);
+        let p = tch::no_grad(|| (self.raw(&batch.rows) * self.scale + self.shift).sigmoid())
+            .to_device(Device::Cpu)
+            .to_kind(Kind::Double);
+        Ok(Vec::<f64>::try_from(&p)?)
+    }
+
+    /// The weights as flat f32 vectors, for the artifact.
+    pub fn tensors(&self) -> Result<Vec<(&'static str, Vec<f32>)>, MlError> {
+        let flat = |t: &Tensor| -> Result<Vec<f32>, MlError> {
+            Ok(Vec::<f32>::try_from(
+                &t.to_device(Device::Cpu).to_kind(Kind::Float).reshape([-1]),
+            )?)
+        };
+        let mut out = vec![
+            ("bias", flat(&self.bias)?),
+            ("linear", flat(&self.linear)?),
+            ("calibration", vec![self.scale as f32, self.shift as f32]),
+        ];
+        if let Some(f) = &self.factors {
+            out.push(("factors", flat(f)?));
+        }
+        Ok(out)
+    }
+
+    /// A model from the artifact's tensors, on `device`.
+    pub fn from_tensors(
+        architecture: Architecture,
+        get: impl Fn(&str) -> Result<Vec<f32>, MlError>,
+        device: Device,
+    ) -> Result<RateModel, MlError> {
+        let linear = get("linear")?;
+        if linear.len() as i64 != TABLE_ROWS {
+            return Err(MlError::Model(format!(
+                "linear has {} rows, expected {TABLE_ROWS}",
+                linear.len()
+            )));
+        }
+        let calibration = get("calibration")?;
+        let factors = match architecture {
+            Architecture::Logistic => None,
+            Architecture::FactorisationMachine => {
+                let f = get("factors")?;
+                let k = f.len() as i64 / TABLE_ROWS;
+                if k == 0 || f.len() as i64 != k * TABLE_ROWS {
+                    return Err(MlError::Model("factors do not fit the table".into()));
+                }
+                Some(
+                    Tensor::from_slice(&f)
+                        .view([TABLE_ROWS, k])
+                        .to_device(device),
+                )
+            }
+        };
+        Ok(RateModel {
+            architecture,
+            bias: Tensor::from_slice(&get("bias")?).to_device(device),
+            linear: Tensor::from_slice(&linear).to_device(device),
+            factors,
+            scale: f64::from(calibration.first().copied().unwrap_or(1.0)),
+            shift: f64::from(calibration.get(1).copied().unwrap_or(0.0)),
+            device,
+        })
+    }
+}
