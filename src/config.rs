@@ -103,6 +103,10 @@ pub struct Config {
     pub report_sync_google_seconds: u64,
     pub report_sync_linkedin_seconds: u64,
     pub report_lookback_days: i64,
+    /// How often the optimiser looks at every active campaign (0: only on demand).
+    pub optimisation_schedule_seconds: u64,
+    /// Days after which a tenant's prediction models are trained again.
+    pub retrain_days: i64,
 }
 
 impl Default for Config {
@@ -165,6 +169,8 @@ impl Default for Config {
             report_sync_google_seconds: 3_600,
             report_sync_linkedin_seconds: 86_400,
             report_lookback_days: 3,
+            optimisation_schedule_seconds: 3_600,
+            retrain_days: 7,
         }
     }
 }

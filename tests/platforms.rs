@@ -31,6 +31,7 @@ fn start_day() -> NaiveDate {
 
 struct World {
     app: TestApp,
+    tenant: TenantId,
     sandbox: String,
     http: reqwest::Client,
     admin: String,
@@ -68,6 +69,7 @@ async fn world(extra: &[(&str, &str)]) -> World {
     let manager = app.token(tenant, Role::Manager);
     let world = World {
         app,
+        tenant,
         sandbox,
         http: reqwest::Client::new(),
         admin,
@@ -208,9 +210,14 @@ impl World {
 
     /// A campaign on both platforms with the given structure, approved.
     async fn approved_campaign(&self, name: &str, structure: Value) -> String {
+        self.approved_campaign_with(campaign(name), structure).await
+    }
+
+    /// The campaign `body` with the given structure, approved.
+    async fn approved_campaign_with(&self, body: Value, structure: Value) -> String {
         let created = self
             .app
-            .command("/v1/campaigns", Some(&self.manager), &campaign(name), &[])
+            .command("/v1/campaigns", Some(&self.manager), &body, &[])
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
         let id = str_of(&created.body, "/id").to_owned();
@@ -891,4 +898,231 @@ async fn a_ctr_collapse_on_the_platform_becomes_an_anomaly_event_after_the_next_
         hidden.body
     );
     assert_eq!(hidden.error_codes(), vec!["FORBIDDEN"], "{}", hidden.body);
+}
+
+/// The optimisation loop on the sandbox: two weeks of a budget-limited Google campaign that beats
+/// its target; a run asked for over HTTP predicts every keyword, proposes a bigger daily budget,
+/// applies it within the guardrails (before and after in the log), and the platform gets it. A
+/// model trained on demand then serves the next run, whose proposal waits for a person once the
+/// guardrails stop automatic changes; the same run id asked again records nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_optimisation_run_predicts_proposes_and_applies_within_the_guardrails() {
+    let world = world(&[("ADFLOW_ML_WORKER", "true")]).await;
+    let settings = |path: &'static str, body: Value| {
+        let world = &world;
+        async move {
+            let reply = world
+                .app
+                .command(path, Some(&world.admin), &body, &[])
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}: {:?}", reply.body);
+        }
+    };
+    settings(
+        "/v1/settings/guardrails",
+        json!({"autoApply": true, "minConfidenceBasisPoints": 5000, "maxDailyBudgetChangeBasisPoints": 2000}),
+    )
+    .await;
+    settings(
+        "/v1/settings/decision-rules",
+        json!({"pauseBelowBasisPoints": 3000, "scaleAboveBasisPoints": 8000, "budgetStepBasisPoints": 2000,
+               "minClicks": 20, "declineBasisPoints": 2000, "reallocationBasisPoints": 1500,
+               "targetCostPerConversionMicros": 1_000_000_000_000i64}),
+    )
+    .await;
+    // Rules that contradict themselves are refused with the field that is wrong.
+    let refused = world
+        .app
+        .command(
+            "/v1/settings/decision-rules",
+            Some(&world.admin),
+            &json!({"pauseBelowBasisPoints": 9000, "scaleAboveBasisPoints": 8000, "budgetStepBasisPoints": 2000,
+                    "minClicks": 20, "declineBasisPoints": 2000, "reallocationBasisPoints": 1500}),
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.to_string().contains("pauseBelowBasisPoints"));
+
+    let mut structure =
+        serde_json::to_value(adflow_platforms::samples::structure("Grow", 3, 10)).unwrap();
+    structure["google"]["dailyBudgetMicros"] = json!(20_000_000i64);
+    structure.as_object_mut().unwrap().remove("linkedin");
+    let mut body = campaign("Growing");
+    body["platforms"] = json!(["GOOGLE"]);
+    body["totalBudgetMicros"] = json!(60_000_000_000i64);
+    let id = world.approved_campaign_with(body, structure).await;
+    world.step(&id, "deploy").await;
+    world.wait_status(&id, "DEPLOYED", 60).await;
+    world.step(&id, "activate").await;
+    eventually(30, "enabled on Google", || async {
+        (world.google_campaigns().await[0]["status"] == "ENABLED").then_some(())
+    })
+    .await;
+    world.control("clock", json!({"hours": 15 * 24})).await;
+    let pool = world.app.db.pool.clone();
+    eventually(90, "two weeks of reports synced", || {
+        let pool = pool.clone();
+        async move {
+            let through: Option<NaiveDate> =
+                sqlx::query_scalar("SELECT max(synced_through) FROM report_sync_state")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            through
+                .is_some_and(|d| d >= start_day() + Days::new(14))
+                .then_some(())
+        }
+    })
+    .await;
+
+    let run = || {
+        let id = id.clone();
+        let world = &world;
+        async move {
+            let reply = world
+                .app
+                .command(
+                    &format!("/v1/campaigns/{id}/optimization-runs"),
+                    Some(&world.manager),
+                    &json!({}),
+                    &[],
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
+            str_of(&reply.body, "/runId").to_owned()
+        }
+    };
+    let query = "query($id: ID!) { campaign(id: $id) { optimizationRuns(first: 5) { runId trigger status nothingToChange modelVersions \
+                 proposals { outcome action reason confidence refusal before after expectedConversionsPerDay { expected low high } } \
+                 predictions(first: 500) { level platform entity clickThroughRate { expected low high } conversionRate { expected low high } } } \
+                 predictions(level: \"CAMPAIGN\") { level conversionRate { expected } costPerConversion { expected low high } } } }";
+    let completed = |run_id: String| {
+        let world = &world;
+        let id = id.clone();
+        async move {
+            eventually(90, "the run answered", || async {
+                let reply = world
+                    .app
+                    .graphql(Some(&world.manager), query, json!({"id": id}))
+                    .await;
+                let runs = reply.body["data"]["campaign"]["optimizationRuns"]
+                    .as_array()?
+                    .clone();
+                let found = runs.into_iter().find(|r| r["runId"] == run_id.as_str())?;
+                (found["status"] == "COMPLETED").then(|| (found, reply.body))
+            })
+            .await
+        }
+    };
+
+    let first = run().await;
+    let (answered, whole) = completed(first.clone()).await;
+    assert_eq!(answered["trigger"], "ON_DEMAND");
+    assert_eq!(answered["nothingToChange"], false, "{answered}");
+    let versions: Vec<&str> = answered["modelVersions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        versions.contains(&"empirical-bayes@1") && versions.contains(&"decision-rules@1"),
+        "{versions:?}"
+    );
+    let predictions = answered["predictions"].as_array().unwrap();
+    assert!(
+        predictions.iter().any(|p| p["level"] == "KEYWORD"),
+        "{predictions:?}"
+    );
+    for p in predictions {
+        let ctr = &p["clickThroughRate"];
+        assert!(ctr["low"].as_f64().unwrap() <= ctr["expected"].as_f64().unwrap());
+        assert!(ctr["expected"].as_f64().unwrap() <= ctr["high"].as_f64().unwrap());
+    }
+    let campaign_level = &whole["data"]["campaign"]["predictions"];
+    assert_eq!(
+        campaign_level.as_array().unwrap().len(),
+        1,
+        "{campaign_level}"
+    );
+    let proposal = &answered["proposals"][0];
+    assert_eq!(
+        proposal["action"]["kind"], "CHANGE_DAILY_BUDGET",
+        "{proposal}"
+    );
+    assert_eq!(proposal["action"]["dailyBudgetMicros"], 24_000_000);
+    assert_eq!(proposal["outcome"], "APPLIED", "{proposal}");
+    assert_eq!(
+        proposal["before"]["dailyBudgetsMicros"]["GOOGLE"],
+        20_000_000
+    );
+    assert_eq!(
+        proposal["after"]["dailyBudgetsMicros"]["GOOGLE"],
+        24_000_000
+    );
+    assert!(
+        proposal["expectedConversionsPerDay"]["low"]
+            .as_f64()
+            .unwrap()
+            <= proposal["expectedConversionsPerDay"]["high"]
+                .as_f64()
+                .unwrap()
+    );
+    // The platform gets the new budget through the change pusher.
+    eventually(60, "the new budget on Google", || async {
+        (world.google_campaigns().await[0]["dailyBudgetMicros"] == 24_000_000).then_some(())
+    })
+    .await;
+
+    // A model trained on demand serves the next run; without automatic changes it waits.
+    let (ok, output) = world
+        .app
+        .run_binary(
+            env!("CARGO_BIN_EXE_adflow-ml"),
+            &["train-prediction", "--tenant", &world.tenant.0.to_string()],
+        )
+        .await;
+    assert!(ok, "{output}");
+    assert!(
+        output.contains("registered ctr-factorisation-machine@1"),
+        "{output}"
+    );
+    let registered: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM prediction_models WHERE tenant_id = $1 AND length(data_sha256) = 64",
+    )
+    .bind(world.tenant.0)
+    .fetch_one(&world.app.db.pool)
+    .await
+    .unwrap();
+    assert!(registered >= 1);
+    settings(
+        "/v1/settings/guardrails",
+        json!({"autoApply": false, "minConfidenceBasisPoints": 5000, "maxDailyBudgetChangeBasisPoints": 2000}),
+    )
+    .await;
+    world.control("clock", json!({"hours": 24})).await;
+    let second = run().await;
+    let (answered, _) = completed(second).await;
+    let versions = answered["modelVersions"].to_string();
+    assert!(
+        versions.contains("ctr-factorisation-machine@1"),
+        "{versions}"
+    );
+    assert_eq!(answered["proposals"][0]["outcome"], "PENDING", "{answered}");
+    assert!(answered["proposals"][0]["after"].is_null());
+
+    // One OptimisationRunRequested per run id, however often the schedule asks in one hour.
+    let requested: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OptimisationRunRequested' AND data->>'campaignId' = $1")
+        .bind(&id)
+        .fetch_one(&world.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(requested, 2);
+    let completions: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OptimisationRunCompleted' AND data->>'campaignId' = $1")
+        .bind(&id)
+        .fetch_one(&world.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(completions, 2, "each run answered once");
 }

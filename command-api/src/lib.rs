@@ -16,6 +16,7 @@ pub mod handling;
 pub mod idempotency;
 mod lifecycle;
 pub mod openapi;
+mod optimisation;
 pub mod problem;
 mod proposals;
 pub mod rate_limit;
@@ -48,6 +49,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/campaigns", post(campaigns::create))
         .route("/v1/settings/guardrails", post(proposals::set_guardrails))
+        .route(
+            "/v1/settings/decision-rules",
+            post(optimisation::set_decision_rules),
+        )
+        .route(
+            "/v1/campaigns/{id}/optimization-runs",
+            post(optimisation::request_run),
+        )
         .route(
             "/v1/settings/platform-connections/google",
             post(connections::connect_google),

@@ -15,6 +15,7 @@ use crate::lifecycle::{
     AttachSegmentRequest, DeploymentResultRequest, EditStructureRequest, PerformanceRequest,
     RejectRequest, ScheduleRequest, StructureRequestRequest, StructureResultRequest,
 };
+use crate::optimisation::{DecisionRulesRequest, RunAccepted};
 use crate::problem::Problem;
 use crate::proposals::{DeclineRequest, GuardrailsRequest, ProposalRequest};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
@@ -46,6 +47,8 @@ struct Operation {
     /// What it answers with, when not `CommandAccepted`; such operations are not commands to an
     /// aggregate and take no `If-Match`.
     response: Option<Schema>,
+    /// Answered asynchronously (202): the work is queued, its result follows as events.
+    accepted: bool,
 }
 
 const MANAGE_CAMPAIGNS: &str = "Admin, Manager";
@@ -60,6 +63,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         body,
         creates,
         response: None,
+        accepted: false,
     };
     let steps = [
         ("/v1/campaigns/{id}/approve", "Approve the structure"),
@@ -246,6 +250,24 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         None,
         false,
     ));
+    all.push(op(
+        "/v1/settings/decision-rules",
+        "Set the tenant's decision rules: thresholds of the optimiser and which kinds of proposal may apply themselves",
+        "Admin",
+        Some(generator.subschema_for::<DecisionRulesRequest>()),
+        false,
+    ));
+    all.push(Operation {
+        response: Some(generator.subschema_for::<RunAccepted>()),
+        accepted: true,
+        ..op(
+            "/v1/campaigns/{id}/optimization-runs",
+            "Ask the optimiser to look at the campaign now; its answer (proposals, or nothing to change) follows as events, on `optimizationRuns` in GraphQL",
+            MANAGE_CAMPAIGNS,
+            None,
+            false,
+        )
+    });
     all.push(Operation {
         response: Some(generator.subschema_for::<ConnectionTested>()),
         ..op(
@@ -316,7 +338,9 @@ fn operation(op: &Operation) -> Value {
     parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
         "description": "Replays the first response for 24 h; the same key with another body is refused (422).",
         "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}}));
-    let (status, description) = if op.creates {
+    let (status, description) = if op.accepted {
+        ("202", "Accepted")
+    } else if op.creates {
         ("201", "Created")
     } else {
         ("200", "Applied")
@@ -457,7 +481,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         let paths = document["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 34);
+        assert_eq!(paths.len(), 36);
         for (path, item) in paths {
             assert!(item["post"]["responses"]["422"].is_object(), "{path}");
         }

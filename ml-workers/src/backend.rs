@@ -11,7 +11,8 @@ use adflow_application::{AppError, Application, Command, EventMetadata, Expected
 use adflow_domain::aggregate::Aggregate;
 use adflow_domain::audience::{Audience, AudienceCommand, AudienceState};
 use adflow_domain::campaign::{Campaign, CampaignCommand, CampaignState, Guardrails};
-use adflow_domain::monitoring::{CampaignMonitor, MonitorCommand};
+use adflow_domain::monitoring::{CampaignMonitor, MonitorCommand, MonitorState};
+use adflow_domain::tenant::{TenantSettings, TenantSettingsState};
 use adflow_domain::{Rejection, TenantId};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -83,6 +84,28 @@ pub trait Backend: Send + Sync {
             "this backend records no monitoring".into(),
         ))
     }
+    /// The tenant's settings (guardrails, decision rules); the defaults when never set.
+    async fn tenant_settings(&self, tenant: Uuid) -> Result<TenantSettingsState, MlError> {
+        Ok(TenantSettingsState {
+            guardrails: self.guardrails(tenant).await?,
+            ..TenantSettingsState::default()
+        })
+    }
+    async fn monitor(&self, tenant: Uuid, campaign: Uuid) -> Result<Option<MonitorState>, MlError> {
+        let _ = (tenant, campaign);
+        Ok(None)
+    }
+    /// A proposal of an optimisation run. Several share the run's trigger as their cause, so
+    /// this is not once per cause: the proposal ids (derived from the run) make it idempotent.
+    async fn propose(
+        &self,
+        trigger: Trigger,
+        command: CampaignCommand,
+        model_version: &str,
+    ) -> Result<Submission, MlError> {
+        self.submit_campaign(trigger, command, Some(model_version))
+            .await
+    }
 }
 
 /// The backend on the application layer: reads are loads, answers are commands with the
@@ -122,6 +145,7 @@ impl StoreBackend {
         trigger: Trigger,
         command: A::Command,
         model_version: Option<&str>,
+        once_per_cause: bool,
     ) -> Result<Submission, MlError>
     where
         A: Aggregate,
@@ -145,12 +169,15 @@ impl StoreBackend {
                     causation_id: trigger.event_id,
                     extra,
                 },
-                once_per_cause: true,
+                once_per_cause,
             })
             .await;
         match outcome {
             Ok(Outcome::AlreadyApplied { .. }) => Ok(Submission::AlreadyApplied),
             Ok(_) => Ok(Submission::Accepted),
+            Err(AppError::Rejected(Rejection::AlreadyExists { .. })) if !once_per_cause => {
+                Ok(Submission::AlreadyApplied)
+            }
             Err(AppError::Rejected(rejection)) => Ok(Submission::Rejected(describe(&rejection))),
             Err(error) => Err(backend_error(error)),
         }
@@ -196,7 +223,7 @@ impl Backend for StoreBackend {
         command: CampaignCommand,
         model_version: Option<&str>,
     ) -> Result<Submission, MlError> {
-        self.submit_to::<Campaign>(trigger, command, model_version)
+        self.submit_to::<Campaign>(trigger, command, model_version, true)
             .await
     }
 
@@ -206,7 +233,7 @@ impl Backend for StoreBackend {
         command: AudienceCommand,
         model_version: Option<&str>,
     ) -> Result<Submission, MlError> {
-        self.submit_to::<Audience>(trigger, command, model_version)
+        self.submit_to::<Audience>(trigger, command, model_version, true)
             .await
     }
 
@@ -224,7 +251,32 @@ impl Backend for StoreBackend {
         command: MonitorCommand,
         model_version: Option<&str>,
     ) -> Result<Submission, MlError> {
-        self.submit_to::<CampaignMonitor>(trigger, command, model_version)
+        self.submit_to::<CampaignMonitor>(trigger, command, model_version, true)
+            .await
+    }
+
+    async fn tenant_settings(&self, tenant: Uuid) -> Result<TenantSettingsState, MlError> {
+        Ok(self
+            .state::<TenantSettings>(tenant, tenant)
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn monitor(&self, tenant: Uuid, campaign: Uuid) -> Result<Option<MonitorState>, MlError> {
+        self.state::<CampaignMonitor>(
+            tenant,
+            adflow_domain::monitoring::monitor_stream_id(campaign),
+        )
+        .await
+    }
+
+    async fn propose(
+        &self,
+        trigger: Trigger,
+        command: CampaignCommand,
+        model_version: &str,
+    ) -> Result<Submission, MlError> {
+        self.submit_to::<Campaign>(trigger, command, Some(model_version), false)
             .await
     }
 }

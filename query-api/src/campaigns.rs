@@ -232,6 +232,46 @@ impl Campaign {
         Ok(Some(rows))
     }
 
+    /// The optimiser's runs on this campaign, newest first (at most `first`): the optimisation
+    /// log. Null, with a FORBIDDEN error, for roles that may not see money.
+    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
+    async fn optimization_runs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+    ) -> async_graphql::Result<Option<Vec<crate::optimisation::OptimizationRun>>> {
+        let mut runs = self.page.runs(ctx.data::<ReadDb>()?, &self.key).await?;
+        runs.truncate(usize::try_from(first.clamp(0, 200)).unwrap_or(0));
+        Ok(Some(runs))
+    }
+
+    /// What the predictor expects of this campaign, its platforms, ad groups and keywords over
+    /// the coming week, from the latest completed run (`level`: CAMPAIGN, PLATFORM, AD_GROUP,
+    /// KEYWORD, CREATIVE; all when absent). Null, with a FORBIDDEN error, for roles that may not
+    /// see money.
+    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
+    async fn predictions(
+        &self,
+        ctx: &Context<'_>,
+        level: Option<String>,
+        #[graphql(default = 200)] first: i32,
+    ) -> async_graphql::Result<Option<Vec<crate::optimisation::Prediction>>> {
+        let runs = self.page.runs(ctx.data::<ReadDb>()?, &self.key).await?;
+        let latest = runs
+            .into_iter()
+            .find(|r| r.status == "COMPLETED" && !r.predictions.is_empty());
+        let n = usize::try_from(first.clamp(0, 2_000)).unwrap_or(0);
+        Ok(Some(
+            latest
+                .map(|r| r.predictions)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| level.as_deref().is_none_or(|l| p.level == l))
+                .take(n)
+                .collect(),
+        ))
+    }
+
     /// The AI's optimisation proposals for this campaign, newest first.
     async fn recommendations(
         &self,

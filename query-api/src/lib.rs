@@ -15,6 +15,7 @@ mod history;
 mod input_guard;
 mod live;
 mod loaders;
+mod optimisation;
 mod recommendations;
 mod scalars;
 mod siblings;

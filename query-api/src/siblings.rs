@@ -23,6 +23,7 @@ pub struct CampaignPage {
     deployments: Loaded<Vec<DeploymentRow>>,
     proposals: Loaded<Vec<crate::recommendations::ProposalRow>>,
     anomalies: Loaded<Vec<crate::anomalies::AnomalyFound>>,
+    runs: Loaded<Vec<crate::optimisation::OptimizationRun>>,
 }
 
 impl std::fmt::Debug for CampaignPage {
@@ -92,6 +93,21 @@ impl CampaignPage {
         Ok(part(
             &self.anomalies,
             crate::anomalies::AnomaliesLoader(db.clone()),
+            &self.keys,
+            key,
+        )
+        .await?
+        .unwrap_or_default())
+    }
+
+    pub async fn runs(
+        &self,
+        db: &ReadDb,
+        key: &Owned,
+    ) -> async_graphql::Result<Vec<crate::optimisation::OptimizationRun>> {
+        Ok(part(
+            &self.runs,
+            crate::optimisation::RunsLoader(db.clone()),
             &self.keys,
             key,
         )

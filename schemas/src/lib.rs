@@ -61,6 +61,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "platform connections",
         include_str!("../migrations/0010_platform_connections.sql"),
     ),
+    (
+        11,
+        "prediction models",
+        include_str!("../migrations/0011_prediction_models.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

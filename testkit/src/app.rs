@@ -133,7 +133,14 @@ impl TestApp {
     /// Runs another `adflow` subcommand against this app's database, with the app's extra
     /// settings; returns (success, stderr).
     pub async fn run_cli(&self, args: &[&str]) -> (bool, String) {
-        let output = Command::new(&self.binary)
+        let binary = self.binary.clone();
+        self.run_binary(&binary, args).await
+    }
+
+    /// Runs another binary of the project (`adflow-ml`) with this app's configuration; returns
+    /// whether it succeeded and its stdout followed by its stderr.
+    pub async fn run_binary(&self, binary: &str, args: &[&str]) -> (bool, String) {
+        let output = Command::new(binary)
             .args(args)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("ADFLOW_DATABASE_URL", &self.db.url)
@@ -145,7 +152,11 @@ impl TestApp {
             .expect("cannot run the adflow binary");
         (
             output.status.success(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
         )
     }
 
@@ -262,6 +273,8 @@ async fn start(
         // The platform workers act on every deployment request: tests of the platform loop turn
         // them on (with a sandbox); the rest post deployment results by hand.
         .env("ADFLOW_PLATFORM_WORKERS", "false")
+        // Optimisation runs only when a test asks for one.
+        .env("ADFLOW_OPTIMISATION_SCHEDULE_SECONDS", "0")
         .env("ADFLOW_ML_STREAM", ml_stream(db))
         .env("ADFLOW_ML_SUBJECT_PREFIX", ml_stream(db).to_lowercase())
         .env(

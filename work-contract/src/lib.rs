@@ -32,15 +32,18 @@ pub enum WorkType {
     PlatformChange,
     /// `ReportsSynced`: new figures for a campaign; the anomaly detector looks at them.
     Anomalies,
+    /// `OptimisationRunRequested`: the optimiser predicts, decides and proposes.
+    Optimisation,
 }
 
 impl WorkType {
-    pub const ALL: [WorkType; 5] = [
+    pub const ALL: [WorkType; 6] = [
         WorkType::Structure,
         WorkType::Segments,
         WorkType::Deployment,
         WorkType::PlatformChange,
         WorkType::Anomalies,
+        WorkType::Optimisation,
     ];
 
     /// The work an event asks for, if any.
@@ -55,6 +58,7 @@ impl WorkType {
             | CampaignEvent::COMPLETED
             | CampaignEvent::STRUCTURE_TUNED => Some(WorkType::PlatformChange),
             MonitorEvent::REPORTS_SYNCED => Some(WorkType::Anomalies),
+            MonitorEvent::OPTIMISATION_RUN_REQUESTED => Some(WorkType::Optimisation),
             _ => None,
         }
     }
@@ -67,6 +71,7 @@ impl WorkType {
             WorkType::Deployment => "platform.deploy",
             WorkType::PlatformChange => "platform.change",
             WorkType::Anomalies => "anomalies.check",
+            WorkType::Optimisation => "optimisation.run",
         }
     }
 
@@ -78,6 +83,7 @@ impl WorkType {
             WorkType::Deployment => "platform-deployer",
             WorkType::PlatformChange => "platform-changes",
             WorkType::Anomalies => "ml-anomalies",
+            WorkType::Optimisation => "ml-optimiser",
         }
     }
 }

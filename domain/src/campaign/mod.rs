@@ -29,7 +29,7 @@ pub use platform_sync::{
 pub use proposals::{Guardrails, ProposalState, ProposalStatus, ProposedAction};
 pub use rules::{planned_spend_micros, SUPPORTED_CURRENCIES};
 pub use state::CampaignState;
-pub use tuning::BudgetTarget;
+pub use tuning::{max_cpc_of as tuning_max_cpc, BudgetTarget};
 pub use values::{CampaignStatus, Objective, Platform};
 
 use rules::validate_create;

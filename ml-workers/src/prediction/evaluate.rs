@@ -11,7 +11,7 @@ use super::{train_rate, Estimate, RateEstimator};
 use crate::MlError;
 use adflow_platforms::simulator::rng::{key_hash, Draws};
 use adflow_platforms::simulator::{AnomalyKind, GroundTruth, Market, UnitKind};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{Duration, TimeZone, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use tch::Device;
@@ -79,12 +79,6 @@ struct UnitPlan {
     copy: String,
     kind: String,
     match_type: Option<u8>,
-}
-
-fn day_start(day: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(day * 86_400, 0)
-        .single()
-        .unwrap_or_default()
 }
 
 /// Simulates `campaigns` campaigns for four weeks from 2026-01-05.

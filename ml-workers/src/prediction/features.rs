@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The categorical fields, in the order of the encoded columns.
-pub const FIELDS: [&str; 10] = [
+pub const FIELDS: [&str; 9] = [
     "unit",
     "ad_group",
     "campaign",
@@ -16,7 +16,6 @@ pub const FIELDS: [&str; 10] = [
     "day_type",
     "bid",
     "negatives",
-    "kind_x_negatives",
 ];
 /// Hash buckets per field: collisions stay rare for tens of thousands of units per field.
 pub const BUCKETS: i64 = 1 << 14;
@@ -118,7 +117,6 @@ pub fn encode(o: &Observation) -> [i64; FIELDS.len()] {
         bucket(6, day_type),
         bucket(7, &bid_band(o.max_cpc_micros)),
         bucket(8, negatives),
-        bucket(9, &format!("{}|{negatives}", o.kind)),
     ]
 }
 

@@ -8,8 +8,10 @@
 
 pub mod evaluate;
 pub mod features;
+pub mod live;
 pub mod metrics;
 pub mod model;
+pub mod registry;
 
 use crate::MlError;
 use features::{Observation, Target};
@@ -22,6 +24,8 @@ use tch::Device;
 const Z90: f64 = 1.644_853_6;
 /// The prior strengths (in trials) an interval may assume, tried on the validation days.
 const PRIOR_STRENGTHS: [f64; 9] = [3.0, 10.0, 30.0, 100.0, 300.0, 1e3, 3e3, 1e4, 3e4];
+/// What one of a unit's own trials may count for, tried with them.
+const TRIAL_WEIGHTS: [f64; 7] = [1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001];
 
 /// CUDA when a GPU is present, the CPU otherwise.
 pub fn default_device() -> Device {
@@ -46,11 +50,19 @@ fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
+/// How much an interval trusts the data: a unit's own trials count `weight` each (the model's
+/// error does not shrink as fast as binomial noise), plus `prior` trials from similar units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evidence {
+    pub prior: f64,
+    pub weight: f64,
+}
+
 /// The interval of a rate predicted as `p` for a unit with `unit_trials` of its own history: as if
-/// the estimate rested on `unit_trials + prior` trials (normal on the logit scale).
-pub fn estimate(p: f64, unit_trials: f64, prior: f64) -> Estimate {
+/// the estimate rested on `weight · unit_trials + prior` trials (normal on the logit scale).
+pub fn estimate(p: f64, unit_trials: f64, evidence: Evidence) -> Estimate {
     let p = p.clamp(1e-7, 1.0 - 1e-7);
-    let information = (unit_trials.max(0.0) + prior) * p * (1.0 - p);
+    let information = (evidence.weight * unit_trials.max(0.0) + evidence.prior) * p * (1.0 - p);
     let half = Z90 / information.max(1e-9).sqrt();
     Estimate {
         probability: p,
@@ -63,9 +75,9 @@ pub fn estimate(p: f64, unit_trials: f64, prior: f64) -> Estimate {
 pub struct RateEstimator {
     pub target: Target,
     pub model: RateModel,
-    /// The prior strength (trials) that made 90 % of validation units' observed rates fall
-    /// within their predictive intervals.
-    pub prior: f64,
+    /// The evidence that made 90 % of validation units' observed rates fall within their
+    /// predictive intervals.
+    pub evidence: Evidence,
     /// Trials per unit in the training window.
     pub unit_trials: HashMap<String, f64>,
     pub metrics: HashMap<String, f64>,
@@ -80,7 +92,7 @@ impl RateEstimator {
             .zip(observations)
             .map(|(p, o)| {
                 let trials = self.unit_trials.get(&o.unit).copied().unwrap_or(0.0);
-                estimate(p, trials, self.prior)
+                estimate(p, trials, self.evidence)
             })
             .collect())
     }
@@ -107,14 +119,16 @@ fn trials_per_unit(observations: &[Observation]) -> HashMap<String, f64> {
     trials
 }
 
-/// The prior strength whose predictive intervals cover 90 % of the validation units' observed
-/// rates (a unit's rate over the validation days varies by the estimate's own uncertainty and by
-/// binomial noise).
-fn fit_prior(
+/// The evidence under which the validation units' observed rates depart from their predictions
+/// as much as the intervals say: a unit's rate over the validation days varies by the estimate's
+/// own uncertainty and by binomial noise, so `(observed − p)² / (model + noise variance)`
+/// averages 1. Required of units with little, some and much history alike (terciles of their
+/// training trials), which pins both the prior and the weight of a unit's own trials.
+fn fit_evidence(
     predictions: &[f64],
     validation: &[Observation],
     train_trials: &HashMap<String, f64>,
-) -> f64 {
+) -> Evidence {
     let mut units: HashMap<&str, (f64, f64, f64)> = HashMap::new();
     for (p, o) in predictions.iter().zip(validation) {
         let entry = units.entry(o.unit.as_str()).or_default();
@@ -122,7 +136,7 @@ fn fit_prior(
         entry.1 += o.trials;
         entry.2 += o.successes.min(o.trials);
     }
-    let units: Vec<(f64, f64, f64, f64)> = units
+    let mut units: Vec<(f64, f64, f64, f64)> = units
         .into_iter()
         .filter(|(_, (_, trials, _))| *trials >= 1.0)
         .map(|(unit, (weighted, trials, successes))| {
@@ -130,29 +144,48 @@ fn fit_prior(
             (weighted / trials, trials, successes / trials, seen)
         })
         .collect();
-    if units.is_empty() {
-        return 100.0;
-    }
-    let coverage = |prior: f64| {
-        units
-            .iter()
-            .filter(|(p, trials, observed, seen)| {
-                let p = p.clamp(1e-7, 1.0 - 1e-7);
-                let variance = p * (1.0 - p) * (1.0 / (seen + prior) + 1.0 / trials);
-                (observed - p).abs() <= Z90 * variance.sqrt()
-            })
-            .count() as f64
-            / units.len() as f64
+    let fallback = Evidence {
+        prior: 100.0,
+        weight: 1.0,
     };
-    PRIOR_STRENGTHS
-        .iter()
-        .copied()
-        .min_by(|a, b| {
-            (coverage(*a) - 0.9)
-                .abs()
-                .total_cmp(&(coverage(*b) - 0.9).abs())
-        })
-        .unwrap_or(100.0)
+    if units.len() < 3 {
+        return fallback;
+    }
+    units.sort_by(|a, b| a.3.total_cmp(&b.3));
+    let third = units.len() / 3;
+    let bins = [
+        &units[..third],
+        &units[third..2 * third],
+        &units[2 * third..],
+    ];
+    let misfit = |e: Evidence| {
+        bins.iter()
+            .map(|bin| {
+                let mean_z2 = bin
+                    .iter()
+                    .map(|(p, trials, observed, seen)| {
+                        let p = p.clamp(1e-7, 1.0 - 1e-7);
+                        let variance =
+                            p * (1.0 - p) * (1.0 / (e.weight * seen + e.prior) + 1.0 / trials);
+                        (observed - p).powi(2) / variance
+                    })
+                    .sum::<f64>()
+                    / bin.len().max(1) as f64;
+                (mean_z2.ln()).powi(2)
+            })
+            .sum::<f64>()
+    };
+    let mut best = (fallback, f64::INFINITY);
+    for prior in PRIOR_STRENGTHS {
+        for weight in TRIAL_WEIGHTS {
+            let candidate = Evidence { prior, weight };
+            let m = misfit(candidate);
+            if m < best.1 {
+                best = (candidate, m);
+            }
+        }
+    }
+    best.0
 }
 
 /// Trains one target's model on `observations` (time-ordered split, calibration, interval prior).
@@ -168,7 +201,7 @@ pub fn train_rate(
     let model = RateModel::train(architecture, &train, &validation, options, device)?;
     let unit_trials = trials_per_unit(&train);
     let predictions = model.predict(&validation)?;
-    let prior = fit_prior(&predictions, &validation, &unit_trials);
+    let evidence = fit_evidence(&predictions, &validation, &unit_trials);
     let scored: Vec<metrics::Scored> = predictions
         .iter()
         .zip(&validation)
@@ -184,7 +217,8 @@ pub fn train_rate(
         ),
         ("train_rows".to_owned(), train.len() as f64),
         ("validation_rows".to_owned(), validation.len() as f64),
-        ("interval_prior_trials".to_owned(), prior),
+        ("interval_prior_trials".to_owned(), evidence.prior),
+        ("interval_trial_weight".to_owned(), evidence.weight),
     ]);
     // The final model learns from the validation days too (they are the most recent) and keeps
     // the calibration fitted where those days were still unseen.
@@ -195,7 +229,7 @@ pub fn train_rate(
     Ok(RateEstimator {
         target,
         model,
-        prior,
+        evidence,
         unit_trials: trials_per_unit(observations),
         metrics,
     })
@@ -207,8 +241,12 @@ mod tests {
 
     #[test]
     fn an_interval_narrows_with_the_units_own_history_and_holds_its_probability() {
-        let new = estimate(0.05, 0.0, 100.0);
-        let seasoned = estimate(0.05, 100_000.0, 100.0);
+        let evidence = Evidence {
+            prior: 100.0,
+            weight: 0.1,
+        };
+        let new = estimate(0.05, 0.0, evidence);
+        let seasoned = estimate(0.05, 100_000.0, evidence);
         assert!(new.low < seasoned.low && seasoned.high < new.high);
         for e in [new, seasoned] {
             assert!(e.low < e.probability && e.probability < e.high);

@@ -96,14 +96,15 @@ impl Batch {
 }
 
 fn raw_logits(bias: &Tensor, linear: &Tensor, factors: Option<&Tensor>, rows: &Tensor) -> Tensor {
-    let first = linear.embedding(rows, -1, false, false).sum_dim_intlist(
-        [1i64].as_slice(),
+    // The linear weights are a one-column table: [n, fields, 1] summed to [n].
+    let first = Tensor::embedding(linear, rows, -1, false, false).sum_dim_intlist(
+        [1i64, 2].as_slice(),
         false,
         Kind::Float,
     );
     let mut z = first + bias;
     if let Some(v) = factors {
-        let e = v.embedding(rows, -1, false, false); // [n, fields, k]
+        let e = Tensor::embedding(v, rows, -1, false, false); // [n, fields, k]
         let sum = e.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
         let squares = e
             .pow_tensor_scalar(2)
@@ -142,7 +143,7 @@ impl RateModel {
         let total_successes: f64 = train.iter().map(|o| o.successes.min(o.trials)).sum();
         let base = (total_successes.max(0.5) / (total_trials - total_successes).max(0.5)).ln();
         let bias = root.var("bias", &[1], nn::Init::Const(base));
-        let linear = root.zeros("linear", &[TABLE_ROWS]);
+        let linear = root.zeros("linear", &[TABLE_ROWS, 1]);
         let factors = (architecture == Architecture::FactorisationMachine).then(|| {
             root.var(
                 "factors",
@@ -163,14 +164,12 @@ impl RateModel {
                 let size = options.batch_rows.min(n - start);
                 let batch = data.select(&order.narrow(0, start, size));
                 let logits = raw_logits(&bias, &linear, factors.as_ref(), &batch.rows);
-                let touched = linear
-                    .embedding(&batch.rows, -1, false, false)
+                let touched = Tensor::embedding(&linear, &batch.rows, -1, false, false)
                     .pow_tensor_scalar(2)
                     .sum(Kind::Float);
                 let mut penalty = touched;
                 if let Some(v) = &factors {
-                    penalty += v
-                        .embedding(&batch.rows, -1, false, false)
+                    penalty += Tensor::embedding(v, &batch.rows, -1, false, false)
                         .pow_tensor_scalar(2)
                         .sum(Kind::Float);
                 }
@@ -276,7 +275,9 @@ impl RateModel {
         Ok(RateModel {
             architecture,
             bias: Tensor::from_slice(&get("bias")?).to_device(device),
-            linear: Tensor::from_slice(&linear).to_device(device),
+            linear: Tensor::from_slice(&linear)
+                .view([TABLE_ROWS, 1])
+                .to_device(device),
             factors,
             scale: f64::from(calibration.first().copied().unwrap_or(1.0)),
             shift: f64::from(calibration.get(1).copied().unwrap_or(0.0)),

@@ -392,3 +392,70 @@ pub async fn campaign_hours(
         })
         .collect())
 }
+
+/// One unit (keyword, ad or creative) of one campaign over one hour (`hour` in hours since the
+/// epoch) or one day (`hour` the day's first hour), as reported.
+#[derive(Debug, Clone, PartialEq, Eq, Row, Deserialize)]
+pub struct UnitRow {
+    #[serde(with = "clickhouse::serde::uuid")]
+    pub campaign_id: Uuid,
+    pub platform: String,
+    pub at: u32,
+    pub ad_group: String,
+    pub ad: String,
+    pub keyword: String,
+    pub impressions: u64,
+    pub clicks: u64,
+    pub conversions: u64,
+    pub cost_micros: u64,
+}
+
+impl UnitRow {
+    pub fn hour(&self) -> i64 {
+        i64::from(self.at) / 3600
+    }
+}
+
+/// The tenant's figures per unit over the `hours` before its (or `campaign`'s) latest hour with
+/// figures, by hour or by day. Anchored on the data, like [`campaign_hours`]; what the predictor
+/// learns from and what the optimiser judges.
+pub async fn unit_rows(
+    analytics: &Analytics,
+    tenant: Uuid,
+    campaign: Option<Uuid>,
+    hours: u32,
+    hourly: bool,
+) -> Result<Vec<UnitRow>, ProjectionError> {
+    let mut scope = format!("tenant_id = toUUID('{tenant}')");
+    if let Some(campaign) = campaign {
+        scope.push_str(&format!(" AND campaign_id = toUUID('{campaign}')"));
+    }
+    let latest: u32 = analytics
+        .client()
+        .query(&format!(
+            "SELECT toUInt32(max(hour)) FROM {FACTS} WHERE {scope}"
+        ))
+        .fetch_one::<u32>()
+        .await?;
+    if latest == 0 {
+        return Ok(Vec::new());
+    }
+    let from = latest.saturating_sub(hours.saturating_sub(1).saturating_mul(3600));
+    let at = if hourly {
+        "toUInt32(hour)"
+    } else {
+        "toUInt32(toStartOfDay(hour))"
+    };
+    Ok(analytics
+        .client()
+        .query(&format!(
+            "SELECT campaign_id, platform, {at} AS at, ad_group, ad, keyword, \
+             sum(impressions) AS impressions, sum(clicks) AS clicks, \
+             sum(conversions) AS conversions, sum(cost_micros) AS cost_micros \
+             FROM {FACTS} FINAL WHERE {scope} AND toUInt32(hour) >= {from} \
+             GROUP BY campaign_id, platform, at, ad_group, ad, keyword \
+             ORDER BY campaign_id, at, platform, ad_group, ad, keyword"
+        ))
+        .fetch_all::<UnitRow>()
+        .await?)
+}

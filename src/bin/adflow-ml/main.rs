@@ -31,6 +31,11 @@ enum Commands {
         #[command(subcommand)]
         which: Option<EvalWhich>,
     },
+    /// Train a tenant's click-through and conversion models now and add them to the registry.
+    TrainPrediction {
+        #[arg(long)]
+        tenant: uuid::Uuid,
+    },
     /// Train the copy scorer on ml-workers/data/copy_quality.tsv and write its artifact.
     TrainCopyScorer {
         #[arg(long, default_value = "ml-workers/models/copy-scorer.safetensors")]
@@ -130,6 +135,7 @@ fn main() -> ExitCode {
                 options.l2 = l2.unwrap_or(options.l2);
                 ml::evaluate_prediction(seed, campaigns, &options)
             }
+            Commands::TrainPrediction { tenant } => ml::train_prediction(&config, tenant).await,
             Commands::TrainCopyScorer { out, version } => ml::train_copy_scorer(&out, &version),
             Commands::Bench { briefs } => {
                 let scratch = adflow::scratch::Scratch::create(&config).await?;

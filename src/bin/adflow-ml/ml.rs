@@ -85,6 +85,24 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         .await
         .map_err(PlatformError::from)?;
     let store = platform::event_store(config, &pool)?;
+    let analytics = adflow_projections::analytics::Analytics::new(
+        &config.clickhouse_url,
+        &config.clickhouse_database,
+    )
+    .map_err(PlatformError::from)?;
+    let device = adflow_ml_workers::prediction::default_device();
+    let optimiser = Worker::new(
+        adflow_ml_workers::optimiser::OptimiserHandler {
+            backend: Arc::new(StoreBackend::new(
+                adflow_application::Application::new(store.clone()),
+                "ml-optimiser",
+            )),
+            analytics: analytics.clone(),
+            pool: pool.clone(),
+            device,
+        },
+        options(config),
+    );
     let anomalies = Worker::new(
         adflow_ml_workers::anomaly::AnomalyHandler {
             backend: Arc::new(StoreBackend::new(
@@ -100,7 +118,7 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         },
         options(config),
     );
-    let (structures, segments) = workers(config, store)?;
+    let (structures, segments) = workers(config, store.clone())?;
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(run_worker(
         structures,
@@ -112,7 +130,27 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         config.nats_url.clone(),
         shutdown.clone(),
     ));
-    tasks.spawn(run_worker(anomalies, config.nats_url.clone(), shutdown));
+    tasks.spawn(run_worker(
+        anomalies,
+        config.nats_url.clone(),
+        shutdown.clone(),
+    ));
+    tasks.spawn(run_worker(
+        optimiser,
+        config.nats_url.clone(),
+        shutdown.clone(),
+    ));
+    if config.optimisation_schedule_seconds > 0 {
+        let schedule = adflow_ml_workers::schedule::Schedule {
+            application: adflow_application::Application::new(store.clone()),
+            pool: pool.clone(),
+            analytics,
+            interval: Duration::from_secs(config.optimisation_schedule_seconds),
+            retrain_after: chrono::Duration::days(config.retrain_days.max(1)),
+            device,
+        };
+        tasks.spawn(schedule.run(shutdown));
+    }
     platform::report_ready(&["ml_worker=running".to_owned()]);
     while tasks.join_next().await.is_some() {}
     Ok(())
@@ -250,5 +288,53 @@ pub fn evaluate_prediction(
         );
     }
     println!("\n(trained and scored in {:.1} s)", result.train_seconds);
+    Ok(())
+}
+
+/// `adflow-ml train prediction --tenant <id>`: trains the tenant's click-through and conversion
+/// models now and registers them (on demand; the worker's schedule does it weekly).
+pub async fn train_prediction(config: &Config, tenant: uuid::Uuid) -> Result<(), Failure> {
+    let pool = platform::connect(config).await?;
+    adflow_schemas::migrate(&pool)
+        .await
+        .map_err(PlatformError::from)?;
+    let store = platform::event_store(config, &pool)?;
+    let application = adflow_application::Application::new(store);
+    let analytics = adflow_projections::analytics::Analytics::new(
+        &config.clickhouse_url,
+        &config.clickhouse_database,
+    )
+    .map_err(PlatformError::from)?;
+    let application = &application;
+    let records = adflow_ml_workers::prediction::live::train_tenant(
+        &pool,
+        &analytics,
+        tenant,
+        |campaign| async move {
+            application
+                .load::<adflow_domain::campaign::Campaign>(
+                    adflow_domain::TenantId(tenant),
+                    campaign,
+                )
+                .await
+                .map(|loaded| loaded.state)
+                .map_err(|e| adflow_ml_workers::MlError::Backend(e.to_string()))
+        },
+        adflow_ml_workers::prediction::default_device(),
+    )
+    .await?;
+    if records.is_empty() {
+        println!("tenant {tenant}: too little history to train on (needs 3 days and 50 rows)");
+    }
+    for record in records {
+        println!(
+            "registered {} (window {} .. {}, data sha256 {}): {}",
+            record.label(),
+            record.window_from,
+            record.window_to,
+            record.data_sha256,
+            record.metrics
+        );
+    }
     Ok(())
 }
