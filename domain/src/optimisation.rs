@@ -207,6 +207,9 @@ pub struct Recommendation {
 }
 
 const Z90: f64 = 1.644_853_6;
+/// Spending this share of its daily budget, a line counts as limited by it: delivery saturates, so
+/// a line with more demand than budget spends most of it but never all.
+pub const BUDGET_LIMITED_SHARE: f64 = 0.75;
 
 fn logit(p: f64) -> f64 {
     let p = p.clamp(1e-9, 1.0 - 1e-9);
@@ -354,7 +357,7 @@ pub fn recommend(outlook: &CampaignOutlook, rules: &DecisionRules) -> Vec<Recomm
 
     for (platform, platform_score) in &scored {
         let spent_per_day = platform.recent.cost_micros / platform.recent.days.max(1.0);
-        let limited = spent_per_day >= 0.9 * platform.daily_budget_micros as f64;
+        let limited = spent_per_day >= BUDGET_LIMITED_SHARE * platform.daily_budget_micros as f64;
         let cpc = platform.recent.cost_micros / platform.recent.clicks.max(1.0);
         // An anomaly may mean the figures are wrong: no budget goes up on them.
         if *platform_score > scale_above && limited && outlook.open_anomalies == 0 {

@@ -6,6 +6,7 @@ pub mod anomaly;
 pub mod artifact;
 pub mod backend;
 pub mod brief;
+pub mod closed_loop;
 pub mod copy;
 pub mod encoder;
 pub mod evaluation;

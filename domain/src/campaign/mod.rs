@@ -26,7 +26,9 @@ pub use platform_sync::{
     platform_changes, ExternalResource, PlatformChange, PlatformChangesPushed, PushedChange,
     MAX_RESOURCES,
 };
-pub use proposals::{Guardrails, ProposalState, ProposalStatus, ProposedAction};
+pub use proposals::{
+    within as within_daily_change, Guardrails, ProposalState, ProposalStatus, ProposedAction,
+};
 pub use rules::{planned_spend_micros, SUPPORTED_CURRENCIES};
 pub use state::CampaignState;
 pub use tuning::{max_cpc_of as tuning_max_cpc, BudgetTarget};

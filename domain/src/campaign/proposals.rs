@@ -247,7 +247,8 @@ fn within_spend_rate(
     violations.is_empty() && daily <= i128::from(cap)
 }
 
-fn within(change: i64, base: i64, guardrails: &Guardrails) -> bool {
+/// Whether a budget moved by `change` from `base` stays within the daily change limit.
+pub fn within(change: i64, base: i64, guardrails: &Guardrails) -> bool {
     i128::from(change).abs() * 10_000
         <= i128::from(base) * i128::from(guardrails.max_daily_budget_change_basis_points)
 }

@@ -31,6 +31,11 @@ enum Commands {
         #[command(subcommand)]
         which: Option<EvalWhich>,
     },
+    /// Single-prediction latency and batch throughput of the performance predictor.
+    BenchPrediction {
+        #[arg(long, default_value_t = 2_000)]
+        single: usize,
+    },
     /// Train a tenant's click-through and conversion models now and add them to the registry.
     TrainPrediction {
         #[arg(long)]
@@ -70,6 +75,13 @@ enum EvalWhich {
         /// Least expected clicks in a window before it is judged.
         #[arg(long)]
         min_clicks: Option<f64>,
+    },
+    /// The decision rules acting daily on simulated campaigns against leaving them alone.
+    OptimisationLoop {
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5")]
+        seeds: Vec<u64>,
+        #[arg(long, default_value_t = 12)]
+        campaigns: usize,
     },
     /// The click-through and conversion models on a held-out simulated week, next to logistic
     /// regression and the oracle that knows the true rates.
@@ -135,6 +147,13 @@ fn main() -> ExitCode {
                 options.l2 = l2.unwrap_or(options.l2);
                 ml::evaluate_prediction(seed, campaigns, &options)
             }
+            Commands::Eval {
+                which: Some(EvalWhich::OptimisationLoop { seeds, campaigns }),
+            } => {
+                ml::evaluate_loop(&seeds, campaigns);
+                Ok(())
+            }
+            Commands::BenchPrediction { single } => ml::bench_prediction(single),
             Commands::TrainPrediction { tenant } => ml::train_prediction(&config, tenant).await,
             Commands::TrainCopyScorer { out, version } => ml::train_copy_scorer(&out, &version),
             Commands::Bench { briefs } => {
