@@ -1010,7 +1010,7 @@ async fn an_optimisation_run_predicts_proposes_and_applies_within_the_guardrails
                     .as_array()?
                     .clone();
                 let found = runs.into_iter().find(|r| r["runId"] == run_id.as_str())?;
-                (found["status"] == "COMPLETED").then(|| (found, reply.body))
+                (found["status"] == "COMPLETED").then_some((found, reply.body))
             })
             .await
         }

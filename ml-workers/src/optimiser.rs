@@ -358,7 +358,7 @@ fn plan(input: RunInput) -> Result<RunPlan, MlError> {
     }
     let mut predictions: Vec<Prediction> = ctr
         .iter()
-        .filter_map(|(key, ctr_sums)| {
+        .map(|(key, ctr_sums)| {
             let conversion = cvr.get(key).map(Sums::interval).unwrap_or(RateInterval {
                 expected: 0.0,
                 low: 0.0,
@@ -373,14 +373,14 @@ fn plan(input: RunInput) -> Result<RunPlan, MlError> {
                         low: cpc / conversion.high.max(1e-9),
                         high: cpc / conversion.low.max(1e-9),
                     });
-            Some(Prediction {
+            Prediction {
                 level: key.0,
                 platform: key.1,
                 entity: key.2.chars().take(500).collect(),
                 click_through_rate: ctr_sums.interval(),
                 conversion_rate: conversion,
                 cost_per_conversion_micros: cost_per_conversion,
-            })
+            }
         })
         .collect();
     predictions

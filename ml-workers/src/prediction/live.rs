@@ -206,14 +206,14 @@ where
 
 /// One target's estimates: a registered model, or the empirical-Bayes stand-in.
 pub enum RateSource {
-    Model(ModelRecord, RateEstimator),
+    Model(Box<(ModelRecord, RateEstimator)>),
     Empirical,
 }
 
 impl RateSource {
     pub fn version(&self) -> String {
         match self {
-            RateSource::Model(record, _) => record.label(),
+            RateSource::Model(model) => model.0.label(),
             RateSource::Empirical => EMPIRICAL_VERSION.to_owned(),
         }
     }
@@ -221,7 +221,7 @@ impl RateSource {
     /// An estimate per observation (its counts are the unit's recent history).
     pub fn estimate(&self, observations: &[Observation]) -> Result<Vec<Estimate>, MlError> {
         match self {
-            RateSource::Model(_, estimator) => estimator.estimate(observations),
+            RateSource::Model(model) => model.1.estimate(observations),
             RateSource::Empirical => Ok(empirical(observations)),
         }
     }
@@ -234,7 +234,7 @@ impl RateSource {
     ) -> Result<RateSource, MlError> {
         Ok(
             match registry::latest(pool, tenant, target, device).await? {
-                Some((record, estimator)) => RateSource::Model(record, estimator),
+                Some(model) => RateSource::Model(Box::new(model)),
                 None => RateSource::Empirical,
             },
         )
