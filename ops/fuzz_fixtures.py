@@ -115,6 +115,7 @@ CROSS_FIELD_RULES = [
     "POST /v1/campaigns/{id}/structure-requests/{requestId}/result",
     "POST /v1/campaigns/{id}/structure/reject",
     "POST /v1/settings/guardrails",
+    "POST /v1/settings/decision-rules",
 ]
 
 operations = [
