@@ -428,4 +428,47 @@ mod tests {
             .when(record(vec![broken]))
             .then_violations(&[("findings/0", "invalid")]);
     }
+
+    #[test]
+    fn a_run_is_asked_for_once_and_answered_once() {
+        use crate::optimisation::runs::{OptimisationRunCompleted, RunTrigger};
+        let run = Uuid::from_u128(9);
+        let ask = MonitorCommand::RequestRun {
+            campaign_id: Uuid::from_u128(1),
+            run_id: run,
+            trigger: RunTrigger::Scheduled,
+        };
+        let asked = Scenario::<CampaignMonitor>::given(vec![])
+            .when(ask.clone())
+            .into_result()
+            .unwrap();
+        assert_eq!(asked.len(), 1);
+        // The schedule asking again within the hour records nothing.
+        Scenario::<CampaignMonitor>::given(asked.clone())
+            .when(ask)
+            .then(vec![]);
+        let answer = MonitorCommand::CompleteRun(OptimisationRunCompleted {
+            campaign_id: Uuid::from_u128(1),
+            run_id: run,
+            proposals: vec![],
+            predictions: vec![],
+            model_versions: vec!["decision-rules@1".into()],
+        });
+        // An answer to a run nobody asked for is refused; a redelivered answer records nothing.
+        Scenario::<CampaignMonitor>::given(vec![])
+            .when(answer.clone())
+            .then_rejected(Rejection::NotFound {
+                kind: "optimisation run",
+            });
+        let answered = Scenario::<CampaignMonitor>::given(asked.clone())
+            .when(answer.clone())
+            .into_result()
+            .unwrap();
+        assert_eq!(answered.len(), 1);
+        let mut history = asked;
+        history.extend(answered);
+        Scenario::<CampaignMonitor>::given(history)
+            .when(answer)
+            .then(vec![]);
+    }
 }

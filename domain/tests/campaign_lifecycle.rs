@@ -1369,3 +1369,37 @@ fn a_deployment_records_every_resource_and_refuses_malformed_ones() {
             ("resources/0/externalId", "invalid"),
         ]);
 }
+
+#[test]
+fn a_daily_budget_change_applies_itself_within_the_daily_limit_and_the_spend_rate_only() {
+    let set = |micros: i64| ProposedAction::ChangeDailyBudget {
+        target: google_target(),
+        daily_budget_micros: micros,
+    };
+    let decided = |action: ProposedAction, guardrails: Guardrails| {
+        Scenario::<Campaign>::given(active())
+            .when(propose(action, 9_000, guardrails))
+            .into_result()
+            .unwrap()
+    };
+    // Google's 50 a day: 60 is +20 %, within; 61 is not, and waits for a person.
+    let raised = decided(set(60_000_000), on());
+    assert_eq!(raised.len(), 3, "{raised:?}");
+    let mut history = active();
+    let before = daily_total(&history);
+    history.extend(raised);
+    assert_eq!(daily_total(&history), before + 10_000_000);
+    assert_eq!(decided(set(61_000_000), on()).len(), 1);
+    // Lowering spend is always within.
+    assert_eq!(decided(set(30_000_000), on()).len(), 3);
+    // The tenant's spend rate holds even within the daily limit.
+    let capped = Guardrails {
+        max_daily_spend_micros: Some(i64::try_from(before).unwrap()),
+        ..on()
+    };
+    assert_eq!(decided(set(60_000_000), capped).len(), 1);
+    // A budget of nothing is refused outright.
+    Scenario::<Campaign>::given(active())
+        .when(propose(set(0), 9_000, on()))
+        .then_violations(&[("action/dailyBudgetMicros", "not_positive")]);
+}
