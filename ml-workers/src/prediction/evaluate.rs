@@ -1,8 +1,11 @@
 //! The predictor scored on the market simulator: simulated campaigns (Google keywords in ad
-//! groups, LinkedIn creatives) run three weeks that train and a fourth that is held out; bids and
-//! negative keywords change along the way, and new keywords start in the fourth week (the cold
-//! start). Every held-out row is scored by logistic regression, the factorisation machine and the
-//! oracle that knows each unit's true rates (and when an anomaly bent them).
+//! groups, LinkedIn creatives), each aimed at an audience segment with an offer per ad group, run
+//! three weeks that train and a fourth that is held out; bids and negative keywords change along
+//! the way, and new keywords and new campaigns start in the fourth week (the cold start). How well
+//! an offer speaks to a segment is a hidden low-rank affinity that shapes the true rates (the
+//! simulator's targeting fit). Every held-out row is scored by logistic regression, the
+//! factorisation machine and the oracle that knows each unit's true rates (and when an anomaly
+//! bent them).
 
 use super::features::{Observation, Target};
 use super::metrics::{self, RateScore, Scored};
@@ -19,6 +22,9 @@ use tch::Device;
 const TRAIN_DAYS: i64 = 21;
 const TEST_DAYS: i64 = 7;
 const VALIDATION_DAYS: i64 = 4;
+/// Audience segments and offers the simulated campaigns combine.
+const SEGMENTS: usize = 6;
+const OFFERS: usize = 5;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -77,6 +83,7 @@ struct UnitPlan {
     ad_group: String,
     campaign: String,
     copy: String,
+    segment: String,
     kind: String,
     match_type: Option<u8>,
 }
@@ -94,13 +101,35 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
     let mut new_units = Vec::new();
     // (campaign, day from which, negatives, max cpc)
     let mut knobs: HashMap<String, Vec<(i64, u32, Option<i64>)>> = HashMap::new();
+    // How well each offer speaks to each audience segment: low-rank and hidden (the models see
+    // only segment and offer names). A segment and an offer each met before, but never together,
+    // is what a new campaign brings: the cold start that interactions can carry.
+    let factors = |draws: &mut Draws, n: usize| -> Vec<[f64; 2]> {
+        (0..n)
+            .map(|_| [0.6 * draws.normal(), 0.6 * draws.normal()])
+            .collect()
+    };
+    let segments = factors(&mut draws, SEGMENTS);
+    let offers = factors(&mut draws, OFFERS);
+    let affinity = |s: usize, o: usize| {
+        (segments[s][0] * offers[o][0] + segments[s][1] * offers[o][1])
+            .exp()
+            .clamp(0.2, 3.0)
+    };
     for c in 0..campaigns {
         let campaign = format!("c{c}");
         let linkedin = c % 4 == 3;
+        // One campaign in five starts in the held-out week.
+        let created = if c % 5 == 4 {
+            start + Duration::days(TRAIN_DAYS)
+        } else {
+            start
+        };
+        let segment = (draws.uniform() * SEGMENTS as f64) as usize % SEGMENTS;
         let budget = (150.0 + 650.0 * draws.uniform()) * 1e6;
-        market.add_campaign(&campaign, start, budget as i64, true);
+        market.add_campaign(&campaign, created, budget as i64, true);
         let mut changes = vec![(0, 0, None)];
-        if !linkedin {
+        if !linkedin && created == start {
             for _ in 0..2 {
                 let day = (draws.uniform() * TRAIN_DAYS as f64) as i64;
                 let negatives = (draws.uniform() * 25.0) as u32;
@@ -111,59 +140,66 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
             changes.sort_by_key(|c| c.0);
         }
         knobs.insert(campaign.clone(), changes);
+        let mut add = |market: &mut Market, plan: UnitPlan, kind: UnitKind, fit: f64, at| {
+            if at > start {
+                new_units.push(plan.key.clone());
+            }
+            market.add_unit(&plan.key, &campaign, kind, &plan.copy, fit, at);
+            plans.push(plan);
+        };
         if linkedin {
             for k in 0..8 {
+                let offer = (c + k) % OFFERS;
                 let audience = (20_000.0 + 400_000.0 * draws.uniform()) as u64;
-                plans.push(UnitPlan {
-                    key: format!("{campaign}/cr{k}"),
-                    ad_group: format!("{campaign}/lc{}", k / 4),
-                    campaign: campaign.clone(),
-                    copy: format!("Creative {} of offer {}", k % 3, c % 5),
-                    kind: "linkedin/sponsored".into(),
-                    match_type: None,
-                });
-                market.add_unit(
-                    &plans[plans.len() - 1].key,
-                    &campaign,
+                add(
+                    &mut market,
+                    UnitPlan {
+                        key: format!("{campaign}/cr{k}"),
+                        ad_group: format!("{campaign}/lc{}", k / 4),
+                        campaign: campaign.clone(),
+                        copy: format!("Creative {} of offer {offer}", k % 3),
+                        segment: format!("seg{segment}"),
+                        kind: "linkedin/sponsored".into(),
+                        match_type: None,
+                    },
                     UnitKind::Creative {
                         audience_size: audience,
                     },
-                    &plans[plans.len() - 1].copy,
-                    1.0,
-                    start,
+                    affinity(segment, offer),
+                    created,
                 );
             }
             continue;
         }
         for g in 0..6 {
             let ad_group = format!("{campaign}/g{g}");
-            let copy = format!("Headline {} for offer {}", g % 4, c % 5);
+            let offer = (c + g) % OFFERS;
+            let copy = format!("Headline {} for offer {offer}", g % 4);
             for k in 0..6 {
                 let match_type = ((k + g) % 3) as u8;
-                let key = format!("{ad_group}/kw{k}");
-                let created = if k == 5 {
-                    new_units.push(key.clone());
+                // One keyword per ad group starts in the held-out week.
+                let at = if k == 5 {
                     start + Duration::days(TRAIN_DAYS)
                 } else {
-                    start
+                    created
                 };
-                market.add_unit(
-                    &key,
-                    &campaign,
+                add(
+                    &mut market,
+                    UnitPlan {
+                        key: format!("{ad_group}/kw{k}"),
+                        ad_group: ad_group.clone(),
+                        campaign: campaign.clone(),
+                        copy: copy.clone(),
+                        segment: format!("seg{segment}"),
+                        kind: ["google/exact", "google/phrase", "google/broad"]
+                            [match_type as usize]
+                            .into(),
+                        match_type: Some(match_type),
+                    },
                     UnitKind::Keyword { match_type },
-                    &copy,
-                    1.0,
-                    created,
+                    affinity(segment, offer),
+                    at,
                 );
-                plans.push(UnitPlan {
-                    key,
-                    ad_group: ad_group.clone(),
-                    campaign: campaign.clone(),
-                    copy: copy.clone(),
-                    kind: ["google/exact", "google/phrase", "google/broad"][match_type as usize]
-                        .into(),
-                    match_type: Some(match_type),
-                });
             }
         }
     }
@@ -211,6 +247,7 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
                 ad_group: plan.ad_group.clone(),
                 campaign: plan.campaign.clone(),
                 copy: plan.copy.clone(),
+                segment: plan.segment.clone(),
                 kind: plan.kind.clone(),
                 day,
                 hour_of_day,
@@ -247,6 +284,7 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
             ad_group: plan.ad_group.clone(),
             campaign: plan.campaign.clone(),
             copy: plan.copy.clone(),
+            segment: plan.segment.clone(),
             kind: plan.kind.clone(),
             day,
             hour_of_day: None,

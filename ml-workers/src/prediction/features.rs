@@ -1,16 +1,18 @@
 //! What the predictor knows about one unit (a keyword or a creative) over one hour or day: its
-//! identity and the things around it (ad group, campaign, copy, platform and match type, bid,
+//! identity and the things around it (ad group, campaign, copy, audience segment, platform and
+//! match type, bid,
 //! negative keywords, hour of week), each hashed into its own range of one embedding table, and the
 //! counts observed (trials and successes: impressions and clicks, or clicks and conversions).
 
 use serde::{Deserialize, Serialize};
 
 /// The categorical fields, in the order of the encoded columns.
-pub const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 10] = [
     "unit",
     "ad_group",
     "campaign",
     "copy",
+    "segment",
     "kind",
     "hour_of_day",
     "day_type",
@@ -50,6 +52,9 @@ pub struct Observation {
     pub campaign: String,
     /// The ad text the unit serves with.
     pub copy: String,
+    /// The audience segment the campaign targets (empty: none named).
+    #[serde(default)]
+    pub segment: String,
     /// Platform and format: `google/exact`, `google/phrase`, `google/broad`, `linkedin/sponsored`.
     pub kind: String,
     /// Days since the epoch (UTC).
@@ -112,11 +117,12 @@ pub fn encode(o: &Observation) -> [i64; FIELDS.len()] {
         bucket(1, &o.ad_group),
         bucket(2, &o.campaign),
         bucket(3, &o.copy),
-        bucket(4, &o.kind),
-        bucket(5, &hour),
-        bucket(6, day_type),
-        bucket(7, &bid_band(o.max_cpc_micros)),
-        bucket(8, negatives),
+        bucket(4, &o.segment),
+        bucket(5, &o.kind),
+        bucket(6, &hour),
+        bucket(7, day_type),
+        bucket(8, &bid_band(o.max_cpc_micros)),
+        bucket(9, negatives),
     ]
 }
 
@@ -135,6 +141,7 @@ mod tests {
             ad_group: "c/g".into(),
             campaign: "c".into(),
             copy: "Cut cloud bills".into(),
+            segment: "it-directors".into(),
             kind: "google/exact".into(),
             day: 20_000,
             hour_of_day: Some(9),
@@ -162,8 +169,8 @@ mod tests {
         daily.hour_of_day = None;
         daily.day += 2; // a Saturday
         let daily = encode(&daily);
-        assert_ne!(hourly[5], daily[5]);
         assert_ne!(hourly[6], daily[6]);
+        assert_ne!(hourly[7], daily[7]);
         assert_eq!(hourly[0], daily[0]);
     }
 }

@@ -96,7 +96,13 @@ pub fn observations(
             let (kind, copy, max_cpc_micros, negatives) =
                 context(state, &row.platform, &row.ad_group, &row.keyword);
             let hour = row.hour();
+            // The campaign's first targeted segment: what its audience is.
+            let segment = state
+                .and_then(|s| s.segments.first())
+                .map(|(audience, segment)| format!("{audience}/{segment}"))
+                .unwrap_or_default();
             Some(Observation {
+                segment,
                 unit: unit_key(row),
                 ad_group: format!("{}/{}/{}", row.campaign_id, row.platform, row.ad_group),
                 campaign: row.campaign_id.to_string(),

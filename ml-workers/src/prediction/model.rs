@@ -30,7 +30,7 @@ pub struct TrainOptions {
     pub epochs: usize,
     pub batch_rows: i64,
     pub learning_rate: f64,
-    /// L2 penalty on the weights each batch touches, per trial of the batch.
+    /// L2 penalty on every weight, each step (against the batch's loss per trial).
     pub l2: f64,
     /// Dimensions of each field's interaction vector (factorisation machine).
     pub factors: i64,
@@ -95,6 +95,9 @@ impl Batch {
     }
 }
 
+/// The leading fields that name an entity rather than describe it.
+const IDENTITY_FIELDS: i64 = 3;
+
 fn raw_logits(bias: &Tensor, linear: &Tensor, factors: Option<&Tensor>, rows: &Tensor) -> Tensor {
     // The linear weights are a one-column table: [n, fields, 1] summed to [n].
     let first = Tensor::embedding(linear, rows, -1, false, false).sum_dim_intlist(
@@ -104,7 +107,10 @@ fn raw_logits(bias: &Tensor, linear: &Tensor, factors: Option<&Tensor>, rows: &T
     );
     let mut z = first + bias;
     if let Some(v) = factors {
-        let e = Tensor::embedding(v, rows, -1, false, false); // [n, fields, k]
+        // Identities (unit, ad group, campaign) enter linearly only: their interactions could
+        // only be learned from their own few rows. Attributes interact.
+        let attributes = rows.narrow(1, IDENTITY_FIELDS, FIELDS.len() as i64 - IDENTITY_FIELDS);
+        let e = Tensor::embedding(v, &attributes, -1, false, false); // [n, fields, k]
         let sum = e.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
         let squares = e
             .pow_tensor_scalar(2)
@@ -164,14 +170,11 @@ impl RateModel {
                 let size = options.batch_rows.min(n - start);
                 let batch = data.select(&order.narrow(0, start, size));
                 let logits = raw_logits(&bias, &linear, factors.as_ref(), &batch.rows);
-                let touched = Tensor::embedding(&linear, &batch.rows, -1, false, false)
-                    .pow_tensor_scalar(2)
-                    .sum(Kind::Float);
-                let mut penalty = touched;
+                // The whole table's L2 once a step: a weight shared by many rows (a segment, a
+                // copy) is shrunk as much as a unit's own, not once per row that touches it.
+                let mut penalty = linear.pow_tensor_scalar(2).sum(Kind::Float);
                 if let Some(v) = &factors {
-                    penalty += Tensor::embedding(v, &batch.rows, -1, false, false)
-                        .pow_tensor_scalar(2)
-                        .sum(Kind::Float);
+                    penalty += v.pow_tensor_scalar(2).sum(Kind::Float);
                 }
                 let loss = nll(&logits, &batch) + penalty * options.l2;
                 optimiser.backward_step(&loss);

@@ -132,7 +132,8 @@ impl Market {
     }
 
     /// A new keyword or creative; `copy` is its ad text (it shapes click-through), `fit` how well
-    /// its targeting matches the buyers (it shapes conversion, 1.0 neutral).
+    /// its targeting and message match the buyers (it shapes conversion, and click-through by its
+    /// square root; 1.0 neutral).
     pub fn add_unit(
         &mut self,
         key: &str,

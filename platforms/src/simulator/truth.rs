@@ -75,6 +75,8 @@ pub(super) fn draw(seed: u64, key: &str, kind: UnitKind, copy: &str, fit: f64) -
     let mut draws = Draws::new(key_hash(seed, key), 0, 0);
     let quality = copy_quality(seed, copy);
     let fit = fit.clamp(0.2, 3.0);
+    // Buyers the ad speaks to click more, and convert more still.
+    let relevance = fit.sqrt();
     let value_per_conversion_micros = 180e6 * draws.lognormal(0.4);
     match kind {
         UnitKind::Keyword { match_type } => {
@@ -84,7 +86,7 @@ pub(super) fn draw(seed: u64, key: &str, kind: UnitKind, copy: &str, fit: f64) -
                 _ => (0.025, 0.02, 250.0),
             };
             Truth {
-                ctr: (ctr * draws.lognormal(0.35) * quality).min(0.6),
+                ctr: (ctr * draws.lognormal(0.35) * quality * relevance).min(0.6),
                 cvr: (cvr * draws.lognormal(0.5) * fit).min(0.5),
                 cpc_micros: 2.5e6 * draws.lognormal(0.35),
                 value_per_conversion_micros,
@@ -92,7 +94,7 @@ pub(super) fn draw(seed: u64, key: &str, kind: UnitKind, copy: &str, fit: f64) -
             }
         }
         UnitKind::Creative { audience_size } => Truth {
-            ctr: (0.006 * draws.lognormal(0.3) * quality).min(0.2),
+            ctr: (0.006 * draws.lognormal(0.3) * quality * relevance).min(0.2),
             cvr: (0.02 * draws.lognormal(0.4) * fit).min(0.5),
             cpc_micros: 7e6 * draws.lognormal(0.25),
             value_per_conversion_micros,
