@@ -1126,3 +1126,74 @@ async fn an_optimisation_run_predicts_proposes_and_applies_within_the_guardrails
         .unwrap();
     assert_eq!(completions, 2, "each run answered once");
 }
+
+/// A creative paused by a proposal a person approves stops on LinkedIn too; the last creative of
+/// a LinkedIn campaign cannot be paused on its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approved_creative_pause_reaches_the_platform() {
+    let world = world(&[]).await;
+    let structure =
+        serde_json::to_value(adflow_platforms::samples::structure("Pause", 2, 3)).unwrap();
+    let id = world.approved_campaign("Creative pause", structure).await;
+    world.step(&id, "deploy").await;
+    world.wait_status(&id, "DEPLOYED", 60).await;
+    world.step(&id, "activate").await;
+    world.wait_statuses("ENABLED", "ACTIVE").await;
+    let propose = |path: &'static str| {
+        let world = &world;
+        let id = id.clone();
+        async move {
+            let version = world.version(&id).await;
+            world
+                .app
+                .command(
+                    &format!("/v1/campaigns/{id}/proposals"),
+                    Some(&world.admin),
+                    &json!({"action": {"kind": "PAUSE_CREATIVE", "platform": "LINKEDIN", "path": path},
+                            "reason": "half the other creative's click-through for two weeks",
+                            "confidenceBasisPoints": 9000, "modelVersion": "ctr-factorisation-machine@1"}),
+                    &[("if-match", &version)],
+                )
+                .await
+        }
+    };
+    let proposed = propose("/linkedin/campaigns/0/creatives/1").await;
+    assert_eq!(proposed.status, StatusCode::OK, "{:?}", proposed.body);
+    // The tenant's guardrails are the defaults (nothing applies itself): a person approves.
+    let proposal: Uuid = sqlx::query_scalar("SELECT (data->>'proposalId')::uuid FROM events WHERE event_type = 'OptimisationProposed' AND stream_name LIKE '%' || $1")
+        .bind(&id)
+        .fetch_one(&world.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(world.count(&id, "CreativePaused").await, 0);
+    let version = world.version(&id).await;
+    let approved = world
+        .app
+        .command(
+            &format!("/v1/campaigns/{id}/proposals/{proposal}/approve"),
+            Some(&world.manager),
+            &json!({}),
+            &[("if-match", &version)],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    assert_eq!(world.count(&id, "CreativePaused").await, 1);
+    eventually(30, "the creative paused on LinkedIn", || async {
+        let groups = world.linkedin_groups().await;
+        (groups[0]["campaigns"][0]["pausedCreatives"] == 1).then_some(())
+    })
+    .await;
+    // Its sibling is the last one serving now.
+    let refused = propose("/linkedin/campaigns/0/creatives/0").await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        refused.body
+    );
+    assert!(
+        refused.body.to_string().contains("last_creative"),
+        "{:?}",
+        refused.body
+    );
+}

@@ -85,6 +85,7 @@ pub fn event_contracts() -> Vec<EventContract> {
         // Written to the campaign's stream before reports had day streams; read, no longer written.
         contract::<PerformanceReported>("campaign", CampaignEvent::PERFORMANCE_REPORTED, 1),
         contract::<PlatformChangesPushed>("campaign", CampaignEvent::PLATFORM_CHANGES_PUSHED, 1),
+        contract::<CreativePaused>("campaign", CampaignEvent::CREATIVE_PAUSED, 1),
         contract::<PerformanceRecorded>("performance", PerformanceEvent::RECORDED, 1),
         contract::<PerformanceRestated>("performance", PerformanceEvent::RESTATED, 1),
         contract::<AnomalyDetected>("monitor", MonitorEvent::ANOMALY_DETECTED, 1),

@@ -66,7 +66,7 @@ impl Default for SelfApplying {
 impl SelfApplying {
     pub fn allows(&self, action: &ProposedAction) -> bool {
         match action {
-            ProposedAction::Pause => self.pause,
+            ProposedAction::Pause | ProposedAction::PauseCreative { .. } => self.pause,
             ProposedAction::Resume => self.resume,
             ProposedAction::ChangeDailyBudget { .. } | ProposedAction::ChangeBudget { .. } => {
                 self.daily_budget

@@ -1403,3 +1403,109 @@ fn a_daily_budget_change_applies_itself_within_the_daily_limit_and_the_spend_rat
         .when(propose(set(0), 9_000, on()))
         .then_violations(&[("action/dailyBudgetMicros", "not_positive")]);
 }
+
+/// A campaign live on LinkedIn with two creatives in its first campaign and one in its second.
+fn with_creatives() -> Vec<CampaignEvent> {
+    let mut history = deploying();
+    let creative = |path: &str, id: &str| ExternalResource {
+        kind: "CREATIVE".into(),
+        path: path.into(),
+        external_id: id.into(),
+    };
+    history.extend([
+        CampaignEvent::DeployedToPlatform(DeployedToPlatform {
+            platform: Platform::Google,
+            external_id: "customers/1/campaigns/2".into(),
+            resources: vec![],
+        }),
+        CampaignEvent::DeployedToPlatform(DeployedToPlatform {
+            platform: Platform::Linkedin,
+            external_id: "urn:li:sponsoredCampaignGroup:3".into(),
+            resources: vec![
+                // A sponsored creative's dark post shares its path.
+                ExternalResource {
+                    kind: "POST".into(),
+                    path: "/linkedin/campaigns/0/creatives/1".into(),
+                    external_id: "urn:li:share:99".into(),
+                },
+                creative(
+                    "/linkedin/campaigns/0/creatives/0",
+                    "urn:li:sponsoredCreative:10",
+                ),
+                creative(
+                    "/linkedin/campaigns/0/creatives/1",
+                    "urn:li:sponsoredCreative:11",
+                ),
+                creative(
+                    "/linkedin/campaigns/1/creatives/0",
+                    "urn:li:sponsoredCreative:20",
+                ),
+            ],
+        }),
+        CampaignEvent::Deployed(t()),
+        CampaignEvent::Activated(t()),
+    ]);
+    history
+}
+
+#[test]
+fn a_creative_pause_stops_one_deployed_creative_but_never_the_last_of_its_group() {
+    let pause = |path: &str| ProposedAction::PauseCreative {
+        platform: Platform::Linkedin,
+        path: path.into(),
+    };
+    let events = Scenario::<Campaign>::given(with_creatives())
+        .when(propose(
+            pause("/linkedin/campaigns/0/creatives/1"),
+            9_000,
+            on(),
+        ))
+        .into_result()
+        .unwrap();
+    let paused = events.last().unwrap().clone();
+    assert!(
+        matches!(paused, CampaignEvent::CreativePaused(_)),
+        "{events:?}"
+    );
+    // The platform is told to pause the creative by the id its deployment recorded.
+    let before = Campaign::fold(with_creatives().iter()).unwrap().unwrap();
+    assert_eq!(
+        platform_changes(&before, &paused),
+        vec![(
+            Platform::Linkedin,
+            PlatformChange::PauseCreative {
+                external_id: "urn:li:sponsoredCreative:11".into()
+            }
+        )]
+    );
+    let mut history = with_creatives();
+    history.extend(events);
+    // Its sibling is now the last one serving; the second campaign's only creative too.
+    for path in [
+        "/linkedin/campaigns/0/creatives/0",
+        "/linkedin/campaigns/1/creatives/0",
+    ] {
+        let mut proposal = propose(pause(path), 9_000, on());
+        if let CampaignCommand::ProposeOptimisation { proposal_id, .. } = &mut proposal {
+            *proposal_id = uuid::Uuid::from_u128(77);
+        }
+        Scenario::<Campaign>::given(history.clone())
+            .when(proposal)
+            .then_violations(&[("action/path", "last_creative")]);
+    }
+    let mut again = propose(pause("/linkedin/campaigns/0/creatives/1"), 9_000, on());
+    if let CampaignCommand::ProposeOptimisation { proposal_id, .. } = &mut again {
+        *proposal_id = uuid::Uuid::from_u128(78);
+    }
+    Scenario::<Campaign>::given(history)
+        .when(again)
+        .then_violations(&[("action/path", "already_paused")]);
+    for (path, code) in [
+        ("/linkedin/campaigns/0/creatives/9", "not_deployed"),
+        ("/linkedin/campaigns/0", "not_a_creative"),
+    ] {
+        Scenario::<Campaign>::given(with_creatives())
+            .when(propose(pause(path), 9_000, on()))
+            .then_violations(&[("action/path", code)]);
+    }
+}

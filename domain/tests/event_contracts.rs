@@ -278,6 +278,11 @@ fn samples() -> Vec<EventPayload> {
             },
         )
         .to_payload(),
+        CampaignEvent::CreativePaused(CreativePaused {
+            platform: Platform::Linkedin,
+            path: "/linkedin/campaigns/0/creatives/1".into(),
+        })
+        .to_payload(),
         adflow_domain::monitoring::MonitorEvent::OptimisationRunRequested(
             adflow_domain::optimisation::runs::OptimisationRunRequested {
                 campaign_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002),

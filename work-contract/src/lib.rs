@@ -56,7 +56,8 @@ impl WorkType {
             | CampaignEvent::PAUSED
             | CampaignEvent::RESUMED
             | CampaignEvent::COMPLETED
-            | CampaignEvent::STRUCTURE_TUNED => Some(WorkType::PlatformChange),
+            | CampaignEvent::STRUCTURE_TUNED
+            | CampaignEvent::CREATIVE_PAUSED => Some(WorkType::PlatformChange),
             MonitorEvent::REPORTS_SYNCED => Some(WorkType::Anomalies),
             MonitorEvent::OPTIMISATION_RUN_REQUESTED => Some(WorkType::Optimisation),
             _ => None,

@@ -204,6 +204,15 @@ pub struct StructureTuned {
     pub warnings: Vec<Violation>,
 }
 
+/// One deployed ad (Google) or creative (LinkedIn) stopped serving; the rest of the campaign runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreativePaused {
+    pub platform: super::Platform,
+    /// Its place in the structure (`/linkedin/campaigns/0/creatives/1`, `/google/adGroups/2/ads/0`).
+    pub path: String,
+}
+
 /// A lifecycle step without data of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -238,6 +247,7 @@ pub enum CampaignEvent {
     StructureTuned(StructureTuned),
     PerformanceReported(PerformanceReported),
     PlatformChangesPushed(super::PlatformChangesPushed),
+    CreativePaused(CreativePaused),
 }
 
 impl CampaignEvent {
@@ -267,6 +277,7 @@ impl CampaignEvent {
     pub const STRUCTURE_TUNED: &'static str = "StructureTuned";
     pub const PERFORMANCE_REPORTED: &'static str = "PerformanceReported";
     pub const PLATFORM_CHANGES_PUSHED: &'static str = "PlatformChangesPushed";
+    pub const CREATIVE_PAUSED: &'static str = "CreativePaused";
 }
 
 impl CampaignEvent {
@@ -287,7 +298,8 @@ impl CampaignEvent {
             | E::ProposalDeclined(_)
             | E::StructureTuned(_)
             | E::PerformanceReported(_)
-            | E::PlatformChangesPushed(_) => None,
+            | E::PlatformChangesPushed(_)
+            | E::CreativePaused(_) => None,
             E::StructureRequested(_) => Some(S::StructureRequested),
             E::StructureGenerated(_) | E::StructureEdited(_) => Some(S::StructurePreview),
             E::StructureApproved(_) => Some(S::Approved),
@@ -333,6 +345,7 @@ impl DomainEvent for CampaignEvent {
             E::StructureTuned(e) => encode(E::STRUCTURE_TUNED, 1, e),
             E::PerformanceReported(e) => encode(E::PERFORMANCE_REPORTED, 1, e),
             E::PlatformChangesPushed(e) => encode(E::PLATFORM_CHANGES_PUSHED, 1, e),
+            E::CreativePaused(e) => encode(E::CREATIVE_PAUSED, 1, e),
         }
     }
 
@@ -375,6 +388,7 @@ impl DomainEvent for CampaignEvent {
             (E::STRUCTURE_TUNED, 1) => decode(t, v, data).map(E::StructureTuned),
             (E::PERFORMANCE_REPORTED, 1) => decode(t, v, data).map(E::PerformanceReported),
             (E::PLATFORM_CHANGES_PUSHED, 1) => decode(t, v, data).map(E::PlatformChangesPushed),
+            (E::CREATIVE_PAUSED, 1) => decode(t, v, data).map(E::CreativePaused),
             _ => Err(unknown(t, v)),
         }
     }

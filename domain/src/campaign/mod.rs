@@ -3,6 +3,7 @@
 
 pub mod brief;
 mod commands;
+mod creatives;
 mod deployment;
 mod events;
 mod generation;
@@ -250,6 +251,7 @@ impl Aggregate for Campaign {
                     budget_day: None,
                     reported: Default::default(),
                     retryable_failure: false,
+                    paused_creatives: Default::default(),
                 })
             }
             (Some(_), E::Created(_)) => return Err(impossible("created twice")),
@@ -365,6 +367,14 @@ impl Aggregate for Campaign {
                 }
             }
             E::PlatformChangesPushed(_) => state,
+            E::CreativePaused(e) => {
+                let mut paused_creatives = state.paused_creatives.clone();
+                paused_creatives.insert((e.platform, e.path.clone()));
+                CampaignState {
+                    paused_creatives,
+                    ..state
+                }
+            }
             E::DeploymentFailed(e) => CampaignState {
                 status,
                 retryable_failure: e.retryable,

@@ -106,6 +106,25 @@ pub fn platform_changes(
     match event {
         E::Activated(_) | E::Resumed(_) => every(PlatformChange::Resume),
         E::Paused(_) | E::Completed(_) => every(PlatformChange::Pause),
+        // The platform knows the creative by the id its deployment recorded.
+        E::CreativePaused(paused) => before
+            .resources
+            .get(&paused.platform)
+            .and_then(|resources| {
+                // A sponsored creative's path also names its post: the creative is wanted.
+                resources
+                    .iter()
+                    .find(|r| r.path == paused.path && (r.kind == "CREATIVE" || r.kind == "AD"))
+            })
+            .map(|r| {
+                vec![(
+                    paused.platform,
+                    PlatformChange::PauseCreative {
+                        external_id: r.external_id.clone(),
+                    },
+                )]
+            })
+            .unwrap_or_default(),
         E::StructureTuned(tuned) => match &before.structure {
             Some(old) => tuning_changes(old, &tuned.structure)
                 .into_iter()

@@ -45,6 +45,12 @@ pub enum ProposedAction {
     AddNegativeKeyword {
         keyword: Keyword,
     },
+    /// Stops one deployed ad or creative (`path` as its deployment recorded it); never the last
+    /// one still serving in its ad group or LinkedIn campaign.
+    PauseCreative {
+        platform: super::Platform,
+        path: String,
+    },
 }
 
 /// The tenant's limits for changes nobody approved. Off until the tenant turns it on.
@@ -124,6 +130,19 @@ pub(super) fn effect(
                 })])
                 .map_err(Rejection::Invalid)
         }
+        ProposedAction::PauseCreative { platform, path } => {
+            if !matches!(state.status, S::Deployed | S::Active | S::Paused) {
+                return Err(illegal("pause a creative of"));
+            }
+            let mut violations = Violations::new();
+            super::creatives::check_pause(state, *platform, path, &mut violations);
+            violations
+                .into_result(vec![CampaignEvent::CreativePaused(super::CreativePaused {
+                    platform: *platform,
+                    path: path.clone(),
+                })])
+                .map_err(Rejection::Invalid)
+        }
         ProposedAction::ShiftDailyBudget { .. }
         | ProposedAction::ChangeDailyBudget { .. }
         | ProposedAction::ChangeMaxCpc { .. }
@@ -184,8 +203,9 @@ pub(super) fn within_guardrails(
         // Pausing only lowers spend.
         ProposedAction::Pause => true,
         ProposedAction::Resume => false,
-        // A negative keyword only narrows who sees the ads.
-        ProposedAction::AddNegativeKeyword { .. } => true,
+        // A negative keyword only narrows who sees the ads; a paused creative leaves its budget
+        // to the others of its group.
+        ProposedAction::AddNegativeKeyword { .. } | ProposedAction::PauseCreative { .. } => true,
         ProposedAction::ShiftDailyBudget { from, micros, .. } => state
             .structure
             .as_ref()

@@ -41,6 +41,9 @@ pub struct CampaignState {
     pub reported: std::collections::BTreeSet<Uuid>,
     /// Whether the last deployment failure may be retried.
     pub retryable_failure: bool,
+    /// Ads and creatives paused on their own, by platform and place in the structure.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub paused_creatives: std::collections::BTreeSet<(Platform, String)>,
 }
 
 impl CampaignState {

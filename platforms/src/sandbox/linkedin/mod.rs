@@ -55,7 +55,13 @@ impl AdAccount {
                     .filter(|(_, c)| c.group == *id)
                     .map(|(cid, c)| {
                         let creatives = self.creatives.values().filter(|cr| cr.campaign == *cid).count();
+                        let paused = self
+                            .creatives
+                            .values()
+                            .filter(|cr| cr.campaign == *cid && cr.status == "PAUSED")
+                            .count();
                         json!({"id": cid, "name": c.name, "status": c.status, "creatives": creatives,
+                               "pausedCreatives": paused,
                                "dailyBudget": c.body.get("dailyBudget"), "unitCost": c.body.get("unitCost")})
                     })
                     .collect();
