@@ -8,6 +8,7 @@
 //! conversion beats the target: the conversion rate's estimate is logit-normal with its 90 %
 //! interval, and the cost per click is what the platforms reported.
 
+pub mod allocation;
 pub mod runs;
 
 use crate::campaign::{BudgetTarget, CampaignStatus, Platform, ProposedAction};
