@@ -2,6 +2,7 @@
 //! (tch) models behind them. Models run on CUDA where a GPU exists (`tch::Device::cuda_if_available`)
 //! and on the CPU elsewhere; the same build does both.
 
+pub mod allocation_eval;
 pub mod anomaly;
 pub mod artifact;
 pub mod backend;

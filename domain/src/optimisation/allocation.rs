@@ -51,13 +51,31 @@ fn range(line: &BudgetLine, max_change_basis_points: u32) -> (i64, i64) {
     (low, high.max(low))
 }
 
-/// Spreads `total_micros` a day over `lines` in steps of `step_micros`. Refused when the lines'
-/// lowest budgets already exceed the total or their highest cannot reach it.
+/// Spreads `total_micros` a day over `lines` in steps of `step_micros`, by their curves. Refused
+/// when the lines' lowest budgets already exceed the total or their highest cannot reach it.
 pub fn allocate(
     lines: &[BudgetLine],
     total_micros: i64,
     max_change_basis_points: u32,
     step_micros: i64,
+) -> Result<Vec<i64>, Violations> {
+    allocate_by(
+        lines,
+        total_micros,
+        max_change_basis_points,
+        step_micros,
+        |i, budget| lines[i].curve.conversions(budget),
+    )
+}
+
+/// [`allocate`] by any response (`line index, budget → conversions a day`): a sampled curve, or the
+/// truth an oracle knows. The lines' own curves are ignored.
+pub fn allocate_by(
+    lines: &[BudgetLine],
+    total_micros: i64,
+    max_change_basis_points: u32,
+    step_micros: i64,
+    response: impl Fn(usize, f64) -> f64,
 ) -> Result<Vec<i64>, Violations> {
     let mut violations = Violations::new();
     if lines.is_empty() {
@@ -99,10 +117,9 @@ pub fn allocate(
             .zip(&ranges)
             .enumerate()
             .filter(|(_, ((_, b), r))| **b < r.1)
-            .map(|(i, ((line, b), r))| {
+            .map(|(i, ((_, b), r))| {
                 let give = step.min(r.1 - *b);
-                let gain =
-                    line.curve.conversions((*b + give) as f64) - line.curve.conversions(*b as f64);
+                let gain = response(i, (*b + give) as f64) - response(i, *b as f64);
                 (i, give, gain / give as f64)
             })
             .max_by(|a, b| a.2.total_cmp(&b.2));

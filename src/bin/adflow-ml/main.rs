@@ -76,6 +76,13 @@ enum EvalWhich {
         #[arg(long)]
         min_clicks: Option<f64>,
     },
+    /// The budget allocator on simulated lines: unchanged, equal split, ours and the oracle.
+    Optimisation {
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5")]
+        seeds: Vec<u64>,
+        #[arg(long, default_value_t = 12)]
+        weeks: i64,
+    },
     /// The decision rules acting daily on simulated campaigns against leaving them alone.
     OptimisationLoop {
         #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5")]
@@ -151,6 +158,12 @@ fn main() -> ExitCode {
                 which: Some(EvalWhich::OptimisationLoop { seeds, campaigns }),
             } => {
                 ml::evaluate_loop(&seeds, campaigns);
+                Ok(())
+            }
+            Commands::Eval {
+                which: Some(EvalWhich::Optimisation { seeds, weeks }),
+            } => {
+                ml::evaluate_allocation(&seeds, weeks);
                 Ok(())
             }
             Commands::BenchPrediction { single } => ml::bench_prediction(single),
