@@ -17,7 +17,7 @@ const MIN_MICROS: i64 = 10_000_000;
 const CHANGE_BASIS_POINTS: u32 = 2_000;
 const STEP_MICROS: i64 = 1_000_000;
 /// Days of history a fit reads, and how old a day must be for its conversions to count as in.
-const FIT_DAYS: i64 = 42;
+const FIT_DAYS: i64 = 84;
 const SETTLED_DAYS: i64 = 3;
 
 #[derive(Debug, Clone, Serialize)]
