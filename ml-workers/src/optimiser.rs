@@ -8,7 +8,9 @@ use crate::backend::{Backend, Submission, Trigger};
 use crate::prediction::features::{Observation, Target};
 use crate::prediction::live::{self, RateSource};
 use crate::prediction::Estimate;
-use crate::worker::{trigger, Step, WorkHandler, WorkRequest, WorkType};
+use crate::worker::{
+    analytics_hold, trigger, uuid_field, Step, WorkHandler, WorkRequest, WorkType,
+};
 use crate::MlError;
 use adflow_domain::campaign::{
     BudgetTarget, CampaignCommand, CampaignState, Platform, ProposalStatus,
@@ -22,7 +24,6 @@ use adflow_domain::optimisation::{
     recommend, CampaignOutlook, PlatformOutlook, RateEstimate, Recommendation, Window,
 };
 use adflow_domain::tenant::TenantSettingsState;
-use adflow_event_store::Position;
 use adflow_projections::analytics::queries::{self, UnitRow};
 use adflow_projections::analytics::Analytics;
 use async_trait::async_trait;
@@ -63,14 +64,6 @@ pub struct RunPlan {
     versions: Vec<String>,
 }
 
-fn uuid_field(request: &WorkRequest, field: &str) -> Option<Uuid> {
-    request
-        .data
-        .get(field)
-        .and_then(|v| v.as_str())
-        .and_then(|v| v.parse().ok())
-}
-
 fn retry(error: impl std::fmt::Display) -> Step<RunInput> {
     Step::Retry(MlError::Backend(error.to_string()))
 }
@@ -92,16 +85,8 @@ impl WorkHandler for OptimiserHandler {
             tracing::error!(event_type = %request.event_type, "not an OptimisationRunRequested event, dropped");
             return Step::Done;
         };
-        if let Some(position) = request
-            .position
-            .as_deref()
-            .and_then(|p| p.parse::<Position>().ok())
-        {
-            match queries::checkpoint(&self.analytics, "").await {
-                Ok(reached) if reached >= position => {}
-                Ok(_) => return retry("the analytics tables are behind the request"),
-                Err(error) => return retry(error),
-            }
+        if let Err(error) = analytics_hold(&self.analytics, request).await {
+            return Step::Retry(error);
         }
         let tenant = request.tenant_id;
         let state = match self.backend.campaign(tenant, campaign).await {

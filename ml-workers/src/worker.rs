@@ -16,6 +16,37 @@ use tracing::Instrument;
 
 pub use adflow_work_contract::{WorkRequest, WorkType};
 
+/// A UUID field of the triggering event (`campaignId`, `runId`).
+pub fn uuid_field(request: &WorkRequest, field: &str) -> Option<uuid::Uuid> {
+    request
+        .data
+        .get(field)
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Whether the analytics tables hold the triggering event yet (their checkpoint reached its
+/// position); an error to retry on when they do not, or cannot be read.
+pub async fn analytics_hold(
+    analytics: &adflow_projections::analytics::Analytics,
+    request: &WorkRequest,
+) -> Result<(), MlError> {
+    let Some(position) = request
+        .position
+        .as_deref()
+        .and_then(|p| p.parse::<adflow_event_store::Position>().ok())
+    else {
+        return Ok(());
+    };
+    match adflow_projections::analytics::queries::checkpoint(analytics, "").await {
+        Ok(reached) if reached >= position => Ok(()),
+        Ok(_) => Err(MlError::Backend(
+            "the analytics tables do not hold the triggering event yet".into(),
+        )),
+        Err(error) => Err(MlError::Backend(error.to_string())),
+    }
+}
+
 /// Which request an answer belongs to.
 pub fn trigger(request: &WorkRequest) -> Trigger {
     Trigger {

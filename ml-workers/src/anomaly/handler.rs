@@ -5,10 +5,11 @@
 
 use super::{detect, DetectorSettings, HourTotals, WEEK};
 use crate::backend::{Backend, Submission};
-use crate::worker::{trigger, Step, WorkHandler, WorkRequest, WorkType};
+use crate::worker::{
+    analytics_hold, trigger, uuid_field, Step, WorkHandler, WorkRequest, WorkType,
+};
 use crate::MlError;
 use adflow_domain::monitoring::{Finding, MonitorCommand};
-use adflow_event_store::Position;
 use adflow_projections::analytics::{queries, Analytics};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -45,29 +46,12 @@ impl WorkHandler for AnomalyHandler {
     const WORK: WorkType = WorkType::Anomalies;
 
     async fn prepare(&self, request: &WorkRequest) -> Step<Series> {
-        let Some(campaign) = request
-            .data
-            .get("campaignId")
-            .and_then(|v| v.as_str())
-            .and_then(|v| v.parse::<Uuid>().ok())
-        else {
+        let Some(campaign) = uuid_field(request, "campaignId") else {
             tracing::error!(event_type = %request.event_type, "not a ReportsSynced event, dropped");
             return Step::Done;
         };
-        if let Some(position) = request
-            .position
-            .as_deref()
-            .and_then(|p| p.parse::<Position>().ok())
-        {
-            match queries::checkpoint(&self.analytics, "").await {
-                Ok(reached) if reached >= position => {}
-                Ok(_) => {
-                    return Step::Retry(MlError::Backend(
-                        "the analytics tables do not hold the new reports yet".into(),
-                    ))
-                }
-                Err(error) => return Step::Retry(MlError::Backend(error.to_string())),
-            }
+        if let Err(error) = analytics_hold(&self.analytics, request).await {
+            return Step::Retry(error);
         }
         let span = u32::try_from((self.settings.weeks + 1) * WEEK).unwrap_or(u32::MAX);
         let rows = match queries::campaign_hours(&self.analytics, request.tenant_id, campaign, span)

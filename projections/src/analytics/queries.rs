@@ -345,6 +345,23 @@ struct HourRow {
     cost_micros: u64,
 }
 
+/// The first hour (seconds since the epoch) of the `hours` ending with the latest hour that has
+/// figures in `scope`; `None` when it has none.
+async fn window_start(
+    analytics: &Analytics,
+    scope: &str,
+    hours: u32,
+) -> Result<Option<u32>, ProjectionError> {
+    let latest: u32 = analytics
+        .client()
+        .query(&format!(
+            "SELECT toUInt32(max(hour)) FROM {FACTS} WHERE {scope}"
+        ))
+        .fetch_one::<u32>()
+        .await?;
+    Ok((latest > 0).then(|| latest.saturating_sub(hours.saturating_sub(1).saturating_mul(3600))))
+}
+
 /// One campaign's totals per hour (UTC, as seconds since the epoch ÷ 3,600) over the `hours`
 /// before its latest hour with figures, that hour included; hours without figures are absent.
 /// Anchored on the data rather than the clock, so a simulated market ahead of the wall clock reads
@@ -356,17 +373,9 @@ pub async fn campaign_hours(
     hours: u32,
 ) -> Result<Vec<(i64, PerformanceTotals)>, ProjectionError> {
     let scope = format!("tenant_id = toUUID('{tenant}') AND campaign_id = toUUID('{campaign}')");
-    let latest: u32 = analytics
-        .client()
-        .query(&format!(
-            "SELECT toUInt32(max(hour)) FROM {FACTS} WHERE {scope}"
-        ))
-        .fetch_one::<u32>()
-        .await?;
-    if latest == 0 {
+    let Some(from) = window_start(analytics, &scope, hours).await? else {
         return Ok(Vec::new());
-    }
-    let from = latest.saturating_sub(hours.saturating_sub(1).saturating_mul(3600));
+    };
     let rows = analytics
         .client()
         .query(&format!(
@@ -430,17 +439,9 @@ pub async fn unit_rows(
     if let Some(campaign) = campaign {
         scope.push_str(&format!(" AND campaign_id = toUUID('{campaign}')"));
     }
-    let latest: u32 = analytics
-        .client()
-        .query(&format!(
-            "SELECT toUInt32(max(hour)) FROM {FACTS} WHERE {scope}"
-        ))
-        .fetch_one::<u32>()
-        .await?;
-    if latest == 0 {
+    let Some(from) = window_start(analytics, &scope, hours).await? else {
         return Ok(Vec::new());
-    }
-    let from = latest.saturating_sub(hours.saturating_sub(1).saturating_mul(3600));
+    };
     let at = if hourly {
         "toUInt32(hour)"
     } else {
