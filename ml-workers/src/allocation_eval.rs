@@ -8,7 +8,7 @@
 
 use adflow_domain::optimisation::allocation::{allocate_by, BudgetLine, ResponseCurve};
 use adflow_platforms::simulator::rng::{key_hash, Draws};
-use adflow_platforms::simulator::{hour_of_week_factor, Figures, GroundTruth, Market, UnitKind};
+use adflow_platforms::simulator::{hour_of_week_factor, GroundTruth, Market, UnitKind};
 use chrono::{Duration, TimeZone, Utc};
 use serde::Serialize;
 
@@ -137,34 +137,6 @@ fn fit(points: &[(f64, f64)]) -> ResponseCurve {
     best.1
 }
 
-fn day_figures(
-    market: &Market,
-    line: usize,
-    from_day: i64,
-    to_day: i64,
-    start_hour: i64,
-    as_of_day: i64,
-) -> Vec<Figures> {
-    let as_of = Utc
-        .timestamp_opt((start_hour + as_of_day * 24) * 3600, 0)
-        .single()
-        .unwrap_or_default();
-    let mut days = vec![Figures::default(); (to_day - from_day).max(0) as usize];
-    for row in market.campaign_hours(
-        &format!("line{line}"),
-        start_hour + from_day * 24,
-        start_hour + to_day * 24,
-        as_of,
-    ) {
-        if let Some(slot) =
-            days.get_mut(((row.hour - start_hour).div_euclid(24) - from_day) as usize)
-        {
-            slot.add(&row.figures);
-        }
-    }
-    days
-}
-
 fn run(seed: u64, weeks: i64, policy: Policy) -> ArmOutcome {
     let start = Utc
         .with_ymd_and_hms(2026, 4, 6, 0, 0, 0)
@@ -212,8 +184,13 @@ fn run(seed: u64, weeks: i64, policy: Policy) -> ArmOutcome {
                 let from = (day - FIT_DAYS).max(0);
                 let curves: Vec<ResponseCurve> = (0..LINES)
                     .map(|line| {
-                        let figures =
-                            day_figures(&market, line, from, day - SETTLED_DAYS, start_hour, day);
+                        let figures = market.campaign_days(
+                            &format!("line{line}"),
+                            start_hour,
+                            from,
+                            day - SETTLED_DAYS,
+                            start_hour + day * 24,
+                        );
                         let points: Vec<(f64, f64)> = figures
                             .iter()
                             .enumerate()
@@ -265,7 +242,14 @@ fn run(seed: u64, weeks: i64, policy: Policy) -> ArmOutcome {
         spend_late: 0.0,
     };
     for line in 0..LINES {
-        for (d, f) in day_figures(&market, line, 0, days, start_hour, days + SETTLED_DAYS)
+        for (d, f) in market
+            .campaign_days(
+                &format!("line{line}"),
+                start_hour,
+                0,
+                days,
+                start_hour + (days + SETTLED_DAYS) * 24,
+            )
             .iter()
             .enumerate()
         {

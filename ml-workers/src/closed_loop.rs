@@ -54,36 +54,6 @@ struct Line {
     max_cpc: Option<i64>,
 }
 
-fn daily(market: &Market, key: &str, day: i64, start_hour: i64) -> Figures {
-    let from = start_hour + day * 24;
-    let as_of = Utc
-        .timestamp_opt((from + 24 + 72) * 3600, 0)
-        .single()
-        .unwrap_or_default();
-    let mut total = Figures::default();
-    for row in market.campaign_hours(key, from, from + 24, as_of) {
-        total.add(&row.figures);
-    }
-    total
-}
-
-/// Day totals of `key` for days `[from, to)` as the platform reports them at the start of day
-/// `to` (late conversions of the last days still missing).
-fn reported(market: &Market, key: &str, from: i64, to: i64, start_hour: i64) -> Vec<Figures> {
-    let as_of = Utc
-        .timestamp_opt((start_hour + to * 24) * 3600, 0)
-        .single()
-        .unwrap_or_default();
-    let mut days = vec![Figures::default(); (to - from).max(0) as usize];
-    for row in market.campaign_hours(key, start_hour + from * 24, start_hour + to * 24, as_of) {
-        let day = (row.hour - start_hour).div_euclid(24) - from;
-        if let Some(slot) = days.get_mut(day as usize) {
-            slot.add(&row.figures);
-        }
-    }
-    days
-}
-
 fn window(days: &[Figures]) -> Window {
     days.iter().fold(
         Window {
@@ -162,19 +132,33 @@ fn simulate(
                 .set(start + Duration::days(FIRST_DECISION_DAY), scaled);
         }
     }
+    let mut first_week: Option<Window> = None;
     for day in 0..DAYS {
         if optimise && day >= FIRST_DECISION_DAY {
             // The tenant's target: a fifth above the cost per conversion of all its campaigns in
             // the first week (what it accepts; the average itself would pause half of them).
             let seen: Vec<Vec<Figures>> = lines
                 .iter()
-                .map(|line| reported(&market, &line.key, (day - 14).max(0), day, start_hour))
+                .map(|line| {
+                    market.campaign_days(
+                        &line.key,
+                        start_hour,
+                        (day - 14).max(0),
+                        day,
+                        start_hour + day * 24,
+                    )
+                })
                 .collect();
-            let first_week: Vec<Figures> = lines
-                .iter()
-                .flat_map(|line| reported(&market, &line.key, 0, 7, start_hour))
-                .collect();
-            let pooled = window(&first_week);
+            // Read once, on the first day the rules act: the first week as known then.
+            let pooled = *first_week.get_or_insert_with(|| {
+                let days: Vec<Figures> = lines
+                    .iter()
+                    .flat_map(|line| {
+                        market.campaign_days(&line.key, start_hour, 0, 7, start_hour + 7 * 24)
+                    })
+                    .collect();
+                window(&days)
+            });
             let target = (1.2 * pooled.cost_micros / pooled.conversions.max(1.0)) as i64;
             let rules = DecisionRules {
                 target_cost_per_conversion_micros: Some(target),
@@ -286,7 +270,14 @@ fn simulate(
             }
         }
         for line in &lines {
-            let f = daily(&market, &line.key, day, start_hour);
+            // Scored as finally reported: three days on, late conversions are in.
+            let f = market.campaign_days(
+                &line.key,
+                start_hour,
+                day,
+                day + 1,
+                start_hour + (day + 4) * 24,
+            )[0];
             arm.conversions += f.conversions as f64;
             arm.spend += f.cost_micros as f64 / 1e6;
             if day >= FIRST_DECISION_DAY {

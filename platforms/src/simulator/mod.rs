@@ -199,6 +199,28 @@ impl Market {
         )
     }
 
+    /// `campaign`'s totals per day for days `[from_day, to_day)` counted from `first_hour` (hours
+    /// since the epoch), as the platform reports them at the start of hour `as_of_hour`.
+    pub fn campaign_days(
+        &self,
+        campaign: &str,
+        first_hour: i64,
+        from_day: i64,
+        to_day: i64,
+        as_of_hour: i64,
+    ) -> Vec<Figures> {
+        let as_of = DateTime::from_timestamp(as_of_hour * 3600, 0).unwrap_or_default();
+        let mut days = vec![Figures::default(); (to_day - from_day).max(0) as usize];
+        let (from, to) = (first_hour + from_day * 24, first_hour + to_day * 24);
+        for row in self.campaign_hours(campaign, from, to, as_of) {
+            let day = (row.hour - first_hour).div_euclid(24) - from_day;
+            if let Some(slot) = usize::try_from(day).ok().and_then(|d| days.get_mut(d)) {
+                slot.add(&row.figures);
+            }
+        }
+        days
+    }
+
     /// The hidden parameters, for evaluations (never for models).
     pub fn ground_truth(&self) -> GroundTruth {
         GroundTruth {
