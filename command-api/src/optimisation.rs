@@ -3,7 +3,6 @@
 
 use crate::body::JsonBody;
 use crate::context::CommandContext;
-use crate::handling::execute;
 use crate::idempotency::{run_once, CommandResponse};
 use crate::problem::ApiError;
 use crate::AppState;
@@ -13,7 +12,7 @@ use adflow_domain::campaign::Campaign;
 use adflow_domain::monitoring::{monitor_stream_id, CampaignMonitor, MonitorCommand};
 use adflow_domain::optimisation::runs::RunTrigger;
 use adflow_domain::optimisation::{DecisionRules, SelfApplying};
-use adflow_domain::tenant::{TenantCommand, TenantSettings};
+use adflow_domain::tenant::TenantCommand;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -62,8 +61,6 @@ pub async fn set_decision_rules(
     headers: HeaderMap,
     body: JsonBody<DecisionRulesRequest>,
 ) -> Result<Response, ApiError> {
-    context.require(Action::ManageSettings, "change the tenant's settings")?;
-    let tenant = context.principal.tenant_id;
     let r = body.value;
     let command = TenantCommand::SetDecisionRules(DecisionRules {
         pause_below_basis_points: r.pause_below_basis_points,
@@ -75,18 +72,13 @@ pub async fn set_decision_rules(
         target_cost_per_conversion_micros: r.target_cost_per_conversion_micros,
         self_applying: r.self_applying.unwrap_or_default(),
     });
-    run_once(
-        &state.pool,
-        tenant.0,
-        &headers,
+    crate::proposals::set_tenant_setting(
+        state,
+        context,
+        headers,
         "POST /v1/settings/decision-rules",
         &body.canonical,
-        || async {
-            let executed =
-                execute::<TenantSettings>(&state.application, &context, tenant.0, None, command)
-                    .await?;
-            Ok(executed.respond(StatusCode::OK))
-        },
+        command,
     )
     .await
 }

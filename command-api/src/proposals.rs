@@ -50,8 +50,6 @@ pub async fn set_guardrails(
     headers: HeaderMap,
     body: JsonBody<GuardrailsRequest>,
 ) -> Result<Response, ApiError> {
-    context.require(Action::ManageSettings, "change the tenant's settings")?;
-    let tenant = context.principal.tenant_id;
     let request = body.value;
     let command = TenantCommand::SetGuardrails(Guardrails {
         auto_apply: request.auto_apply,
@@ -59,12 +57,35 @@ pub async fn set_guardrails(
         max_daily_budget_change_basis_points: request.max_daily_budget_change_basis_points,
         max_daily_spend_micros: request.max_daily_spend_micros,
     });
+    set_tenant_setting(
+        state,
+        context,
+        headers,
+        "POST /v1/settings/guardrails",
+        &body.canonical,
+        command,
+    )
+    .await
+}
+
+/// A tenant-wide setting (Admin): on the settings stream, keyed by the tenant id; once per
+/// `Idempotency-Key`.
+pub(crate) async fn set_tenant_setting(
+    state: AppState,
+    context: CommandContext,
+    headers: HeaderMap,
+    route: &str,
+    canonical: &[u8],
+    command: TenantCommand,
+) -> Result<Response, ApiError> {
+    context.require(Action::ManageSettings, "change the tenant's settings")?;
+    let tenant = context.principal.tenant_id;
     run_once(
         &state.pool,
         tenant.0,
         &headers,
-        "POST /v1/settings/guardrails",
-        &body.canonical,
+        route,
+        canonical,
         || async {
             let executed =
                 execute::<TenantSettings>(&state.application, &context, tenant.0, None, command)

@@ -51,6 +51,45 @@ pub fn decode(row: &sqlx::postgres::PgRow) -> Option<AnomalyFound> {
     })
 }
 
+/// The `activity` rows of the campaigns' monitor streams (`keys` name campaigns) of the given
+/// event types, in `order`, each with the campaign it belongs to.
+pub async fn monitor_events(
+    db: &ReadDb,
+    keys: &[Owned],
+    event_types: &[&str],
+    order: &str,
+) -> Result<Vec<(Owned, sqlx::postgres::PgRow)>, async_graphql::Error> {
+    let monitors: HashMap<(Uuid, Uuid), Owned> = keys
+        .iter()
+        .map(|k| ((k.tenant, monitor_stream_id(k.id)), *k))
+        .collect();
+    let (tenants, ids): (Vec<Uuid>, Vec<Uuid>) = monitors.keys().copied().unzip();
+    let types: Vec<String> = event_types.iter().map(|t| (*t).to_owned()).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT tenant_id, aggregate_id, event_type, data, recorded_at FROM activity \
+         WHERE category = 'monitor' AND event_type = ANY($3) \
+           AND (tenant_id, aggregate_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[])) \
+         ORDER BY {order}"
+    ))
+    .bind(tenants)
+    .bind(ids)
+    .bind(types)
+    .fetch_all(db.statement())
+    .await
+    .map_err(database)?;
+    let mut found = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (tenant, monitor): (Uuid, Uuid) = (
+            row.try_get("tenant_id").map_err(database)?,
+            row.try_get("aggregate_id").map_err(database)?,
+        );
+        if let Some(key) = monitors.get(&(tenant, monitor)) {
+            found.push((*key, row));
+        }
+    }
+    Ok(found)
+}
+
 /// Anomalies by campaign (the key's id), newest first.
 pub struct AnomaliesLoader(pub ReadDb);
 
@@ -59,34 +98,18 @@ impl Loader<Owned> for AnomaliesLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Owned]) -> Result<HashMap<Owned, Self::Value>, Self::Error> {
-        let monitors: HashMap<(Uuid, Uuid), Owned> = keys
-            .iter()
-            .map(|k| ((k.tenant, monitor_stream_id(k.id)), *k))
-            .collect();
-        let (tenants, ids): (Vec<Uuid>, Vec<Uuid>) = monitors.keys().copied().unzip();
-        let rows = sqlx::query(
-            "SELECT tenant_id, aggregate_id, data, recorded_at FROM activity \
-             WHERE category = 'monitor' AND event_type = 'AnomalyDetected' \
-               AND (tenant_id, aggregate_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[])) \
-             ORDER BY data->>'hour' DESC, stream_version DESC",
+        let rows = monitor_events(
+            &self.0,
+            keys,
+            &["AnomalyDetected"],
+            "data->>'hour' DESC, stream_version DESC",
         )
-        .bind(tenants)
-        .bind(ids)
-        .fetch_all(self.0.statement())
-        .await
-        .map_err(database)?;
+        .await?;
         let mut found: HashMap<Owned, Vec<AnomalyFound>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            let (tenant, monitor): (Uuid, Uuid) = (
-                row.try_get("tenant_id").map_err(database)?,
-                row.try_get("aggregate_id").map_err(database)?,
-            );
-            let Some(key) = monitors.get(&(tenant, monitor)) else {
-                continue;
-            };
+        for (key, row) in rows {
             if let Some(anomaly) = decode(&row) {
-                found.entry(*key).or_default().push(anomaly);
+                found.entry(key).or_default().push(anomaly);
             }
         }
         Ok(found)

@@ -6,7 +6,6 @@
 use crate::db::ReadDb;
 use crate::errors::database;
 use crate::loaders::Owned;
-use adflow_domain::monitoring::monitor_stream_id;
 use adflow_domain::optimisation::runs::{
     OptimisationRunCompleted, OptimisationRunRequested, Prediction as DomainPrediction,
     RateInterval, RunProposal,
@@ -16,7 +15,6 @@ use async_graphql::{ComplexObject, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// A rate (or a cost per conversion, in the campaign's currency) with its 90 % interval.
 #[derive(Debug, Clone, Copy, SimpleObject)]
@@ -167,37 +165,20 @@ impl Loader<Owned> for RunsLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Owned]) -> Result<HashMap<Owned, Self::Value>, Self::Error> {
-        let monitors: HashMap<(Uuid, Uuid), Owned> = keys
-            .iter()
-            .map(|k| ((k.tenant, monitor_stream_id(k.id)), *k))
-            .collect();
-        let (tenants, ids): (Vec<Uuid>, Vec<Uuid>) = monitors.keys().copied().unzip();
-        let rows = sqlx::query(
-            "SELECT tenant_id, aggregate_id, event_type, data, recorded_at FROM activity \
-             WHERE category = 'monitor' \
-               AND event_type IN ('OptimisationRunRequested', 'OptimisationRunCompleted') \
-               AND (tenant_id, aggregate_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[])) \
-             ORDER BY stream_version",
+        let rows = crate::anomalies::monitor_events(
+            &self.0,
+            keys,
+            &["OptimisationRunRequested", "OptimisationRunCompleted"],
+            "stream_version",
         )
-        .bind(tenants)
-        .bind(ids)
-        .fetch_all(self.0.statement())
-        .await
-        .map_err(database)?;
+        .await?;
         let mut runs: HashMap<Owned, Vec<OptimizationRun>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
-        for row in rows {
-            let (tenant, monitor): (Uuid, Uuid) = (
-                row.try_get("tenant_id").map_err(database)?,
-                row.try_get("aggregate_id").map_err(database)?,
-            );
-            let Some(key) = monitors.get(&(tenant, monitor)) else {
-                continue;
-            };
+        for (key, row) in rows {
             let event_type: String = row.try_get("event_type").map_err(database)?;
             let data: serde_json::Value = row.try_get("data").map_err(database)?;
             let at: DateTime<Utc> = row.try_get("recorded_at").map_err(database)?;
-            let list = runs.entry(*key).or_default();
+            let list = runs.entry(key).or_default();
             if event_type == "OptimisationRunRequested" {
                 if let Ok(e) = serde_json::from_value::<OptimisationRunRequested>(data) {
                     list.push(OptimizationRun {
