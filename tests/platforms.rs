@@ -246,6 +246,25 @@ impl World {
         id
     }
 
+    /// Until the report sync has pulled every platform through `days` after the first day.
+    async fn wait_synced_through(&self, days: u64) {
+        eventually(
+            90,
+            &format!("reports synced through day {days}"),
+            || async {
+                let through: Option<NaiveDate> =
+                    sqlx::query_scalar("SELECT max(synced_through) FROM report_sync_state")
+                        .fetch_one(&self.app.db.pool)
+                        .await
+                        .unwrap();
+                through
+                    .is_some_and(|d| d >= start_day() + Days::new(days))
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+
     async fn count(&self, campaign: &str, event_type: &str) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = $2 AND (stream_name LIKE '%' || $1 OR data->>'campaignId' = $1)")
             .bind(campaign)
@@ -783,21 +802,7 @@ async fn a_ctr_collapse_on_the_platform_becomes_an_anomaly_event_after_the_next_
 
     // Three weeks and a day of history, synced.
     world.control("clock", json!({"hours": 22 * 24})).await;
-    let pool = world.app.db.pool.clone();
-    eventually(90, "three weeks of reports synced", || {
-        let pool = pool.clone();
-        async move {
-            let through: Option<NaiveDate> =
-                sqlx::query_scalar("SELECT max(synced_through) FROM report_sync_state")
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-            through
-                .is_some_and(|d| d >= start_day() + Days::new(21))
-                .then_some(())
-        }
-    })
-    .await;
+    world.wait_synced_through(21).await;
 
     // Clicks collapse on the platform for two days; a day and a half later the sync brings it in.
     let google_id = world.google_campaigns().await[0]["id"].as_u64().unwrap();
@@ -964,21 +969,7 @@ async fn an_optimisation_run_predicts_proposes_and_applies_within_the_guardrails
     })
     .await;
     world.control("clock", json!({"hours": 15 * 24})).await;
-    let pool = world.app.db.pool.clone();
-    eventually(90, "two weeks of reports synced", || {
-        let pool = pool.clone();
-        async move {
-            let through: Option<NaiveDate> =
-                sqlx::query_scalar("SELECT max(synced_through) FROM report_sync_state")
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-            through
-                .is_some_and(|d| d >= start_day() + Days::new(14))
-                .then_some(())
-        }
-    })
-    .await;
+    world.wait_synced_through(14).await;
 
     let run = || {
         let id = id.clone();

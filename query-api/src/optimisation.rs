@@ -6,6 +6,7 @@
 use crate::db::ReadDb;
 use crate::errors::database;
 use crate::loaders::Owned;
+use crate::structure::{json, wire_name};
 use adflow_domain::optimisation::runs::{
     OptimisationRunCompleted, OptimisationRunRequested, Prediction as DomainPrediction,
     RateInterval, RunProposal,
@@ -51,9 +52,8 @@ pub struct Prediction {
 }
 
 fn prediction(p: &DomainPrediction) -> Prediction {
-    let text = |v: &dyn erased::AsJson| v.json();
     Prediction {
-        level: text(&p.level),
+        level: wire_name(&p.level),
         platform: p.platform.as_str().to_owned(),
         entity: p.entity.clone(),
         click_through_rate: p.click_through_rate.into(),
@@ -63,21 +63,6 @@ fn prediction(p: &DomainPrediction) -> Prediction {
             low: c.low / 1e6,
             high: c.high / 1e6,
         }),
-    }
-}
-
-mod erased {
-    /// A serde enum's wire name (`AD_GROUP`), for GraphQL strings.
-    pub trait AsJson {
-        fn json(&self) -> String;
-    }
-    impl<T: serde::Serialize> AsJson for T {
-        fn json(&self) -> String {
-            serde_json::to_value(self)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        }
     }
 }
 
@@ -103,13 +88,12 @@ pub struct RunProposalView {
 }
 
 fn proposal(p: &RunProposal) -> RunProposalView {
-    let json = |v: &dyn erased::AsJson| v.json();
     RunProposalView {
         proposal_id: ID(p.proposal_id.to_string()),
-        action: async_graphql::Json(serde_json::to_value(&p.action).unwrap_or_default()),
+        action: async_graphql::Json(json(&p.action)),
         reason: p.reason.clone(),
         confidence: f64::from(p.confidence_basis_points) / 10_000.0,
-        outcome: json(&p.outcome),
+        outcome: wire_name(&p.outcome),
         refusal: p.refusal.clone(),
         expected_conversions_per_day: Interval {
             expected: p.impact.conversions_per_day,
@@ -117,11 +101,8 @@ fn proposal(p: &RunProposal) -> RunProposalView {
             high: p.impact.conversions_per_day_high,
         },
         expected_cost_per_day: p.impact.cost_per_day_micros as f64 / 1e6,
-        before: async_graphql::Json(serde_json::to_value(&p.before).unwrap_or_default()),
-        after: p
-            .after
-            .as_ref()
-            .map(|a| async_graphql::Json(serde_json::to_value(a).unwrap_or_default())),
+        before: async_graphql::Json(json(&p.before)),
+        after: p.after.as_ref().map(|a| async_graphql::Json(json(a))),
     }
 }
 
@@ -183,7 +164,7 @@ impl Loader<Owned> for RunsLoader {
                 if let Ok(e) = serde_json::from_value::<OptimisationRunRequested>(data) {
                     list.push(OptimizationRun {
                         run_id: ID(e.run_id.to_string()),
-                        trigger: erased::AsJson::json(&e.trigger),
+                        trigger: wire_name(&e.trigger),
                         requested_at: e.requested_at,
                         status: "REQUESTED".into(),
                         completed_at: None,

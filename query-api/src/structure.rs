@@ -11,7 +11,7 @@ use async_graphql::SimpleObject;
 use serde::Serialize;
 
 /// The name serde gives a value (the enums' wire names), or its JSON for anything else.
-fn wire_name<T: Serialize>(value: &T) -> String {
+pub(crate) fn wire_name<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(name)) => name,
         Ok(other) => other.to_string(),
@@ -19,7 +19,7 @@ fn wire_name<T: Serialize>(value: &T) -> String {
     }
 }
 
-fn json<T: Serialize>(value: &T) -> serde_json::Value {
+pub(crate) fn json<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
