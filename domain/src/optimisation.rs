@@ -8,7 +8,9 @@
 //! conversion beats the target: the conversion rate's estimate is logit-normal with its 90 %
 //! interval, and the cost per click is what the platforms reported.
 
+pub mod ad_schedule;
 pub mod allocation;
+pub mod experiments;
 pub mod runs;
 
 use crate::campaign::{BudgetTarget, CampaignStatus, Platform, ProposedAction};

@@ -82,9 +82,10 @@ fn true_response(truth: &GroundTruth, line: usize, budget_micros: f64) -> f64 {
     let mut conversions = 0.0;
     for hour in 0..168 {
         let f = hour_of_week_factor(hour);
+        let e = truth.engagement_at(&key, hour);
         let demand: f64 = units
             .iter()
-            .map(|u| u.truth.peak_impressions * f * u.truth.ctr * u.truth.cpc_micros)
+            .map(|u| u.truth.peak_impressions * f * u.truth.ctr * e * u.truth.cpc_micros)
             .sum();
         let budget = budget_micros / 24.0 * f / mean;
         let share = if demand > 0.0 {
@@ -94,7 +95,9 @@ fn true_response(truth: &GroundTruth, line: usize, budget_micros: f64) -> f64 {
         };
         conversions += units
             .iter()
-            .map(|u| u.truth.peak_impressions * f * share * u.truth.ctr * u.truth.cvr.min(1.0))
+            .map(|u| {
+                u.truth.peak_impressions * f * share * u.truth.ctr * e * u.truth.cvr.min(1.0) * e
+            })
             .sum::<f64>();
     }
     conversions / 7.0

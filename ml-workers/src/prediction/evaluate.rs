@@ -13,7 +13,9 @@ use super::model::{Architecture, TrainOptions};
 use super::{train_rate, Estimate, RateEstimator};
 use crate::MlError;
 use adflow_platforms::simulator::rng::{key_hash, Draws};
-use adflow_platforms::simulator::{AnomalyKind, GroundTruth, Market, UnitKind};
+use adflow_platforms::simulator::{
+    hour_of_week_factor, AnomalyKind, GroundTruth, Market, UnitKind,
+};
 use chrono::{Duration, TimeZone, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -128,6 +130,8 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
         let segment = (draws.uniform() * SEGMENTS as f64) as usize % SEGMENTS;
         let budget = (150.0 + 650.0 * draws.uniform()) * 1e6;
         market.add_campaign(&campaign, created, budget as i64, true);
+        // Campaigns aimed at one segment share its hour-of-week rhythm.
+        market.set_audience(&campaign, &format!("seg{segment}"));
         let mut changes = vec![(0, 0, None)];
         if !linkedin && created == start {
             for _ in 0..2 {
@@ -316,7 +320,8 @@ fn true_ctr(truth: &GroundTruth, unit: &str, hour: i64) -> f64 {
         .anomalies
         .iter()
         .any(|a| a.campaign == u.campaign && a.kind == AnomalyKind::CtrCollapse && a.covers(hour));
-    u.truth.ctr * if collapsed { 0.2 } else { 1.0 }
+    (u.truth.ctr * truth.engagement_at(&u.campaign, hour)).min(0.9)
+        * if collapsed { 0.2 } else { 1.0 }
 }
 
 /// Reported conversions per click of the day: the true rate with the negatives' lift, less the
@@ -343,7 +348,17 @@ fn true_cvr(
         })
         .count() as f64
         / 24.0;
-    cvr.min(1.0) * (1.0 - hidden)
+    // A click converts at its hour's engagement: the day's rate weighs each hour by the clicks
+    // it can expect (delivery by hour of week × engagement).
+    let (mut engaged, mut weight) = (0.0, 0.0);
+    for hour in day * 24..(day + 1) * 24 {
+        let e = truth.engagement_at(&u.campaign, hour);
+        let w = hour_of_week_factor(hour) * e;
+        engaged += w * e;
+        weight += w;
+    }
+    let engagement = if weight > 0.0 { engaged / weight } else { 1.0 };
+    (cvr * engagement).min(1.0) * (1.0 - hidden)
 }
 
 fn scored(predictions: &[f64], rows: &[&Observation]) -> Vec<Scored> {

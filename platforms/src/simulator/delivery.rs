@@ -107,6 +107,8 @@ pub(super) fn simulate(
     let hashes: Vec<u64> = units.iter().map(|(key, _)| key_hash(seed, key)).collect();
     let start = from - ADSTOCK_HOURS;
     let mean_factor = mean_hour_of_week_factor();
+    let engagement = super::truth::engagement_profile(seed, &campaign.audience);
+    let engaged = |hour: i64| engagement[super::truth::hour_of_week(hour)];
     // delivered[h - start][unit]
     let mut delivered: Vec<Vec<Delivered>> = Vec::with_capacity((to - start) as usize);
     for hour in start..to {
@@ -130,7 +132,7 @@ pub(super) fn simulate(
                     cpc = max;
                 }
             }
-            let ctr = unit.truth.ctr * if collapse { 0.2 } else { 1.0 };
+            let ctr = (unit.truth.ctr * engaged(hour)).min(0.9) * if collapse { 0.2 } else { 1.0 };
             if !live {
                 potential = 0.0;
             }
@@ -166,7 +168,12 @@ pub(super) fn simulate(
             let now = &delivered[index][u];
             let carried: f64 = (0..ADSTOCK_HOURS as usize)
                 .filter(|j| *j <= index)
-                .map(|j| delivered[index - j][u].clicks as f64 * ADSTOCK_DECAY.powi(j as i32))
+                // A click converts at the engagement of its own hour.
+                .map(|j| {
+                    delivered[index - j][u].clicks as f64
+                        * engaged(hour - j as i64)
+                        * ADSTOCK_DECAY.powi(j as i32)
+                })
                 .sum::<f64>()
                 * norm;
             let mut cvr = unit.truth.cvr;

@@ -16,7 +16,10 @@ mod truth;
 
 pub use clock::SimClock;
 pub use delivery::{hour_of_week_factor, Figures, UnitHour};
-pub use truth::{Anomaly, AnomalyKind, GroundTruth, Truth, UnitTruth};
+pub use truth::{
+    engagement_profile, hour_of_week, Anomaly, AnomalyKind, GroundTruth, Truth, UnitTruth,
+    HOURS_OF_WEEK,
+};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -71,6 +74,9 @@ pub struct CampaignSim {
     pub max_cpc_micros: Timeline<Option<i64>>,
     /// Negative keywords: they keep broad and phrase matches off queries that never convert.
     pub negatives: Timeline<u32>,
+    /// Who the campaign reaches: its hour-of-week engagement rhythm (the campaign's own key
+    /// unless an audience is named).
+    pub audience: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,8 +129,23 @@ impl Market {
                 daily_budget_micros: Timeline::new(at, daily_budget_micros),
                 max_cpc_micros: Timeline::new(at, None),
                 negatives: Timeline::new(at, 0),
+                audience: key.to_owned(),
             },
         );
+    }
+
+    /// Names the audience `campaign` reaches: campaigns aimed at one audience share its rhythm.
+    pub fn set_audience(&mut self, campaign: &str, audience: &str) {
+        if let Some(sim) = self.campaigns.get_mut(campaign) {
+            sim.audience = audience.to_owned();
+        }
+    }
+
+    /// The true engagement multiplier of `campaign`'s audience for each hour of the week.
+    pub fn engagement(&self, campaign: &str) -> Option<[f64; HOURS_OF_WEEK]> {
+        self.campaigns
+            .get(campaign)
+            .map(|sim| truth::engagement_profile(self.seed, &sim.audience))
     }
 
     pub fn campaign_mut(&mut self, key: &str) -> Option<&mut CampaignSim> {
@@ -236,6 +257,16 @@ impl Market {
                 })
                 .collect(),
             anomalies: self.anomalies.clone(),
+            engagement: self
+                .campaigns
+                .iter()
+                .map(|(key, sim)| {
+                    (
+                        key.clone(),
+                        truth::engagement_profile(self.seed, &sim.audience).to_vec(),
+                    )
+                })
+                .collect(),
         }
     }
 }

@@ -135,3 +135,48 @@ fn a_tracking_outage_hides_conversions_but_not_clicks() {
         .iter()
         .any(|a| a.kind == AnomalyKind::TrackingOutage));
 }
+
+#[test]
+fn each_audience_has_its_own_planted_rhythm_and_reports_show_it() {
+    let a = engagement_profile(7, "it-directors");
+    let b = engagement_profile(7, "developers");
+    assert_eq!(a, engagement_profile(7, "it-directors"));
+    assert_ne!(a, b);
+    // Normalised over impressions: the unit's base rates keep their meaning.
+    let weights: Vec<f64> = (0..168).map(|h| hour_of_week_factor(96 + h)).collect();
+    let mean =
+        a.iter().zip(&weights).map(|(e, w)| e * w).sum::<f64>() / weights.iter().sum::<f64>();
+    assert!((mean - 1.0).abs() < 1e-9, "{mean}");
+    // Click-through in the audience's best weekday hour beats its worst, as reported.
+    let mut m = market(5, 5_000_000_000);
+    m.set_audience("c", "it-directors");
+    let as_of = monday() + Duration::days(29);
+    let rows = m.campaign_hours("c", hour(monday()), hour(monday()) + 28 * 24, as_of);
+    let office = |slot: usize| slot < 120 && (8..18).contains(&(slot % 24));
+    let best = (0..168)
+        .filter(|s| office(*s))
+        .max_by(|x, y| a[*x].total_cmp(&a[*y]))
+        .unwrap();
+    let worst = (0..168)
+        .filter(|s| office(*s))
+        .min_by(|x, y| a[*x].total_cmp(&a[*y]))
+        .unwrap();
+    let ctr_at = |slot: usize| {
+        let (mut impressions, mut clicks) = (0u64, 0u64);
+        for row in rows
+            .iter()
+            .filter(|r| hour_of_week(r.hour) % 24 == slot % 24 && hour_of_week(r.hour) < 120)
+        {
+            impressions += row.figures.impressions;
+            clicks += row.figures.clicks;
+        }
+        clicks as f64 / impressions.max(1) as f64
+    };
+    assert!(a[best] / a[worst] > 1.1, "{} {}", a[best], a[worst]);
+    assert!(
+        ctr_at(best) > ctr_at(worst),
+        "{} {}",
+        ctr_at(best),
+        ctr_at(worst)
+    );
+}

@@ -4,6 +4,7 @@ use super::rng::{key_hash, Draws};
 use super::UnitKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A unit's true rates. Reports only ever show noisy counts drawn from them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -63,6 +64,19 @@ pub struct GroundTruth {
     pub seed: u64,
     pub units: Vec<UnitTruth>,
     pub anomalies: Vec<Anomaly>,
+    /// Each campaign's engagement multiplier by hour of the week (see [`engagement_profile`]).
+    pub engagement: BTreeMap<String, Vec<f64>>,
+}
+
+impl GroundTruth {
+    /// The engagement multiplier of `campaign` at `hour` (hours since the epoch); 1 if unknown.
+    pub fn engagement_at(&self, campaign: &str, hour: i64) -> f64 {
+        self.engagement
+            .get(campaign)
+            .and_then(|profile| profile.get(hour_of_week(hour)))
+            .copied()
+            .unwrap_or(1.0)
+    }
 }
 
 /// Copy quality in [0.75, 1.25]: the same text always scores the same under one seed.
@@ -102,6 +116,52 @@ pub(super) fn draw(seed: u64, key: &str, kind: UnitKind, copy: &str, fit: f64) -
                 * draws.lognormal(0.3),
         },
     }
+}
+
+/// Hours in a week; hour-of-week index 0 is Monday 00:00 UTC.
+pub const HOURS_OF_WEEK: usize = 168;
+
+/// The hour of the week (0 = Monday 00:00 UTC) of an hour since the epoch.
+pub fn hour_of_week(hour: i64) -> usize {
+    let weekday = (hour.div_euclid(24) + 3).rem_euclid(7); // 1970-01-01 was a Thursday
+    (weekday * 24 + hour.rem_euclid(24)) as usize
+}
+
+/// When an audience engages: a multiplier of click-through and of conversion for each hour of the
+/// week, planted per audience from the seed. Each audience peaks at its own hour of the working
+/// day (decision-makers early, practitioners late), with its own depth, and takes weekends its own
+/// way. Normalised so that the mean over impressions (office hours weigh most) is 1: the unit's
+/// base rates keep their meaning. This is what dayparting has to recover, and what makes the hour
+/// matter differently for different segments.
+pub fn engagement_profile(seed: u64, audience: &str) -> [f64; HOURS_OF_WEEK] {
+    let mut draws = Draws::new(key_hash(seed, &format!("audience:{audience}")), 0, 0);
+    let peak = 7.0 + 12.0 * draws.uniform();
+    let depth = 0.15 + 0.35 * draws.uniform();
+    let weekend = (0.35 * draws.normal()).exp().clamp(0.5, 1.6);
+    let mut profile = [0.0; HOURS_OF_WEEK];
+    for (index, slot) in profile.iter_mut().enumerate() {
+        let hour_of_day = (index % 24) as f64;
+        let daily = (depth * (std::f64::consts::TAU * (hour_of_day - peak) / 24.0).cos()).exp();
+        *slot = if index / 24 >= 5 {
+            daily * weekend
+        } else {
+            daily
+        };
+    }
+    // The reference week starts on a Monday: hour 96 since the epoch is Monday 00:00.
+    let weights: Vec<f64> = (0..HOURS_OF_WEEK as i64)
+        .map(|h| super::delivery::hour_of_week_factor(96 + h))
+        .collect();
+    let mean = profile
+        .iter()
+        .zip(&weights)
+        .map(|(e, w)| e * w)
+        .sum::<f64>()
+        / weights.iter().sum::<f64>();
+    for slot in &mut profile {
+        *slot /= mean;
+    }
+    profile
 }
 
 /// Each campaign meets each kind of anomaly with even odds somewhere in its first 90 days.

@@ -83,6 +83,24 @@ enum EvalWhich {
         #[arg(long, default_value_t = 12)]
         weeks: i64,
     },
+    /// Dayparting on simulated Google campaigns: the recovered hour-of-week value of a click
+    /// against the simulator's planted rhythm (rank correlation), next to naive readings.
+    Dayparting {
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5")]
+        seeds: Vec<u64>,
+        #[arg(long, default_value_t = 4)]
+        weeks: i64,
+        #[arg(long, default_value_t = 12)]
+        campaigns: usize,
+    },
+    /// Creative experiments: A/A tests (false winners) and A/B tests with a true 20 % lift (time
+    /// to a decision) under the sequential design, on the simulator.
+    Experiments {
+        #[arg(long, value_delimiter = ',', default_value = "1")]
+        seeds: Vec<u64>,
+        #[arg(long, default_value_t = 200)]
+        tests: usize,
+    },
     /// The decision rules acting daily on simulated campaigns against leaving them alone.
     OptimisationLoop {
         #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5")]
@@ -164,6 +182,23 @@ fn main() -> ExitCode {
                 which: Some(EvalWhich::Optimisation { seeds, weeks }),
             } => {
                 ml::evaluate_allocation(&seeds, weeks);
+                Ok(())
+            }
+            Commands::Eval {
+                which:
+                    Some(EvalWhich::Dayparting {
+                        seeds,
+                        weeks,
+                        campaigns,
+                    }),
+            } => {
+                ml::evaluate_dayparting(&seeds, weeks, campaigns);
+                Ok(())
+            }
+            Commands::Eval {
+                which: Some(EvalWhich::Experiments { seeds, tests }),
+            } => {
+                ml::evaluate_experiments(&seeds, tests);
                 Ok(())
             }
             Commands::BenchPrediction { single } => ml::bench_prediction(single),
