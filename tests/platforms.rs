@@ -971,6 +971,45 @@ async fn an_optimisation_run_predicts_proposes_and_applies_within_the_guardrails
     world.control("clock", json!({"hours": 15 * 24})).await;
     world.wait_synced_through(14).await;
 
+    // Dayparting from the two weeks of hourly reports: a whole week of blocks or nothing.
+    let schedules = world
+        .app
+        .graphql(
+            Some(&world.manager),
+            "query($id: ID!) { campaign(id: $id) { adSchedules(weeks: 2) { platform advice reason clicks conversions \
+             clickThroughSlope blocks { weekday startHour endHour bidModifier } } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let advice = &schedules.body["data"]["campaign"]["adSchedules"][0];
+    assert_eq!(advice["platform"], "GOOGLE", "{}", schedules.body);
+    assert!(advice["clicks"].as_f64().unwrap() > 0.0, "{advice}");
+    match advice["advice"].as_str().unwrap() {
+        "PROPOSE" => {
+            let blocks = advice["blocks"].as_array().unwrap();
+            assert_eq!(blocks.len(), 42, "{advice}");
+            assert!(blocks.iter().all(|b| {
+                let m = b["bidModifier"].as_f64().unwrap();
+                (0.5..=1.5).contains(&m)
+            }));
+        }
+        "NOTHING_MATERIAL" => assert!(advice["blocks"].as_array().unwrap().is_empty()),
+        other => panic!("unexpected advice {other}: {advice}"),
+    }
+    let refused = world
+        .app
+        .graphql(
+            Some(&world.manager),
+            "query($id: ID!) { campaign(id: $id) { adSchedules(weeks: 0) { advice } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{}",
+        refused.body
+    );
+
     let run = || {
         let id = id.clone();
         let world = &world;

@@ -11,6 +11,7 @@
 pub mod ad_schedule;
 pub mod allocation;
 pub mod experiments;
+pub mod hour_of_week;
 pub mod runs;
 
 use crate::campaign::{BudgetTarget, CampaignStatus, Platform, ProposedAction};

@@ -276,7 +276,9 @@ pub struct DashboardSummary {
 
 /// The analytics tables, once this request and its tenant have a permit for one more statement
 /// (`analytics_gate`); the permits are held until the returned guard is dropped.
-async fn analytics<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(Permits, &'a Analytics)> {
+pub(crate) async fn analytics<'a>(
+    ctx: &'a Context<'_>,
+) -> async_graphql::Result<(Permits, &'a Analytics)> {
     let analytics = ctx
         .data::<crate::QuerySettings>()?
         .analytics

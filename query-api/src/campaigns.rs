@@ -272,6 +272,22 @@ impl Campaign {
         ))
     }
 
+    /// Dayparting per platform from the last `weeks` (1–13, default 4) of hourly reports: the ad
+    /// schedule worth proposing (Google: a week of blocks with bid modifiers), nothing when no
+    /// difference is material and credible, or why the platform cannot schedule (LinkedIn).
+    #[graphql(complexity = "crate::analytics_gate::ANALYTICS_COST + child_complexity")]
+    async fn ad_schedules(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 4)] weeks: i32,
+    ) -> async_graphql::Result<Vec<crate::dayparting::AdScheduleAdvice>> {
+        let weeks = u32::try_from(weeks)
+            .ok()
+            .filter(|w| (1..=13).contains(w))
+            .ok_or_else(|| ErrorCode::BadUserInput.error("weeks must be between 1 and 13"))?;
+        crate::dayparting::advice(ctx, self.key.tenant, self.key.id, &self.platforms, weeks).await
+    }
+
     /// The AI's optimisation proposals for this campaign, newest first.
     async fn recommendations(
         &self,

@@ -7,6 +7,7 @@ mod analytics_gate;
 mod anomalies;
 mod audiences;
 mod campaigns;
+mod dayparting;
 mod db;
 mod errors;
 mod freshness;

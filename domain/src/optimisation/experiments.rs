@@ -112,7 +112,8 @@ fn log_mixture_ratio(a: &Arm, b: &Arm, tau: f64) -> f64 {
     let rate = |arm: &Arm| arm.successes / arm.trials;
     let (pa, pb) = (rate(a), rate(b));
     let variance = pa * (1.0 - pa) / a.trials + pb * (1.0 - pb) / b.trials;
-    if !(variance > 0.0) || !(tau > 0.0) {
+    // NaN (an arm with no trials) fails both tests and decides nothing.
+    if !(variance.is_finite() && variance > 0.0 && tau.is_finite() && tau > 0.0) {
         return 0.0;
     }
     let tau2 = tau * tau;

@@ -121,11 +121,7 @@ pub(super) fn draw(seed: u64, key: &str, kind: UnitKind, copy: &str, fit: f64) -
 /// Hours in a week; hour-of-week index 0 is Monday 00:00 UTC.
 pub const HOURS_OF_WEEK: usize = 168;
 
-/// The hour of the week (0 = Monday 00:00 UTC) of an hour since the epoch.
-pub fn hour_of_week(hour: i64) -> usize {
-    let weekday = (hour.div_euclid(24) + 3).rem_euclid(7); // 1970-01-01 was a Thursday
-    (weekday * 24 + hour.rem_euclid(24)) as usize
-}
+pub use adflow_domain::optimisation::hour_of_week::hour_of_week;
 
 /// When an audience engages: a multiplier of click-through and of conversion for each hour of the
 /// week, planted per audience from the seed. Each audience peaks at its own hour of the working
