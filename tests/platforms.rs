@@ -1231,3 +1231,105 @@ async fn an_approved_creative_pause_reaches_the_platform() {
         refused.body
     );
 }
+
+/// A campaign on both platforms: after two synced weeks, an optimisation run records how the
+/// allocator would spread the daily budget over Google's budget and each LinkedIn campaign's —
+/// within the total, no LinkedIn campaign under its platform minimum — and GraphQL shows it on
+/// the run and on the campaign; any shift it proposes goes through the proposal flow.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_over_both_platforms_records_the_budget_allocation() {
+    let world = world(&[("ADFLOW_ML_WORKER", "true")]).await;
+    let structure =
+        serde_json::to_value(adflow_platforms::samples::structure("Split", 2, 6)).unwrap();
+    let id = world.approved_campaign("Split budget", structure).await;
+    world.step(&id, "deploy").await;
+    world.wait_status(&id, "DEPLOYED", 60).await;
+    world.step(&id, "activate").await;
+    world.wait_statuses("ENABLED", "ACTIVE").await;
+    world.control("clock", json!({"hours": 15 * 24})).await;
+    eventually(90, "both platforms synced through day 14", || async {
+        let through: Option<NaiveDate> =
+            sqlx::query_scalar("SELECT min(synced_through) FROM report_sync_state")
+                .fetch_one(&world.app.db.pool)
+                .await
+                .unwrap();
+        through
+            .is_some_and(|d| d >= start_day() + Days::new(14))
+            .then_some(())
+    })
+    .await;
+    let reply = world
+        .app
+        .command(
+            &format!("/v1/campaigns/{id}/optimization-runs"),
+            Some(&world.manager),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
+    let run_id = str_of(&reply.body, "/runId").to_owned();
+    let query = "query($id: ID!) { campaign(id: $id) { \
+                 optimizationRuns(first: 3) { runId status proposals { action outcome reason } \
+                 allocation { platform linkedinCampaign current proposed demand \
+                 conversionsPerThousand { expected low high } expectedConversionsCurrent expectedConversionsProposed } } \
+                 allocation { platform current proposed } } }";
+    let (run, campaign) = eventually(90, "the run answered", || async {
+        let reply = world
+            .app
+            .graphql(Some(&world.manager), query, json!({"id": id}))
+            .await;
+        let campaign = reply.body["data"]["campaign"].clone();
+        let run = campaign["optimizationRuns"]
+            .as_array()?
+            .iter()
+            .find(|r| r["runId"] == run_id.as_str() && r["status"] == "COMPLETED")?
+            .clone();
+        Some((run, campaign))
+    })
+    .await;
+    let lines = run["allocation"].as_array().expect("allocation lines");
+    let platforms: Vec<&str> = lines
+        .iter()
+        .map(|l| l["platform"].as_str().unwrap())
+        .collect();
+    assert!(
+        platforms.contains(&"GOOGLE") && platforms.contains(&"LINKEDIN"),
+        "{run}"
+    );
+    let sum = |field: &str| {
+        lines
+            .iter()
+            .map(|l| l[field].as_f64().unwrap())
+            .sum::<f64>()
+    };
+    assert!((sum("current") - sum("proposed")).abs() < 0.01, "{run}");
+    for line in lines {
+        let (current, proposed) = (
+            line["current"].as_f64().unwrap(),
+            line["proposed"].as_f64().unwrap(),
+        );
+        assert!(
+            (proposed - current).abs() <= 0.15 * current + 0.01,
+            "within the rule's 15 %: {line}"
+        );
+        if line["platform"] == "LINKEDIN" {
+            assert!(proposed >= 10.0, "LinkedIn's minimum: {line}");
+        }
+        let rate = &line["conversionsPerThousand"];
+        assert!(rate["low"].as_f64().unwrap() <= rate["expected"].as_f64().unwrap());
+        assert!(line["demand"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(
+        campaign["allocation"].as_array().unwrap().len(),
+        lines.len()
+    );
+    for proposal in run["proposals"].as_array().unwrap() {
+        if proposal["action"]["kind"] == "SHIFT_DAILY_BUDGET" {
+            assert!(
+                proposal["reason"].as_str().unwrap().len() > 10,
+                "{proposal}"
+            );
+        }
+    }
+}

@@ -453,6 +453,7 @@ mod tests {
             proposals: vec![],
             predictions: vec![],
             model_versions: vec!["decision-rules@1".into()],
+            allocation: vec![],
         });
         // An answer to a run nobody asked for is refused; a redelivered answer records nothing.
         Scenario::<CampaignMonitor>::given(vec![])

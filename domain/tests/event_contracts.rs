@@ -347,6 +347,20 @@ fn samples() -> Vec<EventPayload> {
                     ),
                 }],
                 model_versions: vec!["ctr-fm@1".into(), "decision-rules@1".into()],
+                allocation: vec![adflow_domain::optimisation::allocation::AllocationLine {
+                    budget: adflow_domain::campaign::BudgetTarget {
+                        platform: Platform::Google,
+                        linkedin_campaign: 0,
+                    },
+                    current_micros: 150_000_000,
+                    proposed_micros: 127_500_000,
+                    demand_micros: 180_000_000,
+                    conversions_per_million: 0.012,
+                    conversions_per_million_low: 0.009,
+                    conversions_per_million_high: 0.016,
+                    expected_conversions_current: 0.82,
+                    expected_conversions_proposed: 0.75,
+                }],
             },
         )
         .to_payload(),

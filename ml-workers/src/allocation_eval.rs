@@ -29,6 +29,9 @@ pub struct ArmOutcome {
     /// Over the last four weeks.
     pub conversions_late: f64,
     pub spend_late: f64,
+    /// Over the last four weeks, the conversions the simulator's true curves expect of the
+    /// budgets this arm set: the same comparison without the Poisson noise of what happened.
+    pub expected_late: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,7 +46,11 @@ pub struct AllocationEvaluation {
 enum Policy {
     Unchanged,
     Equal,
-    Ours,
+    /// `two_stage`: saturation from spend and efficiency from conversions; otherwise one Hill
+    /// curve fitted to conversions (the first cut, kept as a second baseline).
+    Ours {
+        two_stage: bool,
+    },
     Oracle,
 }
 
@@ -103,7 +110,27 @@ fn true_response(truth: &GroundTruth, line: usize, budget_micros: f64) -> f64 {
     conversions / 7.0
 }
 
-/// Least squares of `conversions = max · b / (b + half)` over a grid of `half`.
+/// The response in two stages, each from the evidence that measures it best: the spend a budget
+/// buys (`spend = most · b / (b + half)`, fitted on spend, which carries little noise) and the
+/// conversions a unit of spend buys (their ratio over the days, a count with Poisson noise). The
+/// saturation is then known within days; only the efficiency waits on conversions.
+fn fit_two_stage(points: &[(f64, f64, f64)]) -> ResponseCurve {
+    let spend: Vec<(f64, f64)> = points.iter().map(|(b, s, _)| (*b, *s)).collect();
+    let curve = fit(&spend);
+    let total_spend: f64 = points.iter().map(|(_, s, _)| s).sum();
+    let total_conversions: f64 = points.iter().map(|(_, _, c)| c).sum();
+    let per_spend = if total_spend > 0.0 {
+        total_conversions / total_spend
+    } else {
+        0.0
+    };
+    ResponseCurve {
+        max_conversions: curve.max_conversions * per_spend,
+        ..curve
+    }
+}
+
+/// Least squares of `y = max · b / (b + half)` over a grid of `half`.
 fn fit(points: &[(f64, f64)]) -> ResponseCurve {
     let mut best = (
         f64::INFINITY,
@@ -182,7 +209,7 @@ fn run(seed: u64, weeks: i64, policy: Policy) -> ArmOutcome {
                 })
                 .ok()
             }
-            Policy::Ours if day >= 7 => {
+            Policy::Ours { two_stage } if day >= 7 => {
                 let mut draws = Draws::new(key_hash(seed, "thompson"), day, 0);
                 let from = (day - FIT_DAYS).max(0);
                 let curves: Vec<ResponseCurve> = (0..LINES)
@@ -194,24 +221,33 @@ fn run(seed: u64, weeks: i64, policy: Policy) -> ArmOutcome {
                             day - SETTLED_DAYS,
                             start_hour + day * 24,
                         );
-                        let points: Vec<(f64, f64)> = figures
+                        // (budget, spend, conversions) of each settled day.
+                        let points: Vec<(f64, f64, f64)> = figures
                             .iter()
                             .enumerate()
                             .map(|(d, f)| {
                                 (
                                     history[from as usize + d][line] as f64,
+                                    f.cost_micros as f64,
                                     f.conversions as f64,
                                 )
                             })
                             .collect();
-                        // One bootstrap resample per line and day: a draw from the curve's uncertainty.
-                        let resample: Vec<(f64, f64)> = (0..points.len())
+                        // One bootstrap resample per line and day: a draw from the curve's
+                        // uncertainty (Thompson sampling).
+                        let resample: Vec<(f64, f64, f64)> = (0..points.len())
                             .map(|_| {
                                 points[((draws.uniform() * points.len() as f64) as usize)
                                     .min(points.len().saturating_sub(1))]
                             })
                             .collect();
-                        fit(&resample)
+                        if two_stage {
+                            fit_two_stage(&resample)
+                        } else {
+                            let budget_conversions: Vec<(f64, f64)> =
+                                resample.iter().map(|(b, _, c)| (*b, *c)).collect();
+                            fit(&budget_conversions)
+                        }
                     })
                     .collect();
                 allocate_by(&lines, total, CHANGE_BASIS_POINTS, STEP_MICROS, |i, b| {
@@ -219,7 +255,7 @@ fn run(seed: u64, weeks: i64, policy: Policy) -> ArmOutcome {
                 })
                 .ok()
             }
-            Policy::Ours => None,
+            Policy::Ours { .. } => None,
         };
         if let Some(next) = next {
             budgets = next;
@@ -236,13 +272,25 @@ fn run(seed: u64, weeks: i64, policy: Policy) -> ArmOutcome {
         name: match policy {
             Policy::Unchanged => "budgets left as they were",
             Policy::Equal => "equal split",
-            Policy::Ours => "ours (Hill fit + Thompson)",
+            Policy::Ours { two_stage: false } => "Hill on conversions + Thompson",
+            Policy::Ours { two_stage: true } => "ours (spend Hill × efficiency)",
             Policy::Oracle => "oracle (true curves)",
         },
         conversions: 0.0,
         spend: 0.0,
         conversions_late: 0.0,
         spend_late: 0.0,
+        expected_late: history
+            .iter()
+            .skip((days - 28).max(0) as usize)
+            .map(|budgets| {
+                budgets
+                    .iter()
+                    .enumerate()
+                    .map(|(line, b)| true_response(&truth, line, *b as f64))
+                    .sum::<f64>()
+            })
+            .sum(),
     };
     for line in 0..LINES {
         for (d, f) in market
@@ -275,7 +323,8 @@ pub fn evaluate(seed: u64, weeks: i64) -> AllocationEvaluation {
         arms: [
             Policy::Unchanged,
             Policy::Equal,
-            Policy::Ours,
+            Policy::Ours { two_stage: false },
+            Policy::Ours { two_stage: true },
             Policy::Oracle,
         ]
         .into_iter()

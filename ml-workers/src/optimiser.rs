@@ -13,9 +13,10 @@ use crate::worker::{
 };
 use crate::MlError;
 use adflow_domain::campaign::{
-    BudgetTarget, CampaignCommand, CampaignState, Platform, ProposalStatus,
+    BudgetTarget, CampaignCommand, CampaignState, Platform, ProposalStatus, ProposedAction,
 };
 use adflow_domain::monitoring::{MonitorCommand, EPISODE_GAP_HOURS};
+use adflow_domain::optimisation::allocation::{reallocate, AllocationLine};
 use adflow_domain::optimisation::runs::{
     proposal_id, snapshot, OptimisationRunCompleted, Prediction, PredictionLevel, ProposalOutcome,
     RateInterval, RunProposal, MAX_RUN_PREDICTIONS, MAX_RUN_PROPOSALS,
@@ -62,6 +63,7 @@ pub struct RunPlan {
     predictions: Vec<Prediction>,
     recommendations: Vec<Recommendation>,
     versions: Vec<String>,
+    allocation: Vec<AllocationLine>,
 }
 
 fn retry(error: impl std::fmt::Display) -> Step<RunInput> {
@@ -202,6 +204,7 @@ impl WorkHandler for OptimiserHandler {
             proposals,
             predictions: plan.predictions,
             model_versions: plan.versions,
+            allocation: plan.allocation,
         };
         self.backend
             .submit_monitor(
@@ -227,6 +230,7 @@ impl WorkHandler for OptimiserHandler {
             proposals: vec![],
             predictions: vec![],
             model_versions: vec![RULES_VERSION.to_owned()],
+            allocation: vec![],
         };
         self.backend
             .submit_monitor(
@@ -376,7 +380,19 @@ fn plan(input: RunInput) -> Result<RunPlan, MlError> {
         platforms: budget_lines(&input, latest_day, &cvr),
         open_anomalies: input.open_anomalies,
     };
-    let mut recommendations = recommend(&outlook, &input.settings.decision_rules);
+    let rules = &input.settings.decision_rules;
+    let mut recommendations = recommend(&outlook, rules);
+    // The allocator spreads the campaign's budget over its lines by their response; one draw per
+    // line from its efficiency's posterior (Thompson sampling), fixed by the run so a redelivery
+    // decides the same.
+    let draws: Vec<f64> = (0..outlook.platforms.len())
+        .map(|line| standard_normal(input.run, line))
+        .collect();
+    let reallocation = reallocate(&outlook, rules, &draws);
+    let shifts = |r: &Recommendation| matches!(r.action, ProposedAction::ShiftDailyBudget { .. });
+    if !recommendations.iter().any(shifts) {
+        recommendations.extend(reallocation.as_ref().and_then(|r| r.recommendation.clone()));
+    }
     recommendations.truncate(MAX_RUN_PROPOSALS);
     Ok(RunPlan {
         campaign: input.campaign,
@@ -389,7 +405,21 @@ fn plan(input: RunInput) -> Result<RunPlan, MlError> {
             input.cvr.version(),
             RULES_VERSION.to_owned(),
         ],
+        allocation: reallocation.map(|r| r.lines).unwrap_or_default(),
     })
+}
+
+/// A standard normal draw fixed by the run and the line (Box–Muller over two hashed uniforms).
+fn standard_normal(run: Uuid, line: usize) -> f64 {
+    let bits = run.as_u128() ^ ((line as u128 + 1) * 0x9e37_79b9_7f4a_7c15);
+    let mix = |x: u64| {
+        let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
+    };
+    let uniform = |x: u64| ((mix(x) >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let (u1, u2) = (uniform(bits as u64), uniform((bits >> 64) as u64));
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
 /// One outlook per daily budget: Google's, and each LinkedIn campaign's.

@@ -272,6 +272,23 @@ impl Campaign {
         ))
     }
 
+    /// The budget allocation of the latest optimisation run that made one: each line (Google's
+    /// budget, each LinkedIn campaign's) now and as the allocator would set it. Null, with a
+    /// FORBIDDEN error, for roles that may not see money.
+    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
+    async fn allocation(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<crate::optimisation::AllocationLineView>>> {
+        let runs = self.page.runs(ctx.data::<ReadDb>()?, &self.key).await?;
+        Ok(Some(
+            runs.into_iter()
+                .find(|r| r.status == "COMPLETED" && !r.allocation.is_empty())
+                .map(|r| r.allocation)
+                .unwrap_or_default(),
+        ))
+    }
+
     /// Dayparting per platform from the last `weeks` (1–13, default 4) of hourly reports: the ad
     /// schedule worth proposing (Google: a week of blocks with bid modifiers), nothing when no
     /// difference is material and credible, or why the platform cannot schedule (LinkedIn).

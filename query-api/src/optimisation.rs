@@ -5,8 +5,11 @@
 
 use crate::db::ReadDb;
 use crate::errors::database;
+use crate::guard::RoleGuard;
 use crate::loaders::Owned;
 use crate::structure::{json, wire_name};
+use adflow_auth::Action;
+use adflow_domain::optimisation::allocation::AllocationLine;
 use adflow_domain::optimisation::runs::{
     OptimisationRunCompleted, OptimisationRunRequested, Prediction as DomainPrediction,
     RateInterval, RunProposal,
@@ -106,6 +109,43 @@ fn proposal(p: &RunProposal) -> RunProposalView {
     }
 }
 
+/// One budget line as the allocator saw it in a run: Google's daily budget or one LinkedIn
+/// campaign's, what it is and what the allocator would make it, with the response behind that.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct AllocationLineView {
+    /// GOOGLE or LINKEDIN.
+    pub platform: String,
+    /// Which LinkedIn campaign of the structure (0 for Google).
+    pub linkedin_campaign: i32,
+    /// Daily budgets in the campaign's currency.
+    pub current: f64,
+    pub proposed: f64,
+    /// The daily spend the line's spend levels off toward.
+    pub demand: f64,
+    /// Conversions per 1,000 of spend over the last week, with a 90 % interval.
+    pub conversions_per_thousand: Interval,
+    /// Conversions a day expected at the current and at the proposed budget.
+    pub expected_conversions_current: f64,
+    pub expected_conversions_proposed: f64,
+}
+
+fn allocation_line(l: &AllocationLine) -> AllocationLineView {
+    AllocationLineView {
+        platform: l.budget.platform.as_str().to_owned(),
+        linkedin_campaign: i32::try_from(l.budget.linkedin_campaign).unwrap_or(i32::MAX),
+        current: l.current_micros as f64 / 1e6,
+        proposed: l.proposed_micros as f64 / 1e6,
+        demand: l.demand_micros as f64 / 1e6,
+        conversions_per_thousand: Interval {
+            expected: l.conversions_per_million * 1_000.0,
+            low: l.conversions_per_million_low * 1_000.0,
+            high: l.conversions_per_million_high * 1_000.0,
+        },
+        expected_conversions_current: l.expected_conversions_current,
+        expected_conversions_proposed: l.expected_conversions_proposed,
+    }
+}
+
 /// An optimisation run: asked for, and (once the optimiser answered) what it found.
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
@@ -122,6 +162,8 @@ pub struct OptimizationRun {
     pub proposals: Vec<RunProposalView>,
     #[graphql(skip)]
     pub predictions: Vec<Prediction>,
+    #[graphql(skip)]
+    pub allocation: Vec<AllocationLineView>,
 }
 
 #[ComplexObject]
@@ -129,6 +171,13 @@ impl OptimizationRun {
     /// Completed with no proposal.
     async fn nothing_to_change(&self) -> bool {
         self.status == "COMPLETED" && self.proposals.is_empty()
+    }
+
+    /// How the allocator would spread the campaign's daily budget over its lines in this run
+    /// (empty with one line). Null, with a FORBIDDEN error, for roles that may not see money.
+    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
+    async fn allocation(&self) -> Option<Vec<AllocationLineView>> {
+        Some(self.allocation.clone())
     }
 
     /// What the models predicted for this run (first `first`, campaign level first).
@@ -171,6 +220,7 @@ impl Loader<Owned> for RunsLoader {
                         model_versions: vec![],
                         proposals: vec![],
                         predictions: vec![],
+                        allocation: vec![],
                     });
                 }
             } else if let Ok(e) = serde_json::from_value::<OptimisationRunCompleted>(data) {
@@ -180,6 +230,7 @@ impl Loader<Owned> for RunsLoader {
                     run.model_versions = e.model_versions;
                     run.proposals = e.proposals.iter().map(proposal).collect();
                     run.predictions = e.predictions.iter().map(prediction).collect();
+                    run.allocation = e.allocation.iter().map(allocation_line).collect();
                 }
             }
         }

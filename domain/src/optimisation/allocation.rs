@@ -5,7 +5,10 @@
 //! allocation in steps: optimal for concave curves (a Hill slope ≤ 1), a good approximation for
 //! S-shaped ones. Thompson sampling is the caller's: it passes curves drawn from their posteriors.
 
+use super::{CampaignOutlook, DecisionRules, ExpectedImpact, PlatformOutlook, Recommendation};
+use crate::campaign::{BudgetTarget, CampaignStatus, Platform, ProposedAction};
 use crate::violation::Violations;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Conversions a day at a daily budget `b`: `max · bⁿ / (bⁿ + halfⁿ)`.
@@ -139,6 +142,197 @@ pub fn expected_conversions(lines: &[BudgetLine], budgets: &[i64]) -> f64 {
         .sum()
 }
 
+/// The platforms' smallest daily budgets (micros of the account currency): LinkedIn refuses a
+/// campaign under 10 a day; Google takes any positive budget.
+fn platform_minimum(platform: Platform) -> i64 {
+    match platform {
+        Platform::Linkedin => 10_000_000,
+        Platform::Google => 1_000_000,
+    }
+}
+
+/// One line of a campaign's daily budget as the allocator saw it in a run: the record behind a
+/// reallocation, and what GraphQL shows as the campaign's allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AllocationLine {
+    pub budget: BudgetTarget,
+    pub current_micros: i64,
+    pub proposed_micros: i64,
+    /// The daily demand the line's spend saturates toward (spend = demand · b / (b + demand)).
+    pub demand_micros: i64,
+    /// Conversions per million micros of spend over the last week: expected and 90 % interval.
+    pub conversions_per_million: f64,
+    pub conversions_per_million_low: f64,
+    pub conversions_per_million_high: f64,
+    /// Conversions a day the curve expects at the current and at the proposed budget.
+    pub expected_conversions_current: f64,
+    pub expected_conversions_proposed: f64,
+}
+
+/// What the allocator made of a campaign's budget lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reallocation {
+    pub lines: Vec<AllocationLine>,
+    /// A shift between two lines, when it is worth making.
+    pub recommendation: Option<Recommendation>,
+}
+
+/// Expected gain (share of today's conversions) below which a reallocation is not proposed.
+const MATERIAL_GAIN: f64 = 0.02;
+/// z of a one-sided 95 % bound (a 90 % interval).
+const Z90: f64 = 1.644_853_6;
+
+/// A line's response from its last week: how far its spend saturates (the one point that week
+/// gives: spend `s` on budget `b` under `s = d · b / (b + d)` means demand `d = s · b / (b − s)`;
+/// a line that spends its whole budget shows no ceiling, taken as ten times the budget) and what
+/// a unit of spend buys (a Gamma posterior over conversions per spend, taken as log-normal).
+fn line_response(p: &PlatformOutlook) -> Option<(f64, f64, f64)> {
+    if p.recent.days < 1.0 || p.daily_budget_micros <= 0 || p.recent.cost_micros <= 0.0 {
+        return None;
+    }
+    let budget = p.daily_budget_micros as f64;
+    let spend = p.recent.cost_micros / p.recent.days;
+    let demand = if spend < 0.95 * budget {
+        spend * budget / (budget - spend)
+    } else {
+        10.0 * budget
+    };
+    let per_spend = (p.recent.conversions + 0.5) / p.recent.cost_micros;
+    let log_sd = 1.0 / (p.recent.conversions + 0.5).sqrt();
+    Some((demand, per_spend, log_sd))
+}
+
+/// Spreads the campaign's daily budget over its lines (Google's budget, each LinkedIn campaign's)
+/// by their response, within the platforms' minimums and `rules.reallocation_basis_points` per
+/// line and run. `draws` (standard normal, one per line; empty: none) sample each line's
+/// efficiency from its posterior — Thompson sampling, so an uncertain line is tried now and then —
+/// while the expected figures use the posterior mean. Proposes one shift, from the line that
+/// loses most to the one that gains most, when it is expected to add at least 2 %.
+pub fn reallocate(
+    outlook: &CampaignOutlook,
+    rules: &DecisionRules,
+    draws: &[f64],
+) -> Option<Reallocation> {
+    if outlook.status != CampaignStatus::Active || outlook.platforms.len() < 2 {
+        return None;
+    }
+    let responses: Vec<(f64, f64, f64)> = outlook
+        .platforms
+        .iter()
+        .map(line_response)
+        .collect::<Option<Vec<_>>>()?;
+    let total: i64 = outlook
+        .platforms
+        .iter()
+        .map(|p| p.daily_budget_micros)
+        .sum();
+    let curve = |(demand, per_spend, _): (f64, f64, f64), shift: f64| ResponseCurve {
+        max_conversions: per_spend * shift * demand,
+        half_micros: demand,
+        slope: 1.0,
+    };
+    let line = |i: usize, shift: f64| BudgetLine {
+        curve: curve(responses[i], shift),
+        current_micros: outlook.platforms[i].daily_budget_micros,
+        min_micros: platform_minimum(outlook.platforms[i].platform),
+        max_micros: total,
+    };
+    let sampled: Vec<BudgetLine> = (0..responses.len())
+        .map(|i| {
+            let z = draws.get(i).copied().unwrap_or(0.0);
+            line(i, (responses[i].2 * z).exp())
+        })
+        .collect();
+    let step = (total / 500).max(10_000);
+    let proposed = allocate(&sampled, total, rules.reallocation_basis_points, step).ok()?;
+    let mean: Vec<BudgetLine> = (0..responses.len()).map(|i| line(i, 1.0)).collect();
+    let lines: Vec<AllocationLine> = outlook
+        .platforms
+        .iter()
+        .zip(&mean)
+        .zip(&proposed)
+        .zip(&responses)
+        .map(
+            |(((p, l), b), (demand, per_spend, log_sd))| AllocationLine {
+                budget: p.budget,
+                current_micros: p.daily_budget_micros,
+                proposed_micros: *b,
+                demand_micros: demand.round() as i64,
+                conversions_per_million: per_spend * 1e6,
+                conversions_per_million_low: per_spend * 1e6 * (-Z90 * log_sd).exp(),
+                conversions_per_million_high: per_spend * 1e6 * (Z90 * log_sd).exp(),
+                expected_conversions_current: l.curve.conversions(p.daily_budget_micros as f64),
+                expected_conversions_proposed: l.curve.conversions(*b as f64),
+            },
+        )
+        .collect();
+    let recommendation = shift(&lines, &responses);
+    Some(Reallocation {
+        lines,
+        recommendation,
+    })
+}
+
+/// The one shift worth proposing, with its expected gain and interval.
+fn shift(lines: &[AllocationLine], responses: &[(f64, f64, f64)]) -> Option<Recommendation> {
+    let change = |l: &AllocationLine| l.proposed_micros - l.current_micros;
+    let (from, loser) = lines.iter().enumerate().min_by_key(|(_, l)| change(l))?;
+    let (to, gainer) = lines.iter().enumerate().max_by_key(|(_, l)| change(l))?;
+    let micros = change(gainer).min(-change(loser));
+    if from == to || micros <= 0 {
+        return None;
+    }
+    // The gain of moving `micros`, each line's efficiency at a quantile `z` of its posterior.
+    let gain_at = |z_from: f64, z_to: f64| {
+        let at = |i: usize, l: &AllocationLine, budget: i64, z: f64| {
+            let (demand, per_spend, log_sd) = responses[i];
+            let curve = ResponseCurve {
+                max_conversions: per_spend * (log_sd * z).exp() * demand,
+                half_micros: demand,
+                slope: 1.0,
+            };
+            curve.conversions(budget as f64) - curve.conversions(l.current_micros as f64)
+        };
+        at(to, gainer, gainer.current_micros + micros, z_to)
+            + at(from, loser, loser.current_micros - micros, z_from)
+    };
+    let expected = gain_at(0.0, 0.0);
+    let today: f64 = lines.iter().map(|l| l.expected_conversions_current).sum();
+    if expected < MATERIAL_GAIN * today {
+        return None;
+    }
+    let low = gain_at(Z90, -Z90);
+    let high = gain_at(-Z90, Z90);
+    let sd = ((high - low) / (2.0 * Z90)).max(1e-9);
+    let confidence = super::experiments::normal_cdf(expected / sd);
+    Some(Recommendation {
+        action: ProposedAction::ShiftDailyBudget {
+            from: loser.budget,
+            to: gainer.budget,
+            micros,
+        },
+        reason: format!(
+            "budget allocation: {} buys {:.2} conversions per 1,000 of spend against {:.2} for {}, \
+             whose spend levels off toward {:.0} a day; moving {:.0} a day is expected to add \
+             {expected:.2} conversions a day",
+            gainer.budget.platform.as_str(),
+            gainer.conversions_per_million * 1_000.0,
+            loser.conversions_per_million * 1_000.0,
+            loser.budget.platform.as_str(),
+            loser.demand_micros as f64 / 1e6,
+            micros as f64 / 1e6,
+        ),
+        confidence_basis_points: (confidence.clamp(0.0, 1.0) * 10_000.0).round() as u32,
+        impact: ExpectedImpact {
+            conversions_per_day: expected,
+            conversions_per_day_low: low,
+            conversions_per_day_high: high,
+            cost_per_day_micros: 0,
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +375,108 @@ mod tests {
         assert!(format!("{refused:?}").contains("above_limits"));
         let refused = allocate(&lines, 10_000_000, 10_000, 1_000_000).unwrap_err();
         assert!(format!("{refused:?}").contains("below_minimums"));
+    }
+
+    fn outlook(lines: &[(Platform, i64, f64, f64, f64)]) -> CampaignOutlook {
+        CampaignOutlook {
+            status: CampaignStatus::Active,
+            open_anomalies: 0,
+            platforms: lines
+                .iter()
+                .enumerate()
+                .map(
+                    |(i, (platform, budget, spend_a_day, conversions, clicks))| PlatformOutlook {
+                        platform: *platform,
+                        budget: BudgetTarget {
+                            platform: *platform,
+                            linkedin_campaign: if *platform == Platform::Linkedin {
+                                i - 1
+                            } else {
+                                0
+                            },
+                        },
+                        daily_budget_micros: *budget,
+                        max_cpc_micros: None,
+                        recent: super::super::Window {
+                            days: 7.0,
+                            clicks: *clicks,
+                            conversions: *conversions,
+                            cost_micros: spend_a_day * 7.0,
+                        },
+                        previous: super::super::Window::default(),
+                        conversion_rate: super::super::RateEstimate {
+                            probability: 0.05,
+                            low: 0.04,
+                            high: 0.06,
+                        },
+                    },
+                )
+                .collect(),
+        }
+    }
+
+    fn rules() -> DecisionRules {
+        DecisionRules {
+            reallocation_basis_points: 1_500,
+            ..DecisionRules::default()
+        }
+    }
+
+    #[test]
+    fn budget_moves_from_a_saturated_costly_line_to_one_that_converts_cheaply() {
+        // Google spends 60 of 100 (saturating) at 2 conversions per 100; LinkedIn spends its whole
+        // 100 at 6 per 100.
+        let outlook = outlook(&[
+            (Platform::Google, 100_000_000, 60_000_000.0, 8.4, 300.0),
+            (Platform::Linkedin, 100_000_000, 99_000_000.0, 41.6, 500.0),
+        ]);
+        let result = reallocate(&outlook, &rules(), &[]).unwrap();
+        let recommendation = result.recommendation.expect("a shift");
+        let ProposedAction::ShiftDailyBudget { from, to, micros } = recommendation.action else {
+            panic!("{recommendation:?}");
+        };
+        assert_eq!(from.platform, Platform::Google);
+        assert_eq!(to.platform, Platform::Linkedin);
+        assert_eq!(micros, 15_000_000, "capped at 15 % of a line");
+        assert!(recommendation.impact.conversions_per_day > 0.0);
+        assert!(
+            recommendation.impact.conversions_per_day_low
+                <= recommendation.impact.conversions_per_day
+        );
+        assert!(recommendation.confidence_basis_points > 5_000);
+        let total: i64 = result.lines.iter().map(|l| l.proposed_micros).sum();
+        assert_eq!(total, 200_000_000);
+        assert!((result.lines[0].demand_micros - 150_000_000).abs() < 1_000);
+    }
+
+    #[test]
+    fn lines_that_do_alike_are_left_alone_and_a_single_line_is_not_allocated() {
+        let alike = outlook(&[
+            (Platform::Google, 100_000_000, 99_000_000.0, 28.0, 400.0),
+            (Platform::Linkedin, 100_000_000, 99_000_000.0, 28.0, 400.0),
+        ]);
+        let result = reallocate(&alike, &rules(), &[]).unwrap();
+        assert!(
+            result.recommendation.is_none(),
+            "{:?}",
+            result.recommendation
+        );
+        let single = outlook(&[(Platform::Google, 100_000_000, 60_000_000.0, 8.4, 300.0)]);
+        assert!(reallocate(&single, &rules(), &[]).is_none());
+    }
+
+    #[test]
+    fn linkedin_is_never_cut_below_its_platform_minimum() {
+        let outlook = outlook(&[
+            (Platform::Google, 100_000_000, 99_000_000.0, 60.0, 500.0),
+            (Platform::Linkedin, 11_000_000, 5_000_000.0, 0.0, 20.0),
+        ]);
+        let rules = DecisionRules {
+            reallocation_basis_points: 10_000,
+            ..DecisionRules::default()
+        };
+        let result = reallocate(&outlook, &rules, &[]).unwrap();
+        assert!(result.lines[1].proposed_micros >= 10_000_000);
     }
 
     proptest! {

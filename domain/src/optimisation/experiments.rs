@@ -162,7 +162,7 @@ fn normal_pdf(z: f64) -> f64 {
 }
 
 /// Φ(z) by the complementary error function (Numerical Recipes' erfc, |error| < 1.2e-7).
-fn normal_cdf(z: f64) -> f64 {
+pub(crate) fn normal_cdf(z: f64) -> f64 {
     let x = -z / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.5 * x.abs());
     let poly = -x * x - 1.265_512_23

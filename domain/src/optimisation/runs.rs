@@ -18,6 +18,8 @@ use uuid::Uuid;
 pub const MAX_RUN_PROPOSALS: usize = 50;
 /// Most predictions one run may record.
 pub const MAX_RUN_PREDICTIONS: usize = 2_000;
+/// Budget lines a run's allocation may record (Google's and LinkedIn's campaigns).
+pub const MAX_ALLOCATION_LINES: usize = 50;
 const RUN_NAMESPACE: Uuid = Uuid::from_u128(0x0193_8d11_9a0e_7c41_b5d2_64e1_0f3a_7c58);
 
 /// What asked for a run.
@@ -178,6 +180,10 @@ pub struct OptimisationRunCompleted {
     pub predictions: Vec<Prediction>,
     /// The models and rules that decided, `name@version`.
     pub model_versions: Vec<String>,
+    /// How the allocator would spread the campaign's daily budget over its lines (empty: one
+    /// line, or too little data).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocation: Vec<super::allocation::AllocationLine>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -222,6 +228,34 @@ pub fn check_completion(completed: &OptimisationRunCompleted, violations: &mut V
                 format!("predictions/{i}"),
                 "invalid",
                 "finite rates with low ≤ high and an entity of at most 500 characters",
+            );
+        }
+    }
+    if completed.allocation.len() > MAX_ALLOCATION_LINES {
+        violations.push(
+            "allocation",
+            "too_many",
+            format!("at most {MAX_ALLOCATION_LINES}"),
+        );
+    }
+    for (i, l) in completed
+        .allocation
+        .iter()
+        .enumerate()
+        .take(MAX_ALLOCATION_LINES)
+    {
+        let figures = [
+            l.conversions_per_million,
+            l.conversions_per_million_low,
+            l.conversions_per_million_high,
+            l.expected_conversions_current,
+            l.expected_conversions_proposed,
+        ];
+        if !figures.iter().all(|f| f.is_finite()) || l.proposed_micros < 0 {
+            violations.push(
+                format!("allocation/{i}"),
+                "invalid",
+                "finite figures and a budget of at least zero",
             );
         }
     }

@@ -1,5 +1,5 @@
 //! What the predictor knows about one unit (a keyword or a creative) over one hour or day: its
-//! identity and the things around it (ad group, campaign, copy, audience segment, platform and
+//! identity and the things around it (ad group, campaign, theme, copy, audience segment, platform and
 //! match type, bid,
 //! negative keywords, hour of week), each hashed into its own range of one embedding table, and the
 //! counts observed (trials and successes: impressions and clicks, or clicks and conversions).
@@ -7,10 +7,11 @@
 use serde::{Deserialize, Serialize};
 
 /// The categorical fields, in the order of the encoded columns.
-pub const FIELDS: [&str; 10] = [
+pub const FIELDS: [&str; 11] = [
     "unit",
     "ad_group",
     "campaign",
+    "theme",
     "copy",
     "segment",
     "kind",
@@ -50,6 +51,11 @@ pub struct Observation {
     pub unit: String,
     pub ad_group: String,
     pub campaign: String,
+    /// What the ad group is about, shared by every campaign that has it (the ad group's name in
+    /// the structure: its keyword theme and offer). An audience answers some themes better than
+    /// others: the interaction a new campaign can be predicted from.
+    #[serde(default)]
+    pub theme: String,
     /// The ad text the unit serves with.
     pub copy: String,
     /// The audience segment the campaign targets (empty: none named).
@@ -116,13 +122,14 @@ pub fn encode(o: &Observation) -> [i64; FIELDS.len()] {
         bucket(0, &o.unit),
         bucket(1, &o.ad_group),
         bucket(2, &o.campaign),
-        bucket(3, &o.copy),
-        bucket(4, &o.segment),
-        bucket(5, &o.kind),
-        bucket(6, &hour),
-        bucket(7, day_type),
-        bucket(8, &bid_band(o.max_cpc_micros)),
-        bucket(9, negatives),
+        bucket(3, &o.theme),
+        bucket(4, &o.copy),
+        bucket(5, &o.segment),
+        bucket(6, &o.kind),
+        bucket(7, &hour),
+        bucket(8, day_type),
+        bucket(9, &bid_band(o.max_cpc_micros)),
+        bucket(10, negatives),
     ]
 }
 
@@ -140,6 +147,7 @@ mod tests {
             unit: "c/g/kw/exact".into(),
             ad_group: "c/g".into(),
             campaign: "c".into(),
+            theme: "cloud costs".into(),
             copy: "Cut cloud bills".into(),
             segment: "it-directors".into(),
             kind: "google/exact".into(),
@@ -169,8 +177,8 @@ mod tests {
         daily.hour_of_day = None;
         daily.day += 2; // a Saturday
         let daily = encode(&daily);
-        assert_ne!(hourly[6], daily[6]);
         assert_ne!(hourly[7], daily[7]);
+        assert_ne!(hourly[8], daily[8]);
         assert_eq!(hourly[0], daily[0]);
     }
 }

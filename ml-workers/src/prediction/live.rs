@@ -106,6 +106,7 @@ pub fn observations(
                 unit: unit_key(row),
                 ad_group: format!("{}/{}/{}", row.campaign_id, row.platform, row.ad_group),
                 campaign: row.campaign_id.to_string(),
+                theme: row.ad_group.clone(),
                 copy,
                 kind,
                 day: hour.div_euclid(24),

@@ -453,23 +453,31 @@ pub fn evaluate_allocation(seeds: &[u64], weeks: i64) {
     println!("budget allocation: 6 simulated lines a seed, {weeks} weeks, every arm within ±20 % a day per line");
     let mut to_equal = Vec::new();
     let mut to_oracle = Vec::new();
+    let mut one_stage_to_oracle = Vec::new();
+    let mut expected_to_equal = Vec::new();
+    let mut expected_to_oracle = Vec::new();
     for seed in seeds {
         let r = adflow_ml_workers::allocation_eval::evaluate(*seed, weeks);
         println!("seed {seed}:");
         for arm in &r.arms {
             println!(
-                "  {:<28} conversions {:>7.0} spend {:>10.0} cost/conv {:>7.2} | last 4 weeks: conversions {:>6.0} spend {:>9.0}",
+                "  {:<32} conversions {:>7.0} spend {:>10.0} cost/conv {:>7.2} | last 4 weeks: conversions {:>6.0} (expected {:>6.1}) spend {:>9.0}",
                 arm.name,
                 arm.conversions,
                 arm.spend,
                 arm.spend / arm.conversions.max(1.0),
                 arm.conversions_late,
+                arm.expected_late,
                 arm.spend_late
             );
         }
         let late = |i: usize| r.arms[i].conversions_late;
-        to_equal.push(late(2) / late(1).max(1.0) - 1.0);
-        to_oracle.push(late(2) / late(3).max(1.0) - 1.0);
+        let expected = |i: usize| r.arms[i].expected_late;
+        to_equal.push(late(3) / late(1).max(1.0) - 1.0);
+        to_oracle.push(late(3) / late(4).max(1.0) - 1.0);
+        one_stage_to_oracle.push(late(2) / late(4).max(1.0) - 1.0);
+        expected_to_equal.push(expected(3) / expected(1).max(1e-9) - 1.0);
+        expected_to_oracle.push(expected(3) / expected(4).max(1e-9) - 1.0);
     }
     let summary = |v: &[f64]| {
         let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
@@ -478,7 +486,11 @@ pub fn evaluate_allocation(seeds: &[u64], weeks: i64) {
     };
     let (me, we) = summary(&to_equal);
     let (mo, wo) = summary(&to_oracle);
-    println!("last four weeks, ours against equal split: mean {me:+.1} %, worst {we:+.1} %; against the oracle: mean {mo:+.1} %, worst {wo:+.1} %");
+    let (m1, w1) = summary(&one_stage_to_oracle);
+    let (xe, xwe) = summary(&expected_to_equal);
+    let (xo, xwo) = summary(&expected_to_oracle);
+    println!("last four weeks, conversions that happened: ours against equal split mean {me:+.1} %, worst {we:+.1} %; against the oracle mean {mo:+.1} %, worst {wo:+.1} % (one Hill on conversions: mean {m1:+.1} %, worst {w1:+.1} %)");
+    println!("last four weeks, conversions the true curves expect of each arm's budgets: ours against equal split mean {xe:+.1} %, worst {xwe:+.1} %; against the oracle mean {xo:+.1} %, worst {xwo:+.1} %");
 }
 
 /// `adflow-ml eval dayparting`: the hour-of-week value of a click recovered from reports, against
