@@ -1332,4 +1332,52 @@ async fn a_run_over_both_platforms_records_the_budget_allocation() {
             );
         }
     }
+
+    // Each LinkedIn campaign's two creatives are an experiment on click-through (LinkedIn reports
+    // each creative); a decided one's loser is proposed for a pause by the run.
+    let reply = world
+        .app
+        .graphql(
+            Some(&world.manager),
+            "query($id: ID!) { campaign(id: $id) { experiments { platform adGroup metric status winner \
+             leaderProbability days alpha arms { ad impressions clicks clickThroughRate winnerProbability } } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let experiments = reply.body["data"]["campaign"]["experiments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", reply.body))
+        .clone();
+    assert!(!experiments.is_empty(), "{}", reply.body);
+    for e in &experiments {
+        assert_eq!(e["platform"], "LINKEDIN");
+        let arms = e["arms"].as_array().unwrap();
+        assert_eq!(arms.len(), 2, "{e}");
+        let total: f64 = arms
+            .iter()
+            .map(|a| a["winnerProbability"].as_f64().unwrap())
+            .sum();
+        assert!((total - 1.0).abs() < 1e-6, "{e}");
+        assert!(
+            arms.iter()
+                .all(|a| a["impressions"].as_f64().unwrap() > 0.0),
+            "{e}"
+        );
+        assert!(["RUNNING", "WINNER", "NO_WINNER"].contains(&e["status"].as_str().unwrap()));
+        assert_eq!(e["winner"].is_null(), e["status"] != "WINNER", "{e}");
+    }
+    let decided = experiments
+        .iter()
+        .filter(|e| e["status"] == "WINNER")
+        .count();
+    let pauses = run["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["action"]["kind"] == "PAUSE_CREATIVE")
+        .count();
+    assert_eq!(
+        pauses, decided,
+        "one loser paused per decided experiment: {run}"
+    );
 }

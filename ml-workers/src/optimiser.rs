@@ -17,6 +17,9 @@ use adflow_domain::campaign::{
 };
 use adflow_domain::monitoring::{MonitorCommand, EPISODE_GAP_HOURS};
 use adflow_domain::optimisation::allocation::{reallocate, AllocationLine};
+use adflow_domain::optimisation::experiments::{
+    ad_experiments, pause_losers, AdDay, ExperimentDesign, EXPERIMENT_DAYS,
+};
 use adflow_domain::optimisation::runs::{
     proposal_id, snapshot, OptimisationRunCompleted, Prediction, PredictionLevel, ProposalOutcome,
     RateInterval, RunProposal, MAX_RUN_PREDICTIONS, MAX_RUN_PROPOSALS,
@@ -52,6 +55,8 @@ pub struct RunInput {
     open_anomalies: usize,
     rows: Vec<UnitRow>,
     daily: Vec<UnitRow>,
+    /// Each ad's days over the experiments' window.
+    ad_days: Vec<AdDay>,
     ctr: RateSource,
     cvr: RateSource,
 }
@@ -105,13 +110,32 @@ impl WorkHandler for OptimiserHandler {
             Err(error) => return Step::Retry(error),
         };
         let hours = HISTORY_DAYS * 24;
-        let (rows, daily) = match (
+        let (rows, daily, experiment_days) = match (
             queries::unit_rows(&self.analytics, tenant, Some(campaign), hours, true).await,
             queries::unit_rows(&self.analytics, tenant, Some(campaign), hours, false).await,
+            queries::unit_rows(
+                &self.analytics,
+                tenant,
+                Some(campaign),
+                EXPERIMENT_DAYS * 24,
+                false,
+            )
+            .await,
         ) {
-            (Ok(rows), Ok(daily)) => (rows, daily),
-            (Err(error), _) | (_, Err(error)) => return retry(error),
+            (Ok(rows), Ok(daily), Ok(experiment_days)) => (rows, daily, experiment_days),
+            (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => return retry(error),
         };
+        let ad_days = experiment_days
+            .into_iter()
+            .filter(|r| r.platform == "LINKEDIN" && !r.ad.is_empty())
+            .map(|r| AdDay {
+                day: r.hour().div_euclid(24),
+                ad_group: r.ad_group,
+                ad: r.ad,
+                impressions: r.impressions as f64,
+                clicks: r.clicks as f64,
+            })
+            .collect();
         // An anomaly whose episode is still going (within the gap of the newest figures).
         let newest = rows.iter().map(UnitRow::hour).max().unwrap_or(0);
         let open_anomalies = monitor
@@ -137,6 +161,7 @@ impl WorkHandler for OptimiserHandler {
             open_anomalies,
             rows,
             daily,
+            ad_days,
             ctr,
             cvr,
         }))
@@ -389,6 +414,45 @@ fn plan(input: RunInput) -> Result<RunPlan, MlError> {
         .map(|line| standard_normal(input.run, line))
         .collect();
     let reallocation = reallocate(&outlook, rules, &draws);
+    // Creative experiments: the losers of every decided one are proposed for a pause.
+    let experiments = ad_experiments(&input.ad_days, &ExperimentDesign::default());
+    let linkedin = input
+        .state
+        .structure
+        .as_ref()
+        .and_then(|s| s.linkedin.as_ref());
+    let locate = |ad_group: &str, ad: &str| {
+        let (i, campaign) = linkedin?
+            .campaigns
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name == ad_group)?;
+        let j = adflow_platforms::linkedin::creative_index(&campaign.name, ad)?;
+        (j < campaign.creatives.len()).then(|| {
+            (
+                Platform::Linkedin,
+                format!("/linkedin/campaigns/{i}/creatives/{j}"),
+            )
+        })
+    };
+    let paused = |platform: Platform, path: &str| {
+        input
+            .state
+            .paused_creatives
+            .contains(&(platform, path.to_owned()))
+    };
+    let linkedin_conversion_rate = outlook
+        .platforms
+        .iter()
+        .find(|p| p.platform == Platform::Linkedin)
+        .map(|p| p.conversion_rate.probability)
+        .unwrap_or(0.0);
+    recommendations.extend(pause_losers(
+        &experiments,
+        locate,
+        paused,
+        linkedin_conversion_rate,
+    ));
     let shifts = |r: &Recommendation| matches!(r.action, ProposedAction::ShiftDailyBudget { .. });
     if !recommendations.iter().any(shifts) {
         recommendations.extend(reallocation.as_ref().and_then(|r| r.recommendation.clone()));

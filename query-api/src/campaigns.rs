@@ -289,6 +289,17 @@ impl Campaign {
         ))
     }
 
+    /// Creative experiments: each ad group serving two ads or more, compared on click-through
+    /// over the last 8 weeks, with each ad's probability of being best and the verdict of the
+    /// sequential design (a winner, no winner, or still running).
+    #[graphql(complexity = "crate::analytics_gate::ANALYTICS_COST + child_complexity")]
+    async fn experiments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::experiments::Experiment>> {
+        crate::experiments::experiments(ctx, self.key.tenant, self.key.id).await
+    }
+
     /// Dayparting per platform from the last `weeks` (1–13, default 4) of hourly reports: the ad
     /// schedule worth proposing (Google: a week of blocks with bid modifiers), nothing when no
     /// difference is material and credible, or why the platform cannot schedule (LinkedIn).

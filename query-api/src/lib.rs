@@ -10,6 +10,7 @@ mod campaigns;
 mod dayparting;
 mod db;
 mod errors;
+mod experiments;
 mod freshness;
 mod guard;
 mod history;

@@ -5,6 +5,8 @@
 //! rate above `alpha` (Bonferroni over the pairs). Alongside it, each arm's posterior probability
 //! of being best (Beta posteriors) is what a person reads. Pure: the caller passes the counts.
 
+use super::{ExpectedImpact, Recommendation};
+use crate::campaign::{Platform, ProposedAction};
 use serde::{Deserialize, Serialize};
 
 /// One variation's counts so far (impressions and clicks, or clicks and conversions).
@@ -35,7 +37,7 @@ impl Default for ExperimentDesign {
             alpha: 0.05,
             expected_lift: 0.2,
             min_successes_per_arm: 30.0,
-            max_looks: 56,
+            max_looks: EXPERIMENT_DAYS,
         }
     }
 }
@@ -157,6 +159,149 @@ pub fn judge(arms: &[Arm], design: &ExperimentDesign, look: u32) -> Verdict {
     }
 }
 
+/// Days of figures an experiment is judged over: the default design's last look.
+pub const EXPERIMENT_DAYS: u32 = 56;
+
+/// One day of one ad (a LinkedIn creative, a Google ad) in its ad group, as reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdDay {
+    pub ad_group: String,
+    pub ad: String,
+    /// Days since the epoch.
+    pub day: i64,
+    pub impressions: f64,
+    pub clicks: f64,
+}
+
+/// An ad group's ads compared on click-through: every ad group serving two ads or more is an
+/// A/B/n experiment, looked at once a day from its first reported day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdExperiment {
+    pub ad_group: String,
+    pub arms: Vec<Arm>,
+    /// Each arm's probability of being the best now.
+    pub winner_probabilities: Vec<f64>,
+    /// The first decision the daily looks reached (it stands once reached), or `Running`.
+    pub verdict: Verdict,
+    /// Looks (days) until the verdict, or so far.
+    pub days: u32,
+}
+
+/// The experiments of a campaign from its ads' daily figures.
+pub fn ad_experiments(rows: &[AdDay], design: &ExperimentDesign) -> Vec<AdExperiment> {
+    let mut groups: std::collections::BTreeMap<&str, Vec<&AdDay>> = Default::default();
+    for row in rows.iter().filter(|r| !r.ad.is_empty()) {
+        groups.entry(&row.ad_group).or_default().push(row);
+    }
+    groups
+        .into_iter()
+        .filter_map(|(ad_group, rows)| {
+            let mut names: Vec<&str> = rows.iter().map(|r| r.ad.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            if names.len() < 2 {
+                return None;
+            }
+            let mut arms: Vec<Arm> = names
+                .iter()
+                .map(|name| Arm {
+                    name: (*name).to_owned(),
+                    trials: 0.0,
+                    successes: 0.0,
+                })
+                .collect();
+            let mut days: Vec<i64> = rows.iter().map(|r| r.day).collect();
+            days.sort_unstable();
+            days.dedup();
+            let mut verdict = Verdict::Running;
+            let mut looks = 0;
+            for day in days {
+                for row in rows.iter().filter(|r| r.day == day) {
+                    if let Some(arm) = arms.iter_mut().find(|a| a.name == row.ad) {
+                        arm.trials += row.impressions;
+                        arm.successes += row.clicks.min(row.impressions);
+                    }
+                }
+                looks += 1;
+                if verdict == Verdict::Running {
+                    verdict = judge(&arms, design, looks);
+                    if verdict != Verdict::Running {
+                        break;
+                    }
+                }
+            }
+            Some(AdExperiment {
+                ad_group: ad_group.to_owned(),
+                winner_probabilities: winner_probabilities(&arms),
+                arms,
+                verdict,
+                days: looks,
+            })
+        })
+        .collect()
+}
+
+/// The losers of decided experiments, as creative pauses: each ad the winner beat, found in the
+/// structure by `locate` (ad group and ad name → platform and path) and not paused already.
+/// Expected impact: the loser's clicks a day had it served at the winner's click-through, turned
+/// into conversions at `conversion_rate`, with a 90 % interval from the two rates' spread.
+pub fn pause_losers(
+    experiments: &[AdExperiment],
+    locate: impl Fn(&str, &str) -> Option<(Platform, String)>,
+    already_paused: impl Fn(Platform, &str) -> bool,
+    conversion_rate: f64,
+) -> Vec<Recommendation> {
+    let mut out = Vec::new();
+    for e in experiments {
+        let Verdict::Winner { arm, probability } = e.verdict else {
+            continue;
+        };
+        let Some(winner) = e.arms.get(arm) else {
+            continue;
+        };
+        let rate = |a: &Arm| a.successes / a.trials.max(1.0);
+        let variance = |a: &Arm| rate(a) * (1.0 - rate(a)) / a.trials.max(1.0);
+        for (i, loser) in e.arms.iter().enumerate() {
+            if i == arm {
+                continue;
+            }
+            let Some((platform, path)) = locate(&e.ad_group, &loser.name) else {
+                continue;
+            };
+            if already_paused(platform, &path) {
+                continue;
+            }
+            let per_day = loser.trials / f64::from(e.days.max(1));
+            let lift = rate(winner) - rate(loser);
+            let spread = 1.644_853_6 * (variance(winner) + variance(loser)).sqrt();
+            let conversions = |d: f64| per_day * d * conversion_rate;
+            out.push(Recommendation {
+                action: ProposedAction::PauseCreative { platform, path },
+                reason: format!(
+                    "creative experiment in {}: {} wins on click-through ({:.2} % against {:.2} %, \
+                     probability {:.2} of being best, after {} days); {} stops, its impressions go \
+                     to the winner",
+                    e.ad_group,
+                    winner.name,
+                    rate(winner) * 100.0,
+                    rate(loser) * 100.0,
+                    probability,
+                    e.days,
+                    loser.name
+                ),
+                confidence_basis_points: (probability.clamp(0.0, 1.0) * 10_000.0).round() as u32,
+                impact: ExpectedImpact {
+                    conversions_per_day: conversions(lift),
+                    conversions_per_day_low: conversions(lift - spread),
+                    conversions_per_day_high: conversions(lift + spread),
+                    cost_per_day_micros: 0,
+                },
+            });
+        }
+    }
+    out
+}
+
 fn normal_pdf(z: f64) -> f64 {
     (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt()
 }
@@ -242,6 +387,44 @@ mod tests {
             Verdict::Running
         );
         assert_eq!(judge(&[arm(100.0, 20.0)], &design, 1), Verdict::Running);
+    }
+
+    #[test]
+    fn an_ad_group_with_two_ads_is_an_experiment_decided_on_the_day_the_evidence_sufficed() {
+        let mut rows = Vec::new();
+        for day in 0..30 {
+            for (ad, clicks) in [("Cut close time", 50.0), ("Close in 3 days", 70.0)] {
+                rows.push(AdDay {
+                    ad_group: "CFOs".into(),
+                    ad: ad.into(),
+                    day: 20_000 + day,
+                    impressions: 1_000.0,
+                    clicks,
+                });
+            }
+        }
+        rows.push(AdDay {
+            ad_group: "Solo".into(),
+            ad: "Only ad".into(),
+            day: 20_000,
+            impressions: 1_000.0,
+            clicks: 10.0,
+        });
+        let experiments = ad_experiments(&rows, &ExperimentDesign::default());
+        assert_eq!(experiments.len(), 1, "one ad alone is no experiment");
+        let e = &experiments[0];
+        let Verdict::Winner { arm, probability } = e.verdict else {
+            panic!("{e:?}");
+        };
+        assert_eq!(e.arms[arm].name, "Close in 3 days");
+        assert!(probability > 0.95);
+        assert!(
+            e.days < 30,
+            "stopped at the first sufficient look: {}",
+            e.days
+        );
+        let total: f64 = e.winner_probabilities.iter().sum();
+        assert!((total - 1.0).abs() < 1e-6);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 mod changes;
 mod deploy;
 mod payloads;
+pub use payloads::creative_index;
 mod rest;
 
 use crate::gateway::{
@@ -207,8 +208,34 @@ impl AdPlatform for LinkedIn {
             .map(|urn| encode(urn))
             .collect::<Vec<_>>()
             .join(",");
+        // Each creative's figures (pivot CREATIVE), so creatives can be compared: the campaign's
+        // name as the ad group, the creative's as the ad.
+        let creatives = self
+            .elements(
+                &account,
+                &format!(
+                    "/adAccounts/{}/creatives?q=criteria&campaigns=List({list})",
+                    account.id
+                ),
+                &mut requests,
+            )
+            .await?;
+        let pivots: std::collections::HashMap<String, (String, Option<String>)> = creatives
+            .iter()
+            .filter_map(|c| {
+                let urn = c.get("id")?.as_str()?.to_owned();
+                let campaign = names.get(c.get("campaign")?.as_str()?)?.clone();
+                let name = c.get("name").and_then(Value::as_str).map(str::to_owned);
+                Some((urn, (campaign, name)))
+            })
+            .chain(
+                names
+                    .iter()
+                    .map(|(urn, name)| (urn.clone(), (name.clone(), None))),
+            )
+            .collect();
         let path = format!(
-            "/adAnalytics?q=analytics&pivot=CAMPAIGN&timeGranularity=DAILY&dateRange=(start:{},end:{})&campaigns=List({list})\
+            "/adAnalytics?q=analytics&pivot=CREATIVE&timeGranularity=DAILY&dateRange=(start:{},end:{})&campaigns=List({list})\
              &fields=impressions,clicks,costInLocalCurrency,externalWebsiteConversions,conversionValueInLocalCurrency,dateRange,pivotValues",
             date(from),
             date(to)
@@ -219,7 +246,7 @@ impl AdPlatform for LinkedIn {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .map(|element| payloads::report_row(element, &names))
+            .map(|element| payloads::report_row(element, &pivots))
             .collect()
     }
 }

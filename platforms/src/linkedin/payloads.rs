@@ -94,6 +94,15 @@ pub(super) fn creative_name(campaign: &str, index: usize) -> String {
     format!("{base} #{}", index + 1)
 }
 
+/// Which creative of `campaign` (its index in the structure) a creative named by
+/// [`creative_name`] is: how a report's creative finds its way back to the structure.
+pub fn creative_index(campaign: &str, name: &str) -> Option<usize> {
+    let (base, number) = name.rsplit_once(" #")?;
+    let expected: String = campaign.chars().take(super::NAME_LIMIT - 6).collect();
+    let number: usize = number.parse().ok()?;
+    (base == expected && number > 0).then(|| number - 1)
+}
+
 /// A dark post (not shown on the organization's page) promoting a sponsored-content creative;
 /// `author` is filled in with the organization. `None` for formats that carry their content inline.
 pub(super) fn post(account: &str, creative: &Creative) -> Option<Value> {
@@ -160,9 +169,11 @@ fn number(element: &Value, field: &str) -> f64 {
     }
 }
 
+/// One analytics element as a report row; `pivots` names each pivot value (a campaign's or a
+/// creative's URN) by its campaign and, for a creative, its own name.
 pub(super) fn report_row(
     element: &Value,
-    names: &HashMap<String, String>,
+    pivots: &HashMap<String, (String, Option<String>)>,
 ) -> Result<ReportRow, PlatformError> {
     let start = element
         .pointer("/dateRange/start")
@@ -170,17 +181,20 @@ pub(super) fn report_row(
     let part = |f: &str| start.get(f).and_then(Value::as_u64).unwrap_or(0) as u32;
     let day = NaiveDate::from_ymd_opt(part("year") as i32, part("month"), part("day"))
         .ok_or_else(|| PlatformError::Protocol("an analytics element with a bad date".into()))?;
-    let campaign = element
+    let (campaign, creative) = element
         .pointer("/pivotValues/0")
         .and_then(Value::as_str)
-        .and_then(|urn| names.get(urn))
-        .cloned();
+        .and_then(|urn| pivots.get(urn))
+        .cloned()
+        .map_or((None, None), |(campaign, creative)| {
+            (Some(campaign), creative)
+        });
     Ok(ReportRow {
         day,
         hour: None,
         ad_group: campaign,
         keyword: None,
-        ad: None,
+        ad: creative,
         impressions: number(element, "impressions") as i64,
         clicks: number(element, "clicks") as i64,
         conversions: number(element, "externalWebsiteConversions").round() as i64,
@@ -200,7 +214,7 @@ mod tests {
                 .unwrap();
         let names = HashMap::from([(
             "urn:li:sponsoredCampaign:123456".to_owned(),
-            "CFOs DACH".to_owned(),
+            ("CFOs DACH".to_owned(), None),
         )]);
         let row = report_row(&answer["elements"][0], &names).unwrap();
         assert_eq!(row.day, NaiveDate::from_ymd_opt(2026, 1, 6).unwrap());
@@ -213,6 +227,35 @@ mod tests {
         assert_eq!(
             (row.cost_micros, row.revenue_micros),
             (218_550_000, 400_000_000)
+        );
+    }
+
+    #[test]
+    fn a_creative_name_leads_back_to_its_index() {
+        let name = creative_name("CFOs DACH", 2);
+        assert_eq!(creative_index("CFOs DACH", &name), Some(2));
+        assert_eq!(creative_index("CFOs Nordics", &name), None);
+        assert_eq!(creative_index("CFOs DACH", "CFOs DACH #0"), None);
+    }
+
+    #[test]
+    fn a_creative_pivot_names_the_campaign_as_ad_group_and_the_creative_as_ad() {
+        let element = serde_json::json!({
+            "pivotValues": ["urn:li:sponsoredCreative:77"],
+            "dateRange": {"start": {"year": 2026, "month": 1, "day": 6}, "end": {"year": 2026, "month": 1, "day": 6}},
+            "impressions": 900, "clicks": 7, "costInLocalCurrency": "41.20",
+            "externalWebsiteConversions": 1, "conversionValueInLocalCurrency": "0"
+        });
+        let pivots = HashMap::from([(
+            "urn:li:sponsoredCreative:77".to_owned(),
+            ("CFOs DACH".to_owned(), Some("Cut close time".to_owned())),
+        )]);
+        let row = report_row(&element, &pivots).unwrap();
+        assert_eq!(row.ad_group.as_deref(), Some("CFOs DACH"));
+        assert_eq!(row.ad.as_deref(), Some("Cut close time"));
+        assert_eq!(
+            (row.impressions, row.clicks, row.cost_micros),
+            (900, 7, 41_200_000)
         );
     }
 

@@ -191,10 +191,23 @@ pub(super) async fn analytics(
         .and_utc()
         .timestamp()
         / 3600;
+    // CAMPAIGN totals a campaign's day; CREATIVE keeps each creative's day apart.
+    let by_creative = match params.get("pivot").map(String::as_str) {
+        Some("CAMPAIGN") | None => false,
+        Some("CREATIVE") => true,
+        Some(other) => {
+            return error(
+                400,
+                "INVALID_VALUE",
+                &format!("pivot {other} is not supported; use CAMPAIGN or CREATIVE"),
+                Some("pivot"),
+            )
+        }
+    };
     let mut elements = Vec::new();
     for urn in &campaigns {
         let Some(id) = urn_id(urn) else { continue };
-        let mut days: BTreeMap<NaiveDate, Figures> = BTreeMap::new();
+        let mut days: BTreeMap<(String, NaiveDate), Figures> = BTreeMap::new();
         for hour in
             world
                 .market
@@ -203,9 +216,15 @@ pub(super) async fn analytics(
             let day = DateTime::<Utc>::from_timestamp(hour.hour * 3600, 0)
                 .unwrap_or_default()
                 .date_naive();
-            days.entry(day).or_default().add(&hour.figures);
+            let pivot = match hour.unit.rsplit_once("/cr") {
+                Some((_, creative)) if by_creative => {
+                    format!("urn:li:sponsoredCreative:{creative}")
+                }
+                _ => urn.clone(),
+            };
+            days.entry((pivot, day)).or_default().add(&hour.figures);
         }
-        for (day, f) in days {
+        for ((urn, day), f) in days {
             let date = json!({"year": day.format("%Y").to_string().parse::<u32>().unwrap_or(0), "month": day.format("%m").to_string().parse::<u32>().unwrap_or(0), "day": day.format("%d").to_string().parse::<u32>().unwrap_or(0)});
             elements.push(json!({
                 "pivotValues": [urn],
