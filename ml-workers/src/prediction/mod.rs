@@ -175,8 +175,13 @@ fn fit_evidence(
             })
             .sum::<f64>()
     };
+    // What similar units lend a unit may not outweigh what a typical unit has shown itself: where
+    // the validation days are quieter than binomial noise (their deviations then say nothing of
+    // the model's own error), the fit would otherwise take the strongest prior and intervals
+    // would shrink to nothing.
+    let typical = units[units.len() / 2].3.max(PRIOR_STRENGTHS[0]);
     let mut best = (fallback, f64::INFINITY);
-    for prior in PRIOR_STRENGTHS {
+    for prior in PRIOR_STRENGTHS.into_iter().filter(|p| *p <= typical) {
         for weight in TRIAL_WEIGHTS {
             let candidate = Evidence { prior, weight };
             let m = misfit(candidate);

@@ -1,7 +1,8 @@
 //! The market simulator: the ground truth behind the sandbox. Every deployed keyword (Google) and
 //! creative (LinkedIn) has hidden true rates — click-through, conversion, value per conversion,
 //! cost per click, reach — shaped by match type, targeting fit and copy; delivery follows the hour
-//! of the week, saturates with budget (a Hill curve), conversions carry over from earlier clicks
+//! of the week, and each audience engages (clicks and converts) by its own planted hour-of-week
+//! rhythm; delivery saturates with budget (a Hill curve), conversions carry over from earlier clicks
 //! (adstock) and arrive late (so a re-pulled day is restated); auctions add noise, and anomalies
 //! (spend spike, tracking outage, CTR collapse) happen on a schedule. Every figure is a pure
 //! function of the seed, the entity and the hour: the same seed gives the same market.
