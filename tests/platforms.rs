@@ -1270,7 +1270,7 @@ async fn a_run_over_both_platforms_records_the_budget_allocation() {
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
     let run_id = str_of(&reply.body, "/runId").to_owned();
     let query = "query($id: ID!) { campaign(id: $id) { \
-                 optimizationRuns(first: 3) { runId status proposals { action outcome reason } \
+                 optimizationRuns(first: 3) { runId status proposals { action outcome reason } predictions(first: 500) { level platform entity } \
                  allocation { platform linkedinCampaign current proposed demand \
                  conversionsPerThousand { expected low high } expectedConversionsCurrent expectedConversionsProposed } } \
                  allocation { platform current proposed } } }";
@@ -1366,6 +1366,18 @@ async fn a_run_over_both_platforms_records_the_budget_allocation() {
         assert!(["RUNNING", "WINNER", "NO_WINNER"].contains(&e["status"].as_str().unwrap()));
         assert_eq!(e["winner"].is_null(), e["status"] != "WINNER", "{e}");
     }
+    // The run predicted each creative, as LinkedIn reports them.
+    let creatives = run["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["level"] == "CREATIVE" && p["platform"] == "LINKEDIN")
+        .count();
+    let arms: usize = experiments
+        .iter()
+        .map(|e| e["arms"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(creatives, arms, "{run}");
     let decided = experiments
         .iter()
         .filter(|e| e["status"] == "WINNER")

@@ -320,6 +320,14 @@ fn entities(row: &UnitRow) -> Vec<EntityKey> {
             format!("{}/{}", row.ad_group, row.keyword),
         ));
     }
+    // LinkedIn reports each creative (Google reports keywords, not ads).
+    if !row.ad.is_empty() {
+        keys.push((
+            PredictionLevel::Creative,
+            platform,
+            format!("{}/{}", row.ad_group, row.ad),
+        ));
+    }
     keys
 }
 

@@ -12,6 +12,7 @@ use crate::artifact::sha256_hex;
 use crate::MlError;
 use adflow_domain::campaign::CampaignState;
 use adflow_domain::structure::google::{Bidding, MatchType};
+use adflow_domain::structure::linkedin::Creative;
 use adflow_projections::analytics::queries::{self, UnitRow};
 use adflow_projections::analytics::Analytics;
 use chrono::{DateTime, Utc};
@@ -30,14 +31,23 @@ fn context(
     platform: &str,
     ad_group: &str,
     keyword: &str,
+    ad: &str,
 ) -> (String, String, Option<i64>, u32) {
     let structure = state.and_then(|s| s.structure.as_ref());
     if platform == "LINKEDIN" {
-        let copy = structure
+        let campaign = structure
             .and_then(|s| s.linkedin.as_ref())
-            .and_then(|l| l.campaigns.iter().find(|c| c.name == ad_group))
-            .map(|c| format!("{:?}", c.campaign_type))
-            .unwrap_or_default();
+            .and_then(|l| l.campaigns.iter().find(|c| c.name == ad_group));
+        // The creative's own words where the report names it (LinkedIn reports each creative).
+        let creative = campaign.and_then(|c| {
+            let index = adflow_platforms::linkedin::creative_index(&c.name, ad)?;
+            c.creatives.get(index)
+        });
+        let copy = match (creative, campaign) {
+            (Some(creative), _) => creative_text(creative),
+            (None, Some(c)) => format!("{:?}", c.campaign_type),
+            (None, None) => String::new(),
+        };
         return ("linkedin/sponsored".into(), copy, None, 0);
     }
     let google = structure.and_then(|s| s.google.as_ref());
@@ -62,6 +72,17 @@ fn context(
         .map(|g| g.negative_keywords.len() as u32)
         .unwrap_or(0);
     (match_type.into(), copy, bid, negatives)
+}
+
+/// The words a LinkedIn creative leads with.
+fn creative_text(creative: &Creative) -> String {
+    match creative {
+        Creative::SingleImage { headline, .. }
+        | Creative::TextAd { headline, .. }
+        | Creative::Spotlight { headline, .. } => headline.clone(),
+        Creative::Carousel { intro_text, .. } => intro_text.clone(),
+        Creative::MessageAd { subject, .. } => subject.clone(),
+    }
 }
 
 /// The unit key of a row: campaign, platform, ad group and keyword (or ad).
@@ -94,7 +115,7 @@ pub fn observations(
             }
             let state = campaigns.get(&row.campaign_id);
             let (kind, copy, max_cpc_micros, negatives) =
-                context(state, &row.platform, &row.ad_group, &row.keyword);
+                context(state, &row.platform, &row.ad_group, &row.keyword, &row.ad);
             let hour = row.hour();
             // The campaign's first targeted segment: what its audience is.
             let segment = state
