@@ -1393,3 +1393,115 @@ async fn a_run_over_both_platforms_records_the_budget_allocation() {
         "one loser paused per decided experiment: {run}"
     );
 }
+
+/// Dayparting through the proposal flow: an ad schedule (a week of four-hour blocks with bid
+/// modifiers) approved by a person replaces the Google campaign's schedule in one mutate, on the
+/// platform as proposed; a second schedule replaces the first; one Google would refuse (seven
+/// blocks a day) is refused with the field that is wrong.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approved_ad_schedule_reaches_google() {
+    let world = world(&[]).await;
+    let structure =
+        serde_json::to_value(adflow_platforms::samples::structure("Hours", 2, 3)).unwrap();
+    let id = world.approved_campaign("Dayparting", structure).await;
+    world.step(&id, "deploy").await;
+    world.wait_status(&id, "DEPLOYED", 60).await;
+    world.step(&id, "activate").await;
+    world.wait_statuses("ENABLED", "ACTIVE").await;
+    let week = |morning: u32| -> Value {
+        let entries: Vec<Value> = (0..7)
+            .flat_map(|day| {
+                (0..6).map(move |block| {
+                    let modifier = if block == 2 { morning } else { 10_000 };
+                    json!({"weekday": day, "startHour": block * 4, "endHour": block * 4 + 4,
+                           "bidModifierBasisPoints": modifier})
+                })
+            })
+            .collect();
+        json!(entries)
+    };
+    let propose_and_approve = |entries: Value| {
+        let world = &world;
+        let id = id.clone();
+        async move {
+            let version = world.version(&id).await;
+            let proposed = world
+                .app
+                .command(
+                    &format!("/v1/campaigns/{id}/proposals"),
+                    Some(&world.admin),
+                    &json!({"action": {"kind": "SET_AD_SCHEDULE", "entries": entries},
+                            "reason": "mornings convert better", "confidenceBasisPoints": 9500,
+                            "modelVersion": "dayparting@1"}),
+                    &[("if-match", &version)],
+                )
+                .await;
+            if proposed.status != StatusCode::OK {
+                return proposed;
+            }
+            let proposal: Uuid = sqlx::query_scalar(
+                "SELECT (data->>'proposalId')::uuid FROM events WHERE event_type = 'OptimisationProposed' \
+                 AND stream_name LIKE '%' || $1 ORDER BY position DESC LIMIT 1",
+            )
+            .bind(&id)
+            .fetch_one(&world.app.db.pool)
+            .await
+            .unwrap();
+            let version = world.version(&id).await;
+            world
+                .app
+                .command(
+                    &format!("/v1/campaigns/{id}/proposals/{proposal}/approve"),
+                    Some(&world.manager),
+                    &json!({}),
+                    &[("if-match", &version)],
+                )
+                .await
+        }
+    };
+    let schedules = || async {
+        let inventory = world.google_campaigns().await;
+        inventory[0]["adSchedules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let approved = propose_and_approve(week(13_000)).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    let applied = eventually(30, "the schedule on Google", || async {
+        let s = schedules().await;
+        (s.len() == 42).then_some(s)
+    })
+    .await;
+    let mornings: Vec<&Value> = applied.iter().filter(|s| s["startHour"] == 8).collect();
+    assert_eq!(mornings.len(), 7);
+    assert!(
+        mornings.iter().all(|s| s["bidModifier"] == 1.3),
+        "{applied:?}"
+    );
+    // A second schedule replaces the first (42 entries, not 84).
+    let approved = propose_and_approve(week(11_000)).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    eventually(30, "the second schedule on Google", || async {
+        let s = schedules().await;
+        (s.len() == 42 && s.iter().any(|e| e["bidModifier"] == 1.1)).then_some(())
+    })
+    .await;
+    // Seven blocks on Monday: Google takes six a day, so the domain refuses it first.
+    let mut crowded = week(12_000);
+    crowded.as_array_mut().unwrap().push(
+        json!({"weekday": 0, "startHour": 23, "endHour": 24, "bidModifierBasisPoints": 10_000}),
+    );
+    let refused = propose_and_approve(crowded).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        refused.body
+    );
+    assert!(
+        refused.body.to_string().contains("entries"),
+        "{:?}",
+        refused.body
+    );
+}

@@ -76,9 +76,9 @@ impl SelfApplying {
                 self.daily_budget
             }
             ProposedAction::ShiftDailyBudget { .. } => self.budget_shift,
-            ProposedAction::ChangeMaxCpc { .. } | ProposedAction::AddNegativeKeyword { .. } => {
-                self.bid
-            }
+            ProposedAction::ChangeMaxCpc { .. }
+            | ProposedAction::AddNegativeKeyword { .. }
+            | ProposedAction::SetAdSchedule { .. } => self.bid,
         }
     }
 }

@@ -163,7 +163,10 @@ pub fn evaluate(seed: u64, weeks: i64, campaigns: usize) -> DaypartingEvaluation
         result.planted_spread += spread;
         if let ScheduleAdvice::Propose { blocks } = advise(Platform::Google, &profile, &rules) {
             result.campaigns_proposed += 1;
-            let modifiers: Vec<f64> = blocks.iter().map(|b| b.bid_modifier).collect();
+            let modifiers: Vec<f64> = blocks
+                .iter()
+                .map(|b| f64::from(b.bid_modifier_basis_points))
+                .collect();
             let truth: Vec<f64> = blocks
                 .iter()
                 .map(|b| {

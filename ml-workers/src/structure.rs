@@ -248,6 +248,7 @@ impl ModelStructureGenerator {
                 bidding: bidding(brief.objective),
                 locations: brief.google_locations(),
                 languages: vec!["languageConstants/1000".to_owned()],
+                ad_schedule: vec![],
             },
             ad_groups,
             asset_groups: Vec::new(),

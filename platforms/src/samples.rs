@@ -39,6 +39,7 @@ pub fn structure(name: &str, ad_groups: usize, keywords_per_group: usize) -> Cam
             },
             locations: vec!["geoTargetConstants/2276".into()],
             languages: vec!["languageConstants/1001".into()],
+            ad_schedule: vec![],
         },
         ad_groups: (0..ad_groups)
             .map(|g| AdGroup {

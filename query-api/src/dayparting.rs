@@ -89,7 +89,7 @@ pub async fn advice(
                             weekday: i32::from(b.weekday),
                             start_hour: i32::from(b.start_hour),
                             end_hour: i32::from(b.end_hour),
-                            bid_modifier: b.bid_modifier,
+                            bid_modifier: f64::from(b.bid_modifier_basis_points) / 10_000.0,
                         })
                         .collect(),
                 ),

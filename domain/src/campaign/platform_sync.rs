@@ -53,6 +53,10 @@ pub enum PlatformChange {
     PauseCreative {
         external_id: String,
     },
+    /// The campaign's ad schedule, replacing the one it has (Google).
+    AdSchedule {
+        entries: Vec<crate::structure::google::AdScheduleEntry>,
+    },
 }
 
 impl PlatformChange {
@@ -70,6 +74,7 @@ impl PlatformChange {
             Self::MaxCpc { max_cpc_micros } => format!("max CPC {max_cpc_micros} micros"),
             Self::NegativeKeywords { keywords } => format!("{} negative keywords", keywords.len()),
             Self::PauseCreative { external_id } => format!("pause creative {external_id}"),
+            Self::AdSchedule { entries } => format!("ad schedule of {} blocks", entries.len()),
         }
     }
 }
@@ -176,6 +181,14 @@ fn tuning_changes(
             changes.push((
                 Platform::Google,
                 PlatformChange::NegativeKeywords { keywords: added },
+            ));
+        }
+        if old_google.campaign.ad_schedule != new_google.campaign.ad_schedule {
+            changes.push((
+                Platform::Google,
+                PlatformChange::AdSchedule {
+                    entries: new_google.campaign.ad_schedule.clone(),
+                },
             ));
         }
     }

@@ -8,7 +8,7 @@ use super::{
     CampaignBudgetChanged, CampaignEvent, CampaignState, CampaignStatus as S, Transitioned,
 };
 use crate::aggregate::Rejection;
-use crate::structure::google::Keyword;
+use crate::structure::google::{AdScheduleEntry, Keyword};
 use crate::violation::Violations;
 use chrono::NaiveDate;
 use schemars::JsonSchema;
@@ -50,6 +50,11 @@ pub enum ProposedAction {
     PauseCreative {
         platform: super::Platform,
         path: String,
+    },
+    /// The Google campaign's ad schedule: the whole week, with a bid modifier per block
+    /// (dayparting). LinkedIn has no ad scheduling.
+    SetAdSchedule {
+        entries: Vec<AdScheduleEntry>,
     },
 }
 
@@ -146,7 +151,8 @@ pub(super) fn effect(
         ProposedAction::ShiftDailyBudget { .. }
         | ProposedAction::ChangeDailyBudget { .. }
         | ProposedAction::ChangeMaxCpc { .. }
-        | ProposedAction::AddNegativeKeyword { .. } => {
+        | ProposedAction::AddNegativeKeyword { .. }
+        | ProposedAction::SetAdSchedule { .. } => {
             if !matches!(state.status, S::Deployed | S::Active | S::Paused) {
                 return Err(illegal("tune the structure of"));
             }
@@ -172,6 +178,9 @@ pub(super) fn effect(
                 }
                 ProposedAction::AddNegativeKeyword { keyword } => {
                     tuning::add_negative_keyword(structure, keyword, &mut violations)
+                }
+                ProposedAction::SetAdSchedule { entries } => {
+                    tuning::set_ad_schedule(structure, entries, &mut violations)
                 }
                 _ => structure.clone(),
             };
@@ -225,6 +234,15 @@ pub(super) fn within_guardrails(
                     || (within(*daily_budget_micros - current, current, guardrails)
                         && within_spend_rate(state, *target, *daily_budget_micros, guardrails))
             }),
+        // A schedule's modifiers raise bids in some hours: within when no modifier moves a bid
+        // further than the daily change limit.
+        ProposedAction::SetAdSchedule { entries } => entries.iter().all(|e| {
+            within(
+                i64::from(e.bid_modifier_basis_points) - 10_000,
+                10_000,
+                guardrails,
+            )
+        }),
         ProposedAction::ChangeMaxCpc { max_cpc_micros } => {
             match state.structure.as_ref().and_then(tuning::max_cpc_of) {
                 Some(current) if *max_cpc_micros <= current => true,

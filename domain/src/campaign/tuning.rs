@@ -2,7 +2,7 @@
 //! platforms (the total per day is conserved), the manual CPC bid, negative keywords.
 
 use super::values::Platform;
-use crate::structure::google::{Bidding, Keyword};
+use crate::structure::google::{check_ad_schedule, AdScheduleEntry, Bidding, Keyword};
 use crate::structure::CampaignStructure;
 use crate::violation::Violations;
 use schemars::JsonSchema;
@@ -129,6 +129,26 @@ pub fn add_negative_keyword(
             "action",
             "no_google",
             "negative keywords belong to a Google campaign",
+        ),
+    }
+    changed
+}
+
+pub fn set_ad_schedule(
+    structure: &CampaignStructure,
+    entries: &[AdScheduleEntry],
+    violations: &mut Violations,
+) -> CampaignStructure {
+    let mut changed = structure.clone();
+    match changed.google.as_mut() {
+        Some(google) => {
+            check_ad_schedule(entries, "action/entries", violations);
+            google.campaign.ad_schedule = entries.to_vec();
+        }
+        None => violations.push(
+            "action",
+            "no_google",
+            "an ad schedule belongs to a Google campaign: LinkedIn has no ad scheduling",
         ),
     }
     changed

@@ -6,6 +6,7 @@
 //! ad scheduling: the advice says so instead. Pure: the caller passes the estimated profile.
 
 use crate::campaign::Platform;
+use crate::structure::google::AdScheduleEntry;
 use serde::{Deserialize, Serialize};
 
 pub const HOURS_OF_WEEK: usize = 168;
@@ -47,24 +48,12 @@ impl Default for DaypartingRules {
     }
 }
 
-/// One entry of a Google ad schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScheduleBlock {
-    /// 0 = Monday … 6 = Sunday.
-    pub weekday: u8,
-    pub start_hour: u8,
-    /// Exclusive; 24 ends at midnight.
-    pub end_hour: u8,
-    pub bid_modifier: f64,
-}
-
 /// What dayparting advises for one platform of a campaign.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE", tag = "advice")]
 pub enum ScheduleAdvice {
     /// A whole week of blocks, at least one of them with a modifier other than 1.
-    Propose { blocks: Vec<ScheduleBlock> },
+    Propose { blocks: Vec<AdScheduleEntry> },
     /// No block differs materially and credibly from the average.
     NothingMaterial,
     /// The platform cannot schedule ads; `reason` says so to the user.
@@ -113,7 +102,7 @@ pub fn advise(
     }
     let material = (1.0 + rules.material_change).ln();
     let mut any = false;
-    let blocks: Vec<ScheduleBlock> = blocks(profile)
+    let blocks: Vec<AdScheduleEntry> = blocks(profile)
         .into_iter()
         .map(|(weekday, start, log_ratio, log_sd)| {
             let credible = log_ratio.abs() - rules.credible_z * log_sd > 0.0;
@@ -123,15 +112,16 @@ pub fn advise(
                     (1.0 - rules.max_change).max(MIN_MODIFIER),
                     (1.0 + rules.max_change).min(MAX_MODIFIER),
                 );
-                (bounded * 100.0).round() / 100.0
+                bounded
             } else {
                 1.0
             };
-            ScheduleBlock {
+            AdScheduleEntry {
                 weekday,
                 start_hour: start,
                 end_hour: start + BLOCK_HOURS as u8,
-                bid_modifier,
+                // Whole percent, as Google's interface shows it.
+                bid_modifier_basis_points: ((bid_modifier * 100.0).round() * 100.0) as u32,
             }
         })
         .collect();
@@ -194,17 +184,23 @@ mod tests {
             .iter()
             .find(|b| b.weekday == 2 && b.start_hour == 8)
             .unwrap();
-        assert_eq!(morning.bid_modifier, 1.5, "capped at +50 %");
+        assert_eq!(morning.bid_modifier_basis_points, 15_000, "capped at +50 %");
         let evening = blocks
             .iter()
             .find(|b| b.weekday == 2 && b.start_hour == 16)
             .unwrap();
-        assert_eq!(evening.bid_modifier, 0.66);
+        assert_eq!(evening.bid_modifier_basis_points, 6_600);
         let night = blocks
             .iter()
             .find(|b| b.weekday == 2 && b.start_hour == 0)
             .unwrap();
-        assert_eq!(night.bid_modifier, 1.0);
+        assert_eq!(night.bid_modifier_basis_points, 10_000);
+        let mut violations = crate::violation::Violations::new();
+        crate::structure::google::check_ad_schedule(&blocks, "blocks", &mut violations);
+        assert!(
+            violations.is_empty(),
+            "Google would take it: {violations:?}"
+        );
     }
 
     #[test]

@@ -65,6 +65,83 @@ pub struct GoogleCampaign {
     pub locations: Vec<String>,
     /// Language constants (for example `languageConstants/1001` for German).
     pub languages: Vec<String>,
+    /// When the ads run and at what bid: none means every hour at the plain bid. Once a
+    /// campaign has any entry, Google serves only within them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ad_schedule: Vec<AdScheduleEntry>,
+}
+
+/// One Google ad schedule criterion: a day, an hour range (UTC here, the account's time zone on
+/// a real account) and a bid modifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdScheduleEntry {
+    /// 0 = Monday … 6 = Sunday.
+    pub weekday: u8,
+    pub start_hour: u8,
+    /// Exclusive; 24 ends at midnight.
+    pub end_hour: u8,
+    /// 10,000 leaves bids as they are; Google takes 1,000 (−90 %) to 100,000 (+900 %).
+    pub bid_modifier_basis_points: u32,
+}
+
+/// Google's limits on ad schedules.
+pub const AD_SCHEDULES_PER_DAY: usize = 6;
+pub const MIN_BID_MODIFIER_BASIS_POINTS: u32 = 1_000;
+pub const MAX_BID_MODIFIER_BASIS_POINTS: u32 = 100_000;
+
+/// An ad schedule Google would take: days and hours in range, at most six a day, none
+/// overlapping, modifiers within Google's range.
+pub fn check_ad_schedule(
+    entries: &[AdScheduleEntry],
+    path: &str,
+    violations: &mut crate::violation::Violations,
+) {
+    for (i, e) in entries.iter().enumerate() {
+        let at = format!("{path}/{i}");
+        if e.weekday > 6 {
+            violations.push(
+                format!("{at}/weekday"),
+                "out_of_range",
+                "0 (Monday) to 6 (Sunday)",
+            );
+        }
+        if e.start_hour > 23 || e.end_hour > 24 || e.start_hour >= e.end_hour {
+            violations.push(
+                format!("{at}/startHour"),
+                "invalid_interval",
+                "0 ≤ start < end ≤ 24",
+            );
+        }
+        if !(MIN_BID_MODIFIER_BASIS_POINTS..=MAX_BID_MODIFIER_BASIS_POINTS)
+            .contains(&e.bid_modifier_basis_points)
+        {
+            violations.push(
+                format!("{at}/bidModifierBasisPoints"),
+                "out_of_range",
+                "1000 (−90 %) to 100000 (+900 %)",
+            );
+        }
+        let overlaps = entries[..i].iter().any(|o| {
+            o.weekday == e.weekday && o.start_hour < e.end_hour && e.start_hour < o.end_hour
+        });
+        if overlaps {
+            violations.push(
+                format!("{at}/startHour"),
+                "overlapping",
+                "overlaps an earlier entry of the same day",
+            );
+        }
+    }
+    for day in 0..7u8 {
+        if entries.iter().filter(|e| e.weekday == day).count() > AD_SCHEDULES_PER_DAY {
+            violations.push(
+                path.to_owned(),
+                "too_many_per_day",
+                "at most 6 entries a day",
+            );
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -461,6 +538,11 @@ pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut 
             "needs at least one language",
         );
     }
+    check_ad_schedule(
+        &campaign.ad_schedule,
+        &format!("{path}/campaign/adSchedule"),
+        &mut report.errors,
+    );
     check_keywords(
         &structure.negative_keywords,
         &format!("{path}/negativeKeywords"),

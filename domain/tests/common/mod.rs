@@ -39,6 +39,7 @@ pub fn google() -> GoogleAdsStructure {
             },
             locations: vec![s("geoTargetConstants/2276")],
             languages: vec![s("languageConstants/1001")],
+            ad_schedule: vec![],
         },
         ad_groups: vec![AdGroup {
             name: s("Campaign software"),

@@ -13,6 +13,7 @@ use crate::gateway::{
 use crate::http::{transport, Endpoints, Requests, TokenCache};
 use crate::PlatformError;
 use adflow_domain::campaign::Platform;
+use adflow_domain::structure::google::AdScheduleEntry;
 use adflow_domain::structure::CampaignStructure;
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -154,6 +155,58 @@ impl GoogleAds {
         });
         self.call(customer, "googleAds:mutate", &body, requests)
             .await
+    }
+
+    /// Replaces the campaign's ad schedule in one atomic mutate: the criteria it has are removed
+    /// and the new ones created (Google serves only within a campaign's schedules, so a schedule
+    /// is never left half-applied).
+    async fn replace_ad_schedule(
+        &self,
+        customer: &Customer<'_>,
+        campaign: &str,
+        entries: &[AdScheduleEntry],
+    ) -> Result<u32, PlatformError> {
+        let mut requests = Requests::default();
+        let existing = self
+            .search(
+                customer,
+                &format!(
+                    "SELECT campaign_criterion.resource_name FROM campaign_criterion \
+                     WHERE campaign.resource_name = '{campaign}' AND campaign_criterion.type = 'AD_SCHEDULE'"
+                ),
+                &mut requests,
+            )
+            .await?;
+        const DAYS: [&str; 7] = [
+            "MONDAY",
+            "TUESDAY",
+            "WEDNESDAY",
+            "THURSDAY",
+            "FRIDAY",
+            "SATURDAY",
+            "SUNDAY",
+        ];
+        let mut operations: Vec<Value> = existing
+            .iter()
+            .filter_map(|row| row.pointer("/campaignCriterion/resourceName")?.as_str())
+            .map(|name| json!({"campaignCriterionOperation": {"remove": name}}))
+            .collect();
+        for e in entries {
+            let day = DAYS.get(usize::from(e.weekday)).ok_or_else(|| {
+                PlatformError::Unsupported(format!("weekday {} is not a day", e.weekday))
+            })?;
+            operations.push(json!({"campaignCriterionOperation": {"create": {
+                "campaign": campaign,
+                "adSchedule": {"dayOfWeek": day, "startHour": e.start_hour, "startMinute": "ZERO",
+                               "endHour": e.end_hour, "endMinute": "ZERO"},
+                "bidModifier": f64::from(e.bid_modifier_basis_points) / 10_000.0}}}));
+        }
+        if operations.is_empty() {
+            return Ok(requests.0);
+        }
+        self.mutate(customer, &operations, false, &mut requests)
+            .await?;
+        Ok(requests.0)
     }
 
     /// Every row of a GAQL query (`searchStream` answers a JSON array of batches).
@@ -316,6 +369,9 @@ impl AdPlatform for GoogleAds {
                 json!({"resourceName": external_id, "status": "PAUSED"}),
                 "status",
             )],
+            Change::AdSchedule { entries } => {
+                return self.replace_ad_schedule(&customer, external_id, entries).await;
+            }
         };
         if operations.is_empty() {
             return Err(PlatformError::Unsupported(format!(

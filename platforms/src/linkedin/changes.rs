@@ -85,6 +85,11 @@ pub(super) async fn push(
                 "LinkedIn campaigns have no keywords".into(),
             ))
         }
+        Change::AdSchedule { .. } => {
+            return Err(PlatformError::Unsupported(
+                "LinkedIn has no ad scheduling".into(),
+            ))
+        }
     };
     if patches.is_empty() {
         return Err(PlatformError::Unsupported(format!(

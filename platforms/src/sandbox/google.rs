@@ -40,6 +40,13 @@ pub enum CampaignCriterion {
         match_type: String,
         negative: bool,
     },
+    /// A day (`MONDAY`…), hours `[start, end)` and a bid modifier.
+    AdSchedule {
+        day: String,
+        start_hour: u32,
+        end_hour: u32,
+        bid_modifier: f64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -76,7 +83,12 @@ impl Customer {
                 let budget = self.budgets.get(&c.budget).map(|b| b.1).unwrap_or_default();
                 json!({"id": id, "name": c.name, "status": c.status, "adGroups": groups.len(), "criteria": keywords,
                        "ads": ads, "dailyBudgetMicros": budget,
-                       "campaignCriteria": self.campaign_criteria.keys().filter(|(c, _)| c == id).count()})
+                       "campaignCriteria": self.campaign_criteria.keys().filter(|(c, _)| c == id).count(),
+                       "adSchedules": self.campaign_criteria.iter().filter(|((c, _), _)| c == id).filter_map(|(_, k)| match k {
+                           CampaignCriterion::AdSchedule { day, start_hour, end_hour, bid_modifier } =>
+                               Some(json!({"dayOfWeek": day, "startHour": start_hour, "endHour": end_hour, "bidModifier": bid_modifier})),
+                           _ => None,
+                       }).collect::<Vec<_>>()})
             })
             .collect();
         json!({"campaigns": campaigns})

@@ -80,6 +80,86 @@ fn tail(name: &str) -> Option<i64> {
     name.rsplit(['/', '~']).next()?.parse().ok()
 }
 
+/// An ad schedule criterion as Google checks it: a day, whole hours `0 ≤ start < end ≤ 24`
+/// (minutes ZERO here), at most six a day per campaign, a bid modifier from 0.1 to 10.
+fn ad_schedule(
+    schedule: &Value,
+    bid_modifier: Option<&Value>,
+    existing: &std::collections::BTreeMap<(u64, u64), CampaignCriterion>,
+    campaign: u64,
+    errors: &mut Errors,
+    at: (usize, &str, &str),
+) -> Option<CampaignCriterion> {
+    const DAYS: [&str; 7] = [
+        "MONDAY",
+        "TUESDAY",
+        "WEDNESDAY",
+        "THURSDAY",
+        "FRIDAY",
+        "SATURDAY",
+        "SUNDAY",
+    ];
+    let day = str_of(schedule, "dayOfWeek");
+    let hour = |field: &str| schedule.get(field).and_then(Value::as_u64);
+    let (start, end) = (hour("startHour"), hour("endHour"));
+    let minutes_zero = ["startMinute", "endMinute"]
+        .iter()
+        .all(|f| schedule.get(*f).and_then(Value::as_str) == Some("ZERO"));
+    let (i, op, verb) = at;
+    let (Some(start), Some(end)) = (start, end) else {
+        errors.push(
+            ("criterionError", "AD_SCHEDULE_INVALID_TIME_INTERVAL"),
+            "startHour and endHour are required.",
+            (i, op, verb),
+            &["ad_schedule"],
+        );
+        return None;
+    };
+    if !DAYS.contains(&day) || start > 23 || end > 24 || start >= end || !minutes_zero {
+        errors.push(
+            ("criterionError", "AD_SCHEDULE_INVALID_TIME_INTERVAL"),
+            "A day of the week and whole hours with 0 ≤ start < end ≤ 24.",
+            (i, op, verb),
+            &["ad_schedule"],
+        );
+        return None;
+    }
+    let same_day = existing
+        .iter()
+        .filter(|((c, _), k)| {
+            *c == campaign && matches!(k, CampaignCriterion::AdSchedule { day: d, .. } if d == day)
+        })
+        .count();
+    if same_day >= 6 {
+        errors.push(
+            (
+                "criterionError",
+                "AD_SCHEDULE_EXCEEDED_INTERVALS_PER_DAY_LIMIT",
+            ),
+            "No more than six ad schedules can be added for the same day.",
+            (i, op, verb),
+            &["ad_schedule"],
+        );
+        return None;
+    }
+    let modifier = bid_modifier.and_then(Value::as_f64).unwrap_or(1.0);
+    if !(0.1..=10.0).contains(&modifier) {
+        errors.push(
+            ("criterionError", "INVALID_CRITERION_BID_MODIFIER_VALUE"),
+            "A bid modifier from 0.1 to 10.",
+            (i, op, verb),
+            &["bid_modifier"],
+        );
+        return None;
+    }
+    Some(CampaignCriterion::AdSchedule {
+        day: day.to_owned(),
+        start_hour: start as u32,
+        end_hour: end as u32,
+        bid_modifier: modifier,
+    })
+}
+
 fn check_keyword(keyword: &Value, errors: &mut Errors, at: (usize, &str, &str)) {
     let text = str_of(keyword, "text");
     let (i, op, verb) = at;
@@ -228,10 +308,12 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
             ("create", create)
         } else if let Some(update) = inner.get("update") {
             ("update", update)
+        } else if let Some(remove) = inner.get("remove") {
+            ("remove", remove)
         } else {
             errors.push(
                 ("mutateError", "MUTATE_NOT_ALLOWED"),
-                "Only create and update are supported.",
+                "Only create, update and remove are supported.",
                 (i, &op_snake, "operation"),
                 &[],
             );
@@ -450,6 +532,18 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .and_then(Value::as_str)
                 {
                     CampaignCriterion::Language(l.to_owned())
+                } else if let Some(schedule) = resource.get("adSchedule") {
+                    let Some(criterion) = ad_schedule(
+                        schedule,
+                        resource.get("bidModifier"),
+                        &customer.campaign_criteria,
+                        campaign,
+                        &mut errors,
+                        at,
+                    ) else {
+                        continue;
+                    };
+                    criterion
                 } else if let Some(keyword) = resource.get("keyword") {
                     check_keyword(keyword, &mut errors, at);
                     let negative = resource.get("negative").and_then(Value::as_bool) == Some(true);
@@ -479,6 +573,25 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .campaign_criteria
                     .insert((campaign, new), criterion);
                 results.push(name_of("campaignCriteria", format!("{campaign}~{new}")));
+            }
+            ("campaignCriterionOperation", "remove") => {
+                let key = resource
+                    .as_str()
+                    .and_then(|name| name.rsplit('/').next())
+                    .and_then(|tail| tail.split_once('~'))
+                    .and_then(|(c, k)| Some((c.parse::<u64>().ok()?, k.parse::<u64>().ok()?)));
+                match key.filter(|k| customer.campaign_criteria.contains_key(k)) {
+                    Some(key) => {
+                        customer.campaign_criteria.remove(&key);
+                        results.push(name_of("campaignCriteria", format!("{}~{}", key.0, key.1)));
+                    }
+                    None => errors.push(
+                        ("mutateError", "RESOURCE_NOT_FOUND"),
+                        "The campaign criterion does not exist.",
+                        (i, &op_snake, verb),
+                        &[],
+                    ),
+                }
             }
             ("adGroupOperation", "create") => {
                 let name = str_of(resource, "name");

@@ -145,6 +145,30 @@ fn rows(customer_id: &str, c: &Customer, resource: &str) -> Option<Vec<(Row, Opt
                         );
                         row.insert("campaign_criterion.negative".into(), json!(negative));
                     }
+                    CampaignCriterion::AdSchedule {
+                        day,
+                        start_hour,
+                        end_hour,
+                        bid_modifier,
+                    } => {
+                        row.insert("campaign_criterion.type".into(), json!("AD_SCHEDULE"));
+                        row.insert(
+                            "campaign_criterion.ad_schedule.day_of_week".into(),
+                            json!(day),
+                        );
+                        row.insert(
+                            "campaign_criterion.ad_schedule.start_hour".into(),
+                            json!(start_hour),
+                        );
+                        row.insert(
+                            "campaign_criterion.ad_schedule.end_hour".into(),
+                            json!(end_hour),
+                        );
+                        row.insert(
+                            "campaign_criterion.bid_modifier".into(),
+                            json!(bid_modifier),
+                        );
+                    }
                 }
                 out.push((row, None));
             }
