@@ -1052,6 +1052,13 @@ async fn an_optimisation_run_predicts_proposes_and_applies_within_the_guardrails
 
     let first = run().await;
     let (answered, whole) = completed(first.clone()).await;
+    // The run proposes the ad schedule GraphQL advises from the same two weeks, and only then.
+    let scheduled = answered["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["action"]["kind"] == "SET_AD_SCHEDULE");
+    assert_eq!(advice["advice"] == "PROPOSE", scheduled, "{answered}");
     assert_eq!(answered["trigger"], "ON_DEMAND");
     assert_eq!(answered["nothingToChange"], false, "{answered}");
     let versions: Vec<&str> = answered["modelVersions"]

@@ -16,10 +16,12 @@ use adflow_domain::campaign::{
     BudgetTarget, CampaignCommand, CampaignState, Platform, ProposalStatus, ProposedAction,
 };
 use adflow_domain::monitoring::{MonitorCommand, EPISODE_GAP_HOURS};
+use adflow_domain::optimisation::ad_schedule::schedule_recommendation;
 use adflow_domain::optimisation::allocation::{reallocate, AllocationLine};
 use adflow_domain::optimisation::experiments::{
     ad_experiments, pause_losers, AdDay, ExperimentDesign, EXPERIMENT_DAYS,
 };
+use adflow_domain::optimisation::hour_of_week::HourFigures;
 use adflow_domain::optimisation::runs::{
     proposal_id, snapshot, OptimisationRunCompleted, Prediction, PredictionLevel, ProposalOutcome,
     RateInterval, RunProposal, MAX_RUN_PREDICTIONS, MAX_RUN_PROPOSALS,
@@ -461,6 +463,7 @@ fn plan(input: RunInput) -> Result<RunPlan, MlError> {
         paused,
         linkedin_conversion_rate,
     ));
+    recommendations.extend(schedule_proposal(&input));
     let shifts = |r: &Recommendation| matches!(r.action, ProposedAction::ShiftDailyBudget { .. });
     if !recommendations.iter().any(shifts) {
         recommendations.extend(reallocation.as_ref().and_then(|r| r.recommendation.clone()));
@@ -479,6 +482,23 @@ fn plan(input: RunInput) -> Result<RunPlan, MlError> {
         ],
         allocation: reallocation.map(|r| r.lines).unwrap_or_default(),
     })
+}
+
+/// Dayparting: Google's ad schedule from the run's hourly rows (the domain decides).
+fn schedule_proposal(input: &RunInput) -> Option<Recommendation> {
+    let google = input.state.structure.as_ref()?.google.as_ref()?;
+    let hours: Vec<HourFigures> = input
+        .rows
+        .iter()
+        .filter(|r| r.platform == "GOOGLE")
+        .map(|r| HourFigures {
+            hour: r.hour(),
+            impressions: r.impressions as f64,
+            clicks: r.clicks as f64,
+            conversions: r.conversions as f64,
+        })
+        .collect();
+    schedule_recommendation(&hours, &google.campaign.ad_schedule)
 }
 
 /// A standard normal draw fixed by the run and the line (Box–Muller over two hashed uniforms).
