@@ -3,7 +3,9 @@
 //! planted rhythm, next to naive readings; `ad_schedule::advise` turns it into a schedule.
 
 use adflow_domain::campaign::Platform;
-use adflow_domain::optimisation::ad_schedule::{advise, DaypartingRules, ScheduleAdvice};
+use adflow_domain::optimisation::ad_schedule::{
+    advise, DaypartingRules, ScheduleAdvice, BLOCK_HOURS, HOURS_OF_WEEK,
+};
 use adflow_domain::optimisation::hour_of_week::{
     borrow_from_click_through, click_value_profile, fit_profile, HourOfWeekCounts, HourlySeries,
 };
@@ -71,6 +73,20 @@ pub struct DaypartingEvaluation {
     pub conversions_only: f64,
     /// Mean slope of click value on click-through the data showed.
     pub slope: f64,
+    /// The following `weeks` weeks with no schedule, our schedule and the oracle's: conversions
+    /// and spend (in currency units), all campaigns together.
+    pub later: [(f64, f64); 3],
+}
+
+/// A bid modifier for each hour of the week from blocks of `BLOCK_HOURS` (first hour, modifier).
+fn hourly_modifiers(blocks: impl Iterator<Item = (usize, f64)>) -> Vec<f64> {
+    let mut modifiers = vec![1.0; HOURS_OF_WEEK];
+    for (first, modifier) in blocks {
+        for slot in modifiers.iter_mut().skip(first).take(BLOCK_HOURS) {
+            *slot = modifier;
+        }
+    }
+    modifiers
 }
 
 /// Google campaigns, each reaching its own audience, run `weeks` weeks from a Monday; each is fitted
@@ -117,6 +133,7 @@ pub fn evaluate(seed: u64, weeks: i64, campaigns: usize) -> DaypartingEvaluation
         lag_decay: 0.0,
         conversions_only: 0.0,
         slope: 0.0,
+        later: [(0.0, 0.0); 3],
     };
     for c in 0..campaigns {
         let key = format!("c{c}");
@@ -161,7 +178,35 @@ pub fn evaluate(seed: u64, weeks: i64, campaigns: usize) -> DaypartingEvaluation
         let spread = office.iter().copied().fold(f64::NEG_INFINITY, f64::max)
             / office.iter().copied().fold(f64::INFINITY, f64::min);
         result.planted_spread += spread;
-        if let ScheduleAdvice::Propose { blocks } = advise(Platform::Google, &profile, &rules) {
+        let advice = advise(Platform::Google, &profile, &rules);
+        // The next four weeks three ways: no schedule, ours, and the oracle's (the planted
+        // rhythm's block means, within the same ±50 %).
+        let ours = match &advice {
+            ScheduleAdvice::Propose { blocks } => hourly_modifiers(blocks.iter().map(|b| {
+                (
+                    usize::from(b.weekday) * 24 + usize::from(b.start_hour),
+                    f64::from(b.bid_modifier_basis_points) / 10_000.0,
+                )
+            })),
+            _ => Vec::new(),
+        };
+        let oracle = hourly_modifiers((0..HOURS_OF_WEEK).step_by(BLOCK_HOURS).map(|first| {
+            let mean = planted[first..first + BLOCK_HOURS].iter().sum::<f64>() / BLOCK_HOURS as f64;
+            (first, mean.clamp(0.5, 1.5))
+        }));
+        for (arm, modifiers) in [Vec::new(), ours, oracle].into_iter().enumerate() {
+            let mut later = market.clone();
+            let switch = start + Duration::days(weeks * 7);
+            if let Some(sim) = later.campaign_mut(&key) {
+                sim.bid_modifiers.set(switch, modifiers);
+            }
+            let as_of = start + Duration::days(weeks * 14 + 3);
+            for row in later.campaign_hours(&key, h1, h1 + weeks * 168, as_of) {
+                result.later[arm].0 += row.figures.conversions as f64;
+                result.later[arm].1 += row.figures.cost_micros as f64 / 1e6;
+            }
+        }
+        if let ScheduleAdvice::Propose { blocks } = advice {
             result.campaigns_proposed += 1;
             let modifiers: Vec<f64> = blocks
                 .iter()

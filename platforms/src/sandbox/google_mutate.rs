@@ -80,6 +80,51 @@ fn tail(name: &str) -> Option<i64> {
     name.rsplit(['/', '~']).next()?.parse().ok()
 }
 
+/// A campaign's bid modifier for each hour of the week from its ad schedule criteria: empty
+/// without any (every hour at the plain bid), 0 in hours no schedule covers (no serving).
+fn schedule_modifiers(
+    criteria: &std::collections::BTreeMap<(u64, u64), CampaignCriterion>,
+    campaign: u64,
+) -> Vec<f64> {
+    const DAYS: [&str; 7] = [
+        "MONDAY",
+        "TUESDAY",
+        "WEDNESDAY",
+        "THURSDAY",
+        "FRIDAY",
+        "SATURDAY",
+        "SUNDAY",
+    ];
+    let schedules: Vec<(usize, u32, u32, f64)> = criteria
+        .iter()
+        .filter(|((c, _), _)| *c == campaign)
+        .filter_map(|(_, k)| match k {
+            CampaignCriterion::AdSchedule {
+                day,
+                start_hour,
+                end_hour,
+                bid_modifier,
+            } => Some((
+                DAYS.iter().position(|d| d == day)?,
+                *start_hour,
+                *end_hour,
+                *bid_modifier,
+            )),
+            _ => None,
+        })
+        .collect();
+    if schedules.is_empty() {
+        return Vec::new();
+    }
+    let mut modifiers = vec![0.0; 168];
+    for (day, start, end, modifier) in schedules {
+        for hour in start..end.min(24) {
+            modifiers[day * 24 + hour as usize] = modifier;
+        }
+    }
+    modifiers
+}
+
 /// An ad schedule criterion as Google checks it: a day, whole hours `0 ≤ start < end ≤ 24`
 /// (minutes ZERO here), at most six a day per campaign, a bid modifier from 0.1 to 10.
 fn ad_schedule(
@@ -284,6 +329,8 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
     let mut errors = Errors(Vec::new());
     let mut results = Vec::new();
     let mut market_changes: Vec<MarketChange> = Vec::new();
+    // Campaigns whose ad schedule this request touched.
+    let mut schedules_touched: std::collections::BTreeSet<u64> = Default::default();
     let now = world.clock.now();
     let resolve = |temps: &HashMap<i64, u64>, name: &str| -> Option<u64> {
         let t = tail(name)?;
@@ -543,6 +590,7 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     ) else {
                         continue;
                     };
+                    schedules_touched.insert(campaign);
                     criterion
                 } else if let Some(keyword) = resource.get("keyword") {
                     check_keyword(keyword, &mut errors, at);
@@ -582,7 +630,12 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                     .and_then(|(c, k)| Some((c.parse::<u64>().ok()?, k.parse::<u64>().ok()?)));
                 match key.filter(|k| customer.campaign_criteria.contains_key(k)) {
                     Some(key) => {
-                        customer.campaign_criteria.remove(&key);
+                        if matches!(
+                            customer.campaign_criteria.remove(&key),
+                            Some(CampaignCriterion::AdSchedule { .. })
+                        ) {
+                            schedules_touched.insert(key.0);
+                        }
                         results.push(name_of("campaignCriteria", format!("{}~{}", key.0, key.1)));
                     }
                     None => errors.push(
@@ -791,6 +844,14 @@ pub(super) fn mutate(world: &mut World, customer_id: &str, body: &Value) -> Resp
                 &[],
             ),
         }
+    }
+    // The market serves a scheduled campaign only within its schedules, at their modifiers.
+    for campaign in schedules_touched {
+        let modifiers = schedule_modifiers(&customer.campaign_criteria, campaign);
+        let key = format!("g/{customer_id}/{campaign}");
+        market_changes.push(on_campaign(key, move |sim| {
+            sim.bid_modifiers.set(now, modifiers)
+        }));
     }
     if !errors.0.is_empty() {
         let body = super::google::failure(400, "INVALID_ARGUMENT", errors.0);

@@ -115,7 +115,27 @@ pub(super) fn simulate(
         let at = hour_start(hour);
         let running = at >= campaign.created && campaign.active.at(at);
         let factor = hour_of_week_factor(hour);
-        let budget = campaign.daily_budget_micros.at(at) as f64 / 24.0 * factor / mean_factor;
+        // An ad schedule's modifier raises (or lowers) the bid in its hours: more of the hour's
+        // auctions are won, each click costs more, and pacing spreads the day's budget by the
+        // demand so weighted.
+        let modifiers = campaign.bid_modifiers.at(at);
+        let modifier_at = |h: i64| {
+            modifiers
+                .get(super::truth::hour_of_week(h))
+                .copied()
+                .unwrap_or(1.0)
+        };
+        let modifier = modifier_at(hour);
+        let weighted_mean = if modifiers.is_empty() {
+            mean_factor
+        } else {
+            (0..168)
+                .map(|h| hour_of_week_factor(96 + h) * modifier_at(96 + h))
+                .sum::<f64>()
+                / 168.0
+        };
+        let budget =
+            campaign.daily_budget_micros.at(at) as f64 / 24.0 * factor * modifier / weighted_mean;
         let max_cpc = campaign.max_cpc_micros.at(at);
         let collapse = anomaly(anomalies, AnomalyKind::CtrCollapse, hour);
         let spike = anomaly(anomalies, AnomalyKind::SpendSpike, hour);
@@ -124,8 +144,9 @@ pub(super) fn simulate(
         for ((_, unit), hash) in units.iter().zip(&hashes) {
             let live = running && unit.created <= at && unit.active.at(at);
             let mut draws = Draws::new(*hash, hour, 1);
-            let mut potential = unit.truth.peak_impressions * factor * draws.lognormal(0.2);
-            let mut cpc = unit.truth.cpc_micros * draws.lognormal(0.15);
+            let mut potential =
+                unit.truth.peak_impressions * factor * modifier * draws.lognormal(0.2);
+            let mut cpc = unit.truth.cpc_micros * modifier.sqrt() * draws.lognormal(0.15);
             if let Some(max) = max_cpc.map(|m| m as f64) {
                 if max < cpc {
                     potential *= (max / cpc).powi(2);

@@ -78,6 +78,8 @@ pub struct CampaignSim {
     /// Who the campaign reaches: its hour-of-week engagement rhythm (the campaign's own key
     /// unless an audience is named).
     pub audience: String,
+    /// Bid modifiers by hour of the week (an ad schedule); empty: every hour at the plain bid.
+    pub bid_modifiers: Timeline<Vec<f64>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -131,6 +133,7 @@ impl Market {
                 max_cpc_micros: Timeline::new(at, None),
                 negatives: Timeline::new(at, 0),
                 audience: key.to_owned(),
+                bid_modifiers: Timeline::new(at, Vec::new()),
             },
         );
     }

@@ -180,3 +180,45 @@ fn each_audience_has_its_own_planted_rhythm_and_reports_show_it() {
         ctr_at(worst)
     );
 }
+
+#[test]
+fn an_ad_schedule_moves_spend_to_its_boosted_hours_and_stops_outside_them() {
+    let as_of = monday() + Duration::days(8);
+    let week = (hour(monday()), hour(monday()) + 168);
+    let morning_spend = |rows: &[UnitHour]| -> u64 {
+        rows.iter()
+            .filter(|r| (8..12).contains(&r.hour.rem_euclid(24)))
+            .map(|r| r.figures.cost_micros)
+            .sum()
+    };
+    let plain = market(6, 100_000_000);
+    let mut boosted = market(6, 100_000_000);
+    let modifiers: Vec<f64> = (0..168)
+        .map(|slot| match slot % 24 {
+            8..=11 => 1.5,
+            0..=5 => 0.0,
+            _ => 1.0,
+        })
+        .collect();
+    boosted
+        .campaign_mut("c")
+        .unwrap()
+        .bid_modifiers
+        .set(monday(), modifiers);
+    let a = plain.campaign_hours("c", week.0, week.1, as_of);
+    let b = boosted.campaign_hours("c", week.0, week.1, as_of);
+    assert!(
+        morning_spend(&b) > morning_spend(&a),
+        "{} {}",
+        morning_spend(&b),
+        morning_spend(&a)
+    );
+    let night: u64 = b
+        .iter()
+        .filter(|r| r.hour.rem_euclid(24) < 6)
+        .map(|r| r.figures.impressions)
+        .sum();
+    assert_eq!(night, 0, "no serving outside the schedule");
+    // The week's budget is the same: spend stays within it either way.
+    assert!(totals(&b).cost_micros as f64 <= 7.0 * 100_000_000.0 * 1.3);
+}

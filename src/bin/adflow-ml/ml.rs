@@ -501,6 +501,7 @@ pub fn evaluate_dayparting(seeds: &[u64], weeks: i64, campaigns: usize) {
          Spearman rank correlation with the planted hour-of-week pattern (oracle: 1.000)"
     );
     let mut ours = Vec::new();
+    let mut lift = Vec::new();
     for seed in seeds {
         let r = adflow_ml_workers::dayparting::evaluate(*seed, weeks, campaigns);
         println!(
@@ -517,7 +518,22 @@ pub fn evaluate_dayparting(seeds: &[u64], weeks: i64, campaigns: usize) {
             r.lag_decay
         );
         ours.push(r.ours);
+        let [none, our, oracle] = r.later;
+        let change = |arm: (f64, f64)| (arm.0 / none.0.max(1.0) - 1.0) * 100.0;
+        println!(
+            "        the next {weeks} weeks: conversions / spend / cost per conversion — no schedule {:.0} / {:.0} / {:.2}; ours {:.0} / {:.0} / {:.2} ({:+.1} % conversions); oracle {:.0} / {:.0} / {:.2} ({:+.1} %)",
+            none.0, none.1, none.1 / none.0.max(1.0),
+            our.0, our.1, our.1 / our.0.max(1.0), change(our),
+            oracle.0, oracle.1, oracle.1 / oracle.0.max(1.0), change(oracle)
+        );
+        lift.push((change(our), change(oracle)));
     }
+    let n = lift.len().max(1) as f64;
+    println!(
+        "the weeks after: conversions against no schedule, ours mean {:+.1} %, oracle mean {:+.1} %",
+        lift.iter().map(|l| l.0).sum::<f64>() / n,
+        lift.iter().map(|l| l.1).sum::<f64>() / n
+    );
     let mean = ours.iter().sum::<f64>() / ours.len().max(1) as f64;
     let worst = ours.iter().copied().fold(f64::INFINITY, f64::min);
     println!("ours: mean rank correlation {mean:.3}, worst seed {worst:.3}");
