@@ -1399,6 +1399,41 @@ async fn a_run_over_both_platforms_records_the_budget_allocation() {
         pauses, decided,
         "one loser paused per decided experiment: {run}"
     );
+
+    // Decided experiments feed the copy scorer: winner 1, loser 0, in its training format.
+    let out = std::env::temp_dir().join(format!("copy-outcomes-{}.tsv", Uuid::now_v7()));
+    let (ok, output) = world
+        .app
+        .run_binary(
+            env!("CARGO_BIN_EXE_adflow-ml"),
+            &[
+                "export-copy-outcomes",
+                "--tenant",
+                &world.tenant.0.to_string(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        )
+        .await;
+    assert!(ok, "{output}");
+    let rows = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let labels: Vec<&str> = rows
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(labels.len(), 2 * decided, "{rows}");
+    assert_eq!(
+        labels.iter().filter(|l| **l == "1").count(),
+        decided,
+        "{rows}"
+    );
+    assert!(
+        rows.lines()
+            .all(|l| l.is_empty() || l.split('\t').count() == 5),
+        "{rows}"
+    );
 }
 
 /// Dayparting through the proposal flow: an ad schedule (a week of four-hour blocks with bid

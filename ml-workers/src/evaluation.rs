@@ -216,13 +216,24 @@ pub fn encoder_throughput(
 }
 
 /// Trains the copy scorer on the shipped data and returns the artifact's bytes.
-pub fn train_copy_scorer(version: &str) -> Result<(Vec<u8>, HashMap<String, f64>), MlError> {
-    let examples = scorer::parse_dataset(COPY_QUALITY)?;
+/// Trains the copy scorer on the shipped labelled set plus `extra` rows in the same format (a
+/// tenant's experiment outcomes, `adflow-ml export-copy-outcomes`); the artifact records the
+/// SHA-256 of everything it learned from.
+pub fn train_copy_scorer(
+    version: &str,
+    extra: &str,
+) -> Result<(Vec<u8>, HashMap<String, f64>), MlError> {
+    let data = if extra.trim().is_empty() {
+        COPY_QUALITY.to_owned()
+    } else {
+        format!("{COPY_QUALITY}\n{extra}")
+    };
+    let examples = scorer::parse_dataset(&data)?;
     let trained = scorer::train(&examples);
     let bytes = Artifact::write(
         "copy-scorer",
         version,
-        &sha256_hex(COPY_QUALITY.as_bytes()),
+        &sha256_hex(data.as_bytes()),
         &trained.metrics,
         &[
             ("weight", &trained.weight),
@@ -259,8 +270,8 @@ mod tests {
 
     #[test]
     fn training_is_repeatable_and_separates_the_labels() {
-        let (first, metrics) = train_copy_scorer("test").expect("trains");
-        let (second, _) = train_copy_scorer("test").expect("trains");
+        let (first, metrics) = train_copy_scorer("test", "").expect("trains");
+        let (second, _) = train_copy_scorer("test", "").expect("trains");
         // The header's key order may differ between runs; the weights and facts may not.
         let (first, second) = (
             Artifact::parse(&first, "first").unwrap(),

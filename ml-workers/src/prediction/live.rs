@@ -75,7 +75,7 @@ fn context(
 }
 
 /// The words a LinkedIn creative leads with.
-fn creative_text(creative: &Creative) -> String {
+pub fn creative_text(creative: &Creative) -> String {
     match creative {
         Creative::SingleImage { headline, .. }
         | Creative::TextAd { headline, .. }

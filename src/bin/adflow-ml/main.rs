@@ -41,12 +41,22 @@ enum Commands {
         #[arg(long)]
         tenant: uuid::Uuid,
     },
-    /// Train the copy scorer on ml-workers/data/copy_quality.tsv and write its artifact.
+    /// Train the copy scorer on ml-workers/data/copy_quality.tsv (and `--extra` rows in its
+    /// format, such as exported experiment outcomes) and write its artifact.
     TrainCopyScorer {
         #[arg(long, default_value = "ml-workers/models/copy-scorer.safetensors")]
         out: PathBuf,
         #[arg(long, default_value = "1")]
         version: String,
+        #[arg(long)]
+        extra: Option<PathBuf>,
+    },
+    /// Write a tenant's decided creative experiments as copy-scorer training rows.
+    ExportCopyOutcomes {
+        #[arg(long)]
+        tenant: uuid::Uuid,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// The ML path under measurement: brief → structure visible in GraphQL (`adflow all` with
     /// this worker), copy generation per ad, and encoder throughput (docs/benchmarks.md).
@@ -203,7 +213,14 @@ fn main() -> ExitCode {
             }
             Commands::BenchPrediction { single } => ml::bench_prediction(single),
             Commands::TrainPrediction { tenant } => ml::train_prediction(&config, tenant).await,
-            Commands::TrainCopyScorer { out, version } => ml::train_copy_scorer(&out, &version),
+            Commands::TrainCopyScorer {
+                out,
+                version,
+                extra,
+            } => ml::train_copy_scorer(&out, &version, extra.as_deref()),
+            Commands::ExportCopyOutcomes { tenant, out } => {
+                ml::export_copy_outcomes(&config, tenant, &out).await
+            }
             Commands::Bench { briefs } => {
                 let scratch = adflow::scratch::Scratch::create(&config).await?;
                 let result = bench_ml::run(&config, &scratch.name, briefs).await;

@@ -167,8 +167,13 @@ pub fn evaluate() -> Result<(), Failure> {
     Ok(())
 }
 
-pub fn train_copy_scorer(out: &Path, version: &str) -> Result<(), Failure> {
-    let (bytes, metrics) = evaluation::train_copy_scorer(version)?;
+pub fn train_copy_scorer(out: &Path, version: &str, extra: Option<&Path>) -> Result<(), Failure> {
+    let extra = match extra {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| PlatformError::Usage(format!("{}: {e}", path.display())))?,
+        None => String::new(),
+    };
+    let (bytes, metrics) = evaluation::train_copy_scorer(version, &extra)?;
     std::fs::write(out, bytes)
         .map_err(|e| PlatformError::Usage(format!("{}: {e}", out.display())))?;
     println!(
@@ -293,6 +298,47 @@ pub fn evaluate_prediction(
 
 /// `adflow-ml train prediction --tenant <id>`: trains the tenant's click-through and conversion
 /// models now and registers them (on demand; the worker's schedule does it weekly).
+/// `adflow-ml export-copy-outcomes`: the tenant's decided creative experiments as copy-scorer
+/// training rows (winner 1, losers 0), written to `out`.
+pub async fn export_copy_outcomes(
+    config: &Config,
+    tenant: uuid::Uuid,
+    out: &Path,
+) -> Result<(), Failure> {
+    let pool = platform::connect(config).await?;
+    let store = platform::event_store(config, &pool)?;
+    let application = adflow_application::Application::new(store);
+    let analytics = adflow_projections::analytics::Analytics::new(
+        &config.clickhouse_url,
+        &config.clickhouse_database,
+    )
+    .map_err(PlatformError::from)?;
+    let application = &application;
+    let rows =
+        adflow_ml_workers::copy_outcomes::export(&analytics, tenant, |campaign| async move {
+            application
+                .load::<adflow_domain::campaign::Campaign>(
+                    adflow_domain::TenantId(tenant),
+                    campaign,
+                )
+                .await
+                .map(|loaded| loaded.state)
+                .map_err(|e| adflow_ml_workers::MlError::Backend(e.to_string()))
+        })
+        .await?;
+    let mut text = rows.join("\n");
+    text.push('\n');
+    std::fs::write(out, text)
+        .map_err(|e| PlatformError::Usage(format!("{}: {e}", out.display())))?;
+    println!(
+        "wrote {} rows of decided experiments to {} (train with: adflow-ml train-copy-scorer --extra {})",
+        rows.len(),
+        out.display(),
+        out.display()
+    );
+    Ok(())
+}
+
 pub async fn train_prediction(config: &Config, tenant: uuid::Uuid) -> Result<(), Failure> {
     let pool = platform::connect(config).await?;
     adflow_schemas::migrate(&pool)
