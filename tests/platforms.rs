@@ -1166,6 +1166,19 @@ async fn an_optimisation_run_predicts_proposes_and_applies_within_the_guardrails
         .await
         .unwrap();
     assert_eq!(completions, 2, "each run answered once");
+
+    // A third run does not propose again what already waits for a person.
+    let pending = answered["proposals"][0]["action"].clone();
+    let third = run().await;
+    let (again, _) = completed(third).await;
+    assert!(
+        again["proposals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["action"] != pending),
+        "{again}"
+    );
 }
 
 /// A creative paused by a proposal a person approves stops on LinkedIn too; the last creative of

@@ -468,6 +468,7 @@ fn plan(input: RunInput) -> Result<RunPlan, MlError> {
     if !recommendations.iter().any(shifts) {
         recommendations.extend(reallocation.as_ref().and_then(|r| r.recommendation.clone()));
     }
+    recommendations.retain(|r| !input.state.has_pending(&r.action));
     recommendations.truncate(MAX_RUN_PROPOSALS);
     Ok(RunPlan {
         campaign: input.campaign,

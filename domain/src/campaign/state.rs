@@ -47,6 +47,14 @@ pub struct CampaignState {
 }
 
 impl CampaignState {
+    /// Whether the same change already waits for a person: a model asking again (every hour)
+    /// would only pile up copies in the queue.
+    pub fn has_pending(&self, action: &super::ProposedAction) -> bool {
+        self.proposals
+            .values()
+            .any(|p| p.status == super::ProposalStatus::Pending && p.action == *action)
+    }
+
     pub fn undeployed_platforms(&self) -> Vec<Platform> {
         self.platforms
             .iter()
