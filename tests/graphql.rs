@@ -590,6 +590,44 @@ async fn money_and_history_follow_the_role_table() {
         .graphql(Some(&stranger), history, json!({"id": id}))
         .await;
     assert_eq!(theirs.body["data"]["history"], Value::Null);
+
+    // The Auditor reads money and history alike, and writes nothing.
+    let auditor = app.token(tenant, Role::Auditor);
+    let audited = app
+        .graphql(Some(&auditor), history, json!({"id": id}))
+        .await;
+    assert_eq!(
+        audited.body["data"]["history"]["entries"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{:?}",
+        audited.body
+    );
+    let money = app.graphql(Some(&auditor), budget, json!({"id": id})).await;
+    assert_eq!(
+        money.body["data"]["campaign"]["totalBudgetMicros"],
+        25_000_000_000i64
+    );
+    let version = "2";
+    let write = app
+        .command(
+            &format!("/v1/campaigns/{id}/rename"),
+            Some(&auditor),
+            &json!({"name": "Audited"}),
+            &[("if-match", version)],
+        )
+        .await;
+    assert_eq!(write.status, StatusCode::FORBIDDEN, "{:?}", write.body);
+    let created = app
+        .command(
+            "/v1/campaigns",
+            Some(&auditor),
+            &campaign("Not mine to make"),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::FORBIDDEN, "{:?}", created.body);
 }
 
 #[tokio::test]

@@ -22,10 +22,18 @@ pub enum Role {
     Manager,
     Analyst,
     Viewer,
+    /// Reads everything of its tenant, money and history included; writes nothing.
+    Auditor,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Manager, Role::Analyst, Role::Viewer];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Manager,
+        Role::Analyst,
+        Role::Viewer,
+        Role::Auditor,
+    ];
 
     pub fn parse(value: &str) -> Option<Role> {
         Self::ALL
@@ -39,18 +47,21 @@ impl Role {
             Role::Manager => "manager",
             Role::Analyst => "analyst",
             Role::Viewer => "viewer",
+            Role::Auditor => "auditor",
         }
     }
 
     /// The role table: Admin does everything; Manager runs campaigns; Analyst reads and maintains
     /// audiences; Viewer reads what the campaigns are and how they perform, but not money (spend,
-    /// revenue, cost ratios, pacing) nor who did what (the audit history).
+    /// revenue, cost ratios, pacing) nor who did what (the audit history); Auditor reads all of
+    /// it, money and history included, and writes nothing.
     pub fn may(self, action: Action) -> bool {
         match action {
             Action::Read => true,
-            Action::ReadSpend | Action::ReadAudit => {
-                matches!(self, Role::Admin | Role::Manager | Role::Analyst)
-            }
+            Action::ReadSpend | Action::ReadAudit => matches!(
+                self,
+                Role::Admin | Role::Manager | Role::Analyst | Role::Auditor
+            ),
             Action::ManageCampaigns => matches!(self, Role::Admin | Role::Manager),
             Action::ManageAudiences => matches!(self, Role::Admin | Role::Manager | Role::Analyst),
             Action::RecordWorkResults | Action::ManageSettings => matches!(self, Role::Admin),
@@ -402,6 +413,23 @@ mod tests {
             auth.authenticate(Some("Bearer not.a.jwt")),
             Err(AuthError::InvalidToken(_))
         ));
+    }
+
+    #[test]
+    fn an_auditor_reads_money_and_history_and_writes_nothing() {
+        let auditor = Role::parse("AUDITOR").unwrap();
+        assert_eq!(auditor, Role::Auditor);
+        for action in [Action::Read, Action::ReadSpend, Action::ReadAudit] {
+            assert!(auditor.may(action), "{action:?}");
+        }
+        for action in [
+            Action::ManageCampaigns,
+            Action::ManageAudiences,
+            Action::RecordWorkResults,
+            Action::ManageSettings,
+        ] {
+            assert!(!auditor.may(action), "{action:?}");
+        }
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct CreateApiKeyRequest {
     /// What the key is for ("HubSpot sync").
     #[schemars(schema_with = "crate::contract::api_key_name")]
     pub name: String,
-    /// `admin`, `manager`, `analyst` or `viewer`.
+    /// `admin`, `manager`, `analyst`, `viewer` or `auditor`.
     #[schemars(schema_with = "crate::contract::role")]
     pub role: String,
 }
@@ -99,7 +99,7 @@ async fn mint(
         violations.push(
             "role",
             "unknown",
-            "must be admin, manager, analyst or viewer",
+            "must be admin, manager, analyst, viewer or auditor",
         );
     }
     let Some(role) = role.filter(|_| violations.is_empty()) else {
