@@ -242,8 +242,49 @@ where
     Ok((all.len(), started.elapsed(), all))
 }
 
+/// `append_events` as a migration defines it, for swapping in this scratch database only.
+fn append_function(migration: &str) -> Result<String, PlatformError> {
+    let start = migration
+        .find("FUNCTION append_events(")
+        .ok_or_else(|| PlatformError::Usage("no append_events in the migration".into()))?;
+    let end = migration[start..]
+        .find("$$;")
+        .map(|i| start + i + 3)
+        .ok_or_else(|| PlatformError::Usage("append_events has no end".into()))?;
+    Ok(format!("CREATE OR REPLACE {}", &migration[start..end]))
+}
+
+/// The append benchmark twice: without the hash chain (migration 0001's `append_events`) and with
+/// it (0012's), on the same scratch database; prints what the chain costs.
 async fn append(pool: &PgPool, writers: usize, duration: Duration) -> Result<(), PlatformError> {
-    append_rate(pool, writers, duration).await.map(|_| ())
+    let unchained = append_function(include_str!("../schemas/migrations/0001_event_store.sql"))?;
+    let chained = append_function(include_str!(
+        "../schemas/migrations/0012_event_hash_chain.sql"
+    ))?;
+    // Three phases, the chain first and last, so the table growing under the benchmark (and a
+    // machine warming up) weighs on both sides alike.
+    let phase = |label: &'static str, function: String| async move {
+        println!("\n{label}:");
+        sqlx::raw_sql(&function).execute(pool).await?;
+        append_rate(pool, writers, duration).await
+    };
+    let first = phase(
+        "with the hash chain (0012's append_events, what runs)",
+        chained.clone(),
+    )
+    .await?;
+    let without = phase(
+        "without the hash chain (migration 0001's append_events)",
+        unchained,
+    )
+    .await?;
+    let last = phase("with the hash chain again", chained).await?;
+    let with = (first + last) / 2.0;
+    println!(
+        "\nhash chain: {with:.0} appends/s with it, {without:.0} without: {:+.1} % (one transaction each)",
+        (with / without.max(1e-9) - 1.0) * 100.0
+    );
+    Ok(())
 }
 
 /// Raw one-row INSERTs, then single-event appends through the adapter; returns the appends/s.

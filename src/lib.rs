@@ -3,6 +3,7 @@
 //! databases and second process. Nothing here links LibTorch: the ML worker is `adflow-ml`.
 
 pub mod ad_platforms;
+pub mod audit;
 pub mod bench_server;
 pub mod config;
 pub mod connections;

@@ -7,7 +7,7 @@ mod bench_graphql;
 mod bench_platforms;
 
 // The shared wiring, under the names the benchmarks use (`crate::platform`, …).
-use adflow::{ad_platforms, bench_server, config, platform, supervisor};
+use adflow::{ad_platforms, audit, bench_server, config, platform, supervisor};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -75,11 +75,23 @@ enum Subcommands {
         #[arg(long, default_value_t = 86_400)]
         ttl: u64,
     },
+    /// What auditors run against the log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Benchmarks that print numbers (see docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
         which: bench::Bench,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Recompute every stream's hash chain and name the first altered, removed or moved event
+    /// (exit status 1 when the chain is broken).
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -138,6 +150,15 @@ fn main() -> ExitCode {
                 subject,
                 ttl,
             } => platform::token(&config, tenant, &role, &subject, ttl),
+            Subcommands::Audit {
+                action: AuditAction::Verify,
+            } => match audit::verify(&config).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(platform::PlatformError::Usage(
+                    "the log's hash chain is broken".into(),
+                )),
+                Err(error) => Err(error),
+            },
             Subcommands::Bench { which } => bench::run(&config, which).await,
         }
     })

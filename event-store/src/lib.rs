@@ -7,6 +7,7 @@
 //! official client). Both pass the suite in [`contract`].
 
 mod catch_up;
+pub mod chain;
 pub mod contract;
 mod error;
 mod group_commit;

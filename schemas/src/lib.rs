@@ -66,6 +66,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "prediction models",
         include_str!("../migrations/0011_prediction_models.sql"),
     ),
+    (
+        12,
+        "event hash chain",
+        include_str!("../migrations/0012_event_hash_chain.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]
