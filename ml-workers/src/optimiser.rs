@@ -30,6 +30,7 @@ use adflow_domain::optimisation::{
     recommend, CampaignOutlook, PlatformOutlook, RateEstimate, Recommendation, Window,
 };
 use adflow_domain::tenant::TenantSettingsState;
+use adflow_platforms::simulator::rng::{key_hash, Draws};
 use adflow_projections::analytics::queries::{self, UnitRow};
 use adflow_projections::analytics::Analytics;
 use async_trait::async_trait;
@@ -502,17 +503,9 @@ fn schedule_proposal(input: &RunInput) -> Option<Recommendation> {
     schedule_recommendation(&hours, &google.campaign.ad_schedule)
 }
 
-/// A standard normal draw fixed by the run and the line (Box–Muller over two hashed uniforms).
+/// A standard normal draw fixed by the run and the line (the simulator's counter-based draws).
 fn standard_normal(run: Uuid, line: usize) -> f64 {
-    let bits = run.as_u128() ^ ((line as u128 + 1) * 0x9e37_79b9_7f4a_7c15);
-    let mix = |x: u64| {
-        let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        x ^ (x >> 31)
-    };
-    let uniform = |x: u64| ((mix(x) >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-    let (u1, u2) = (uniform(bits as u64), uniform((bits >> 64) as u64));
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    Draws::new(key_hash(line as u64, &run.to_string()), 0, 0).normal()
 }
 
 /// One outlook per daily budget: Google's, and each LinkedIn campaign's.
