@@ -19,6 +19,17 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
+/// Google's `DayOfWeek` names, Monday first (our weekday 0).
+pub(crate) const DAYS_OF_WEEK: [&str; 7] = [
+    "MONDAY",
+    "TUESDAY",
+    "WEDNESDAY",
+    "THURSDAY",
+    "FRIDAY",
+    "SATURDAY",
+    "SUNDAY",
+];
+
 pub const DEFAULT_VERSION: &str = "v22";
 /// Operations one mutate request may carry.
 pub const MAX_OPERATIONS_PER_REQUEST: usize = 10_000;
@@ -177,22 +188,13 @@ impl GoogleAds {
                 &mut requests,
             )
             .await?;
-        const DAYS: [&str; 7] = [
-            "MONDAY",
-            "TUESDAY",
-            "WEDNESDAY",
-            "THURSDAY",
-            "FRIDAY",
-            "SATURDAY",
-            "SUNDAY",
-        ];
         let mut operations: Vec<Value> = existing
             .iter()
             .filter_map(|row| row.pointer("/campaignCriterion/resourceName")?.as_str())
             .map(|name| json!({"campaignCriterionOperation": {"remove": name}}))
             .collect();
         for e in entries {
-            let day = DAYS.get(usize::from(e.weekday)).ok_or_else(|| {
+            let day = DAYS_OF_WEEK.get(usize::from(e.weekday)).ok_or_else(|| {
                 PlatformError::Unsupported(format!("weekday {} is not a day", e.weekday))
             })?;
             operations.push(json!({"campaignCriterionOperation": {"create": {

@@ -86,15 +86,6 @@ fn schedule_modifiers(
     criteria: &std::collections::BTreeMap<(u64, u64), CampaignCriterion>,
     campaign: u64,
 ) -> Vec<f64> {
-    const DAYS: [&str; 7] = [
-        "MONDAY",
-        "TUESDAY",
-        "WEDNESDAY",
-        "THURSDAY",
-        "FRIDAY",
-        "SATURDAY",
-        "SUNDAY",
-    ];
     let schedules: Vec<(usize, u32, u32, f64)> = criteria
         .iter()
         .filter(|((c, _), _)| *c == campaign)
@@ -105,7 +96,7 @@ fn schedule_modifiers(
                 end_hour,
                 bid_modifier,
             } => Some((
-                DAYS.iter().position(|d| d == day)?,
+                crate::google::DAYS_OF_WEEK.iter().position(|d| d == day)?,
                 *start_hour,
                 *end_hour,
                 *bid_modifier,
@@ -135,15 +126,6 @@ fn ad_schedule(
     errors: &mut Errors,
     at: (usize, &str, &str),
 ) -> Option<CampaignCriterion> {
-    const DAYS: [&str; 7] = [
-        "MONDAY",
-        "TUESDAY",
-        "WEDNESDAY",
-        "THURSDAY",
-        "FRIDAY",
-        "SATURDAY",
-        "SUNDAY",
-    ];
     let day = str_of(schedule, "dayOfWeek");
     let hour = |field: &str| schedule.get(field).and_then(Value::as_u64);
     let (start, end) = (hour("startHour"), hour("endHour"));
@@ -160,7 +142,12 @@ fn ad_schedule(
         );
         return None;
     };
-    if !DAYS.contains(&day) || start > 23 || end > 24 || start >= end || !minutes_zero {
+    if !crate::google::DAYS_OF_WEEK.contains(&day)
+        || start > 23
+        || end > 24
+        || start >= end
+        || !minutes_zero
+    {
         errors.push(
             ("criterionError", "AD_SCHEDULE_INVALID_TIME_INTERVAL"),
             "A day of the week and whole hours with 0 ≤ start < end ≤ 24.",
