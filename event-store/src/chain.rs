@@ -45,7 +45,7 @@ pub async fn verify(pool: &PgPool) -> Result<ChainReport, StoreError> {
              SELECT e.position, e.stream_name, e.stream_version, e.hash,
                     lag(e.hash) OVER w AS previous_hash,
                     lag(e.stream_version) OVER w AS previous_version,
-                    event_content_hash(e.stream_name, e.stream_version, e.event_id, e.event_type,
+                    event_content(e.stream_name, e.stream_version, e.event_id, e.event_type,
                                        e.schema_version, e.tenant_id, e.data, e.actor,
                                        e.correlation_id, e.causation_id, e.extra_metadata) AS content
                FROM events e

@@ -1,7 +1,7 @@
 -- Tamper evidence: every event carries a SHA-256 chained to its predecessor in its stream,
 -- computed at append inside `append_events` (so every writer, single or group commit, chains):
 --
---   hash(v) = sha256(hash(v − 1) || event_content_hash(the event's fields))   hash(0) = ''
+--   hash(v) = sha256(hash(v − 1) || event_content(the event's fields))   hash(0) = ''
 --
 -- The content covers everything an event says: stream, version, id, type, schema version,
 -- tenant, data (jsonb's canonical text), actor, correlation, causation and extra metadata, joined
@@ -11,15 +11,15 @@
 -- backfill below, in stream order.
 ALTER TABLE events ADD COLUMN hash bytea;
 
-CREATE FUNCTION event_content_hash(
+CREATE FUNCTION event_content(
     p_stream text, p_version bigint, p_id uuid, p_type text, p_schema_version integer,
     p_tenant uuid, p_data jsonb, p_actor text, p_correlation uuid, p_causation uuid,
     p_extra jsonb
 ) RETURNS bytea IMMUTABLE LANGUAGE sql AS $$
-    SELECT sha256(convert_to(concat_ws(E'\x1f', p_stream, p_version::text, p_id::text, p_type,
-                                       p_schema_version::text, p_tenant::text, p_data::text,
-                                       p_actor, p_correlation::text, p_causation::text,
-                                       coalesce(p_extra::text, '')), 'UTF8'))
+    SELECT convert_to(concat_ws(E'\x1f', p_stream, p_version::text, p_id::text, p_type,
+                                p_schema_version::text, p_tenant::text, p_data::text,
+                                p_actor, p_correlation::text, p_causation::text,
+                                coalesce(p_extra::text, '')), 'UTF8')
 $$;
 
 DO $$
@@ -33,7 +33,7 @@ BEGIN
             v_stream := v_row.stream_name;
             v_hash := ''::bytea;
         END IF;
-        v_hash := sha256(v_hash || event_content_hash(
+        v_hash := sha256(v_hash || event_content(
             v_row.stream_name, v_row.stream_version, v_row.event_id, v_row.event_type,
             v_row.schema_version, v_row.tenant_id, v_row.data, v_row.actor, v_row.correlation_id,
             v_row.causation_id, v_row.extra_metadata));
@@ -71,10 +71,10 @@ BEGIN
     v_previous := coalesce(v_previous, 0);
     v_hash := coalesce(v_hash, ''::bytea);
     FOR k IN 1 .. coalesce(v_count, 0) LOOP
-        v_hash := sha256(v_hash || event_content_hash(
+        v_hash := sha256(v_hash || event_content(
             p_stream, v_previous + k, p_event_ids[k], p_types[k], p_schema_versions[k], p_tenant,
             p_data[k], p_actors[k], p_correlation_ids[k], p_causation_ids[k], p_extra_metadata[k]));
-        v_hashes := v_hashes || v_hash;
+        v_hashes[k] := v_hash;
     END LOOP;
 
     IF p_expected IS NULL
