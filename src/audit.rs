@@ -41,3 +41,67 @@ pub async fn verify(config: &Config) -> Result<bool, PlatformError> {
         }
     }
 }
+
+/// Where an as-of state stops: the stream's version, the log's position, or a moment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsOf {
+    pub version: Option<i64>,
+    pub position: Option<i64>,
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The state of the aggregate behind `stream` as of a version, position or time, folded from the
+/// log itself (not a read model) by the domain's own `evolve`; printed as JSON.
+pub async fn state(config: &Config, stream: &str, as_of: AsOf) -> Result<(), PlatformError> {
+    use sqlx::Row;
+    let pool = platform::connect(config).await?;
+    let rows = sqlx::query(
+        "SELECT stream_version, position, event_type, schema_version, data, recorded_at
+           FROM events
+          WHERE stream_name = $1
+            AND ($2::bigint IS NULL OR stream_version <= $2)
+            AND ($3::bigint IS NULL OR position <= $3)
+            AND ($4::timestamptz IS NULL OR recorded_at <= $4)
+          ORDER BY stream_version",
+    )
+    .bind(stream)
+    .bind(as_of.version)
+    .bind(as_of.position)
+    .bind(as_of.at)
+    .fetch_all(&pool)
+    .await?;
+    pool.close().await;
+    let category = stream.split('-').next().unwrap_or_default();
+    let mut events = Vec::with_capacity(rows.len());
+    for row in &rows {
+        events.push((
+            row.try_get::<String, _>("event_type")?,
+            u32::try_from(row.try_get::<i32, _>("schema_version")?).unwrap_or(0),
+            row.try_get::<serde_json::Value, _>("data")?,
+        ));
+    }
+    let payloads: Vec<adflow_domain::history::RecordedPayload<'_>> = events
+        .iter()
+        .map(
+            |(event_type, schema_version, data)| adflow_domain::history::RecordedPayload {
+                event_type,
+                schema_version: *schema_version,
+                data,
+            },
+        )
+        .collect();
+    let states = adflow_domain::history::states(category, &payloads)
+        .map_err(|error| PlatformError::Usage(format!("{stream}: {error}")))?;
+    let last = rows.last();
+    let answer = serde_json::json!({
+        "stream": stream,
+        "version": last.map(|r| r.try_get::<i64, _>("stream_version")).transpose()?,
+        "position": last.map(|r| r.try_get::<i64, _>("position")).transpose()?,
+        "recordedAt": last
+            .map(|r| r.try_get::<chrono::DateTime<chrono::Utc>, _>("recorded_at"))
+            .transpose()?,
+        "state": states.last().cloned().unwrap_or(serde_json::Value::Null),
+    });
+    println!("{answer:#}");
+    Ok(())
+}

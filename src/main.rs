@@ -92,6 +92,20 @@ enum AuditAction {
     /// Recompute every stream's hash chain and name the first altered, removed or moved event
     /// (exit status 1 when the chain is broken).
     Verify,
+    /// An aggregate's state as of a version, a log position or a time, folded from the log by
+    /// the domain (the latest when no limit is given); printed as JSON.
+    State {
+        /// The stream, for example `campaign-<tenant>_<id>`.
+        #[arg(long)]
+        stream: String,
+        #[arg(long)]
+        version: Option<i64>,
+        #[arg(long)]
+        position: Option<i64>,
+        /// RFC 3339, for example 2026-12-02T10:00:00Z.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,6 +164,26 @@ fn main() -> ExitCode {
                 subject,
                 ttl,
             } => platform::token(&config, tenant, &role, &subject, ttl),
+            Subcommands::Audit {
+                action:
+                    AuditAction::State {
+                        stream,
+                        version,
+                        position,
+                        at,
+                    },
+            } => {
+                audit::state(
+                    &config,
+                    &stream,
+                    audit::AsOf {
+                        version,
+                        position,
+                        at,
+                    },
+                )
+                .await
+            }
             Subcommands::Audit {
                 action: AuditAction::Verify,
             } => match audit::verify(&config).await {

@@ -14,6 +14,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_adflow");
 
 /// An app with a few campaigns, each renamed twice: streams of three events.
 async fn log() -> (TestApp, Vec<String>) {
+    let (app, ids, _) = log_with_token().await;
+    (app, ids)
+}
+
+/// [`log`], with the manager's token.
+async fn log_with_token() -> (TestApp, Vec<String>, String) {
     let app = TestApp::spawn(BIN).await;
     let manager = app.token(TenantId(Uuid::now_v7()), Role::Manager);
     let mut ids = Vec::new();
@@ -36,7 +42,7 @@ async fn log() -> (TestApp, Vec<String>) {
         }
         ids.push(id);
     }
-    (app, ids)
+    (app, ids, manager)
 }
 
 async fn verify(app: &TestApp) -> (bool, String) {
@@ -127,4 +133,61 @@ async fn a_swap_of_two_events_made_in_postgres_is_named_at_the_first() {
         output.contains(&format!("BROKEN at position {}:", first.min(second))),
         "{output}"
     );
+}
+
+#[tokio::test]
+async fn an_as_of_state_folds_from_the_log_and_equals_what_the_history_showed() {
+    let (app, ids, manager) = log_with_token().await;
+    let id = &ids[0];
+    let (stream, recorded): (String, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "SELECT stream_name, recorded_at FROM events WHERE stream_name LIKE '%' || $1 AND stream_version = 1",
+    )
+    .bind(id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let as_of = |args: Vec<String>| {
+        let app = &app;
+        let stream = stream.clone();
+        async move {
+            let mut all = vec![
+                "audit".to_owned(),
+                "state".to_owned(),
+                "--stream".to_owned(),
+                stream,
+            ];
+            all.extend(args);
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            let (ok, output) = app.run_binary(BIN, &refs).await;
+            assert!(ok, "{output}");
+            let json = &output[output.find('{').unwrap()..=output.rfind('}').unwrap()];
+            serde_json::from_str::<serde_json::Value>(json).unwrap()
+        }
+    };
+    let history = app
+        .graphql(
+            Some(&manager),
+            "query($id: ID!) { history(aggregateId: $id) { entries { version stateAfter } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let entries = history.body["data"]["history"]["entries"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(entries.len(), 3, "{:?}", history.body);
+    for entry in &entries {
+        let version = entry["version"].as_i64().unwrap();
+        let state = as_of(vec!["--version".into(), version.to_string()]).await;
+        assert_eq!(state["version"], version);
+        assert_eq!(state["state"], entry["stateAfter"], "version {version}");
+    }
+    let second = position(&app, id, 2).await;
+    let by_position = as_of(vec!["--position".into(), second.to_string()]).await;
+    assert_eq!(by_position["state"]["name"], "Chain one, renamed");
+    let by_time = as_of(vec!["--at".into(), recorded.to_rfc3339()]).await;
+    assert_eq!(by_time["version"], 1);
+    assert_eq!(by_time["state"]["name"], "Chain one");
+    let latest = as_of(vec![]).await;
+    assert_eq!(latest["state"]["name"], "Chain one, renamed again");
 }

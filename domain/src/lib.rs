@@ -8,6 +8,7 @@ pub mod audience;
 pub mod campaign;
 pub mod contracts;
 pub mod event;
+pub mod history;
 pub mod ids;
 pub mod metrics;
 pub mod monitoring;

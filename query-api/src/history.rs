@@ -8,15 +8,9 @@ use crate::freshness::await_position;
 use crate::guard::{principal, RoleGuard};
 use crate::scalars::Long;
 use adflow_auth::Action;
-use adflow_domain::aggregate::Aggregate;
-use adflow_domain::audience::Audience;
-use adflow_domain::campaign::Campaign;
-use adflow_domain::performance::CampaignPerformance;
-use adflow_domain::tenant::TenantSettings;
-use adflow_domain::DomainEvent;
+use adflow_domain::history::{self, RecordedPayload};
 use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -60,28 +54,6 @@ struct ActivityRow {
     causation_id: Uuid,
     recorded_at: DateTime<Utc>,
     data: serde_json::Value,
-}
-
-fn states<A>(rows: &[ActivityRow]) -> async_graphql::Result<Vec<serde_json::Value>>
-where
-    A: Aggregate,
-    A::State: Serialize + Clone,
-{
-    let mut state: Option<A::State> = None;
-    let mut after_each = Vec::with_capacity(rows.len());
-    for row in rows {
-        let unreadable = |reason: String| {
-            tracing::error!(version = row.version, event_type = %row.event_type, reason, "history does not fold");
-            ErrorCode::Internal.error("the aggregate's history does not fold")
-        };
-        let schema_version = u32::try_from(row.schema_version).unwrap_or(0);
-        let event = A::Event::from_payload(&row.event_type, schema_version, &row.data)
-            .map_err(|e| unreadable(e.to_string()))?;
-        let next = A::evolve(state.take(), &event).map_err(|e| unreadable(e.to_string()))?;
-        after_each.push(serde_json::to_value(&next).unwrap_or(serde_json::Value::Null));
-        state = Some(next);
-    }
-    Ok(after_each)
 }
 
 #[derive(Default)]
@@ -149,16 +121,18 @@ impl HistoryQuery {
         if has_more {
             rows.pop();
         }
-        let states = match category.as_str() {
-            Campaign::CATEGORY => states::<Campaign>(&rows)?,
-            Audience::CATEGORY => states::<Audience>(&rows)?,
-            TenantSettings::CATEGORY => states::<TenantSettings>(&rows)?,
-            CampaignPerformance::CATEGORY => states::<CampaignPerformance>(&rows)?,
-            other => {
-                tracing::error!(category = other, "history of an unknown category");
-                return Err(ErrorCode::Internal.error("unknown aggregate category"));
-            }
-        };
+        let payloads: Vec<RecordedPayload<'_>> = rows
+            .iter()
+            .map(|row| RecordedPayload {
+                event_type: &row.event_type,
+                schema_version: u32::try_from(row.schema_version).unwrap_or(0),
+                data: &row.data,
+            })
+            .collect();
+        let states = history::states(&category, &payloads).map_err(|error| {
+            tracing::error!(%error, "history does not fold");
+            ErrorCode::Internal.error("the aggregate's history does not fold")
+        })?;
         let entries = rows
             .into_iter()
             .zip(states)
