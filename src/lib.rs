@@ -4,6 +4,7 @@
 
 pub mod ad_platforms;
 pub mod audit;
+pub mod audit_replay;
 pub mod bench_server;
 pub mod config;
 pub mod connections;

@@ -7,7 +7,7 @@ mod bench_graphql;
 mod bench_platforms;
 
 // The shared wiring, under the names the benchmarks use (`crate::platform`, …).
-use adflow::{ad_platforms, audit, bench_server, config, platform, supervisor};
+use adflow::{ad_platforms, audit, audit_replay, bench_server, config, platform, supervisor};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -92,6 +92,35 @@ enum AuditAction {
     /// Recompute every stream's hash chain and name the first altered, removed or moved event
     /// (exit status 1 when the chain is broken).
     Verify,
+    /// The log (a stream, a tenant's or all of it) as NDJSON or CSV on stdout, in log order,
+    /// filtered; a progress bar on stderr.
+    Replay {
+        #[arg(long)]
+        stream: Option<String>,
+        #[arg(long)]
+        tenant: Option<uuid::Uuid>,
+        /// campaign, audience, tenant, monitor or performance.
+        #[arg(long)]
+        category: Option<String>,
+        /// Event types to keep (repeat or separate with commas); all when absent.
+        #[arg(long = "event-type", value_delimiter = ',')]
+        event_types: Vec<String>,
+        #[arg(long)]
+        actor: Option<String>,
+        #[arg(long)]
+        correlation: Option<uuid::Uuid>,
+        #[arg(long)]
+        from_position: Option<i64>,
+        #[arg(long)]
+        to_position: Option<i64>,
+        /// RFC 3339.
+        #[arg(long)]
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        #[arg(long)]
+        to: Option<chrono::DateTime<chrono::Utc>>,
+        #[arg(long, value_enum, default_value = "ndjson")]
+        format: audit_replay::ReplayFormat,
+    },
     /// An aggregate's state as of a version, a log position or a time, folded from the log by
     /// the domain (the latest when no limit is given); printed as JSON.
     State {
@@ -164,6 +193,39 @@ fn main() -> ExitCode {
                 subject,
                 ttl,
             } => platform::token(&config, tenant, &role, &subject, ttl),
+            Subcommands::Audit {
+                action:
+                    AuditAction::Replay {
+                        stream,
+                        tenant,
+                        category,
+                        event_types,
+                        actor,
+                        correlation,
+                        from_position,
+                        to_position,
+                        from,
+                        to,
+                        format,
+                    },
+            } => {
+                let filter = audit_replay::ReplayFilter {
+                    stream,
+                    tenant,
+                    category,
+                    event_types,
+                    actor,
+                    correlation,
+                    from_position,
+                    to_position,
+                    from,
+                    to,
+                };
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                audit_replay::replay(&config, &filter, format, &mut out)
+                    .await
+                    .map(|written| eprintln!("replayed {written} events"))
+            }
             Subcommands::Audit {
                 action:
                     AuditAction::State {
