@@ -50,13 +50,38 @@ pub struct AsOf {
     pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// The state of the aggregate behind `stream` as of a version, position or time, folded from the
-/// log itself (not a read model) by the domain's own `evolve`; printed as JSON.
-pub async fn state(config: &Config, stream: &str, as_of: AsOf) -> Result<(), PlatformError> {
+/// One event of a stream as the as-of and diff commands read it.
+struct StreamEvent {
+    version: i64,
+    position: i64,
+    event_type: String,
+    schema_version: u32,
+    data: serde_json::Value,
+    actor: String,
+    correlation_id: uuid::Uuid,
+    causation_id: uuid::Uuid,
+    recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl StreamEvent {
+    fn within(&self, as_of: &AsOf) -> bool {
+        as_of.version.is_none_or(|v| self.version <= v)
+            && as_of.position.is_none_or(|p| self.position <= p)
+            && as_of.at.is_none_or(|t| self.recorded_at <= t)
+    }
+}
+
+/// The stream's events up to `until`, and the aggregate's state after each, folded by the domain.
+async fn fold_stream(
+    config: &Config,
+    stream: &str,
+    until: &AsOf,
+) -> Result<(Vec<StreamEvent>, Vec<serde_json::Value>), PlatformError> {
     use sqlx::Row;
     let pool = platform::connect(config).await?;
     let rows = sqlx::query(
-        "SELECT stream_version, position, event_type, schema_version, data, recorded_at
+        "SELECT stream_version, position, event_type, schema_version, data, actor, correlation_id,
+                causation_id, recorded_at
            FROM events
           WHERE stream_name = $1
             AND ($2::bigint IS NULL OR stream_version <= $2)
@@ -65,42 +90,96 @@ pub async fn state(config: &Config, stream: &str, as_of: AsOf) -> Result<(), Pla
           ORDER BY stream_version",
     )
     .bind(stream)
-    .bind(as_of.version)
-    .bind(as_of.position)
-    .bind(as_of.at)
+    .bind(until.version)
+    .bind(until.position)
+    .bind(until.at)
     .fetch_all(&pool)
     .await?;
     pool.close().await;
-    let category = stream.split('-').next().unwrap_or_default();
-    let mut events = Vec::with_capacity(rows.len());
-    for row in &rows {
-        events.push((
-            row.try_get::<String, _>("event_type")?,
-            u32::try_from(row.try_get::<i32, _>("schema_version")?).unwrap_or(0),
-            row.try_get::<serde_json::Value, _>("data")?,
-        ));
-    }
+    let events = rows
+        .iter()
+        .map(|row| -> Result<StreamEvent, sqlx::Error> {
+            Ok(StreamEvent {
+                version: row.try_get("stream_version")?,
+                position: row.try_get("position")?,
+                event_type: row.try_get("event_type")?,
+                schema_version: u32::try_from(row.try_get::<i32, _>("schema_version")?)
+                    .unwrap_or(0),
+                data: row.try_get("data")?,
+                actor: row.try_get("actor")?,
+                correlation_id: row.try_get("correlation_id")?,
+                causation_id: row.try_get("causation_id")?,
+                recorded_at: row.try_get("recorded_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let payloads: Vec<adflow_domain::history::RecordedPayload<'_>> = events
         .iter()
-        .map(
-            |(event_type, schema_version, data)| adflow_domain::history::RecordedPayload {
-                event_type,
-                schema_version: *schema_version,
-                data,
-            },
-        )
+        .map(|e| adflow_domain::history::RecordedPayload {
+            event_type: &e.event_type,
+            schema_version: e.schema_version,
+            data: &e.data,
+        })
         .collect();
+    let category = stream.split('-').next().unwrap_or_default();
     let states = adflow_domain::history::states(category, &payloads)
         .map_err(|error| PlatformError::Usage(format!("{stream}: {error}")))?;
-    let last = rows.last();
+    Ok((events, states))
+}
+
+/// The state of the aggregate behind `stream` as of a version, position or time, folded from the
+/// log itself (not a read model) by the domain's own `evolve`; printed as JSON.
+pub async fn state(config: &Config, stream: &str, as_of: AsOf) -> Result<(), PlatformError> {
+    let (events, states) = fold_stream(config, stream, &as_of).await?;
+    let last = events.last();
     let answer = serde_json::json!({
         "stream": stream,
-        "version": last.map(|r| r.try_get::<i64, _>("stream_version")).transpose()?,
-        "position": last.map(|r| r.try_get::<i64, _>("position")).transpose()?,
-        "recordedAt": last
-            .map(|r| r.try_get::<chrono::DateTime<chrono::Utc>, _>("recorded_at"))
-            .transpose()?,
+        "version": last.map(|e| e.version),
+        "position": last.map(|e| e.position),
+        "recordedAt": last.map(|e| e.recorded_at),
         "state": states.last().cloned().unwrap_or(serde_json::Value::Null),
+    });
+    println!("{answer:#}");
+    Ok(())
+}
+
+/// What changed in the aggregate behind `stream` between two moments: every changed value (by
+/// JSON pointer, before and after) and the events that changed it, with who and which request
+/// (correlation and causation ids); printed as JSON.
+pub async fn diff(
+    config: &Config,
+    stream: &str,
+    from: AsOf,
+    to: AsOf,
+) -> Result<(), PlatformError> {
+    let (events, states) = fold_stream(config, stream, &to).await?;
+    let split = events.iter().take_while(|e| e.within(&from)).count();
+    let null = serde_json::Value::Null;
+    let before = split
+        .checked_sub(1)
+        .and_then(|i| states.get(i))
+        .unwrap_or(&null);
+    let after = states.last().unwrap_or(&null);
+    let changes: Vec<serde_json::Value> = adflow_domain::history::diff(before, after)
+        .into_iter()
+        .map(|c| serde_json::json!({"path": c.path, "before": c.before, "after": c.after}))
+        .collect();
+    let between: Vec<serde_json::Value> = events[split..]
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "version": e.version, "position": e.position, "eventType": e.event_type,
+                "actor": e.actor, "correlationId": e.correlation_id,
+                "causationId": e.causation_id, "recordedAt": e.recorded_at,
+            })
+        })
+        .collect();
+    let answer = serde_json::json!({
+        "stream": stream,
+        "fromVersion": split,
+        "toVersion": events.last().map(|e| e.version),
+        "changes": changes,
+        "events": between,
     });
     println!("{answer:#}");
     Ok(())

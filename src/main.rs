@@ -121,6 +121,25 @@ enum AuditAction {
         #[arg(long, value_enum, default_value = "ndjson")]
         format: audit_replay::ReplayFormat,
     },
+    /// What changed in an aggregate between two versions (or positions, or times): each changed
+    /// value by JSON pointer and the events between, with actor and request ids; JSON.
+    Diff {
+        #[arg(long)]
+        stream: String,
+        #[arg(long)]
+        from_version: Option<i64>,
+        #[arg(long)]
+        to_version: Option<i64>,
+        #[arg(long)]
+        from_position: Option<i64>,
+        #[arg(long)]
+        to_position: Option<i64>,
+        /// RFC 3339.
+        #[arg(long)]
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        #[arg(long)]
+        to: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// An aggregate's state as of a version, a log position or a time, folded from the log by
     /// the domain (the latest when no limit is given); printed as JSON.
     State {
@@ -225,6 +244,34 @@ fn main() -> ExitCode {
                 audit_replay::replay(&config, &filter, format, &mut out)
                     .await
                     .map(|written| eprintln!("replayed {written} events"))
+            }
+            Subcommands::Audit {
+                action:
+                    AuditAction::Diff {
+                        stream,
+                        from_version,
+                        to_version,
+                        from_position,
+                        to_position,
+                        from,
+                        to,
+                    },
+            } => {
+                audit::diff(
+                    &config,
+                    &stream,
+                    audit::AsOf {
+                        version: from_version,
+                        position: from_position,
+                        at: from,
+                    },
+                    audit::AsOf {
+                        version: to_version,
+                        position: to_position,
+                        at: to,
+                    },
+                )
+                .await
             }
             Subcommands::Audit {
                 action:

@@ -164,18 +164,26 @@ async fn an_as_of_state_folds_from_the_log_and_equals_what_the_history_showed() 
             serde_json::from_str::<serde_json::Value>(json).unwrap()
         }
     };
-    let history = app
-        .graphql(
-            Some(&manager),
-            "query($id: ID!) { history(aggregateId: $id) { entries { version stateAfter } } }",
-            json!({"id": id}),
-        )
-        .await;
-    let entries = history.body["data"]["history"]["entries"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert_eq!(entries.len(), 3, "{:?}", history.body);
+    // The history is a read model: wait until it has caught up with the third event.
+    let mut entries = Vec::new();
+    for _ in 0..100 {
+        let history = app
+            .graphql(
+                Some(&manager),
+                "query($id: ID!) { history(aggregateId: $id) { entries { version stateAfter } } }",
+                json!({"id": id}),
+            )
+            .await;
+        entries = history.body["data"]["history"]["entries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if entries.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(entries.len(), 3, "the history caught up");
     for entry in &entries {
         let version = entry["version"].as_i64().unwrap();
         let state = as_of(vec!["--version".into(), version.to_string()]).await;
@@ -267,4 +275,47 @@ async fn a_replay_streams_the_log_in_order_filtered_as_ndjson_or_csv() {
     assert_eq!(lines.len(), 4, "a header and three events: {csv}");
     // A name with a comma is quoted, its quotes doubled inside the JSON column.
     assert!(lines[2].contains("\"\"Chain two, renamed\"\""), "{csv}");
+}
+
+#[tokio::test]
+async fn a_diff_names_what_changed_between_two_versions_and_who_changed_it() {
+    let (app, ids) = log().await;
+    let stream: String = sqlx::query_scalar(
+        "SELECT stream_name FROM events WHERE stream_name LIKE '%' || $1 LIMIT 1",
+    )
+    .bind(&ids[0])
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let (ok, output) = app
+        .run_binary(
+            BIN,
+            &[
+                "audit",
+                "diff",
+                "--stream",
+                &stream,
+                "--from-version",
+                "1",
+                "--to-version",
+                "3",
+            ],
+        )
+        .await;
+    assert!(ok, "{output}");
+    let json = &output[output.find('{').unwrap()..=output.rfind('}').unwrap()];
+    let diff: serde_json::Value = serde_json::from_str(json).unwrap();
+    let changes = diff["changes"].as_array().unwrap();
+    let name = changes
+        .iter()
+        .find(|c| c["path"] == "/name")
+        .expect("the name changed");
+    assert_eq!(name["before"], "Chain one");
+    assert_eq!(name["after"], "Chain one, renamed again");
+    let events = diff["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{diff}");
+    assert!(events
+        .iter()
+        .all(|e| e["eventType"] == "CampaignRenamed" && e["actor"] == "user:tester"));
+    assert!(events.iter().all(|e| e["correlationId"].is_string()));
 }

@@ -67,3 +67,67 @@ pub fn states(
         other => Err(FoldError::UnknownCategory(other.to_owned())),
     }
 }
+
+/// One value that differs between two states, at its JSON pointer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub path: String,
+    /// `Null` where the field did not exist.
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+/// What differs between two states: objects field by field, lists of the same length item by
+/// item, anything else as a whole.
+pub fn diff(before: &serde_json::Value, after: &serde_json::Value) -> Vec<Change> {
+    fn walk(path: String, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<Change>) {
+        use serde_json::Value;
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for key in keys {
+                    let escaped = key.replace('~', "~0").replace('/', "~1");
+                    walk(
+                        format!("{path}/{escaped}"),
+                        x.get(key).unwrap_or(&Value::Null),
+                        y.get(key).unwrap_or(&Value::Null),
+                        out,
+                    );
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    walk(format!("{path}/{i}"), p, q, out);
+                }
+            }
+            _ if a != b => out.push(Change {
+                path,
+                before: a.clone(),
+                after: b.clone(),
+            }),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(String::new(), before, after, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_diff_names_each_changed_leaf_by_its_pointer() {
+        let before = json!({"name": "A", "budget": {"total": 10, "daily": [1, 2]}, "gone": true});
+        let after = json!({"name": "B", "budget": {"total": 10, "daily": [1, 3]}, "new/field": 1});
+        let changes = diff(&before, &after);
+        let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["/budget/daily/1", "/gone", "/name", "/new~1field"]);
+        assert_eq!(changes[2].before, json!("A"));
+        assert_eq!(changes[2].after, json!("B"));
+        assert_eq!(changes[1].after, serde_json::Value::Null);
+        assert!(diff(&after, &after).is_empty());
+    }
+}
