@@ -184,3 +184,40 @@ pub async fn diff(
     println!("{answer:#}");
     Ok(())
 }
+
+/// How a value of the aggregate behind `stream` came to be: every event that changed the value at
+/// `path` (a JSON pointer into the state, or any value under it), oldest first, with the value
+/// before and after, who did it and which request caused it (correlation and causation ids).
+pub async fn explain(config: &Config, stream: &str, path: &str) -> Result<(), PlatformError> {
+    let (events, states) = fold_stream(config, stream, &AsOf::default()).await?;
+    let null = serde_json::Value::Null;
+    let mut chain = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let before = i
+            .checked_sub(1)
+            .and_then(|j| states.get(j))
+            .unwrap_or(&null);
+        let after = states.get(i).unwrap_or(&null);
+        // The value at the path (or anything under it) differs, however the change came: set
+        // by itself, under it, or with a whole parent (the first event creates everything).
+        if before.pointer(path) != after.pointer(path) {
+            chain.push(serde_json::json!({
+                "version": e.version, "position": e.position, "eventType": e.event_type,
+                "actor": e.actor, "correlationId": e.correlation_id,
+                "causationId": e.causation_id, "recordedAt": e.recorded_at,
+                "before": before.pointer(path).cloned().unwrap_or(serde_json::Value::Null),
+                "after": after.pointer(path).cloned().unwrap_or(serde_json::Value::Null),
+            }));
+        }
+    }
+    let current = states
+        .last()
+        .and_then(|s| s.pointer(path))
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    println!(
+        "{:#}",
+        serde_json::json!({"stream": stream, "path": path, "value": current, "changedBy": chain})
+    );
+    Ok(())
+}

@@ -140,6 +140,14 @@ enum AuditAction {
         #[arg(long)]
         to: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// How a current value came to be: the events that changed it (a JSON pointer into the
+    /// state, such as `/name`), with before and after, actor and request ids; JSON.
+    Explain {
+        #[arg(long)]
+        stream: String,
+        #[arg(long)]
+        path: String,
+    },
     /// An aggregate's state as of a version, a log position or a time, folded from the log by
     /// the domain (the latest when no limit is given); printed as JSON.
     State {
@@ -273,6 +281,9 @@ fn main() -> ExitCode {
                 )
                 .await
             }
+            Subcommands::Audit {
+                action: AuditAction::Explain { stream, path },
+            } => audit::explain(&config, &stream, &path).await,
             Subcommands::Audit {
                 action:
                     AuditAction::State {

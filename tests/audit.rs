@@ -319,3 +319,40 @@ async fn a_diff_names_what_changed_between_two_versions_and_who_changed_it() {
         .all(|e| e["eventType"] == "CampaignRenamed" && e["actor"] == "user:tester"));
     assert!(events.iter().all(|e| e["correlationId"].is_string()));
 }
+
+#[tokio::test]
+async fn explain_traces_a_value_to_the_events_and_requests_that_made_it() {
+    let (app, ids) = log().await;
+    let stream: String = sqlx::query_scalar(
+        "SELECT stream_name FROM events WHERE stream_name LIKE '%' || $1 LIMIT 1",
+    )
+    .bind(&ids[1])
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let (ok, output) = app
+        .run_binary(
+            BIN,
+            &["audit", "explain", "--stream", &stream, "--path", "/name"],
+        )
+        .await;
+    assert!(ok, "{output}");
+    let json = &output[output.find('{').unwrap()..=output.rfind('}').unwrap()];
+    let explained: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(explained["value"], "Chain two, renamed again");
+    let chain = explained["changedBy"].as_array().unwrap();
+    let types: Vec<&str> = chain
+        .iter()
+        .map(|c| c["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["CampaignCreated", "CampaignRenamed", "CampaignRenamed"],
+        "{explained}"
+    );
+    assert_eq!(chain[1]["before"], "Chain two");
+    assert_eq!(chain[1]["after"], "Chain two, renamed");
+    assert!(chain
+        .iter()
+        .all(|c| c["actor"] == "user:tester" && c["causationId"].is_string()));
+}
