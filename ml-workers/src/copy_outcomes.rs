@@ -70,13 +70,10 @@ where
         .into_iter()
         .filter(|r| r.platform == "LINKEDIN" && !r.ad.is_empty())
     {
-        by_campaign.entry(r.campaign_id).or_default().push(AdDay {
-            day: r.hour().div_euclid(24),
-            ad_group: r.ad_group,
-            ad: r.ad,
-            impressions: r.impressions as f64,
-            clicks: r.clicks as f64,
-        });
+        by_campaign
+            .entry(r.campaign_id)
+            .or_default()
+            .push(r.ad_day());
     }
     let mut out = Vec::new();
     for (campaign, days) in by_campaign {

@@ -131,13 +131,7 @@ impl WorkHandler for OptimiserHandler {
         let ad_days = experiment_days
             .into_iter()
             .filter(|r| r.platform == "LINKEDIN" && !r.ad.is_empty())
-            .map(|r| AdDay {
-                day: r.hour().div_euclid(24),
-                ad_group: r.ad_group,
-                ad: r.ad,
-                impressions: r.impressions as f64,
-                clicks: r.clicks as f64,
-            })
+            .map(|r| r.ad_day())
             .collect();
         // An anomaly whose episode is still going (within the gap of the newest figures).
         let newest = rows.iter().map(UnitRow::hour).max().unwrap_or(0);
@@ -493,12 +487,7 @@ fn schedule_proposal(input: &RunInput) -> Option<Recommendation> {
         .rows
         .iter()
         .filter(|r| r.platform == "GOOGLE")
-        .map(|r| HourFigures {
-            hour: r.hour(),
-            impressions: r.impressions as f64,
-            clicks: r.clicks as f64,
-            conversions: r.conversions as f64,
-        })
+        .map(UnitRow::hour_figures)
         .collect();
     schedule_recommendation(&hours, &google.campaign.ad_schedule)
 }

@@ -71,12 +71,7 @@ pub async fn advice(
             let hours: Vec<HourFigures> = rows
                 .iter()
                 .filter(|r| r.platform == name)
-                .map(|r| HourFigures {
-                    hour: r.hour(),
-                    impressions: r.impressions as f64,
-                    clicks: r.clicks as f64,
-                    conversions: r.conversions as f64,
-                })
+                .map(|r| r.hour_figures())
                 .collect();
             let (profile, slope) = profile_from_hours(&hours);
             let (advice, reason, blocks) = match advise(domain, &profile, &rules) {

@@ -73,13 +73,7 @@ pub async fn experiments(
         let days: Vec<AdDay> = rows
             .iter()
             .filter(|r| r.platform == platform)
-            .map(|r| AdDay {
-                ad_group: r.ad_group.clone(),
-                ad: r.ad.clone(),
-                day: r.hour().div_euclid(24),
-                impressions: r.impressions as f64,
-                clicks: r.clicks as f64,
-            })
+            .map(|r| r.ad_day())
             .collect();
         for e in ad_experiments(&days, &design) {
             let leader = e

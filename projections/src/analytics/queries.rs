@@ -423,6 +423,28 @@ impl UnitRow {
     pub fn hour(&self) -> i64 {
         i64::from(self.at) / 3600
     }
+
+    /// The row as one day of one ad (a daily row: `hour` is the day's first hour), for the
+    /// domain's creative experiments.
+    pub fn ad_day(&self) -> adflow_domain::optimisation::experiments::AdDay {
+        adflow_domain::optimisation::experiments::AdDay {
+            ad_group: self.ad_group.clone(),
+            ad: self.ad.clone(),
+            day: self.hour().div_euclid(24),
+            impressions: self.impressions as f64,
+            clicks: self.clicks as f64,
+        }
+    }
+
+    /// The row as one hour of figures, for the domain's hour-of-week profile.
+    pub fn hour_figures(&self) -> adflow_domain::optimisation::hour_of_week::HourFigures {
+        adflow_domain::optimisation::hour_of_week::HourFigures {
+            hour: self.hour(),
+            impressions: self.impressions as f64,
+            clicks: self.clicks as f64,
+            conversions: self.conversions as f64,
+        }
+    }
 }
 
 /// The tenant's figures per unit over the `hours` before its (or `campaign`'s) latest hour with
