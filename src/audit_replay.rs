@@ -48,6 +48,24 @@ const COLUMNS: [&str; 11] = [
     "data",
 ];
 
+/// The filter's values as `$1`..`$10` of the conditions `replay` writes.
+fn bind<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    filter: &'q ReplayFilter,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(&filter.stream)
+        .bind(filter.tenant)
+        .bind(&filter.category)
+        .bind(&filter.event_types)
+        .bind(&filter.actor)
+        .bind(filter.correlation)
+        .bind(filter.from_position)
+        .bind(filter.to_position)
+        .bind(filter.from)
+        .bind(filter.to)
+}
+
 /// A CSV field: quoted when it holds a separator, a quote or a line break (RFC 4180).
 fn csv_field(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) {
@@ -75,19 +93,13 @@ pub async fn replay(
         AND ($8::bigint IS NULL OR position <= $8)
         AND ($9::timestamptz IS NULL OR recorded_at >= $9)
         AND ($10::timestamptz IS NULL OR recorded_at <= $10)";
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM events WHERE {conditions}"))
-        .bind(&filter.stream)
-        .bind(filter.tenant)
-        .bind(&filter.category)
-        .bind(&filter.event_types)
-        .bind(&filter.actor)
-        .bind(filter.correlation)
-        .bind(filter.from_position)
-        .bind(filter.to_position)
-        .bind(filter.from)
-        .bind(filter.to)
-        .fetch_one(&pool)
-        .await?;
+    let total: i64 = bind(
+        sqlx::query(&format!("SELECT count(*) FROM events WHERE {conditions}")),
+        filter,
+    )
+    .fetch_one(&pool)
+    .await?
+    .try_get(0)?;
     let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(0));
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
@@ -101,22 +113,15 @@ pub async fn replay(
     let mut after = 0i64;
     let mut written = 0u64;
     loop {
-        let rows = sqlx::query(&format!(
-            "SELECT position, stream_name, stream_version, event_type, schema_version, tenant_id,
+        let rows = bind(
+            sqlx::query(&format!(
+                "SELECT position, stream_name, stream_version, event_type, schema_version, tenant_id,
                     actor, correlation_id, causation_id, recorded_at, data
                FROM events WHERE {conditions} AND position > $11
               ORDER BY position LIMIT {PAGE}"
-        ))
-        .bind(&filter.stream)
-        .bind(filter.tenant)
-        .bind(&filter.category)
-        .bind(&filter.event_types)
-        .bind(&filter.actor)
-        .bind(filter.correlation)
-        .bind(filter.from_position)
-        .bind(filter.to_position)
-        .bind(filter.from)
-        .bind(filter.to)
+            )),
+            filter,
+        )
         .bind(after)
         .fetch_all(&pool)
         .await?;

@@ -45,6 +45,15 @@ async fn log_with_token() -> (TestApp, Vec<String>, String) {
     (app, ids, manager)
 }
 
+/// The stream of the campaign `id`.
+async fn stream_of(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("SELECT stream_name FROM events WHERE stream_name LIKE '%' || $1 LIMIT 1")
+        .bind(id)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
 async fn verify(app: &TestApp) -> (bool, String) {
     app.run_binary(BIN, &["audit", "verify"]).await
 }
@@ -259,13 +268,7 @@ async fn a_replay_streams_the_log_in_order_filtered_as_ndjson_or_csv() {
         3,
         "{one}"
     );
-    let stream: String = sqlx::query_scalar(
-        "SELECT stream_name FROM events WHERE stream_name LIKE '%' || $1 LIMIT 1",
-    )
-    .bind(&ids[1])
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
+    let stream = stream_of(&app, &ids[1]).await;
     let csv = replay(vec!["--stream", &stream, "--format", "csv"]).await;
     let lines: Vec<&str> = csv.lines().filter(|l| !l.starts_with("replayed")).collect();
     assert!(
@@ -280,13 +283,7 @@ async fn a_replay_streams_the_log_in_order_filtered_as_ndjson_or_csv() {
 #[tokio::test]
 async fn a_diff_names_what_changed_between_two_versions_and_who_changed_it() {
     let (app, ids) = log().await;
-    let stream: String = sqlx::query_scalar(
-        "SELECT stream_name FROM events WHERE stream_name LIKE '%' || $1 LIMIT 1",
-    )
-    .bind(&ids[0])
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
+    let stream = stream_of(&app, &ids[0]).await;
     let (ok, output) = app
         .run_binary(
             BIN,
@@ -323,13 +320,7 @@ async fn a_diff_names_what_changed_between_two_versions_and_who_changed_it() {
 #[tokio::test]
 async fn explain_traces_a_value_to_the_events_and_requests_that_made_it() {
     let (app, ids) = log().await;
-    let stream: String = sqlx::query_scalar(
-        "SELECT stream_name FROM events WHERE stream_name LIKE '%' || $1 LIMIT 1",
-    )
-    .bind(&ids[1])
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
+    let stream = stream_of(&app, &ids[1]).await;
     let (ok, output) = app
         .run_binary(
             BIN,

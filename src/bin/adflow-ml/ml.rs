@@ -296,8 +296,45 @@ pub fn evaluate_prediction(
     Ok(())
 }
 
-/// `adflow-ml train prediction --tenant <id>`: trains the tenant's click-through and conversion
-/// models now and registers them (on demand; the worker's schedule does it weekly).
+/// What the tenant commands read: campaigns from the event store, figures from ClickHouse.
+struct TenantReads {
+    pool: sqlx::PgPool,
+    application: adflow_application::Application,
+    analytics: adflow_projections::analytics::Analytics,
+}
+
+impl TenantReads {
+    async fn connect(config: &Config) -> Result<Self, Failure> {
+        let pool = platform::connect(config).await?;
+        adflow_schemas::migrate(&pool)
+            .await
+            .map_err(PlatformError::from)?;
+        let store = platform::event_store(config, &pool)?;
+        let analytics = adflow_projections::analytics::Analytics::new(
+            &config.clickhouse_url,
+            &config.clickhouse_database,
+        )
+        .map_err(PlatformError::from)?;
+        Ok(Self {
+            pool,
+            application: adflow_application::Application::new(store),
+            analytics,
+        })
+    }
+
+    async fn campaign(
+        &self,
+        tenant: uuid::Uuid,
+        campaign: uuid::Uuid,
+    ) -> Result<Option<adflow_domain::campaign::CampaignState>, adflow_ml_workers::MlError> {
+        self.application
+            .load::<adflow_domain::campaign::Campaign>(adflow_domain::TenantId(tenant), campaign)
+            .await
+            .map(|loaded| loaded.state)
+            .map_err(|e| adflow_ml_workers::MlError::Backend(e.to_string()))
+    }
+}
+
 /// `adflow-ml export-copy-outcomes`: the tenant's decided creative experiments as copy-scorer
 /// training rows (winner 1, losers 0), written to `out`.
 pub async fn export_copy_outcomes(
@@ -305,27 +342,12 @@ pub async fn export_copy_outcomes(
     tenant: uuid::Uuid,
     out: &Path,
 ) -> Result<(), Failure> {
-    let pool = platform::connect(config).await?;
-    let store = platform::event_store(config, &pool)?;
-    let application = adflow_application::Application::new(store);
-    let analytics = adflow_projections::analytics::Analytics::new(
-        &config.clickhouse_url,
-        &config.clickhouse_database,
-    )
-    .map_err(PlatformError::from)?;
-    let application = &application;
-    let rows =
-        adflow_ml_workers::copy_outcomes::export(&analytics, tenant, |campaign| async move {
-            application
-                .load::<adflow_domain::campaign::Campaign>(
-                    adflow_domain::TenantId(tenant),
-                    campaign,
-                )
-                .await
-                .map(|loaded| loaded.state)
-                .map_err(|e| adflow_ml_workers::MlError::Backend(e.to_string()))
-        })
-        .await?;
+    let reads = TenantReads::connect(config).await?;
+    let reads = &reads;
+    let rows = adflow_ml_workers::copy_outcomes::export(&reads.analytics, tenant, |campaign| {
+        reads.campaign(tenant, campaign)
+    })
+    .await?;
     let mut text = rows.join("\n");
     text.push('\n');
     std::fs::write(out, text)
@@ -339,33 +361,16 @@ pub async fn export_copy_outcomes(
     Ok(())
 }
 
+/// `adflow-ml train prediction --tenant <id>`: trains the tenant's click-through and conversion
+/// models now and registers them (on demand; the worker's schedule does it weekly).
 pub async fn train_prediction(config: &Config, tenant: uuid::Uuid) -> Result<(), Failure> {
-    let pool = platform::connect(config).await?;
-    adflow_schemas::migrate(&pool)
-        .await
-        .map_err(PlatformError::from)?;
-    let store = platform::event_store(config, &pool)?;
-    let application = adflow_application::Application::new(store);
-    let analytics = adflow_projections::analytics::Analytics::new(
-        &config.clickhouse_url,
-        &config.clickhouse_database,
-    )
-    .map_err(PlatformError::from)?;
-    let application = &application;
+    let reads = TenantReads::connect(config).await?;
+    let reads = &reads;
     let records = adflow_ml_workers::prediction::live::train_tenant(
-        &pool,
-        &analytics,
+        &reads.pool,
+        &reads.analytics,
         tenant,
-        |campaign| async move {
-            application
-                .load::<adflow_domain::campaign::Campaign>(
-                    adflow_domain::TenantId(tenant),
-                    campaign,
-                )
-                .await
-                .map(|loaded| loaded.state)
-                .map_err(|e| adflow_ml_workers::MlError::Backend(e.to_string()))
-        },
+        |campaign| reads.campaign(tenant, campaign),
         adflow_ml_workers::prediction::default_device(),
     )
     .await?;
