@@ -10,7 +10,7 @@ use adflow_auth::Role;
 use adflow_domain::TenantId;
 use adflow_platforms::sandbox::{Sandbox, SandboxConfig};
 use adflow_platforms::{Account, AdPlatform, Endpoints};
-use adflow_testkit::app::TestApp;
+use adflow_testkit::app::{Reply, TestApp};
 use adflow_testkit::fixtures::{campaign, google_structure, str_of};
 use chrono::{Days, NaiveDate, Utc};
 use reqwest::StatusCode;
@@ -183,6 +183,41 @@ impl World {
     }
 
     /// The campaign stream's version now (the read model may lag).
+    /// An Admin's proposal for the campaign at its current version (`body`: action, reason,
+    /// confidence, model version).
+    async fn propose(&self, id: &str, body: &Value) -> Reply {
+        let version = self.version(id).await;
+        self.app
+            .command(
+                &format!("/v1/campaigns/{id}/proposals"),
+                Some(&self.admin),
+                body,
+                &[("if-match", &version)],
+            )
+            .await
+    }
+
+    /// A Manager's approval of the campaign's newest proposal.
+    async fn approve_newest(&self, id: &str) -> Reply {
+        let proposal: Uuid = sqlx::query_scalar(
+            "SELECT (data->>'proposalId')::uuid FROM events WHERE event_type = 'OptimisationProposed' \
+             AND stream_name LIKE '%' || $1 ORDER BY position DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_one(&self.app.db.pool)
+        .await
+        .unwrap();
+        let version = self.version(id).await;
+        self.app
+            .command(
+                &format!("/v1/campaigns/{id}/proposals/{proposal}/approve"),
+                Some(&self.manager),
+                &json!({}),
+                &[("if-match", &version)],
+            )
+            .await
+    }
+
     async fn version(&self, id: &str) -> String {
         let version: i64 = sqlx::query_scalar(
             "SELECT max(stream_version) FROM events WHERE stream_name LIKE 'campaign-%' || $1",
@@ -1197,39 +1232,17 @@ async fn an_approved_creative_pause_reaches_the_platform() {
         let world = &world;
         let id = id.clone();
         async move {
-            let version = world.version(&id).await;
-            world
-                .app
-                .command(
-                    &format!("/v1/campaigns/{id}/proposals"),
-                    Some(&world.admin),
-                    &json!({"action": {"kind": "PAUSE_CREATIVE", "platform": "LINKEDIN", "path": path},
-                            "reason": "half the other creative's click-through for two weeks",
-                            "confidenceBasisPoints": 9000, "modelVersion": "ctr-factorisation-machine@1"}),
-                    &[("if-match", &version)],
-                )
-                .await
+            let body = json!({"action": {"kind": "PAUSE_CREATIVE", "platform": "LINKEDIN", "path": path},
+                              "reason": "half the other creative's click-through for two weeks",
+                              "confidenceBasisPoints": 9000, "modelVersion": "ctr-factorisation-machine@1"});
+            world.propose(&id, &body).await
         }
     };
     let proposed = propose("/linkedin/campaigns/0/creatives/1").await;
     assert_eq!(proposed.status, StatusCode::OK, "{:?}", proposed.body);
     // The tenant's guardrails are the defaults (nothing applies itself): a person approves.
-    let proposal: Uuid = sqlx::query_scalar("SELECT (data->>'proposalId')::uuid FROM events WHERE event_type = 'OptimisationProposed' AND stream_name LIKE '%' || $1")
-        .bind(&id)
-        .fetch_one(&world.app.db.pool)
-        .await
-        .unwrap();
     assert_eq!(world.count(&id, "CreativePaused").await, 0);
-    let version = world.version(&id).await;
-    let approved = world
-        .app
-        .command(
-            &format!("/v1/campaigns/{id}/proposals/{proposal}/approve"),
-            Some(&world.manager),
-            &json!({}),
-            &[("if-match", &version)],
-        )
-        .await;
+    let approved = world.approve_newest(&id).await;
     assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
     assert_eq!(world.count(&id, "CreativePaused").await, 1);
     eventually(30, "the creative paused on LinkedIn", || async {
@@ -1479,39 +1492,14 @@ async fn an_approved_ad_schedule_reaches_google() {
         let world = &world;
         let id = id.clone();
         async move {
-            let version = world.version(&id).await;
-            let proposed = world
-                .app
-                .command(
-                    &format!("/v1/campaigns/{id}/proposals"),
-                    Some(&world.admin),
-                    &json!({"action": {"kind": "SET_AD_SCHEDULE", "entries": entries},
-                            "reason": "mornings convert better", "confidenceBasisPoints": 9500,
-                            "modelVersion": "dayparting@1"}),
-                    &[("if-match", &version)],
-                )
-                .await;
+            let body = json!({"action": {"kind": "SET_AD_SCHEDULE", "entries": entries},
+                              "reason": "mornings convert better", "confidenceBasisPoints": 9500,
+                              "modelVersion": "dayparting@1"});
+            let proposed = world.propose(&id, &body).await;
             if proposed.status != StatusCode::OK {
                 return proposed;
             }
-            let proposal: Uuid = sqlx::query_scalar(
-                "SELECT (data->>'proposalId')::uuid FROM events WHERE event_type = 'OptimisationProposed' \
-                 AND stream_name LIKE '%' || $1 ORDER BY position DESC LIMIT 1",
-            )
-            .bind(&id)
-            .fetch_one(&world.app.db.pool)
-            .await
-            .unwrap();
-            let version = world.version(&id).await;
-            world
-                .app
-                .command(
-                    &format!("/v1/campaigns/{id}/proposals/{proposal}/approve"),
-                    Some(&world.manager),
-                    &json!({}),
-                    &[("if-match", &version)],
-                )
-                .await
+            world.approve_newest(&id).await
         }
     };
     let schedules = || async {
