@@ -1,7 +1,8 @@
 //! `adflow audit replay`: the log (a stream, a tenant's, or all of it) between positions or times,
 //! filtered by aggregate category, event type, actor and correlation id, written to stdout as
 //! NDJSON or CSV in log order, with a progress bar on stderr. Read in pages by position, so a
-//! log of any size streams through in constant memory.
+//! log of any size streams through in constant memory. Personal values are opened with their
+//! subjects' keys; an erased subject's read as erased.
 
 use crate::config::Config;
 use crate::platform::{self, PlatformError};
@@ -110,6 +111,7 @@ pub async fn replay(
     if format == ReplayFormat::Csv {
         writeln!(out, "{}", COLUMNS.join(",")).map_err(io)?;
     }
+    let keys = adflow_event_store::personal::SubjectKeys::new(pool.clone());
     let mut after = 0i64;
     let mut written = 0u64;
     loop {
@@ -127,6 +129,8 @@ pub async fn replay(
         .await?;
         for row in &rows {
             let position: i64 = row.try_get("position")?;
+            let mut data: serde_json::Value = row.try_get("data")?;
+            keys.unseal(row.try_get("tenant_id")?, &mut data).await?;
             let record = serde_json::json!({
                 "position": position,
                 "stream": row.try_get::<String, _>("stream_name")?,
@@ -138,7 +142,7 @@ pub async fn replay(
                 "correlationId": row.try_get::<Uuid, _>("correlation_id")?,
                 "causationId": row.try_get::<Uuid, _>("causation_id")?,
                 "recordedAt": row.try_get::<DateTime<Utc>, _>("recorded_at")?,
-                "data": row.try_get::<serde_json::Value, _>("data")?,
+                "data": data,
             });
             match format {
                 ReplayFormat::Ndjson => writeln!(out, "{record}").map_err(io)?,

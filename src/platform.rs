@@ -4,6 +4,7 @@ use crate::config::{Config, DEV_JWT_SECRET};
 use adflow_auth::{Authenticator, Role};
 use adflow_domain::TenantId;
 use adflow_event_store::kurrent::KurrentEventStore;
+use adflow_event_store::personal::{SealingStore, SubjectKeys};
 use adflow_event_store::postgres::{GroupCommitOptions, PostgresEventStore};
 use adflow_event_store::{EventStore, StoreError};
 use adflow_projections::analytics::{Analytics, AnalyticsOptions, AnalyticsProjector};
@@ -97,7 +98,19 @@ pub async fn migrate_quietly(config: &Config) -> Result<(), PlatformError> {
     Ok(())
 }
 
+/// The configured log, behind the sealing of personal values (crypto-shredding: their keys are
+/// in PostgreSQL whichever store holds the log).
 pub fn event_store(config: &Config, pool: &PgPool) -> Result<Arc<dyn EventStore>, PlatformError> {
+    Ok(Arc::new(SealingStore::new(
+        unsealed_event_store(config, pool)?,
+        SubjectKeys::new(pool.clone()),
+    )))
+}
+
+fn unsealed_event_store(
+    config: &Config,
+    pool: &PgPool,
+) -> Result<Arc<dyn EventStore>, PlatformError> {
     match config.event_store.as_str() {
         "postgres" => {
             let store = PostgresEventStore::with_poll_interval(

@@ -124,6 +124,11 @@ impl Application {
         Self { store, cache }
     }
 
+    /// The log, for reading only (exports, audits): every write goes through [`Self::execute`].
+    pub fn reader(&self) -> &dyn adflow_event_store::EventReader {
+        &*self.store
+    }
+
     /// The state of aggregate `id` of `tenant`, current as of this call.
     pub async fn load<A>(&self, tenant: TenantId, id: Uuid) -> Result<Loaded<A::State>, AppError>
     where

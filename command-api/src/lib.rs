@@ -12,6 +12,7 @@ mod campaigns;
 mod connections;
 pub mod context;
 mod contract;
+mod data_subjects;
 pub mod handling;
 pub mod idempotency;
 mod lifecycle;
@@ -135,6 +136,8 @@ pub fn router(state: AppState) -> Router {
             "/v1/audiences/{id}/segmentation-requests",
             post(audiences::request_segmentation),
         )
+        .route("/v1/data-subjects/{id}", get(data_subjects::export))
+        .route("/v1/data-subjects/{id}/erase", post(data_subjects::erase))
         .route("/v1/api-keys", post(api_keys::create))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/healthz", get(|| async { "ok" }))

@@ -11,6 +11,7 @@ use crate::audiences::{
 };
 use crate::campaigns::{ChangeBudgetRequest, CreateCampaignRequest, RenameCampaignRequest};
 use crate::connections::{ConnectionTested, GoogleConnectRequest, LinkedInConnectRequest};
+use crate::data_subjects::{DataSubjectErasure, DataSubjectExport};
 use crate::lifecycle::{
     AttachSegmentRequest, DeploymentResultRequest, EditStructureRequest, PerformanceRequest,
     RejectRequest, ScheduleRequest, StructureRequestRequest, StructureResultRequest,
@@ -49,6 +50,8 @@ struct Operation {
     response: Option<Schema>,
     /// Answered asynchronously (202): the work is queued, its result follows as events.
     accepted: bool,
+    /// A read (GET) rather than a command (POST).
+    read: bool,
 }
 
 const MANAGE_CAMPAIGNS: &str = "Admin, Manager";
@@ -64,6 +67,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         creates,
         response: None,
         accepted: false,
+        read: false,
     };
     let steps = [
         ("/v1/campaigns/{id}/approve", "Approve the structure"),
@@ -298,6 +302,27 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
             false,
         )
     });
+    all.push(Operation {
+        response: Some(generator.subschema_for::<DataSubjectExport>()),
+        read: true,
+        ..op(
+            "/v1/data-subjects/{id}",
+            "Export everything the log holds about a data subject, opened with its keys (portability)",
+            "Admin",
+            None,
+            false,
+        )
+    });
+    all.push(Operation {
+        response: Some(generator.subschema_for::<DataSubjectErasure>()),
+        ..op(
+            "/v1/data-subjects/{id}/erase",
+            "Erase a data subject: destroy its keys (crypto-shredding) and record the erasure",
+            "Admin",
+            None,
+            false,
+        )
+    });
     all.extend(
         steps
             .into_iter()
@@ -335,9 +360,11 @@ fn operation(op: &Operation) -> Value {
             "description": "The version you last read (`3` or `\"3\"`, optionally weak `W/\"3\"`); a stale one is answered with 409.",
             "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]{1,19}\"?$"}}));
     }
-    parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
-        "description": "Replays the first response for 24 h; the same key with another body is refused (422).",
-        "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}}));
+    if !op.read {
+        parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
+            "description": "Replays the first response for 24 h; the same key with another body is refused (422).",
+            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}}));
+    }
     let (status, description) = if op.accepted {
         ("202", "Accepted")
     } else if op.creates {
@@ -384,7 +411,11 @@ fn operation(op: &Operation) -> Value {
         operation["requestBody"] =
             json!({"required": true, "content": {"application/json": {"schema": schema}}});
     }
-    json!({"post": operation})
+    if op.read {
+        json!({"get": operation})
+    } else {
+        json!({"post": operation})
+    }
 }
 
 /// `/v1/campaigns/{id}/structure-requests` → `campaigns_structure_requests`.

@@ -12,6 +12,7 @@ use crate::event::{DecodeError, DomainEvent};
 use crate::monitoring::{AnomalyDetected, MonitorEvent};
 use crate::optimisation::runs::{OptimisationRunCompleted, OptimisationRunRequested};
 use crate::performance::{PerformanceEvent, PerformanceRecorded, PerformanceRestated};
+use crate::personal::{DataSubjectErased, DataSubjectEvent};
 use crate::tenant::{
     DecisionRulesSet, GuardrailsSet, PlatformConnected, PlatformDisconnected, TenantEvent,
 };
@@ -107,10 +108,12 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<SegmentAdded>("audience", AudienceEvent::SEGMENT_ADDED, 1),
         contract::<SegmentSizeEstimated>("audience", AudienceEvent::SEGMENT_SIZE_ESTIMATED, 1),
         contract::<PersonaAdded>("audience", AudienceEvent::PERSONA_ADDED, 1),
-        contract::<AccountListImported>("audience", AudienceEvent::ACCOUNT_LIST_IMPORTED, 1),
+        contract::<AccountListImportedV1>("audience", AudienceEvent::ACCOUNT_LIST_IMPORTED, 1),
+        contract::<AccountListImported>("audience", AudienceEvent::ACCOUNT_LIST_IMPORTED, 2),
         contract::<SegmentationRequested>("audience", AudienceEvent::SEGMENTATION_REQUESTED, 1),
         contract::<SegmentationCompleted>("audience", AudienceEvent::SEGMENTATION_COMPLETED, 1),
         contract::<SegmentationFailed>("audience", AudienceEvent::SEGMENTATION_FAILED, 1),
+        contract::<DataSubjectErased>("datasubject", DataSubjectEvent::ERASED, 1),
     ]
 }
 
@@ -122,6 +125,7 @@ pub enum AnyEvent {
     Tenant(TenantEvent),
     Performance(PerformanceEvent),
     Monitor(MonitorEvent),
+    DataSubject(DataSubjectEvent),
 }
 
 /// Decodes an event of any aggregate, as auditors and tests that know only the type need to.
@@ -146,5 +150,9 @@ pub fn decode_any(
         Err(DecodeError::UnknownType { .. }) => {}
         other => return other.map(AnyEvent::Performance),
     }
-    MonitorEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Monitor)
+    match MonitorEvent::from_payload(event_type, schema_version, data) {
+        Err(DecodeError::UnknownType { .. }) => {}
+        other => return other.map(AnyEvent::Monitor),
+    }
+    DataSubjectEvent::from_payload(event_type, schema_version, data).map(AnyEvent::DataSubject)
 }

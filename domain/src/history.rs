@@ -6,6 +6,7 @@ use crate::audience::Audience;
 use crate::campaign::Campaign;
 use crate::monitoring::CampaignMonitor;
 use crate::performance::CampaignPerformance;
+use crate::personal::DataSubject;
 use crate::tenant::TenantSettings;
 use crate::DomainEvent;
 use serde::Serialize;
@@ -64,6 +65,7 @@ pub fn states(
         TenantSettings::CATEGORY => fold::<TenantSettings>(events),
         CampaignPerformance::CATEGORY => fold::<CampaignPerformance>(events),
         CampaignMonitor::CATEGORY => fold::<CampaignMonitor>(events),
+        DataSubject::CATEGORY => fold::<DataSubject>(events),
         other => Err(FoldError::UnknownCategory(other.to_owned())),
     }
 }

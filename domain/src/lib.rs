@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod optimisation;
 pub mod performance;
+pub mod personal;
 pub mod platform_rules;
 pub mod scenario;
 pub mod structure;

@@ -8,6 +8,9 @@ mod common;
 use adflow_domain::audience::*;
 use adflow_domain::campaign::*;
 use adflow_domain::contracts::{decode_any, event_contracts};
+use adflow_domain::personal::{
+    subject_of_identifier, DataSubjectErased, DataSubjectEvent, PersonalValue, SealedValue,
+};
 use adflow_domain::structure::CampaignStructure;
 use adflow_domain::{AudienceId, CampaignId, DomainEvent, EventPayload, TenantId};
 use chrono::NaiveDate;
@@ -445,9 +448,24 @@ fn samples() -> Vec<EventPayload> {
             list_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0006),
             name: "Target accounts".into(),
             lawful_basis: LawfulBasis::LegitimateInterest,
-            hashed_identifiers: vec![
-                "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
-            ],
+            // As stored: sealed under the subject's key by the event store's sealing adapter.
+            identifiers: vec![PersonalValue {
+                data_subject: subject_of_identifier(
+                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                ),
+                plain: None,
+                sealed: Some(SealedValue {
+                    key_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00a1),
+                    ciphertext: "6e6f6e63656e6f6e63656e6f63697068657274657874746167".into(),
+                }),
+                erased: false,
+            }],
+        })
+        .to_payload(),
+        DataSubjectEvent::Erased(DataSubjectErased {
+            data_subject: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00a2),
+            tenant_id: TenantId(Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00a3)),
+            keys_destroyed: 1,
         })
         .to_payload(),
         AudienceEvent::SegmentationRequested(SegmentationRequested {

@@ -13,6 +13,7 @@ mod error;
 mod group_commit;
 pub mod kurrent;
 mod model;
+pub mod personal;
 mod port;
 pub mod postgres;
 

@@ -110,7 +110,7 @@ impl Projection for AudiencesProjection {
                 .bind(id)
                 .bind(&e.name)
                 .bind(lawful_basis(e.lawful_basis))
-                .bind(i64::try_from(e.hashed_identifiers.len()).unwrap_or(i64::MAX))
+                .bind(i64::try_from(e.identifiers.len()).unwrap_or(i64::MAX))
                 .execute(&mut *tx)
                 .await?;
             }

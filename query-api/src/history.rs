@@ -9,6 +9,7 @@ use crate::guard::{principal, RoleGuard};
 use crate::scalars::Long;
 use adflow_auth::Action;
 use adflow_domain::history::{self, RecordedPayload};
+use adflow_event_store::personal::SubjectKeys;
 use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -133,6 +134,16 @@ impl HistoryQuery {
             tracing::error!(%error, "history does not fold");
             ErrorCode::Internal.error("the aggregate's history does not fold")
         })?;
+        // Personal values open with their subjects' keys; an erased subject's read as erased.
+        let keys = SubjectKeys::new(ctx.data::<ReadDb>()?.statement().clone());
+        for row in rows.iter_mut().filter(|row| row.version > after) {
+            keys.unseal(principal.tenant_id.0, &mut row.data)
+                .await
+                .map_err(|error| {
+                    tracing::error!(%error, "personal data does not open");
+                    ErrorCode::Internal.error("the aggregate's personal data does not open")
+                })?;
+        }
         let entries = rows
             .into_iter()
             .zip(states)

@@ -71,6 +71,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "event hash chain",
         include_str!("../migrations/0012_event_hash_chain.sql"),
     ),
+    (
+        13,
+        "data subject keys",
+        include_str!("../migrations/0013_data_subject_keys.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -22,7 +22,11 @@ pub struct TestApp {
     /// Extra environment of the process (settings a test changes).
     env: Vec<(String, String)>,
     child: Child,
+    /// Everything the process (and every restart of it) wrote to stdout and stderr.
+    output: Output,
 }
+
+type Output = std::sync::Arc<std::sync::Mutex<String>>;
 
 /// A response of either API: status, headers and the JSON body (`Null` when there was none).
 #[derive(Debug)]
@@ -58,7 +62,8 @@ impl TestApp {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let (child, command_url, query_url) = start(&db, binary, &jwt_secret, &env).await;
+        let output = Output::default();
+        let (child, command_url, query_url) = start(&db, binary, &jwt_secret, &env, &output).await;
         TestApp {
             db,
             binary: binary.to_owned(),
@@ -68,7 +73,14 @@ impl TestApp {
             jwt_secret,
             env,
             child,
+            output,
         }
+    }
+
+    /// Everything the process wrote so far (its logs go to stderr), for tests that look for what
+    /// must never be logged.
+    pub fn output(&self) -> String {
+        self.output.lock().map(|o| o.clone()).unwrap_or_default()
     }
 
     /// The GraphQL WebSocket endpoint.
@@ -105,8 +117,14 @@ impl TestApp {
     /// Kills the process without warning (as a crash would) and starts it again on the same database.
     pub async fn crash_and_restart(&mut self) {
         self.child.kill().await.ok();
-        let (child, command_url, query_url) =
-            start(&self.db, &self.binary, &self.jwt_secret, &self.env).await;
+        let (child, command_url, query_url) = start(
+            &self.db,
+            &self.binary,
+            &self.jwt_secret,
+            &self.env,
+            &self.output,
+        )
+        .await;
         self.child = child;
         self.command_url = command_url;
         self.query_url = query_url;
@@ -251,6 +269,7 @@ async fn start(
     binary: &str,
     jwt_secret: &str,
     env: &[(String, String)],
+    output: &Output,
 ) -> (Child, String, String) {
     let mut child = Command::new(binary)
         .arg("all")
@@ -283,13 +302,31 @@ async fn start(
         )
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("cannot start the adflow binary");
     let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    // The logs still reach the test's stderr (shown when a test fails), and are kept.
+    let kept = output.clone();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("{line}");
+            if let Ok(mut kept) = kept.lock() {
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+        }
+    });
     let mut lines = BufReader::new(stdout).lines();
     let ready = tokio::time::timeout(Duration::from_secs(60), async {
         while let Ok(Some(line)) = lines.next_line().await {
+            if let Ok(mut kept) = output.lock() {
+                kept.push_str(&line);
+                kept.push('\n');
+            }
             if let Some(rest) = line.strip_prefix("ADFLOW_READY ") {
                 return Some(rest.to_owned());
             }
@@ -301,7 +338,15 @@ async fn start(
     .flatten()
     .expect("adflow did not report ADFLOW_READY");
     // Keep draining stdout so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let kept = output.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Ok(mut kept) = kept.lock() {
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+        }
+    });
     let field = |name: &str| {
         ready
             .split_whitespace()

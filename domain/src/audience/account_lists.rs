@@ -49,7 +49,10 @@ pub(super) fn import_account_list(
             list_id: *list_id,
             name,
             lawful_basis,
-            hashed_identifiers: hashed_identifiers.to_vec(),
+            identifiers: hashed_identifiers
+                .iter()
+                .map(|hash| PersonalValue::plain(subject_of_identifier(hash), hash.clone()))
+                .collect(),
         })],
         None => vec![],
     })

@@ -17,6 +17,7 @@ pub use segmentation::{
 use crate::aggregate::{Aggregate, HistoryError, Rejection};
 use crate::event::{decode, encode, unknown, DecodeError, DomainEvent, EventPayload};
 use crate::ids::{AudienceId, TenantId};
+use crate::personal::{subject_of_identifier, PersonalValue};
 use crate::text::required_line;
 use crate::violation::Violations;
 use chrono::{DateTime, Utc};
@@ -155,14 +156,41 @@ pub struct PersonaAdded {
     pub persona: Persona,
 }
 
-/// A CRM list, as SHA-256 hashes only: no plain identifier ever reaches the event store.
+/// A CRM list, as SHA-256 hashes only: no plain identifier ever reaches the event store, and
+/// each hash is personal data of its subject, sealed under the subject's key (crypto-shredding).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountListImported {
     pub list_id: Uuid,
     pub name: String,
     pub lawful_basis: LawfulBasis,
+    pub identifiers: Vec<PersonalValue>,
+}
+
+/// Version 1 stored the hashes in the clear; read as version 2 with every hash still plain (logs
+/// written before version 2 cannot be shredded without rewriting them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountListImportedV1 {
+    pub list_id: Uuid,
+    pub name: String,
+    pub lawful_basis: LawfulBasis,
     pub hashed_identifiers: Vec<String>,
+}
+
+impl From<AccountListImportedV1> for AccountListImported {
+    fn from(v1: AccountListImportedV1) -> Self {
+        Self {
+            list_id: v1.list_id,
+            name: v1.name,
+            lawful_basis: v1.lawful_basis,
+            identifiers: v1
+                .hashed_identifiers
+                .into_iter()
+                .map(|hash| PersonalValue::plain(subject_of_identifier(&hash), hash))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -196,7 +224,7 @@ impl DomainEvent for AudienceEvent {
             E::SegmentAdded(e) => encode(E::SEGMENT_ADDED, 1, e),
             E::SegmentSizeEstimated(e) => encode(E::SEGMENT_SIZE_ESTIMATED, 1, e),
             E::PersonaAdded(e) => encode(E::PERSONA_ADDED, 1, e),
-            E::AccountListImported(e) => encode(E::ACCOUNT_LIST_IMPORTED, 1, e),
+            E::AccountListImported(e) => encode(E::ACCOUNT_LIST_IMPORTED, 2, e),
             E::SegmentationRequested(e) => encode(E::SEGMENTATION_REQUESTED, 1, e),
             E::SegmentationCompleted(e) => encode(E::SEGMENTATION_COMPLETED, 1, e),
             E::SegmentationFailed(e) => encode(E::SEGMENTATION_FAILED, 1, e),
@@ -215,7 +243,9 @@ impl DomainEvent for AudienceEvent {
             (E::SEGMENT_ADDED, 1) => decode(t, v, data).map(E::SegmentAdded),
             (E::SEGMENT_SIZE_ESTIMATED, 1) => decode(t, v, data).map(E::SegmentSizeEstimated),
             (E::PERSONA_ADDED, 1) => decode(t, v, data).map(E::PersonaAdded),
-            (E::ACCOUNT_LIST_IMPORTED, 1) => decode(t, v, data).map(E::AccountListImported),
+            (E::ACCOUNT_LIST_IMPORTED, 1) => decode::<AccountListImportedV1>(t, v, data)
+                .map(|v1| E::AccountListImported(v1.into())),
+            (E::ACCOUNT_LIST_IMPORTED, 2) => decode(t, v, data).map(E::AccountListImported),
             (E::SEGMENTATION_REQUESTED, 1) => decode(t, v, data).map(E::SegmentationRequested),
             (E::SEGMENTATION_COMPLETED, 1) => decode(t, v, data).map(E::SegmentationCompleted),
             (E::SEGMENTATION_FAILED, 1) => decode(t, v, data).map(E::SegmentationFailed),
@@ -483,7 +513,7 @@ impl Aggregate for Audience {
                         lawful_basis: e.lawful_basis,
                         identifiers: 0,
                     });
-                list.identifiers += e.hashed_identifiers.len();
+                list.identifiers += e.identifiers.len();
             }
             E::SegmentationRequested(e) => state.pending_segmentation = Some(e.request_id),
             E::SegmentationCompleted(_) | E::SegmentationFailed(_) => {
