@@ -162,12 +162,7 @@ async fn an_erased_subject_is_found_nowhere_and_replay_goes_on() {
             &[("if-match", "2")],
         )
         .await;
-    assert_eq!(
-        requested.status,
-        StatusCode::OK,
-        "{:?}",
-        requested.body
-    );
+    assert_eq!(requested.status, StatusCode::OK, "{:?}", requested.body);
 
     // Held, and sealed: the export opens it, the log holds only ciphertext.
     let export = |subject: Uuid| {

@@ -109,7 +109,7 @@ async fn write_batch(pool: &PgPool, mut batch: Vec<Pending>) {
     let result = sqlx::query(
         "SELECT append_index, stream_version, commit_id, log_position, error_code, error_message, \
                 error_detail, error_constraint \
-         FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&columns.streams)
     .bind(&columns.expected)
@@ -123,6 +123,7 @@ async fn write_batch(pool: &PgPool, mut batch: Vec<Pending>) {
     .bind(&columns.correlation_ids)
     .bind(&columns.causation_ids)
     .bind(&columns.extras)
+    .bind(&columns.content_hashes)
     .fetch_all(pool)
     .await;
     let rows = match result {
@@ -222,6 +223,7 @@ struct Columns {
     correlation_ids: Vec<uuid::Uuid>,
     causation_ids: Vec<uuid::Uuid>,
     extras: Vec<Option<serde_json::Value>>,
+    content_hashes: Vec<Vec<u8>>,
 }
 
 impl Columns {
@@ -240,6 +242,7 @@ impl Columns {
             correlation_ids: Vec::with_capacity(events),
             causation_ids: Vec::with_capacity(events),
             extras: Vec::with_capacity(events),
+            content_hashes: Vec::with_capacity(events),
         };
         for pending in batch {
             let append = &pending.append;
@@ -260,6 +263,9 @@ impl Columns {
                 .causation_ids
                 .extend_from_slice(&append.causation_ids);
             columns.extras.extend(append.extras.iter().cloned());
+            columns
+                .content_hashes
+                .extend(append.content_hashes.iter().cloned());
         }
         columns
     }

@@ -206,6 +206,8 @@ pub(crate) struct PreparedAppend {
     pub correlation_ids: Vec<uuid::Uuid>,
     pub causation_ids: Vec<uuid::Uuid>,
     pub extras: Vec<Option<serde_json::Value>>,
+    /// Each event's content hash, which `append_events` links into the stream's chain.
+    pub content_hashes: Vec<Vec<u8>>,
 }
 
 impl PreparedAppend {
@@ -240,8 +242,12 @@ impl PreparedAppend {
             correlation_ids: Vec::with_capacity(events.len()),
             causation_ids: Vec::with_capacity(events.len()),
             extras: Vec::with_capacity(events.len()),
+            content_hashes: Vec::with_capacity(events.len()),
         };
         for event in events {
+            append
+                .content_hashes
+                .push(crate::chain::content_hash(stream, &event).to_vec());
             append.ids.push(event.event_id);
             append.types.push(event.event_type);
             append.versions.push(
@@ -276,7 +282,7 @@ pub(crate) async fn append_one(
     let row = loop {
         let result = sqlx::query(
             "SELECT stream_version, commit_id, log_position \
-             FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&append.stream)
         .bind(expected_code(append.expected))
@@ -289,6 +295,7 @@ pub(crate) async fn append_one(
         .bind(&append.correlation_ids)
         .bind(&append.causation_ids)
         .bind(&append.extras)
+        .bind(&append.content_hashes)
         .fetch_one(pool)
         .await;
         match result {

@@ -18,7 +18,8 @@ use uuid::Uuid;
 async fn append_in_open_transaction(conn: &mut PgConnection, stream: &str, tenant: Uuid) -> Uuid {
     let e = event(tenant, 0);
     sqlx::query("BEGIN").execute(&mut *conn).await.unwrap();
-    sqlx::query("SELECT * FROM append_events($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+    let content_hash = adflow_event_store::chain::content_hash(stream, &e).to_vec();
+    sqlx::query("SELECT * FROM append_events($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
         .bind(stream)
         .bind(tenant)
         .bind(vec![e.event_id])
@@ -29,6 +30,7 @@ async fn append_in_open_transaction(conn: &mut PgConnection, stream: &str, tenan
         .bind(vec![e.metadata.correlation_id])
         .bind(vec![e.metadata.causation_id])
         .bind(vec![serde_json::to_value(&e.metadata.extra).unwrap()])
+        .bind(vec![content_hash])
         .execute(&mut *conn)
         .await
         .unwrap();

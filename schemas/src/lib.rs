@@ -76,6 +76,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "data subject keys",
         include_str!("../migrations/0013_data_subject_keys.sql"),
     ),
+    (
+        14,
+        "chain content hash",
+        include_str!("../migrations/0014_chain_content_hash.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]
