@@ -4,24 +4,155 @@
 use crate::config::Config;
 use crate::platform::{self, PlatformError};
 use adflow_event_store::chain::{self, ChainProblem};
+use adflow_event_store::checkpoints::{self, CheckpointProblem};
 
-/// Verifies the chain; `Ok(false)` when it is broken (the break is printed).
-pub async fn verify(config: &Config) -> Result<bool, PlatformError> {
+fn postgres_only(config: &Config, what: &str) -> Result<(), PlatformError> {
     if config.event_store != "postgres" {
         return Err(PlatformError::Usage(format!(
-            "audit verify reads the PostgreSQL log; this instance's event store is {}",
+            "audit {what} reads the PostgreSQL log; this instance's event store is {}",
             config.event_store
         )));
     }
+    Ok(())
+}
+
+fn usage(error: impl std::fmt::Display) -> PlatformError {
+    PlatformError::Usage(error.to_string())
+}
+
+/// Signs a checkpoint of the chain heads.
+pub async fn checkpoint(config: &Config) -> Result<(), PlatformError> {
+    postgres_only(config, "checkpoint")?;
+    let key = config.audit_signing_key.as_deref().ok_or_else(|| {
+        PlatformError::Usage("ADFLOW_AUDIT_SIGNING_KEY is not set: nothing to sign with".into())
+    })?;
+    let key = checkpoints::signing_key(key).map_err(usage)?;
     let pool = platform::connect(config).await?;
     adflow_schemas::migrate(&pool).await?;
-    let report = chain::verify(&pool).await?;
+    let taken = checkpoints::take(&pool, &key).await?;
+    pool.close().await;
+    println!(
+        "checkpoint {}: {} streams, {} heads changed, digest {}, public key {}",
+        taken.id,
+        taken.streams,
+        taken.changed,
+        checkpoints::to_hex(&taken.digest),
+        checkpoints::to_hex(key.verifying_key().as_bytes())
+    );
+    Ok(())
+}
+
+/// Signs a checkpoint every `audit_checkpoint_seconds` while the process runs (the projections
+/// process does this when a signing key is configured).
+pub async fn checkpoint_periodically(
+    pool: sqlx::PgPool,
+    config: Config,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let Some(key) = config.audit_signing_key.as_deref() else {
+        return;
+    };
+    let key = match checkpoints::signing_key(key) {
+        Ok(key) => key,
+        Err(error) => {
+            tracing::error!(%error, "no audit checkpoints");
+            return;
+        }
+    };
+    let every = std::time::Duration::from_secs(config.audit_checkpoint_seconds.max(1));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+        match checkpoints::take(&pool, &key).await {
+            Ok(taken) => {
+                tracing::info!(
+                    id = taken.id,
+                    changed = taken.changed,
+                    "audit checkpoint signed"
+                )
+            }
+            Err(error) => tracing::warn!(%error, "audit checkpoint failed; trying at the next"),
+        }
+    }
+}
+
+/// The key checkpoints are verified with: the given one, else the signing key's, else the
+/// configured public key.
+fn verifying_key(
+    config: &Config,
+    given: Option<&str>,
+) -> Result<Option<checkpoints::VerifyingKey>, PlatformError> {
+    if let Some(hex) = given.or(config.audit_public_key.as_deref()) {
+        return checkpoints::public_key(hex).map(Some).map_err(usage);
+    }
+    match config.audit_signing_key.as_deref() {
+        Some(hex) => Ok(Some(
+            checkpoints::signing_key(hex)
+                .map_err(usage)?
+                .verifying_key(),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Verifies the checkpoints and the chain; `Ok(false)` when anything does not hold (printed).
+pub async fn verify(
+    config: &Config,
+    from_checkpoint: Option<&str>,
+    public_key: Option<&str>,
+) -> Result<bool, PlatformError> {
+    postgres_only(config, "verify")?;
+    let key = verifying_key(config, public_key)?;
+    let pool = platform::connect(config).await?;
+    adflow_schemas::migrate(&pool).await?;
+    let up_to = match from_checkpoint {
+        None | Some("latest") => None,
+        Some(id) => Some(id.parse::<i64>().map_err(|_| {
+            PlatformError::Usage(format!(
+                "--from-checkpoint takes a number or latest, not {id}"
+            ))
+        })?),
+    };
+    let mut anchors = Default::default();
+    match key {
+        Some(key) => {
+            let report = checkpoints::verify(&pool, &key, up_to).await?;
+            if let Some(problem) = report.problem {
+                pool.close().await;
+                println!("BROKEN checkpoints: {}", describe(&problem));
+                return Ok(false);
+            }
+            println!(
+                "{} signed checkpoints verified (signatures, digests, recorded heads)",
+                report.checkpoints
+            );
+            if from_checkpoint.is_some() {
+                anchors = report.anchors;
+            }
+        }
+        None if from_checkpoint.is_some() => {
+            return Err(PlatformError::Usage(
+                "--from-checkpoint needs a public key (--public-key or ADFLOW_AUDIT_PUBLIC_KEY)"
+                    .into(),
+            ))
+        }
+        None => println!("no public key given: signed checkpoints not checked"),
+    }
+    let report = chain::verify_after(&pool, &anchors).await?;
     pool.close().await;
     match report.first_break {
         None => {
             println!(
-                "the chain holds: {} events in {} streams verified",
-                report.events, report.streams
+                "the chain holds: {} events in {} streams verified{}",
+                report.events,
+                report.streams,
+                if anchors.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} streams from their checkpointed heads)", anchors.len())
+                }
             );
             Ok(true)
         }
@@ -39,6 +170,31 @@ pub async fn verify(config: &Config) -> Result<bool, PlatformError> {
             );
             Ok(false)
         }
+    }
+}
+
+fn describe(problem: &CheckpointProblem) -> String {
+    match problem {
+        CheckpointProblem::Digest { checkpoint } => {
+            format!("checkpoint {checkpoint}'s recorded heads were edited (digest mismatch)")
+        }
+        CheckpointProblem::Signature { checkpoint } => {
+            format!("checkpoint {checkpoint}'s signature does not verify with this public key")
+        }
+        CheckpointProblem::Gap { checkpoint } => format!("checkpoint {checkpoint} is missing"),
+        CheckpointProblem::Head {
+            checkpoint,
+            stream,
+            version,
+            present,
+        } => format!(
+            "{stream} version {version}, a head signed in checkpoint {checkpoint}, {}",
+            if *present {
+                "has another hash now: the stream was rewritten and its chain recomputed"
+            } else {
+                "is gone from the log: events were removed"
+            }
+        ),
     }
 }
 

@@ -107,6 +107,14 @@ pub struct Config {
     pub optimisation_schedule_seconds: u64,
     /// Days after which a tenant's prediction models are trained again.
     pub retrain_days: i64,
+    /// 64 hex digits, the Ed25519 seed that signs checkpoints of the log's chain heads; unset,
+    /// no checkpoint is taken. Keep it out of the database's reach (a secret of its own).
+    pub audit_signing_key: Option<String>,
+    /// The public key `adflow audit verify` checks checkpoints with, when the signing key is not
+    /// at hand (an auditor's machine).
+    pub audit_public_key: Option<String>,
+    /// How often the projections process signs a checkpoint (0: only `adflow audit checkpoint`).
+    pub audit_checkpoint_seconds: u64,
 }
 
 impl Default for Config {
@@ -171,6 +179,9 @@ impl Default for Config {
             report_lookback_days: 3,
             optimisation_schedule_seconds: 3_600,
             retrain_days: 7,
+            audit_signing_key: None,
+            audit_public_key: None,
+            audit_checkpoint_seconds: 3_600,
         }
     }
 }

@@ -89,9 +89,21 @@ enum Subcommands {
 
 #[derive(Subcommand)]
 enum AuditAction {
-    /// Recompute every stream's hash chain and name the first altered, removed or moved event
-    /// (exit status 1 when the chain is broken).
-    Verify,
+    /// Recompute every stream's hash chain and name the first altered, removed or moved event;
+    /// check every signed checkpoint and that the heads it recorded are still in the log (exit
+    /// status 1 when anything does not hold).
+    Verify {
+        /// Trust the log up to this signed checkpoint (a number, or `latest`) once its signature
+        /// and heads are verified, and recompute the chain only after it.
+        #[arg(long)]
+        from_checkpoint: Option<String>,
+        /// The Ed25519 public key checkpoints are checked with (64 hex digits); by default the
+        /// one of ADFLOW_AUDIT_SIGNING_KEY, or ADFLOW_AUDIT_PUBLIC_KEY.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Sign a checkpoint of the chain heads now (needs ADFLOW_AUDIT_SIGNING_KEY).
+    Checkpoint,
     /// The log (a stream, a tenant's or all of it) as NDJSON or CSV on stdout, in log order,
     /// filtered; a progress bar on stderr.
     Replay {
@@ -305,8 +317,17 @@ fn main() -> ExitCode {
                 .await
             }
             Subcommands::Audit {
-                action: AuditAction::Verify,
-            } => match audit::verify(&config).await {
+                action: AuditAction::Checkpoint,
+            } => audit::checkpoint(&config).await,
+            Subcommands::Audit {
+                action:
+                    AuditAction::Verify {
+                        from_checkpoint,
+                        public_key,
+                    },
+            } => match audit::verify(&config, from_checkpoint.as_deref(), public_key.as_deref())
+                .await
+            {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(platform::PlatformError::Usage(
                     "the log's hash chain is broken".into(),

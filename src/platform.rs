@@ -360,6 +360,13 @@ pub async fn serve_until(
             config.clone(),
             shutdown.clone(),
         ));
+        if config.event_store == "postgres" && config.audit_checkpoint_seconds > 0 {
+            tasks.spawn(crate::audit::checkpoint_periodically(
+                pool.clone(),
+                config.clone(),
+                shutdown.clone(),
+            ));
+        }
         ready.push("projections=running".into());
     }
 

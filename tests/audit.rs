@@ -20,7 +20,28 @@ async fn log() -> (TestApp, Vec<String>) {
 
 /// [`log`], with the manager's token.
 async fn log_with_token() -> (TestApp, Vec<String>, String) {
-    let app = TestApp::spawn(BIN).await;
+    log_in(TestApp::spawn(BIN).await).await
+}
+
+/// The checkpoint signing key of the checkpoint tests (a test key: 32 bytes of 0x2a).
+const SIGNING_KEY: &str = "2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a";
+
+/// [`log`] in an app that can sign checkpoints (on demand only).
+async fn signed_log() -> (TestApp, Vec<String>, String) {
+    log_in(
+        TestApp::spawn_with(
+            BIN,
+            &[
+                ("ADFLOW_AUDIT_SIGNING_KEY", SIGNING_KEY),
+                ("ADFLOW_AUDIT_CHECKPOINT_SECONDS", "0"),
+            ],
+        )
+        .await,
+    )
+    .await
+}
+
+async fn log_in(app: TestApp) -> (TestApp, Vec<String>, String) {
     let manager = app.token(TenantId(Uuid::now_v7()), Role::Manager);
     let mut ids = Vec::new();
     for name in ["Chain one", "Chain two", "Chain three"] {
@@ -474,4 +495,156 @@ async fn as_of_states_at_50_random_moments_equal_what_the_read_model_showed_then
         );
         checked += 1;
     }
+}
+
+/// Rewrites `version` of the campaign's stream the way someone with write access who knows the
+/// chain would: a new name, and every hash from there on recomputed, so the chain holds again.
+async fn rewrite_with_recomputed_chain(app: &TestApp, id: &str, version: u64) {
+    use adflow_event_store::{chain, EventReader, NewEvent};
+    sqlx::query(
+        "UPDATE events SET data = jsonb_set(data, '{name}', '\"Quietly renamed\"')
+          WHERE stream_name LIKE '%' || $1 AND stream_version = $2",
+    )
+    .bind(id)
+    .bind(version as i64)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let stream = stream_of(app, id).await;
+    let store = adflow_event_store::postgres::PostgresEventStore::new(app.db.pool.clone());
+    let events = store.read_stream(&stream, 1, 100).await.unwrap();
+    let mut previous: Vec<u8> = Vec::new();
+    for event in events {
+        let as_appended = NewEvent {
+            event_id: event.event_id,
+            event_type: event.event_type.clone(),
+            schema_version: event.schema_version,
+            data: event.data.clone(),
+            metadata: event.metadata.clone(),
+        };
+        let hash = chain::link(&previous, &chain::content_hash(&stream, &as_appended));
+        sqlx::query("UPDATE events SET hash = $3 WHERE stream_name = $1 AND stream_version = $2")
+            .bind(&stream)
+            .bind(event.stream_version as i64)
+            .bind(hash.as_slice())
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        previous = hash.to_vec();
+    }
+    let report = chain::verify(&app.db.pool).await.unwrap();
+    assert_eq!(
+        report.first_break, None,
+        "the chain alone no longer sees it"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_checkpoint_catches_a_stream_rewritten_with_its_chain_recomputed() {
+    let (app, ids, _) = signed_log().await;
+    let (ok, output) = app.run_binary(BIN, &["audit", "checkpoint"]).await;
+    assert!(
+        ok && output.contains("checkpoint 1: 3 streams, 3 heads changed"),
+        "{output}"
+    );
+    let (ok, output) = verify(&app).await;
+    assert!(
+        ok && output.contains("1 signed checkpoints verified"),
+        "{output}"
+    );
+
+    rewrite_with_recomputed_chain(&app, &ids[1], 2).await;
+    let (ok, output) = verify(&app).await;
+    assert!(!ok, "{output}");
+    assert!(
+        output.contains("version 3, a head signed in checkpoint 1, has another hash now"),
+        "{output}"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_checkpoint_catches_the_newest_events_cut_off() {
+    let (app, ids, _) = signed_log().await;
+    assert!(app.run_binary(BIN, &["audit", "checkpoint"]).await.0);
+    sqlx::query("DELETE FROM events WHERE stream_name LIKE '%' || $1 AND stream_version = 3")
+        .bind(&ids[0])
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let chain_alone = adflow_event_store::chain::verify(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        chain_alone.first_break, None,
+        "a cut tail leaves no broken link"
+    );
+    let (ok, output) = verify(&app).await;
+    assert!(!ok, "{output}");
+    assert!(output.contains("is gone from the log"), "{output}");
+}
+
+#[tokio::test]
+async fn edited_checkpoints_and_a_foreign_key_are_refused() {
+    let (app, _, _) = signed_log().await;
+    assert!(app.run_binary(BIN, &["audit", "checkpoint"]).await.0);
+    assert!(app.run_binary(BIN, &["audit", "checkpoint"]).await.0);
+    let other_key = "11".repeat(32);
+    let other_public = adflow_event_store::checkpoints::to_hex(
+        adflow_event_store::checkpoints::signing_key(&other_key)
+            .unwrap()
+            .verifying_key()
+            .as_bytes(),
+    );
+    let (ok, output) = app
+        .run_binary(BIN, &["audit", "verify", "--public-key", &other_public])
+        .await;
+    assert!(
+        !ok && output.contains("checkpoint 1's signature does not verify"),
+        "{output}"
+    );
+    sqlx::query("UPDATE audit_checkpoint_heads SET stream_version = stream_version + 1 WHERE checkpoint_id = 1")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let (ok, output) = verify(&app).await;
+    assert!(
+        !ok && output.contains("checkpoint 1's recorded heads were edited"),
+        "{output}"
+    );
+}
+
+#[tokio::test]
+async fn verify_from_a_checkpoint_recomputes_only_what_came_after_it() {
+    let (app, ids, manager) = signed_log().await;
+    assert!(app.run_binary(BIN, &["audit", "checkpoint"]).await.0);
+    let renamed = app
+        .command(
+            &format!("/v1/campaigns/{}/rename", ids[2]),
+            Some(&manager),
+            &json!({"name": "After the checkpoint"}),
+            &[("if-match", "3")],
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    let (ok, output) = app
+        .run_binary(BIN, &["audit", "verify", "--from-checkpoint", "latest"])
+        .await;
+    assert!(ok, "{output}");
+    assert!(
+        output.contains("(3 streams from their checkpointed heads)"),
+        "{output}"
+    );
+    let after = position(&app, &ids[2], 4).await;
+    sqlx::query("UPDATE events SET data = jsonb_set(data, '{name}', '\"Changed later\"') WHERE position = $1")
+        .bind(after)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let (ok, output) = app
+        .run_binary(BIN, &["audit", "verify", "--from-checkpoint", "1"])
+        .await;
+    assert!(
+        !ok && output.contains(&format!("BROKEN at position {after}:")),
+        "{output}"
+    );
 }

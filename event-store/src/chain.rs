@@ -172,6 +172,15 @@ struct Previous {
 /// Recomputes every stream's chain from the rows: one pass in stream order (keyset pages on the
 /// stream/version index), memory independent of the log's size.
 pub async fn verify(pool: &PgPool) -> Result<ChainReport, StoreError> {
+    verify_after(pool, &BTreeMap::new()).await
+}
+
+/// [`verify`], trusting each stream up to its anchor (a head a verified signed checkpoint
+/// recorded, whose hash is the stored one): only the events after it are recomputed.
+pub async fn verify_after(
+    pool: &PgPool,
+    anchors: &BTreeMap<String, crate::checkpoints::Head>,
+) -> Result<ChainReport, StoreError> {
     let corrupt = |e: sqlx::Error| StoreError::Corrupt(e.to_string());
     let mut report = ChainReport {
         events: 0,
@@ -214,7 +223,10 @@ pub async fn verify(pool: &PgPool) -> Result<ChainReport, StoreError> {
                 Some(p) if same_stream => (p.version, p.hash.as_slice()),
                 _ => (0, &[][..]),
             };
-            let problem = if version != previous_version + 1 {
+            let anchored = anchors.get(&stream).is_some_and(|(at, _)| version <= *at);
+            let problem = if anchored {
+                None
+            } else if version != previous_version + 1 {
                 Some(ChainProblem::Missing)
             } else {
                 match &hash {

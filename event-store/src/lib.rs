@@ -8,6 +8,7 @@
 
 mod catch_up;
 pub mod chain;
+pub mod checkpoints;
 pub mod contract;
 mod error;
 mod group_commit;

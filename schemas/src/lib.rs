@@ -81,6 +81,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "chain content hash",
         include_str!("../migrations/0014_chain_content_hash.sql"),
     ),
+    (
+        15,
+        "audit checkpoints",
+        include_str!("../migrations/0015_audit_checkpoints.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]
