@@ -648,3 +648,117 @@ async fn verify_from_a_checkpoint_recomputes_only_what_came_after_it() {
         "{output}"
     );
 }
+
+#[tokio::test]
+async fn api_keys_are_in_the_trail_and_refused_commands_in_the_access_log() {
+    let app = TestApp::spawn(BIN).await;
+    let tenant = TenantId(Uuid::now_v7());
+    let admin = app.token(tenant, Role::Admin);
+    let viewer = app.token_for("viewer-1", tenant, Role::Viewer);
+    let auditor = app.token(tenant, Role::Auditor);
+
+    let created = app
+        .command(
+            "/v1/api-keys",
+            Some(&admin),
+            &json!({"name": "HubSpot sync", "role": "analyst"}),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    let key_id = str_of(&created.body, "/id").to_owned();
+    let revoked = app
+        .command(
+            &format!("/v1/api-keys/{key_id}/revoke"),
+            Some(&admin),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{:?}", revoked.body);
+
+    // Refused: a Viewer creating a campaign, a Manager-less invalid budget, an unknown key.
+    let forbidden = app
+        .command(
+            "/v1/campaigns",
+            Some(&viewer),
+            &campaign("Not mine to make"),
+            &[],
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let mut invalid = campaign("Bad budget");
+    invalid["totalBudgetMicros"] = json!(-5);
+    let refused = app
+        .command("/v1/campaigns", Some(&admin), &invalid, &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let stranger = app.token(TenantId(Uuid::now_v7()), Role::Admin);
+    let elsewhere = app
+        .command(
+            &format!("/v1/api-keys/{key_id}/revoke"),
+            Some(&stranger),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+
+    let history = app
+        .graphql(
+            Some(&auditor),
+            "query($id: ID!) { history(aggregateId: $id) { entries { eventType actor data } } }",
+            json!({"id": tenant.0}),
+        )
+        .await;
+    let entries = history.body["data"]["history"]["entries"]
+        .as_array()
+        .cloned();
+    let entries = entries.unwrap_or_default();
+    let types: Vec<&str> = entries
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["ApiKeyCreated", "ApiKeyRevoked"],
+        "{:?}",
+        history.body
+    );
+    assert_eq!(entries[0]["data"]["role"], "analyst");
+    assert_eq!(entries[0]["data"]["keyId"], key_id.as_str());
+
+    let log = app
+        .graphql(
+            Some(&auditor),
+            "{ accessLog { actor method route status code reasons } }",
+            json!({}),
+        )
+        .await;
+    let rows = log.body["data"]["accessLog"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(rows.len(), 2, "{:?}", log.body);
+    assert_eq!(rows[0]["code"], "validation_failed");
+    assert_eq!(rows[0]["route"], "/v1/campaigns");
+    assert!(
+        rows[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with("/totalBudgetMicros ")),
+        "{rows:?}"
+    );
+    assert_eq!(rows[1]["actor"], "user:viewer-1");
+    assert_eq!(rows[1]["status"], 403);
+    assert_eq!(rows[1]["code"], "forbidden");
+    // The stranger's refusal is in the stranger's tenant's log, not here; a Viewer cannot read it.
+    let as_viewer = app
+        .graphql(Some(&viewer), "{ accessLog { code } }", json!({}))
+        .await;
+    assert_eq!(
+        as_viewer.body["errors"][0]["extensions"]["code"],
+        "FORBIDDEN"
+    );
+}

@@ -2,8 +2,10 @@
 //! nowhere else: only its SHA-256 is stored), scoped to that tenant and a role, revocable, with
 //! the time of last use recorded. A key is sent like a token: `Authorization: Bearer adf_…`.
 //!
-//! Keys are access configuration, not domain state, so they live in a table of the command API
-//! rather than in the log. Creating one is deliberately not replayable with `Idempotency-Key`
+//! Keys are access configuration: the secret's hash, for authentication, lives in a table of the
+//! command API; who issued or revoked which key, with which role, is recorded on the tenant's
+//! settings stream (`ApiKeyCreated`, `ApiKeyRevoked`) for auditors. Creating one is deliberately
+//! not replayable with `Idempotency-Key`
 //! (a stored response would keep the secret): a retried creation makes a second key, and the
 //! unused one can be revoked.
 
@@ -12,7 +14,9 @@ use crate::context::CommandContext;
 use crate::idempotency::{run_once, CommandResponse};
 use crate::problem::ApiError;
 use crate::AppState;
+use adflow_application::{Command, Expected};
 use adflow_auth::{Action, Principal, Role, API_KEY_PREFIX};
+use adflow_domain::tenant::{TenantCommand, TenantSettings};
 use adflow_domain::{TenantId, Violations};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -107,6 +111,18 @@ async fn mint(
     };
     let id = Uuid::now_v7();
     let secret = new_secret();
+    // The trail first: a key that authenticates is always on the record (a key whose row then
+    // failed to be stored is on the record but never worked).
+    record(
+        &state,
+        &context,
+        TenantCommand::RecordApiKeyCreated {
+            key_id: id,
+            name: name.clone(),
+            role: role.as_str().to_owned(),
+        },
+    )
+    .await?;
     let created_at: DateTime<Utc> = sqlx::query_scalar(
         "INSERT INTO api_keys (key_id, tenant_id, name, role, secret_hash, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at",
@@ -174,12 +190,39 @@ async fn revoke_key(
     if revoked.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
+    record(
+        &state,
+        &context,
+        TenantCommand::RecordApiKeyRevoked { key_id: id },
+    )
+    .await?;
     Ok(CommandResponse {
         status: StatusCode::OK,
         body: serde_json::json!(ApiKeyRevoked { id, revoked: true }),
         etag: None,
         replay_body: None,
     })
+}
+
+/// Records an API key's creation or revocation on the tenant's settings stream.
+async fn record(
+    state: &AppState,
+    context: &CommandContext,
+    command: TenantCommand,
+) -> Result<(), ApiError> {
+    let tenant = context.principal.tenant_id;
+    state
+        .application
+        .execute::<TenantSettings>(Command {
+            tenant,
+            aggregate_id: tenant.0,
+            expected: Expected::Latest,
+            command,
+            metadata: context.metadata(),
+            once_per_cause: false,
+        })
+        .await?;
+    Ok(())
 }
 
 /// The caller an API key stands for; the same error as a bad token for a key that is unknown,

@@ -122,6 +122,9 @@ impl FromRequestParts<AppState> for CommandContext {
             }
             None => state.auth.authenticate(authorization)?,
         };
+        if let Some(slot) = parts.extensions.get::<crate::access_log::CallerSlot>() {
+            slot.fill(&principal);
+        }
         // Before the body is read: a limited caller costs one statement per bucket.
         crate::rate_limit::check(&state.pool, state.limits, &principal).await?;
         let correlation_id = parts

@@ -5,6 +5,7 @@
 //! answer `{id, version, position}` with an `ETag`. `position` lets a client wait for its write in
 //! the query API.
 
+mod access_log;
 mod api_keys;
 mod audiences;
 pub mod body;
@@ -149,6 +150,10 @@ pub fn router(state: AppState) -> Router {
             "/docs",
             get(|| async { axum::response::Html(openapi::DOCS_PAGE) }),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access_log::record_refusals,
+        ))
         .fallback(|| async { problem::ApiError::NotFound })
         .method_not_allowed_fallback(|| async { problem::ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn(context::correlate))

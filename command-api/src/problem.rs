@@ -251,6 +251,16 @@ impl IntoResponse for ApiError {
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::access_log::Refusal {
+                code,
+                reasons: problem
+                    .errors
+                    .iter()
+                    .map(|e| format!("{} {}", e.pointer, e.code))
+                    .collect(),
+            });
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

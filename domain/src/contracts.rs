@@ -14,7 +14,8 @@ use crate::optimisation::runs::{OptimisationRunCompleted, OptimisationRunRequest
 use crate::performance::{PerformanceEvent, PerformanceRecorded, PerformanceRestated};
 use crate::personal::{DataSubjectErased, DataSubjectEvent};
 use crate::tenant::{
-    DecisionRulesSet, GuardrailsSet, PlatformConnected, PlatformDisconnected, TenantEvent,
+    ApiKeyCreated, ApiKeyRevoked, DecisionRulesSet, GuardrailsSet, PlatformConnected,
+    PlatformDisconnected, TenantEvent,
 };
 use schemars::JsonSchema;
 
@@ -104,6 +105,8 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<DecisionRulesSet>("tenant", TenantEvent::DECISION_RULES_SET, 1),
         contract::<PlatformConnected>("tenant", TenantEvent::PLATFORM_CONNECTED, 1),
         contract::<PlatformDisconnected>("tenant", TenantEvent::PLATFORM_DISCONNECTED, 1),
+        contract::<ApiKeyCreated>("tenant", TenantEvent::API_KEY_CREATED, 1),
+        contract::<ApiKeyRevoked>("tenant", TenantEvent::API_KEY_REVOKED, 1),
         contract::<AudienceDefined>("audience", AudienceEvent::DEFINED, 1),
         contract::<SegmentAdded>("audience", AudienceEvent::SEGMENT_ADDED, 1),
         contract::<SegmentSizeEstimated>("audience", AudienceEvent::SEGMENT_SIZE_ESTIMATED, 1),

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum TenantCommand {
@@ -23,6 +24,16 @@ pub enum TenantCommand {
     },
     DisconnectPlatform {
         platform: Platform,
+    },
+    /// An integrator's API key was issued (the command API keeps its secret's hash for
+    /// authentication; the trail keeps who issued what, for whom, with which role).
+    RecordApiKeyCreated {
+        key_id: Uuid,
+        name: String,
+        role: String,
+    },
+    RecordApiKeyRevoked {
+        key_id: Uuid,
     },
 }
 
@@ -63,12 +74,29 @@ pub struct PlatformDisconnected {
     pub platform: Platform,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyCreated {
+    pub key_id: Uuid,
+    pub name: String,
+    /// `admin`, `manager`, `analyst`, `viewer` or `auditor`.
+    pub role: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyRevoked {
+    pub key_id: Uuid,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum TenantEvent {
     GuardrailsSet(GuardrailsSet),
     DecisionRulesSet(DecisionRulesSet),
     PlatformConnected(PlatformConnected),
     PlatformDisconnected(PlatformDisconnected),
+    ApiKeyCreated(ApiKeyCreated),
+    ApiKeyRevoked(ApiKeyRevoked),
 }
 
 impl TenantEvent {
@@ -76,6 +104,8 @@ impl TenantEvent {
     pub const DECISION_RULES_SET: &'static str = "DecisionRulesSet";
     pub const PLATFORM_CONNECTED: &'static str = "PlatformConnected";
     pub const PLATFORM_DISCONNECTED: &'static str = "PlatformDisconnected";
+    pub const API_KEY_CREATED: &'static str = "ApiKeyCreated";
+    pub const API_KEY_REVOKED: &'static str = "ApiKeyRevoked";
 }
 
 impl DomainEvent for TenantEvent {
@@ -85,6 +115,8 @@ impl DomainEvent for TenantEvent {
             TenantEvent::DecisionRulesSet(e) => encode(Self::DECISION_RULES_SET, 1, e),
             TenantEvent::PlatformConnected(e) => encode(Self::PLATFORM_CONNECTED, 1, e),
             TenantEvent::PlatformDisconnected(e) => encode(Self::PLATFORM_DISCONNECTED, 1, e),
+            TenantEvent::ApiKeyCreated(e) => encode(Self::API_KEY_CREATED, 1, e),
+            TenantEvent::ApiKeyRevoked(e) => encode(Self::API_KEY_REVOKED, 1, e),
         }
     }
 
@@ -106,6 +138,12 @@ impl DomainEvent for TenantEvent {
             (Self::PLATFORM_DISCONNECTED, 1) => {
                 decode(event_type, schema_version, data).map(TenantEvent::PlatformDisconnected)
             }
+            (Self::API_KEY_CREATED, 1) => {
+                decode(event_type, schema_version, data).map(TenantEvent::ApiKeyCreated)
+            }
+            (Self::API_KEY_REVOKED, 1) => {
+                decode(event_type, schema_version, data).map(TenantEvent::ApiKeyRevoked)
+            }
             _ => Err(unknown(event_type, schema_version)),
         }
     }
@@ -120,6 +158,18 @@ pub struct TenantSettingsState {
     /// The connected ad account of each platform.
     #[serde(default)]
     pub connections: BTreeMap<Platform, PlatformAccount>,
+    /// Every API key issued (or revoked) since the trail began, by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_keys: BTreeMap<Uuid, ApiKeyState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyState {
+    /// Absent for a key issued before its creation was recorded.
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub revoked: bool,
 }
 
 /// Digits only: `123-456-7890` and `urn:li:sponsoredAccount:123` are read as their digits.
@@ -220,6 +270,30 @@ impl Aggregate for TenantSettings {
                 };
                 violations.into_result(events).map_err(Rejection::Invalid)
             }
+            TenantCommand::RecordApiKeyCreated { key_id, name, role } => {
+                Ok(if state.is_some_and(|s| s.api_keys.contains_key(key_id)) {
+                    vec![]
+                } else {
+                    vec![TenantEvent::ApiKeyCreated(ApiKeyCreated {
+                        key_id: *key_id,
+                        name: name.clone(),
+                        role: role.clone(),
+                    })]
+                })
+            }
+            // A key issued before the trail began is revoked on the record all the same.
+            TenantCommand::RecordApiKeyRevoked { key_id } => Ok(
+                if state
+                    .and_then(|s| s.api_keys.get(key_id))
+                    .is_some_and(|key| key.revoked)
+                {
+                    vec![]
+                } else {
+                    vec![TenantEvent::ApiKeyRevoked(ApiKeyRevoked {
+                        key_id: *key_id,
+                    })]
+                },
+            ),
             TenantCommand::DisconnectPlatform { platform } => {
                 if state.is_some_and(|s| s.connections.contains_key(platform)) {
                     Ok(vec![TenantEvent::PlatformDisconnected(
@@ -249,6 +323,27 @@ impl Aggregate for TenantSettings {
             }
             TenantEvent::PlatformDisconnected(e) => {
                 state.connections.remove(&e.platform);
+            }
+            TenantEvent::ApiKeyCreated(e) => {
+                state.api_keys.insert(
+                    e.key_id,
+                    ApiKeyState {
+                        name: Some(e.name.clone()),
+                        role: Some(e.role.clone()),
+                        revoked: false,
+                    },
+                );
+            }
+            TenantEvent::ApiKeyRevoked(e) => {
+                state
+                    .api_keys
+                    .entry(e.key_id)
+                    .or_insert(ApiKeyState {
+                        name: None,
+                        role: None,
+                        revoked: false,
+                    })
+                    .revoked = true;
             }
         }
         Ok(state)

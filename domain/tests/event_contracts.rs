@@ -12,6 +12,7 @@ use adflow_domain::personal::{
     subject_of_identifier, DataSubjectErased, DataSubjectEvent, PersonalValue, SealedValue,
 };
 use adflow_domain::structure::CampaignStructure;
+use adflow_domain::tenant::{ApiKeyCreated, ApiKeyRevoked, TenantEvent};
 use adflow_domain::{AudienceId, CampaignId, DomainEvent, EventPayload, TenantId};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
@@ -460,6 +461,16 @@ fn samples() -> Vec<EventPayload> {
                 }),
                 erased: false,
             }],
+        })
+        .to_payload(),
+        TenantEvent::ApiKeyCreated(ApiKeyCreated {
+            key_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00b1),
+            name: "HubSpot sync".into(),
+            role: "analyst".into(),
+        })
+        .to_payload(),
+        TenantEvent::ApiKeyRevoked(ApiKeyRevoked {
+            key_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00b1),
         })
         .to_payload(),
         DataSubjectEvent::Erased(DataSubjectErased {

@@ -2,6 +2,7 @@
 //! scoped to the caller's tenant, with live updates over WebSocket. It never touches the event
 //! store; it reads what the projectors built.
 
+mod access_log;
 mod analytics;
 mod analytics_gate;
 mod anomalies;
@@ -51,6 +52,7 @@ pub struct Query(
     analytics::AnalyticsQuery,
     history::HistoryQuery,
     templates::TemplateQuery,
+    access_log::AccessLogQuery,
 );
 
 pub type AdflowSchema = Schema<Query, EmptyMutation, Subscription>;

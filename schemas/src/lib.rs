@@ -86,6 +86,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit checkpoints",
         include_str!("../migrations/0015_audit_checkpoints.sql"),
     ),
+    (
+        16,
+        "access log",
+        include_str!("../migrations/0016_access_log.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]
