@@ -115,6 +115,13 @@ pub struct Config {
     pub audit_public_key: Option<String>,
     /// How often the projections process signs a checkpoint (0: only `adflow audit checkpoint`).
     pub audit_checkpoint_seconds: u64,
+    /// Retention per data category, in days (0 keeps it): the platforms' hourly figures in
+    /// ClickHouse, refused commands in the access log, CRM identifier hashes (their keys).
+    pub retention_raw_platform_days: u32,
+    pub retention_access_log_days: u32,
+    pub retention_crm_identifier_days: u32,
+    /// How often the projections process sweeps (0: only `adflow retention sweep`).
+    pub retention_sweep_seconds: u64,
 }
 
 impl Default for Config {
@@ -182,6 +189,10 @@ impl Default for Config {
             audit_signing_key: None,
             audit_public_key: None,
             audit_checkpoint_seconds: 3_600,
+            retention_raw_platform_days: 90,
+            retention_access_log_days: 365,
+            retention_crm_identifier_days: 730,
+            retention_sweep_seconds: 86_400,
         }
     }
 }

@@ -10,5 +10,6 @@ pub mod config;
 pub mod connections;
 pub mod platform;
 pub mod process;
+pub mod retention;
 pub mod scratch;
 pub mod supervisor;

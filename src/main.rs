@@ -61,6 +61,11 @@ enum Subcommands {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Data retention per category (ADFLOW_RETENTION_* days).
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
     /// Print a bearer token signed with the local development key.
     Token {
         /// Tenant id (a UUID); a new one is minted when omitted.
@@ -85,6 +90,12 @@ enum Subcommands {
         #[command(subcommand)]
         which: bench::Bench,
     },
+}
+
+#[derive(Subcommand)]
+enum RetentionAction {
+    /// Remove what is past its period now, and record each removal per tenant.
+    Sweep,
 }
 
 #[derive(Subcommand)]
@@ -226,6 +237,9 @@ fn main() -> ExitCode {
                 action: ReportsAction::Backfill { from, to },
             } => ad_platforms::backfill(&config, from, to).await,
             Subcommands::Migrate => platform::migrate(&config).await,
+            Subcommands::Retention {
+                action: RetentionAction::Sweep,
+            } => adflow::retention::sweep_now(&config).await,
             Subcommands::Token {
                 tenant,
                 role,

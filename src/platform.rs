@@ -360,6 +360,14 @@ pub async fn serve_until(
             config.clone(),
             shutdown.clone(),
         ));
+        if config.retention_sweep_seconds > 0 {
+            tasks.spawn(crate::retention::sweep_periodically(
+                pool.clone(),
+                config.clone(),
+                adflow_application::Application::new(store.clone()),
+                shutdown.clone(),
+            ));
+        }
         if config.event_store == "postgres" && config.audit_checkpoint_seconds > 0 {
             tasks.spawn(crate::audit::checkpoint_periodically(
                 pool.clone(),

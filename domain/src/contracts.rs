@@ -13,6 +13,7 @@ use crate::monitoring::{AnomalyDetected, MonitorEvent};
 use crate::optimisation::runs::{OptimisationRunCompleted, OptimisationRunRequested};
 use crate::performance::{PerformanceEvent, PerformanceRecorded, PerformanceRestated};
 use crate::personal::{DataSubjectErased, DataSubjectEvent};
+use crate::retention::{RetentionApplied, RetentionEvent};
 use crate::tenant::{
     ApiKeyCreated, ApiKeyRevoked, DecisionRulesSet, GuardrailsSet, PlatformConnected,
     PlatformDisconnected, TenantEvent,
@@ -117,6 +118,7 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<SegmentationCompleted>("audience", AudienceEvent::SEGMENTATION_COMPLETED, 1),
         contract::<SegmentationFailed>("audience", AudienceEvent::SEGMENTATION_FAILED, 1),
         contract::<DataSubjectErased>("datasubject", DataSubjectEvent::ERASED, 1),
+        contract::<RetentionApplied>("retention", RetentionEvent::APPLIED, 1),
     ]
 }
 
@@ -129,6 +131,7 @@ pub enum AnyEvent {
     Performance(PerformanceEvent),
     Monitor(MonitorEvent),
     DataSubject(DataSubjectEvent),
+    Retention(RetentionEvent),
 }
 
 /// Decodes an event of any aggregate, as auditors and tests that know only the type need to.
@@ -157,5 +160,9 @@ pub fn decode_any(
         Err(DecodeError::UnknownType { .. }) => {}
         other => return other.map(AnyEvent::Monitor),
     }
-    DataSubjectEvent::from_payload(event_type, schema_version, data).map(AnyEvent::DataSubject)
+    match DataSubjectEvent::from_payload(event_type, schema_version, data) {
+        Err(DecodeError::UnknownType { .. }) => {}
+        other => return other.map(AnyEvent::DataSubject),
+    }
+    RetentionEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Retention)
 }

@@ -7,6 +7,7 @@ use crate::campaign::Campaign;
 use crate::monitoring::CampaignMonitor;
 use crate::performance::CampaignPerformance;
 use crate::personal::DataSubject;
+use crate::retention::RetentionLedger;
 use crate::tenant::TenantSettings;
 use crate::DomainEvent;
 use serde::Serialize;
@@ -66,6 +67,7 @@ pub fn states(
         CampaignPerformance::CATEGORY => fold::<CampaignPerformance>(events),
         CampaignMonitor::CATEGORY => fold::<CampaignMonitor>(events),
         DataSubject::CATEGORY => fold::<DataSubject>(events),
+        RetentionLedger::CATEGORY => fold::<RetentionLedger>(events),
         other => Err(FoldError::UnknownCategory(other.to_owned())),
     }
 }

@@ -16,6 +16,7 @@ pub mod optimisation;
 pub mod performance;
 pub mod personal;
 pub mod platform_rules;
+pub mod retention;
 pub mod scenario;
 pub mod structure;
 pub mod templates;

@@ -11,6 +11,7 @@ use adflow_domain::contracts::{decode_any, event_contracts};
 use adflow_domain::personal::{
     subject_of_identifier, DataSubjectErased, DataSubjectEvent, PersonalValue, SealedValue,
 };
+use adflow_domain::retention::{RetentionApplied, RetentionCategory, RetentionEvent};
 use adflow_domain::structure::CampaignStructure;
 use adflow_domain::tenant::{ApiKeyCreated, ApiKeyRevoked, TenantEvent};
 use adflow_domain::{AudienceId, CampaignId, DomainEvent, EventPayload, TenantId};
@@ -471,6 +472,12 @@ fn samples() -> Vec<EventPayload> {
         .to_payload(),
         TenantEvent::ApiKeyRevoked(ApiKeyRevoked {
             key_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00b1),
+        })
+        .to_payload(),
+        RetentionEvent::Applied(RetentionApplied {
+            category: RetentionCategory::CrmIdentifiers,
+            cutoff: NaiveDate::from_ymd_opt(2025, 12, 1).unwrap(),
+            removed: 12,
         })
         .to_payload(),
         DataSubjectEvent::Erased(DataSubjectErased {

@@ -5,6 +5,7 @@
 mod projector;
 pub mod queries;
 pub mod rebuild;
+mod retention;
 mod rows;
 pub mod synthetic;
 
