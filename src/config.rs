@@ -122,6 +122,9 @@ pub struct Config {
     pub retention_crm_identifier_days: u32,
     /// How often the projections process sweeps (0: only `adflow retention sweep`).
     pub retention_sweep_seconds: u64,
+    /// GraphQL requests per minute per caller and per tenant (0 turns a limit off).
+    pub graphql_rate_limit_per_minute: u32,
+    pub graphql_tenant_rate_limit_per_minute: u32,
 }
 
 impl Default for Config {
@@ -193,6 +196,8 @@ impl Default for Config {
             retention_access_log_days: 365,
             retention_crm_identifier_days: 730,
             retention_sweep_seconds: 86_400,
+            graphql_rate_limit_per_minute: 1_000,
+            graphql_tenant_rate_limit_per_minute: 10_000,
         }
     }
 }

@@ -322,6 +322,10 @@ pub async fn serve_until(
                 per_tenant: config.analytics_per_tenant,
                 ..Default::default()
             },
+            rate_limits: adflow_callers::RateLimits {
+                per_caller_per_minute: config.graphql_rate_limit_per_minute,
+                per_tenant_per_minute: config.graphql_tenant_rate_limit_per_minute,
+            },
         };
         let router = adflow_query_api::router(pool.clone(), authenticator(config).await?, settings);
         let addr = spawn_server(

@@ -16,14 +16,14 @@ use crate::problem::ApiError;
 use crate::AppState;
 use adflow_application::{Command, Expected};
 use adflow_auth::{Action, Principal, Role, API_KEY_PREFIX};
+use adflow_callers::api_keys::hash;
 use adflow_domain::tenant::{TenantCommand, TenantSettings};
-use adflow_domain::{TenantId, Violations};
+use adflow_domain::Violations;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -59,10 +59,6 @@ pub struct ApiKeyCreated {
 pub struct ApiKeyRevoked {
     pub id: Uuid,
     pub revoked: bool,
-}
-
-fn hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
 }
 
 /// 244 random bits (two v4 UUIDs), hex.
@@ -232,36 +228,11 @@ pub(crate) async fn authenticate(
     key_id: Uuid,
     secret: &str,
 ) -> Result<Principal, ApiError> {
-    let invalid = || {
-        ApiError::Unauthenticated(adflow_auth::AuthError::InvalidToken(
-            "unknown or revoked API key".into(),
-        ))
-    };
-    let row: Option<(Uuid, String, Vec<u8>)> = sqlx::query_as(
-        "SELECT tenant_id, role, secret_hash FROM api_keys WHERE key_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(key_id)
-    .fetch_optional(pool)
-    .await?;
-    let Some((tenant, role, stored)) = row else {
-        return Err(invalid());
-    };
-    // Hashes of equal length compared in full: no early exit to time.
-    let given = hash(secret);
-    let same = stored.len() == given.len()
-        && stored
-            .iter()
-            .zip(&given)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    let role = Role::parse(&role).filter(|_| same).ok_or_else(invalid)?;
-    // At most one write a minute per key.
-    sqlx::query(
-        "UPDATE api_keys SET last_used_at = now() WHERE key_id = $1 \
-           AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-    )
-    .bind(key_id)
-    .execute(pool)
-    .await?;
-    Ok(Principal::api_key(key_id, TenantId(tenant), role))
+    adflow_callers::api_keys::authenticate(pool, key_id, secret)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Unauthenticated(adflow_auth::AuthError::InvalidToken(
+                "unknown or revoked API key".into(),
+            ))
+        })
 }

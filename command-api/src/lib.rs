@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/api-keys", post(api_keys::create))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/version", get(version))
         .route(
             "/openapi.json",
             get(move || async move { axum::Json(spec) }),
@@ -162,4 +163,15 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .with_state(state)
+}
+
+/// What is running: the package version and the event contracts it reads and writes.
+pub async fn version() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "name": "adflow",
+        "version": env!("CARGO_PKG_VERSION"),
+        "api": "command",
+        "openapi": "/openapi.json",
+        "eventContracts": adflow_domain::contracts::event_contracts().len(),
+    }))
 }

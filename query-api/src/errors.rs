@@ -26,6 +26,9 @@ pub enum ErrorCode {
     InputTooDeep,
     /// The HTTP request is not one GraphQL operation as JSON (malformed JSON, a batch).
     BadRequest,
+    /// The caller (or its tenant) sent more requests than its limit per minute; see
+    /// `Retry-After`.
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -44,6 +47,7 @@ impl ErrorCode {
             ErrorCode::InputTooLarge => "INPUT_TOO_LARGE",
             ErrorCode::InputTooDeep => "INPUT_TOO_DEEP",
             ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::RateLimited => "RATE_LIMITED",
         }
     }
 

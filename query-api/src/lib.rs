@@ -72,6 +72,9 @@ pub struct QuerySettings {
     pub input_limits: adflow_input_limits::InputLimits,
     /// ClickHouse statements at once, per request and per tenant.
     pub analytics_concurrency: AnalyticsConcurrency,
+    /// Requests per minute per caller and per tenant (the same kind of buckets as the command
+    /// API's, apart from them).
+    pub rate_limits: adflow_callers::RateLimits,
 }
 
 impl Default for QuerySettings {
@@ -83,6 +86,10 @@ impl Default for QuerySettings {
             graphiql: true,
             input_limits: adflow_input_limits::InputLimits::default(),
             analytics_concurrency: AnalyticsConcurrency::default(),
+            rate_limits: adflow_callers::RateLimits {
+                per_caller_per_minute: 1_000,
+                per_tenant_per_minute: 10_000,
+            },
         }
     }
 }
@@ -126,12 +133,16 @@ struct QueryState {
     analytics: Option<adflow_projections::analytics::Analytics>,
     input_limits: adflow_input_limits::InputLimits,
     analytics_concurrency: AnalyticsConcurrency,
+    pool: PgPool,
+    rate_limits: adflow_callers::RateLimits,
 }
 
 pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Router {
     let db = ReadDb::new(pool.clone());
     let graphiql_enabled = settings.graphiql;
     let state = QueryState {
+        pool: pool.clone(),
+        rate_limits: settings.rate_limits,
         analytics: settings.analytics.clone(),
         input_limits: settings.input_limits,
         analytics_concurrency: settings.analytics_concurrency,
@@ -148,6 +159,16 @@ pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Rou
         .route("/graphql", graphql)
         .route("/graphql/ws", get(subscriptions))
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/v1/version",
+            get(|| async {
+                axum::Json(serde_json::json!({
+                    "name": "adflow",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "api": "query",
+                }))
+            }),
+        )
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -205,10 +226,35 @@ async fn execute(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let principal: Principal = match state.auth.authenticate(authorization(&headers)) {
+    let principal = match identify(&state, authorization(&headers)).await {
         Ok(principal) => principal,
-        Err(error) => return unauthenticated(error),
+        Err(refused) => return refused,
     };
+    match adflow_callers::rate_limit::check(&state.pool, state.rate_limits, "graphql:", &principal)
+        .await
+    {
+        Ok(None) => {}
+        Ok(Some(retry_after)) => {
+            let mut refused = input_guard::request_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                format!("rate limited: retry after {retry_after} s"),
+            );
+            refused.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after),
+            );
+            return refused;
+        }
+        Err(error) => {
+            tracing::error!(%error, "rate limit check failed");
+            return input_guard::request_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "the rate limiter is unavailable",
+            );
+        }
+    }
     let request = match input_guard::read_request(&state.input_limits, body).await {
         Ok(request) => request
             .data(principal)
@@ -219,6 +265,31 @@ async fn execute(
     };
     // Every error is coded by the schema's `CodedErrors` extension, here and on WebSocket alike.
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}
+
+/// The caller: an API key (the same keys, tenants and roles as on the command API) or a JWT.
+async fn identify(state: &QueryState, authorization: Option<&str>) -> Result<Principal, Response> {
+    let token = adflow_auth::bearer(authorization).map_err(unauthenticated)?;
+    match adflow_auth::parse_api_key(token) {
+        Some((key_id, secret)) => {
+            match adflow_callers::api_keys::authenticate(&state.pool, key_id, secret).await {
+                Ok(Some(principal)) => Ok(principal),
+                Ok(None) => Err(unauthenticated("unknown or revoked API key")),
+                Err(error) => {
+                    tracing::error!(%error, "API key lookup failed");
+                    Err(input_guard::request_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        ErrorCode::Unavailable,
+                        "credentials cannot be checked now",
+                    ))
+                }
+            }
+        }
+        None => state
+            .auth
+            .authenticate(authorization)
+            .map_err(unauthenticated),
+    }
 }
 
 /// How long a new WebSocket may take to send `connection_init` (graphql-transport-ws closes

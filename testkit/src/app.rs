@@ -286,6 +286,8 @@ async fn start(
         // Tests send commands far faster than an integrator may; the limit test sets its own.
         .env("ADFLOW_RATE_LIMIT_PER_MINUTE", "0")
         .env("ADFLOW_TENANT_RATE_LIMIT_PER_MINUTE", "0")
+        .env("ADFLOW_GRAPHQL_RATE_LIMIT_PER_MINUTE", "0")
+        .env("ADFLOW_GRAPHQL_TENANT_RATE_LIMIT_PER_MINUTE", "0")
         // The ML worker loads its models only in the tests that want it; every app publishes
         // its work requests on a stream of its own, so apps never take each other's work.
         .env("ADFLOW_ML_WORKER", "false")
