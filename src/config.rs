@@ -125,6 +125,9 @@ pub struct Config {
     /// GraphQL requests per minute per caller and per tenant (0 turns a limit off).
     pub graphql_rate_limit_per_minute: u32,
     pub graphql_tenant_rate_limit_per_minute: u32,
+    /// Browser origins allowed to call either API, comma-separated (`https://app.example.com`);
+    /// empty: no CORS headers.
+    pub cors_allowed_origins: String,
 }
 
 impl Default for Config {
@@ -198,6 +201,7 @@ impl Default for Config {
             retention_sweep_seconds: 86_400,
             graphql_rate_limit_per_minute: 1_000,
             graphql_tenant_rate_limit_per_minute: 10_000,
+            cors_allowed_origins: String::new(),
         }
     }
 }

@@ -144,6 +144,41 @@ fn unsealed_event_store(
     }
 }
 
+/// CORS for the frontends' browsers: only the configured origins (none by default: no CORS
+/// headers at all, so browsers keep the same-origin rule).
+fn cors(config: &Config) -> Result<tower_http::cors::CorsLayer, PlatformError> {
+    use axum::http::{header, HeaderName, HeaderValue, Method};
+    let origins = config
+        .cors_allowed_origins
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            HeaderValue::from_str(origin).map_err(|_| {
+                PlatformError::Usage(format!(
+                    "ADFLOW_CORS_ALLOWED_ORIGINS holds an invalid origin: {origin:?}"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(Duration::from_secs(600)))
+}
+
 fn analytics(config: &Config) -> Result<Analytics, PlatformError> {
     Ok(Analytics::new(
         &config.clickhouse_url,
@@ -298,7 +333,8 @@ pub async fn serve_until(
             },
             input_limits: config.input_limits(),
             platforms: Some(crate::ad_platforms::platforms(config, &pool)?),
-        });
+        })
+        .layer(cors(config)?);
         let addr = spawn_server(
             &mut tasks,
             config,
@@ -327,7 +363,8 @@ pub async fn serve_until(
                 per_tenant_per_minute: config.graphql_tenant_rate_limit_per_minute,
             },
         };
-        let router = adflow_query_api::router(pool.clone(), authenticator(config).await?, settings);
+        let router = adflow_query_api::router(pool.clone(), authenticator(config).await?, settings)
+            .layer(cors(config)?);
         let addr = spawn_server(
             &mut tasks,
             config,

@@ -704,17 +704,28 @@ async fn api_keys_are_in_the_trail_and_refused_commands_in_the_access_log() {
         .await;
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
 
-    let history = app
-        .graphql(
-            Some(&auditor),
-            "query($id: ID!) { history(aggregateId: $id) { entries { eventType actor data } } }",
-            json!({"id": tenant.0}),
-        )
-        .await;
-    let entries = history.body["data"]["history"]["entries"]
-        .as_array()
-        .cloned();
-    let entries = entries.unwrap_or_default();
+    // The history is a read model: wait until it has both events.
+    let mut entries = Vec::new();
+    let mut history = None;
+    for _ in 0..100 {
+        let reply = app
+            .graphql(
+                Some(&auditor),
+                "query($id: ID!) { history(aggregateId: $id) { entries { eventType actor data } } }",
+                json!({"id": tenant.0}),
+            )
+            .await;
+        entries = reply.body["data"]["history"]["entries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        history = Some(reply);
+        if entries.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let history = history.unwrap();
     let types: Vec<&str> = entries
         .iter()
         .map(|e| e["eventType"].as_str().unwrap())

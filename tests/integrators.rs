@@ -131,3 +131,79 @@ async fn both_apis_say_their_version() {
         assert_eq!(reply["version"], env!("CARGO_PKG_VERSION"));
     }
 }
+
+#[tokio::test]
+async fn configured_origins_get_cors_and_others_do_not() {
+    let app = TestApp::spawn_with(
+        BIN,
+        &[("ADFLOW_CORS_ALLOWED_ORIGINS", "https://app.example.com")],
+    )
+    .await;
+    for base in [&app.command_url, &app.query_url] {
+        let preflight = |origin: &'static str| {
+            app.http
+                .request(reqwest::Method::OPTIONS, format!("{base}/graphql"))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header(
+                    "access-control-request-headers",
+                    "authorization,content-type",
+                )
+                .send()
+        };
+        let allowed = preflight("https://app.example.com").await.unwrap();
+        assert_eq!(
+            allowed.headers()["access-control-allow-origin"],
+            "https://app.example.com"
+        );
+        let refused = preflight("https://evil.example").await.unwrap();
+        assert!(refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_persisted_query_runs_by_its_hash_once_it_was_sent() {
+    use sha2::{Digest, Sha256};
+    let app = TestApp::spawn(BIN).await;
+    let token = app.token(TenantId(Uuid::now_v7()), Role::Analyst);
+    let query = "{ __typename }";
+    let hash: String = Sha256::digest(query.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let persisted = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
+    let send = |body: serde_json::Value| {
+        app.http
+            .post(format!("{}/graphql", app.query_url))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let unknown: serde_json::Value = send(json!({"extensions": persisted}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        unknown["errors"][0]["message"], "PersistedQueryNotFound",
+        "{unknown}"
+    );
+    let first: serde_json::Value = send(json!({"query": query, "extensions": persisted}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["data"]["__typename"], "Query", "{first}");
+    let by_hash: serde_json::Value = send(json!({"extensions": persisted}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_hash["data"]["__typename"], "Query", "{by_hash}");
+}

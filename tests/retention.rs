@@ -126,13 +126,26 @@ async fn a_sweep_removes_what_is_past_its_period_keeps_the_rest_and_records_it()
 
     // Each removal is in the tenant's trail, by the sweeper.
     let auditor = app.token(TenantId(tenant), Role::Auditor);
-    let history = app
-        .graphql(
-            Some(&auditor),
-            "query($id: ID!) { history(aggregateId: $id) { category entries { eventType actor data } } }",
-            json!({"id": tenant}),
-        )
-        .await;
+    // The history is a read model: wait until it has the three removals.
+    let mut history = None;
+    for _ in 0..100 {
+        let reply = app
+            .graphql(
+                Some(&auditor),
+                "query($id: ID!) { history(aggregateId: $id) { category entries { eventType actor data } } }",
+                json!({"id": tenant}),
+            )
+            .await;
+        let seen = reply.body["data"]["history"]["entries"]
+            .as_array()
+            .map_or(0, Vec::len);
+        history = Some(reply);
+        if seen >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let history = history.unwrap();
     let ledger = &history.body["data"]["history"];
     assert_eq!(ledger["category"], "retention", "{:?}", history.body);
     let mut swept: Vec<(String, u64)> = ledger["entries"]

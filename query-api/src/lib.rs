@@ -94,6 +94,9 @@ impl Default for QuerySettings {
     }
 }
 
+/// Documents kept for automatic persisted queries, per process (least recently used go first).
+pub const PERSISTED_QUERIES: usize = 1_024;
+
 /// Queries deeper than this are refused before anything runs.
 pub const MAX_DEPTH: usize = 12;
 /// Queries costlier than this are refused before anything runs (a field costs 1; a list costs
@@ -113,6 +116,15 @@ pub fn schema(db: ReadDb, live: live::LiveChanges, settings: QuerySettings) -> A
     let mut builder = loaders::register(builder(), &db, settings.analytics.as_ref(), &gates)
         .data(gates)
         .extension(input_guard::InputGuard(settings.input_limits))
+        // Automatic persisted queries (Apollo's protocol): a client sends a document's SHA-256
+        // alone once the document has been sent with it, checked by the input guard, once.
+        .extension(
+            async_graphql::extensions::apollo_persisted_queries::ApolloPersistedQueries::new(
+                async_graphql::extensions::apollo_persisted_queries::LruCacheStorage::new(
+                    PERSISTED_QUERIES,
+                ),
+            ),
+        )
         .extension(errors::CodedErrors);
     if !settings.introspection {
         builder = builder.disable_introspection();
