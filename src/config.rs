@@ -128,6 +128,14 @@ pub struct Config {
     /// Browser origins allowed to call either API, comma-separated (`https://app.example.com`);
     /// empty: no CORS headers.
     pub cors_allowed_origins: String,
+    /// Webhooks: deliveries to private, loopback and link-local addresses (off: only public
+    /// receivers), one attempt's deadline, the first retry's delay (doubling, jittered, at most an
+    /// hour), the hours of failure after which a subscription is disabled, the poll interval.
+    pub webhooks_allow_private: bool,
+    pub webhook_timeout_ms: u64,
+    pub webhook_retry_base_ms: u64,
+    pub webhook_give_up_hours: i64,
+    pub webhook_poll_ms: u64,
 }
 
 impl Default for Config {
@@ -202,6 +210,11 @@ impl Default for Config {
             graphql_rate_limit_per_minute: 1_000,
             graphql_tenant_rate_limit_per_minute: 10_000,
             cors_allowed_origins: String::new(),
+            webhooks_allow_private: false,
+            webhook_timeout_ms: 10_000,
+            webhook_retry_base_ms: 5_000,
+            webhook_give_up_hours: 72,
+            webhook_poll_ms: 500,
         }
     }
 }

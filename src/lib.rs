@@ -13,3 +13,4 @@ pub mod process;
 pub mod retention;
 pub mod scratch;
 pub mod supervisor;
+pub mod webhooks;

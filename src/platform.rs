@@ -401,6 +401,12 @@ pub async fn serve_until(
             config.clone(),
             shutdown.clone(),
         ));
+        tasks.spawn(crate::webhooks::deliver(
+            pool.clone(),
+            store.clone(),
+            config.clone(),
+            shutdown.clone(),
+        ));
         if config.retention_sweep_seconds > 0 {
             tasks.spawn(crate::retention::sweep_periodically(
                 pool.clone(),

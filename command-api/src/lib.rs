@@ -22,6 +22,7 @@ mod optimisation;
 pub mod problem;
 mod proposals;
 pub mod rate_limit;
+mod webhooks;
 
 pub use rate_limit::RateLimits;
 
@@ -139,6 +140,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/data-subjects/{id}", get(data_subjects::export))
         .route("/v1/data-subjects/{id}/erase", post(data_subjects::erase))
+        .route("/v1/webhooks", post(webhooks::subscribe))
+        .route(
+            "/v1/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
         .route("/v1/api-keys", post(api_keys::create))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/healthz", get(|| async { "ok" }))

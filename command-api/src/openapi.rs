@@ -19,6 +19,7 @@ use crate::lifecycle::{
 use crate::optimisation::{DecisionRulesRequest, RunAccepted};
 use crate::problem::Problem;
 use crate::proposals::{DeclineRequest, GuardrailsRequest, ProposalRequest};
+use crate::webhooks::{WebhookRequest, WebhookSecret};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::Schema;
 use serde_json::{json, Map, Value};
@@ -303,6 +304,26 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         )
     });
     all.push(Operation {
+        response: Some(generator.subschema_for::<WebhookSecret>()),
+        ..op(
+            "/v1/webhooks",
+            "Subscribe a URL to the tenant's events (Standard Webhooks signatures; the secret is shown in this response only)",
+            "Admin",
+            Some(generator.subschema_for::<WebhookRequest>()),
+            true,
+        )
+    });
+    all.push(Operation {
+        response: Some(generator.subschema_for::<WebhookSecret>()),
+        ..op(
+            "/v1/webhooks/{id}/rotate-secret",
+            "Rotate a subscription's secret: the new one and the previous one both sign until the next rotation",
+            "Admin",
+            None,
+            false,
+        )
+    });
+    all.push(Operation {
         response: Some(generator.subschema_for::<DataSubjectExport>()),
         read: true,
         ..op(
@@ -512,7 +533,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         let paths = document["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 38);
+        assert_eq!(paths.len(), 40);
         for (path, item) in paths {
             let operation = if path == "/v1/data-subjects/{id}" {
                 &item["get"]

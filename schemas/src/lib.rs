@@ -91,6 +91,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "access log",
         include_str!("../migrations/0016_access_log.sql"),
     ),
+    (
+        17,
+        "webhooks",
+        include_str!("../migrations/0017_webhooks.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]
