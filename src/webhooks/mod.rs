@@ -313,8 +313,14 @@ mod tests {
         ] {
             assert!(allowed_target(url, false).await.is_err(), "{url}");
         }
-        assert!(allowed_target("http://127.0.0.1:9/hooks", true).await.is_ok());
-        assert!(allowed_target("http://203.0.113.7/hooks", false).await.is_ok());
-        assert!(allowed_target("ftp://203.0.113.7/hooks", true).await.is_err());
+        assert!(allowed_target("http://127.0.0.1:9/hooks", true)
+            .await
+            .is_ok());
+        assert!(allowed_target("http://203.0.113.7/hooks", false)
+            .await
+            .is_ok());
+        assert!(allowed_target("ftp://203.0.113.7/hooks", true)
+            .await
+            .is_err());
     }
 }
