@@ -919,3 +919,25 @@ async fn audiences_and_recommendations_read_with_their_nested_lists() {
         json!({"kind": "PAUSE", "reason": "CPA three times the target", "status": "PENDING"})
     );
 }
+
+#[tokio::test]
+async fn an_api_key_opens_a_subscription_as_it_opens_a_query() {
+    let app = app().await;
+    let admin = app.token(TenantId(Uuid::now_v7()), Role::Admin);
+    let created = app
+        .command(
+            "/v1/api-keys",
+            Some(&admin),
+            &json!({"name": "Live board", "role": "viewer"}),
+            &[],
+        )
+        .await;
+    let key = created.body["key"].as_str().unwrap().to_owned();
+    // `subscribe` asserts the connection_ack.
+    let _socket = subscribe(
+        &app,
+        &key,
+        "subscription { campaignStatusChanged { campaignId status } }",
+    )
+    .await;
+}

@@ -76,7 +76,10 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Str
 async fn a_receiver_down_for_a_stretch_gets_every_event_in_order_each_id_once() {
     let receiver = Receiver::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let url = format!(
+        "http://localhost:{}/hooks",
+        listener.local_addr().unwrap().port()
+    );
     let router = axum::Router::new()
         .route("/hooks", axum::routing::post(receive))
         .with_state(receiver.clone());

@@ -155,3 +155,30 @@ pub fn linkedin_ad_account(_: &mut SchemaGenerator) -> Schema {
 pub fn google_login_customer_id(_: &mut SchemaGenerator) -> Schema {
     json_schema!({"type": ["string", "null"], "pattern": "^[0-9]{3}-?[0-9]{3}-?[0-9]{4}$"})
 }
+
+/// An http(s) URL of a receiver, exactly as `webhooks::receiver_url` checks it: a host name (no
+/// address literal), an optional port, a plain path.
+pub fn webhook_url(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "format": "uri",
+        "maxLength": 2000,
+        "pattern": "^https?://[a-z][a-z0-9]*(\\.[a-z][a-z0-9]*)*(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(/[A-Za-z0-9._~-]*)*$"
+    })
+}
+
+/// Adflow's event types (every version's), for a webhook subscription.
+pub fn event_types(_: &mut SchemaGenerator) -> Schema {
+    let mut types: Vec<&str> = adflow_domain::contracts::event_contracts()
+        .iter()
+        .map(|c| c.event_type)
+        .collect();
+    types.sort_unstable();
+    types.dedup();
+    json_schema!({
+        "type": "array",
+        "maxItems": 100,
+        "items": {"type": "string", "enum": types},
+        "description": "Every event of the tenant when empty."
+    })
+}

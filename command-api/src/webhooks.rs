@@ -18,11 +18,11 @@ use uuid::Uuid;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookRequest {
     /// Where to POST each event (http or https).
-    #[schemars(length(min = 1, max = 2000))]
+    #[schemars(schema_with = "crate::contract::webhook_url")]
     pub url: String,
     /// Event types to send (`CampaignRenamed`, ...); all of the tenant's when empty.
     #[serde(default)]
-    #[schemars(length(max = 100))]
+    #[schemars(schema_with = "crate::contract::event_types")]
     pub event_types: Vec<String>,
 }
 
@@ -33,6 +33,37 @@ pub struct WebhookSecret {
     pub id: Uuid,
     /// `whsec_…`: verify `webhook-signature` with it (Standard Webhooks).
     pub secret: String,
+}
+
+/// What `contract::webhook_url` documents: `http(s)://` a host name of lowercase labels each
+/// starting with a letter, an optional port 1–65535, a path of unreserved characters; at most
+/// 2,000 characters.
+fn receiver_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    let label = |l: &str| {
+        l.starts_with(|c: char| c.is_ascii_lowercase())
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.starts_with('0')
+            && p.len() <= 5
+            && p.parse::<u32>().is_ok_and(|n| (1..=65_535).contains(&n))
+    });
+    let path_ok = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._~-".contains(c));
+    url.len() <= 2_000 && host.split('.').all(label) && port_ok && path_ok
 }
 
 /// 32 random bytes, the Standard Webhooks way.
@@ -58,12 +89,15 @@ pub async fn subscribe(
     context.require(Action::ManageSettings, "manage webhooks")?;
     let request = body.value;
     let mut violations = Violations::new();
-    match reqwest::Url::parse(&request.url) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {}
-        _ => violations.push("url", "invalid", "must be an http or https URL"),
+    if !receiver_url(&request.url) || reqwest::Url::parse(&request.url).is_err() {
+        violations.push(
+            "url",
+            "invalid",
+            "must be an http or https URL with a host name, an optional port and a plain path",
+        );
     }
-    if request.url.len() > 2_000 {
-        violations.push("url", "too_long", "at most 2000 characters");
+    if request.event_types.len() > 100 {
+        violations.push("eventTypes", "too_many", "at most 100 event types");
     }
     for (index, event_type) in request.event_types.iter().enumerate() {
         let known = adflow_domain::contracts::event_contracts()
@@ -121,4 +155,35 @@ pub async fn rotate_secret(
         return Err(ApiError::NotFound);
     }
     Ok(Json(WebhookSecret { id, secret }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::receiver_url;
+
+    #[test]
+    fn receiver_urls_are_checked_as_documented() {
+        for good in [
+            "http://localhost:45123/hooks",
+            "https://hooks.example.com",
+            "https://a.b/x/y_z.~-",
+            "http://a:65535",
+        ] {
+            assert!(receiver_url(good), "{good}");
+        }
+        for bad in [
+            "0",
+            "ftp://a",
+            "http://127.0.0.1/x",
+            "http://a:0",
+            "http://a:65536",
+            "http://a:080",
+            "http://A.com",
+            "http://a..b",
+            "http://a/x?y=1",
+            "http://",
+        ] {
+            assert!(!receiver_url(bad), "{bad}");
+        }
+    }
 }

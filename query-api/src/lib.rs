@@ -321,20 +321,23 @@ async fn subscriptions(
 ) -> Response {
     let from_header = match authorization(&headers) {
         None => None,
-        Some(header) => match state.auth.authenticate(Some(header)) {
+        Some(header) => match identify(&state, Some(header)).await {
             Ok(principal) => Some(principal),
-            Err(error) => return unauthenticated(error),
+            Err(refused) => return refused,
         },
     };
     let QueryState {
         schema,
         auth,
         input_limits,
+        pool,
         ..
     } = state;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(input_limits.max_request_bytes)
         .max_frame_size(input_limits.max_request_bytes)
-        .on_upgrade(move |socket| live::serve_socket(socket, schema, protocol, auth, from_header))
+        .on_upgrade(move |socket| {
+            live::serve_socket(socket, schema, protocol, auth, pool, from_header)
+        })
 }

@@ -233,6 +233,7 @@ pub(crate) async fn serve_socket(
     schema: crate::AdflowSchema,
     protocol: async_graphql_axum::GraphQLProtocol,
     auth: adflow_auth::Authenticator,
+    pool: sqlx::PgPool,
     from_header: Option<adflow_auth::Principal>,
 ) {
     use axum::extract::ws::{CloseFrame, Message};
@@ -275,9 +276,26 @@ pub(crate) async fn serve_socket(
                         let header = ["Authorization", "authorization"]
                             .iter()
                             .find_map(|key| payload.get(*key).and_then(|v| v.as_str()));
-                        auth.authenticate(header).map_err(|error| {
-                            crate::ErrorCode::Unauthenticated.error(error.to_string())
-                        })?
+                        let unauthenticated =
+                            |error: String| crate::ErrorCode::Unauthenticated.error(error);
+                        let token = adflow_auth::bearer(header)
+                            .map_err(|error| unauthenticated(error.to_string()))?;
+                        match adflow_auth::parse_api_key(token) {
+                            // The command API's keys, checked once per connection.
+                            Some((key_id, secret)) => {
+                                adflow_callers::api_keys::authenticate(&pool, key_id, secret)
+                                    .await
+                                    .map_err(|error| {
+                                        crate::ErrorCode::Unavailable.error(error.to_string())
+                                    })?
+                                    .ok_or_else(|| {
+                                        unauthenticated("unknown or revoked API key".into())
+                                    })?
+                            }
+                            None => auth
+                                .authenticate(header)
+                                .map_err(|error| unauthenticated(error.to_string()))?,
+                        }
                     }
                 };
                 let _ = expiry_sender.send(principal.expires_at);
