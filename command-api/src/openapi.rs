@@ -53,6 +53,8 @@ struct Operation {
     accepted: bool,
     /// A read (GET) rather than a command (POST).
     read: bool,
+    /// Replays its first answer for a repeated `Idempotency-Key` (most commands do).
+    idempotency_key: bool,
 }
 
 const MANAGE_CAMPAIGNS: &str = "Admin, Manager";
@@ -69,6 +71,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         response: None,
         accepted: false,
         read: false,
+        idempotency_key: true,
     };
     let steps = [
         ("/v1/campaigns/{id}/approve", "Approve the structure"),
@@ -304,6 +307,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         )
     });
     all.push(Operation {
+        idempotency_key: false,
         response: Some(generator.subschema_for::<WebhookSecret>()),
         ..op(
             "/v1/webhooks",
@@ -314,6 +318,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         )
     });
     all.push(Operation {
+        idempotency_key: false,
         response: Some(generator.subschema_for::<WebhookSecret>()),
         ..op(
             "/v1/webhooks/{id}/rotate-secret",
@@ -335,6 +340,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         )
     });
     all.push(Operation {
+        idempotency_key: false,
         response: Some(generator.subschema_for::<DataSubjectErasure>()),
         ..op(
             "/v1/data-subjects/{id}/erase",
@@ -381,7 +387,7 @@ fn operation(op: &Operation) -> Value {
             "description": "The version you last read (`3` or `\"3\"`, optionally weak `W/\"3\"`); a stale one is answered with 409.",
             "schema": {"type": "string", "pattern": "^(W/)?\"?[0-9]{1,19}\"?$"}}));
     }
-    if !op.read {
+    if !op.read && op.idempotency_key {
         parameters.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
             "description": "Replays the first response for 24 h; the same key with another body is refused (422).",
             "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"}}));
