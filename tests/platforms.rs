@@ -186,15 +186,33 @@ impl World {
     /// An Admin's proposal for the campaign at its current version (`body`: action, reason,
     /// confidence, model version).
     async fn propose(&self, id: &str, body: &Value) -> Reply {
-        let version = self.version(id).await;
-        self.app
-            .command(
-                &format!("/v1/campaigns/{id}/proposals"),
-                Some(&self.admin),
-                body,
-                &[("if-match", &version)],
-            )
-            .await
+        self.at_current_version(
+            id,
+            &format!("/v1/campaigns/{id}/proposals"),
+            &self.admin,
+            body,
+        )
+        .await
+    }
+
+    /// A command at the campaign's version as read just before; read again and sent again when
+    /// a worker of this world (the change pusher, the ML worker) appended in between.
+    async fn at_current_version(&self, id: &str, path: &str, token: &str, body: &Value) -> Reply {
+        let mut reply = None;
+        for _ in 0..5 {
+            let version = self.version(id).await;
+            let sent = self
+                .app
+                .command(path, Some(token), body, &[("if-match", &version)])
+                .await;
+            let conflict =
+                sent.status == StatusCode::CONFLICT && sent.body["code"] == "version_conflict";
+            reply = Some(sent);
+            if !conflict {
+                break;
+            }
+        }
+        reply.unwrap()
     }
 
     /// A Manager's approval of the campaign's newest proposal.
@@ -207,15 +225,38 @@ impl World {
         .fetch_one(&self.app.db.pool)
         .await
         .unwrap();
+        self.at_current_version(
+            id,
+            &format!("/v1/campaigns/{id}/proposals/{proposal}/approve"),
+            &self.manager,
+            &json!({}),
+        )
+        .await
+    }
+
+    /// The generator's answer to the campaign's structure request, sent by hand; when this
+    /// world's ML worker answered first, its structure is edited into this one.
+    async fn answer_structure(&self, id: &str, request_id: Uuid, structure: &Value) -> Reply {
         let version = self.version(id).await;
-        self.app
+        let answered = self
+            .app
             .command(
-                &format!("/v1/campaigns/{id}/proposals/{proposal}/approve"),
-                Some(&self.manager),
-                &json!({}),
+                &format!("/v1/campaigns/{id}/structure-requests/{request_id}/result"),
+                Some(&self.admin),
+                &json!({"modelVersion": "m", "structure": structure}),
                 &[("if-match", &version)],
             )
-            .await
+            .await;
+        if answered.status != StatusCode::CONFLICT {
+            return answered;
+        }
+        self.at_current_version(
+            id,
+            &format!("/v1/campaigns/{id}/structure"),
+            &self.manager,
+            &json!({"structure": structure}),
+        )
+        .await
     }
 
     async fn version(&self, id: &str) -> String {
@@ -265,17 +306,7 @@ impl World {
         .fetch_one(&self.app.db.pool)
         .await
         .unwrap();
-        let version = self.version(&id).await;
-        let result = json!({"modelVersion": "m", "structure": structure});
-        let answered = self
-            .app
-            .command(
-                &format!("/v1/campaigns/{id}/structure-requests/{request_id}/result"),
-                Some(&self.admin),
-                &result,
-                &[("if-match", &version)],
-            )
-            .await;
+        let answered = self.answer_structure(&id, request_id, &structure).await;
         assert_eq!(answered.status, StatusCode::OK, "{:?}", answered.body);
         self.step(&id, "approve").await;
         id
@@ -814,29 +845,7 @@ async fn a_ctr_collapse_on_the_platform_becomes_an_anomaly_event_after_the_next_
         .fetch_one(&world.app.db.pool)
         .await
         .unwrap();
-    let version = world.version(&id).await;
-    let mut answered = world
-        .app
-        .command(
-            &format!("/v1/campaigns/{id}/structure-requests/{request_id}/result"),
-            Some(&world.admin),
-            &json!({"modelVersion": "m", "structure": structure}),
-            &[("if-match", &version)],
-        )
-        .await;
-    if answered.status == StatusCode::CONFLICT {
-        // The ML worker of this world answered the request first: edit its structure into ours.
-        let version = world.version(&id).await;
-        answered = world
-            .app
-            .command(
-                &format!("/v1/campaigns/{id}/structure"),
-                Some(&world.manager),
-                &json!({"structure": structure}),
-                &[("if-match", &version)],
-            )
-            .await;
-    }
+    let answered = world.answer_structure(&id, request_id, &structure).await;
     assert_eq!(answered.status, StatusCode::OK, "{:?}", answered.body);
     for step in ["approve", "deploy"] {
         world.step(&id, step).await;
