@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Row};
 use std::collections::BTreeMap;
 
+pub use crate::personal::to_hex;
+
 /// A stream's newest event: its version and hash.
 pub type Head = (i64, Vec<u8>);
 
@@ -59,15 +61,7 @@ pub struct CheckpointReport {
 pub struct BadKey(&'static str);
 
 fn hex32(text: &str) -> Option<[u8; 32]> {
-    let text = text.trim();
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let mut bytes = [0u8; 32];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(bytes)
+    crate::personal::from_hex(text.trim())?.try_into().ok()
 }
 
 /// The signing key from its 64 hex digits.
@@ -86,10 +80,6 @@ pub fn public_key(hex: &str) -> Result<VerifyingKey, BadKey> {
         .ok_or(BadKey(
             "the audit public key must be 64 hex digits (an Ed25519 public key)",
         ))
-}
-
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The digest a checkpoint signs: its id, its predecessor's digest and its heads in name order.
