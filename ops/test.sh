@@ -6,6 +6,14 @@ cd "$(dirname "$0")/.."
 bash ops/setup.sh
 source ops/env.sh
 
+# The report tests read the exports back with Python's csv and openpyxl, as a user's script would.
+readers="$ADFLOW_CACHE/report-readers"
+if ! "$readers/bin/python" -c 'import openpyxl' >/dev/null 2>&1; then
+  python3 -m venv "$readers"
+  "$readers/bin/pip" install -q --disable-pip-version-check "openpyxl==3.1.5"
+fi
+export ADFLOW_REPORT_READER_PYTHON="$readers/bin/python"
+
 step() { printf '\n[test] %s\n' "$*" >&2; }
 step "cargo fmt --check"
 cargo fmt --all -- --check

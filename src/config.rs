@@ -136,6 +136,16 @@ pub struct Config {
     pub webhook_retry_base_ms: u64,
     pub webhook_give_up_hours: i64,
     pub webhook_poll_ms: u64,
+    /// Notification e-mail: the SMTP server as lettre reads it (`smtp://host:2525` plain,
+    /// `smtp://user:pass@host:587?tls=required` with STARTTLS, `smtps://host` with TLS); unset:
+    /// e-mail deliveries fail with that reason. The sender address.
+    pub smtp_url: Option<String>,
+    pub smtp_from: String,
+    /// Where the web app shows a campaign, for links in e-mail and Slack
+    /// (`https://app.example.com`); unset: no links.
+    pub app_url: Option<String>,
+    /// How often the notification sender looks for messages to send.
+    pub notification_poll_ms: u64,
 }
 
 impl Default for Config {
@@ -215,6 +225,10 @@ impl Default for Config {
             webhook_retry_base_ms: 5_000,
             webhook_give_up_hours: 72,
             webhook_poll_ms: 500,
+            smtp_url: None,
+            smtp_from: "Adflow <notifications@adflow.invalid>".into(),
+            app_url: None,
+            notification_poll_ms: 500,
         }
     }
 }

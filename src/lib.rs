@@ -8,6 +8,7 @@ pub mod audit_replay;
 pub mod bench_server;
 pub mod config;
 pub mod connections;
+pub mod notifications;
 pub mod platform;
 pub mod process;
 pub mod retention;

@@ -407,6 +407,11 @@ pub async fn serve_until(
             config.clone(),
             shutdown.clone(),
         ));
+        tasks.spawn(crate::notifications::send_periodically(
+            pool.clone(),
+            config.clone(),
+            shutdown.clone(),
+        ));
         if config.retention_sweep_seconds > 0 {
             tasks.spawn(crate::retention::sweep_periodically(
                 pool.clone(),

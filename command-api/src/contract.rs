@@ -167,6 +167,15 @@ pub fn webhook_url(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// An e-mail address exactly as the domain's inbox checks it (`notifications::email_address`).
+pub fn email_address(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "maxLength": 254,
+        "pattern": "^[!#-'*+\\-./0-9=?A-Z^-~]+@[!#-'*+\\-/0-9=?A-Z^-~]+(\\.[!#-'*+\\-/0-9=?A-Z^-~]+)+$"
+    })
+}
+
 /// Adflow's event types (every version's), for a webhook subscription.
 pub fn event_types(_: &mut SchemaGenerator) -> Schema {
     let mut types: Vec<&str> = adflow_domain::contracts::event_contracts()

@@ -17,6 +17,7 @@ mod data_subjects;
 pub mod handling;
 pub mod idempotency;
 mod lifecycle;
+mod notifications;
 pub mod openapi;
 mod optimisation;
 pub mod problem;
@@ -52,6 +53,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/campaigns", post(campaigns::create))
         .route("/v1/settings/guardrails", post(proposals::set_guardrails))
+        .route(
+            "/v1/notification-preferences",
+            post(notifications::set_preferences),
+        )
+        .route("/v1/notifications/read", post(notifications::mark_read))
         .route(
             "/v1/settings/decision-rules",
             post(optimisation::set_decision_rules),

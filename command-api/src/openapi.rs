@@ -16,6 +16,7 @@ use crate::lifecycle::{
     AttachSegmentRequest, DeploymentResultRequest, EditStructureRequest, PerformanceRequest,
     RejectRequest, ScheduleRequest, StructureRequestRequest, StructureResultRequest,
 };
+use crate::notifications::{InboxUpdated, MarkReadRequest, PreferencesRequest};
 use crate::optimisation::{DecisionRulesRequest, RunAccepted};
 use crate::problem::Problem;
 use crate::proposals::{DeclineRequest, GuardrailsRequest, ProposalRequest};
@@ -307,6 +308,26 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         )
     });
     all.push(Operation {
+        response: Some(generator.subschema_for::<InboxUpdated>()),
+        ..op(
+            "/v1/notification-preferences",
+            "Set your notification preferences: your e-mail address, a Slack incoming webhook, and the channels of each kind of notice",
+            "every role (your own inbox)",
+            Some(generator.subschema_for::<PreferencesRequest>()),
+            false,
+        )
+    });
+    all.push(Operation {
+        response: Some(generator.subschema_for::<InboxUpdated>()),
+        ..op(
+            "/v1/notifications/read",
+            "Mark notices of your feed read",
+            "every role (your own inbox)",
+            Some(generator.subschema_for::<MarkReadRequest>()),
+            false,
+        )
+    });
+    all.push(Operation {
         idempotency_key: false,
         response: Some(generator.subschema_for::<WebhookSecret>()),
         ..op(
@@ -539,7 +560,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         let paths = document["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 40);
+        assert_eq!(paths.len(), 42);
         for (path, item) in paths {
             let operation = if path == "/v1/data-subjects/{id}" {
                 &item["get"]

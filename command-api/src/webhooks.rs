@@ -38,7 +38,7 @@ pub struct WebhookSecret {
 /// What `contract::webhook_url` documents: `http(s)://` a host name of lowercase labels each
 /// starting with a letter, an optional port 1–65535, a path of unreserved characters; at most
 /// 2,000 characters.
-fn receiver_url(url: &str) -> bool {
+pub(crate) fn receiver_url(url: &str) -> bool {
     let Some(rest) = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))

@@ -10,6 +10,7 @@ use crate::audience::*;
 use crate::campaign::*;
 use crate::event::{DecodeError, DomainEvent};
 use crate::monitoring::{AnomalyDetected, MonitorEvent};
+use crate::notifications::{InboxEvent, NotificationPreferencesSet, NotificationsRead};
 use crate::optimisation::runs::{OptimisationRunCompleted, OptimisationRunRequested};
 use crate::performance::{PerformanceEvent, PerformanceRecorded, PerformanceRestated};
 use crate::personal::{DataSubjectErased, DataSubjectEvent};
@@ -119,6 +120,8 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<SegmentationFailed>("audience", AudienceEvent::SEGMENTATION_FAILED, 1),
         contract::<DataSubjectErased>("datasubject", DataSubjectEvent::ERASED, 1),
         contract::<RetentionApplied>("retention", RetentionEvent::APPLIED, 1),
+        contract::<NotificationPreferencesSet>("inbox", InboxEvent::PREFERENCES_SET, 1),
+        contract::<NotificationsRead>("inbox", InboxEvent::READ, 1),
     ]
 }
 
@@ -132,6 +135,7 @@ pub enum AnyEvent {
     Monitor(MonitorEvent),
     DataSubject(DataSubjectEvent),
     Retention(RetentionEvent),
+    Inbox(InboxEvent),
 }
 
 /// Decodes an event of any aggregate, as auditors and tests that know only the type need to.
@@ -164,5 +168,9 @@ pub fn decode_any(
         Err(DecodeError::UnknownType { .. }) => {}
         other => return other.map(AnyEvent::DataSubject),
     }
-    RetentionEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Retention)
+    match RetentionEvent::from_payload(event_type, schema_version, data) {
+        Err(DecodeError::UnknownType { .. }) => {}
+        other => return other.map(AnyEvent::Retention),
+    }
+    InboxEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Inbox)
 }

@@ -5,6 +5,7 @@ use crate::aggregate::Aggregate;
 use crate::audience::Audience;
 use crate::campaign::Campaign;
 use crate::monitoring::CampaignMonitor;
+use crate::notifications::Inbox;
 use crate::performance::CampaignPerformance;
 use crate::personal::DataSubject;
 use crate::retention::RetentionLedger;
@@ -68,6 +69,7 @@ pub fn states(
         CampaignMonitor::CATEGORY => fold::<CampaignMonitor>(events),
         DataSubject::CATEGORY => fold::<DataSubject>(events),
         RetentionLedger::CATEGORY => fold::<RetentionLedger>(events),
+        Inbox::CATEGORY => fold::<Inbox>(events),
         other => Err(FoldError::UnknownCategory(other.to_owned())),
     }
 }

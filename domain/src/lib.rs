@@ -12,6 +12,7 @@ pub mod history;
 pub mod ids;
 pub mod metrics;
 pub mod monitoring;
+pub mod notifications;
 pub mod optimisation;
 pub mod performance;
 pub mod personal;

@@ -8,6 +8,9 @@ mod common;
 use adflow_domain::audience::*;
 use adflow_domain::campaign::*;
 use adflow_domain::contracts::{decode_any, event_contracts};
+use adflow_domain::notifications::{
+    Channels, InboxEvent, NoticeKind, NotificationPreferencesSet, NotificationsRead,
+};
 use adflow_domain::personal::{
     subject_of_identifier, DataSubjectErased, DataSubjectEvent, PersonalValue, SealedValue,
 };
@@ -478,6 +481,35 @@ fn samples() -> Vec<EventPayload> {
             category: RetentionCategory::CrmIdentifiers,
             cutoff: NaiveDate::from_ymd_opt(2025, 12, 1).unwrap(),
             removed: 12,
+        })
+        .to_payload(),
+        InboxEvent::PreferencesSet(NotificationPreferencesSet {
+            subject: "user-0192".into(),
+            // As stored: sealed under the user's own key.
+            email: Some(PersonalValue {
+                data_subject: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00c1),
+                plain: None,
+                sealed: Some(SealedValue {
+                    key_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00c2),
+                    ciphertext: "6e6f6e63656e6f6e63656e6f63697068657274657874746167".into(),
+                }),
+                erased: false,
+            }),
+            slack_webhook_url: None,
+            channels: [(
+                NoticeKind::ApprovalWaiting,
+                Channels {
+                    in_app: true,
+                    email: true,
+                    slack: false,
+                },
+            )]
+            .into_iter()
+            .collect(),
+        })
+        .to_payload(),
+        InboxEvent::Read(NotificationsRead {
+            notification_ids: vec![Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00c3)],
         })
         .to_payload(),
         DataSubjectEvent::Erased(DataSubjectErased {

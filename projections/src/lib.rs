@@ -13,6 +13,7 @@ pub mod campaigns;
 pub mod dispatcher;
 pub mod lag;
 pub mod live;
+pub mod notifications;
 pub mod rebuild;
 mod runtime;
 
@@ -26,6 +27,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(campaigns::CampaignsProjection),
         Arc::new(audiences::AudiencesProjection),
         Arc::new(activity::ActivityProjection),
+        Arc::new(notifications::NotificationsProjection),
     ]
 }
 

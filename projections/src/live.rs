@@ -24,6 +24,9 @@ pub enum ChangeKind {
     /// The anomaly detector found something; `monitor_version` is the event's version in the
     /// campaign's monitor stream (announced by the `activity` projector, which holds it).
     Anomaly,
+    /// A notice went into the tenant's feed; `notification` is its id (`campaign` is nil for a
+    /// notice about no campaign).
+    Notification,
 }
 
 /// One change, small enough for a notification (PostgreSQL allows 8000 bytes).
@@ -40,6 +43,8 @@ pub struct Change {
     pub proposal: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor_version: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<Uuid>,
     /// The log position of the event: pass it as `minPosition` to read the state it made.
     pub position: String,
     pub event_id: Uuid,
@@ -55,6 +60,7 @@ impl Change {
             platform: None,
             proposal: None,
             monitor_version: None,
+            notification: None,
             position: recorded.position.to_string(),
             event_id: recorded.event_id,
         }

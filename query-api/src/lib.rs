@@ -18,8 +18,10 @@ mod history;
 mod input_guard;
 mod live;
 mod loaders;
+mod notifications;
 mod optimisation;
 mod recommendations;
+pub mod reports;
 mod scalars;
 mod siblings;
 mod structure;
@@ -53,6 +55,7 @@ pub struct Query(
     history::HistoryQuery,
     templates::TemplateQuery,
     access_log::AccessLogQuery,
+    notifications::NotificationQuery,
 );
 
 pub type AdflowSchema = Schema<Query, EmptyMutation, Subscription>;
@@ -182,6 +185,7 @@ pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Rou
             }),
         )
         .route("/metrics", get(metrics))
+        .route("/v1/reports/performance", get(performance_report))
         .with_state(state)
 }
 
@@ -242,30 +246,8 @@ async fn execute(
         Ok(principal) => principal,
         Err(refused) => return refused,
     };
-    match adflow_callers::rate_limit::check(&state.pool, state.rate_limits, "graphql:", &principal)
-        .await
-    {
-        Ok(None) => {}
-        Ok(Some(retry_after)) => {
-            let mut refused = input_guard::request_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                ErrorCode::RateLimited,
-                format!("rate limited: retry after {retry_after} s"),
-            );
-            refused.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(retry_after),
-            );
-            return refused;
-        }
-        Err(error) => {
-            tracing::error!(%error, "rate limit check failed");
-            return input_guard::request_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Unavailable,
-                "the rate limiter is unavailable",
-            );
-        }
+    if let Some(refused) = rate_limited(&state, &principal).await {
+        return refused;
     }
     let request = match input_guard::read_request(&state.input_limits, body).await {
         Ok(request) => request
@@ -277,6 +259,148 @@ async fn execute(
     };
     // Every error is coded by the schema's `CodedErrors` extension, here and on WebSocket alike.
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}
+
+/// The refusal when the caller or its tenant is past its rate limit (the same buckets for
+/// GraphQL and reports).
+async fn rate_limited(state: &QueryState, principal: &Principal) -> Option<Response> {
+    match adflow_callers::rate_limit::check(&state.pool, state.rate_limits, "graphql:", principal)
+        .await
+    {
+        Ok(None) => None,
+        Ok(Some(retry_after)) => {
+            let mut refused = input_guard::request_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                format!("rate limited: retry after {retry_after} s"),
+            );
+            refused.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after),
+            );
+            Some(refused)
+        }
+        Err(error) => {
+            tracing::error!(%error, "rate limit check failed");
+            Some(input_guard::request_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "the rate limiter is unavailable",
+            ))
+        }
+    }
+}
+
+/// A problem+json answer (RFC 9457), as the command API answers.
+fn problem(status: StatusCode, code: &str, detail: impl Into<String>) -> Response {
+    let body = serde_json::json!({
+        "type": format!("https://adflow.dev/problems/{code}"),
+        "title": status.canonical_reason().unwrap_or("error"),
+        "status": status.as_u16(),
+        "code": code,
+        "detail": detail.into(),
+    });
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// `GET /v1/reports/performance`: a performance report as CSV, XLSX or JSON (`reports`).
+async fn performance_report(
+    State(state): State<QueryState>,
+    headers: HeaderMap,
+    query: Result<
+        axum::extract::Query<std::collections::HashMap<String, String>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
+    let principal = match identify(&state, authorization(&headers)).await {
+        Ok(principal) => principal,
+        Err(refused) => return refused,
+    };
+    if let Some(refused) = rate_limited(&state, &principal).await {
+        return refused;
+    }
+    if !principal.role.may(adflow_auth::Action::Read) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "your role may not read reports",
+        );
+    }
+    let query = match query {
+        Ok(axum::extract::Query(query)) => query,
+        Err(rejection) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                rejection.body_text(),
+            )
+        }
+    };
+    let money = principal.role.may(adflow_auth::Action::ReadSpend);
+    let request = match reports::parse(&query, principal.tenant_id.0, money) {
+        Ok(request) => request,
+        Err(bad) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "bad_parameter",
+                format!("{} {}", bad.parameter, bad.detail),
+            )
+        }
+    };
+    let Some(analytics) = state.analytics.as_ref() else {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "analytics are not configured",
+        );
+    };
+    let format = request.format;
+    let name = format!(
+        "performance-{}-{}.{}",
+        request.from,
+        request.to,
+        format.extension()
+    );
+    let report = match reports::build(analytics, &state.pool, request).await {
+        Ok(report) => report,
+        Err(error) => {
+            tracing::warn!(%error, "a report could not be summed");
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the analytics store cannot answer now; retry",
+            );
+        }
+    };
+    match reports::render(&report) {
+        Ok(bytes) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    format.content_type().to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a report could not be written");
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the report could not be written",
+            )
+        }
+    }
 }
 
 /// The caller: an API key (the same keys, tenants and roles as on the command API) or a JWT.

@@ -194,6 +194,37 @@ impl Subscription {
         )
     }
 
+    /// New notices in your tenant's feed (of one campaign, with `campaignId`), as they are
+    /// raised; `read` is false.
+    async fn notification_raised(
+        &self,
+        ctx: &Context<'_>,
+        campaign_id: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = crate::notifications::Notification>> {
+        let db = ctx.data::<ReadDb>()?.clone();
+        let (_, inbox) = crate::notifications::caller_inbox(ctx)?;
+        Ok(
+            changes(ctx, ChangeKind::Notification, campaign_id)?.filter_map(move |change| {
+                let db = db.clone();
+                async move {
+                    // Committed before the notification was sent, so it is there to read.
+                    let row = sqlx::query(&format!(
+                        "{} WHERE n.tenant_id = $1 AND n.id = $3",
+                        crate::notifications::SELECT
+                    ))
+                    .bind(change.tenant)
+                    .bind(inbox)
+                    .bind(change.notification?)
+                    .fetch_optional(db.statement())
+                    .await
+                    .map_err(|error| tracing::warn!(%error, "cannot read a raised notice"))
+                    .ok()??;
+                    crate::notifications::decode(&row).ok()?
+                }
+            }),
+        )
+    }
+
     /// New recommendations for your tenant's campaigns (or one), as they are proposed.
     async fn recommendation_proposed(
         &self,

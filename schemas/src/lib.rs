@@ -96,6 +96,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../migrations/0017_webhooks.sql"),
     ),
+    (
+        18,
+        "notifications",
+        include_str!("../migrations/0018_notifications.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

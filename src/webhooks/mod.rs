@@ -11,6 +11,7 @@
 pub mod signing;
 
 use crate::config::Config;
+use adflow_domain::notifications::{NoticeKind, Severity};
 use adflow_event_store::{EventReader, EventStore, Position, RecordedEvent};
 use sqlx::{PgPool, Row};
 use std::net::IpAddr;
@@ -293,6 +294,19 @@ async fn send(
     .await?;
     if give_up {
         tracing::warn!(subscription = %due.id, "webhook subscription disabled after failing too long");
+        crate::notifications::raise_operational(
+            pool,
+            due.tenant,
+            NoticeKind::WebhookDisabled,
+            Severity::Critical,
+            &format!("Webhook subscription disabled: {}", due.url),
+            &format!(
+                "Deliveries to {} failed for more than {} hours (since {failing_since}); the \
+                 subscription {} is disabled. Fix the receiver and create the subscription again.",
+                due.url, config.webhook_give_up_hours, due.id
+            ),
+        )
+        .await?;
     }
     Ok(false)
 }

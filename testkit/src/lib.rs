@@ -8,6 +8,7 @@ pub mod app;
 pub mod clickhouse;
 pub mod fixtures;
 pub mod identity_provider;
+pub mod smtp;
 pub mod ws;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
