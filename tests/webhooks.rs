@@ -221,4 +221,83 @@ async fn a_receiver_down_for_a_stretch_gets_every_event_in_order_each_id_once() 
         failed >= 3 && delivered == 10,
         "{failed} failed, {delivered} delivered"
     );
+    // The Admin reads the same log over GraphQL, newest first; other roles may not.
+    let subscription = str_of(&subscribed.body, "/id").to_owned();
+    let log = app
+        .graphql(
+            Some(&admin),
+            "query($s: ID!) { webhookSubscriptions { id url disabledAt } webhookDeliveries(subscriptionId: $s, first: 500) { messageId eventType attempt delivered responseCode latencyMs } }",
+            json!({"s": subscription}),
+        )
+        .await;
+    let data = &log.body["data"];
+    assert_eq!(
+        data["webhookSubscriptions"][0]["url"],
+        url.as_str(),
+        "{data}"
+    );
+    let deliveries = data["webhookDeliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len() as i64, failed + delivered);
+    assert_eq!(
+        deliveries
+            .iter()
+            .filter(|d| d["delivered"] == true && d["responseCode"] == 204)
+            .count(),
+        10
+    );
+    assert!(deliveries.iter().any(|d| d["delivered"] == false
+        && d["responseCode"] == 503
+        && d["attempt"].as_i64() > Some(1)));
+    let manager = app.token(tenant, Role::Manager);
+    let hidden = app
+        .graphql(Some(&manager), "{ webhookSubscriptions { id } }", json!({}))
+        .await;
+    assert_eq!(hidden.body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+
+    // Manual redelivery: a replay from the sixth message's position sends it and every later one
+    // again, in order, under the same ids.
+    let sixth = received[5].1["data"]["position"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let replayed = app
+        .command(
+            &format!("/v1/webhooks/{subscription}/replay"),
+            Some(&admin),
+            &json!({"fromPosition": sixth}),
+            &[],
+        )
+        .await;
+    assert_eq!(replayed.status, StatusCode::OK, "{:?}", replayed.body);
+    wait_for(15).await;
+    let again: Vec<String> = receiver.received.lock().unwrap()[10..]
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect();
+    let originals: Vec<String> = received[5..].iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(again, originals);
+
+    // Deleted, it gets nothing more; another tenant cannot delete it.
+    let stranger = app.token(TenantId(Uuid::now_v7()), Role::Admin);
+    let foreign = app
+        .command(
+            &format!("/v1/webhooks/{subscription}/delete"),
+            Some(&stranger),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    let deleted = app
+        .command(
+            &format!("/v1/webhooks/{subscription}/delete"),
+            Some(&admin),
+            &json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{:?}", deleted.body);
+    rename(ids[0].clone(), versions[0], "After the end".into()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(receiver.received.lock().unwrap().len(), 15);
 }

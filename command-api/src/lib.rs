@@ -147,6 +147,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/data-subjects/{id}", get(data_subjects::export))
         .route("/v1/data-subjects/{id}/erase", post(data_subjects::erase))
         .route("/v1/webhooks", post(webhooks::subscribe))
+        .route("/v1/webhooks/{id}/replay", post(webhooks::replay))
+        .route("/v1/webhooks/{id}/delete", post(webhooks::delete))
         .route(
             "/v1/webhooks/{id}/rotate-secret",
             post(webhooks::rotate_secret),

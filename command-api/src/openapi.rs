@@ -20,7 +20,7 @@ use crate::notifications::{InboxUpdated, MarkReadRequest, PreferencesRequest};
 use crate::optimisation::{DecisionRulesRequest, RunAccepted};
 use crate::problem::Problem;
 use crate::proposals::{DeclineRequest, GuardrailsRequest, ProposalRequest};
-use crate::webhooks::{WebhookRequest, WebhookSecret};
+use crate::webhooks::{ReplayRequest, WebhookChanged, WebhookRequest, WebhookSecret};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::Schema;
 use serde_json::{json, Map, Value};
@@ -329,6 +329,28 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
     });
     all.push(Operation {
         idempotency_key: false,
+        response: Some(generator.subschema_for::<WebhookChanged>()),
+        ..op(
+            "/v1/webhooks/{id}/replay",
+            "Send a subscription's events again from a log position (manual redelivery); enables a disabled subscription",
+            "Admin",
+            Some(generator.subschema_for::<ReplayRequest>()),
+            false,
+        )
+    });
+    all.push(Operation {
+        idempotency_key: false,
+        response: Some(generator.subschema_for::<WebhookChanged>()),
+        ..op(
+            "/v1/webhooks/{id}/delete",
+            "Delete a subscription and its delivery log",
+            "Admin",
+            None,
+            false,
+        )
+    });
+    all.push(Operation {
+        idempotency_key: false,
         response: Some(generator.subschema_for::<WebhookSecret>()),
         ..op(
             "/v1/webhooks",
@@ -560,7 +582,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         let paths = document["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 42);
+        assert_eq!(paths.len(), 44);
         for (path, item) in paths {
             let operation = if path == "/v1/data-subjects/{id}" {
                 &item["get"]

@@ -157,6 +157,94 @@ pub async fn rotate_secret(
     Ok(Json(WebhookSecret { id, secret }))
 }
 
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplayRequest {
+    /// `COMMIT:PREPARE`, as deliveries carry it in `data.position`: the event there and every
+    /// later one of the subscription's types is sent again, in order.
+    #[schemars(regex(pattern = r"^[0-9]{1,19}:[0-9]{1,19}$"))]
+    pub from_position: String,
+}
+
+/// What a replay or a deletion answers.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookChanged {
+    pub id: Uuid,
+}
+
+/// Replays a subscription from a log position (manual redelivery): its cursor goes back to just
+/// before it, its failure count is cleared, and a disabled subscription is enabled again.
+pub async fn replay(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+    body: JsonBody<ReplayRequest>,
+) -> Result<Json<WebhookChanged>, ApiError> {
+    context.require(Action::ManageSettings, "manage webhooks")?;
+    let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
+    let position: adflow_event_store::Position =
+        body.value.from_position.parse().map_err(|_| {
+            let mut violations = Violations::new();
+            violations.push("fromPosition", "invalid", "must be COMMIT:PREPARE");
+            ApiError::Invalid(violations.into_vec())
+        })?;
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    // The cursor is the last position delivered: the one just before `position`.
+    let (commit, prepare) = if position.prepare > 0 {
+        (clamp(position.commit), clamp(position.prepare - 1))
+    } else {
+        (clamp(position.commit.saturating_sub(1)), i64::MAX)
+    };
+    let replayed = sqlx::query(
+        "UPDATE webhook_subscriptions
+            SET cursor_commit = $3, cursor_prepare = $4, attempts = 0, failing_since = NULL,
+                next_attempt_at = NULL, disabled_at = NULL, disabled_reason = NULL
+          WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(id)
+    .bind(context.principal.tenant_id.0)
+    .bind(commit)
+    .bind(prepare)
+    .execute(&state.pool)
+    .await?;
+    if replayed.rows_affected() == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(WebhookChanged { id }))
+}
+
+/// Deletes a subscription; its delivery log goes with it.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    context: CommandContext,
+) -> Result<Json<WebhookChanged>, ApiError> {
+    context.require(Action::ManageSettings, "manage webhooks")?;
+    let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
+    let mut tx = state.pool.begin().await?;
+    let owned: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM webhook_subscriptions WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(context.principal.tenant_id.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if owned.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    sqlx::query("DELETE FROM webhook_deliveries WHERE subscription_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM webhook_subscriptions WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Json(WebhookChanged { id }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::receiver_url;
