@@ -260,18 +260,17 @@ async fn an_erased_subject_is_found_nowhere_and_replay_goes_on() {
     );
     // The analytics projector has seen it too (its tables may not even exist yet on a busy
     // machine).
-    let mut last = String::new();
     for attempt in 0.. {
-        match clickhouse_answer(&format!(
+        let last = match clickhouse_answer(&format!(
             "SELECT count() FROM {}.domain_events WHERE event_type = 'DataSubjectErased'",
             app.db.name
         ))
         .await
         {
             Ok(seen) if seen.trim() != "0" => break,
-            Ok(seen) => last = seen,
-            Err(error) => last = error,
-        }
+            Ok(seen) => seen,
+            Err(error) => error,
+        };
         assert!(attempt < 600, "ClickHouse never saw the erasure: {last}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
