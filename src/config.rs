@@ -146,6 +146,8 @@ pub struct Config {
     pub app_url: Option<String>,
     /// How often the notification sender looks for messages to send.
     pub notification_poll_ms: u64,
+    /// How often the projections process looks for scheduled reports that are due.
+    pub report_schedule_poll_ms: u64,
 }
 
 impl Default for Config {
@@ -229,6 +231,7 @@ impl Default for Config {
             smtp_from: "Adflow <notifications@adflow.invalid>".into(),
             app_url: None,
             notification_poll_ms: 500,
+            report_schedule_poll_ms: 60_000,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod connections;
 pub mod notifications;
 pub mod platform;
 pub mod process;
+pub mod report_schedules;
 pub mod retention;
 pub mod scratch;
 pub mod supervisor;

@@ -107,6 +107,47 @@ pub fn slack_payload(
     })
 }
 
+/// The configured SMTP server's transport; `None` (e-mail fails with that reason) when none is
+/// configured or its URL is unusable.
+pub fn smtp_transport(config: &Config) -> Option<AsyncSmtpTransport<Tokio1Executor>> {
+    let url = config.smtp_url.as_deref()?;
+    match AsyncSmtpTransport::<Tokio1Executor>::from_url(url) {
+        Ok(builder) => Some(
+            builder
+                .timeout(Some(Duration::from_millis(config.webhook_timeout_ms)))
+                .build(),
+        ),
+        Err(error) => {
+            tracing::error!(%error, "ADFLOW_SMTP_URL cannot be used; no e-mail is sent");
+            None
+        }
+    }
+}
+
+/// A user's notification e-mail address, opened; `None` when the user set none or was erased.
+pub async fn user_email(
+    pool: &PgPool,
+    keys: &SubjectKeys,
+    tenant: Uuid,
+    inbox: Uuid,
+) -> Result<Option<String>, Box<dyn std::error::Error + Send + Sync>> {
+    let sealed: Option<Option<Value>> = sqlx::query_scalar(
+        "SELECT email FROM notification_preferences WHERE tenant_id = $1 AND inbox_id = $2",
+    )
+    .bind(tenant)
+    .bind(inbox)
+    .fetch_optional(pool)
+    .await?;
+    let Some(mut value) = sealed.flatten() else {
+        return Ok(None);
+    };
+    keys.unseal(tenant, &mut value).await?;
+    Ok(value
+        .get("plain")
+        .and_then(Value::as_str)
+        .map(str::to_owned))
+}
+
 /// Sends until shutdown.
 pub async fn send_periodically(
     pool: PgPool,
@@ -124,19 +165,7 @@ pub async fn send_periodically(
             return;
         }
     };
-    let smtp = match config.smtp_url.as_deref().map(|url| {
-        AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map(|b| {
-            b.timeout(Some(Duration::from_millis(config.webhook_timeout_ms)))
-                .build()
-        })
-    }) {
-        None => None,
-        Some(Ok(transport)) => Some(transport),
-        Some(Err(error)) => {
-            tracing::error!(%error, "ADFLOW_SMTP_URL cannot be used; no e-mail is sent");
-            None
-        }
-    };
+    let smtp = smtp_transport(&config);
     let keys = SubjectKeys::new(pool.clone());
     loop {
         if let Err(error) = round(&pool, &keys, &config, &http, smtp.as_ref()).await {

@@ -412,6 +412,12 @@ pub async fn serve_until(
             config.clone(),
             shutdown.clone(),
         ));
+        tasks.spawn(crate::report_schedules::run_periodically(
+            pool.clone(),
+            analytics(config)?,
+            config.clone(),
+            shutdown.clone(),
+        ));
         if config.retention_sweep_seconds > 0 {
             tasks.spawn(crate::retention::sweep_periodically(
                 pool.clone(),

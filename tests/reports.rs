@@ -270,3 +270,278 @@ async fn csv_and_xlsx_open_with_standard_readers_and_their_totals_equal_graphql(
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The attachment of an e-mail, found and decoded by Python's `email` package, then read as CSV.
+const MAIL_READER: &str = r#"
+import csv, email, email.policy, io, json, sys
+message = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+files = [(part.get_filename(), part.get_content_type(), part.get_content()) for part in message.iter_attachments()]
+name, kind, content = files[0]
+text = content.decode("utf-8") if isinstance(content, bytes) else content
+print(json.dumps({"name": name, "type": kind, "subject": message["subject"],
+                  "rows": list(csv.reader(io.StringIO(text)))}))
+"#;
+
+type Posted = std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+
+async fn take(
+    axum::extract::State(posted): axum::extract::State<Posted>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::http::StatusCode {
+    posted.lock().unwrap().push((headers, body.to_vec()));
+    axum::http::StatusCode::NO_CONTENT
+}
+
+/// Standard Webhooks verification over the raw body.
+fn signed(secret: &str, headers: &axum::http::HeaderMap, body: &[u8]) -> bool {
+    use base64::Engine;
+    use hmac::Mac;
+    let header = |name: &str| headers[name].to_str().unwrap().to_owned();
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{}.", header("webhook-id"), header("webhook-timestamp")).as_bytes());
+    mac.update(body);
+    let expected = format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    );
+    header("webhook-signature")
+        .split(' ')
+        .any(|s| s == expected)
+}
+
+#[tokio::test]
+async fn scheduled_reports_arrive_by_webhook_and_by_email_with_graphqls_totals() {
+    let sink = adflow_testkit::smtp::SmtpSink::start().await;
+    let posted = Posted::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!(
+        "http://localhost:{}/reports",
+        listener.local_addr().unwrap().port()
+    );
+    let router = axum::Router::new()
+        .route("/reports", axum::routing::post(take))
+        .with_state(posted.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let smtp = sink.url();
+    let app = TestApp::spawn_with(
+        BIN,
+        &[
+            ("ADFLOW_SMTP_URL", smtp.as_str()),
+            ("ADFLOW_WEBHOOKS_ALLOW_PRIVATE", "true"),
+            ("ADFLOW_REPORT_SCHEDULE_POLL_MS", "100"),
+        ],
+    )
+    .await;
+    let tenant = TenantId(Uuid::now_v7());
+    let manager = app.token_for("mia", tenant, Role::Manager);
+    let admin = app.token(tenant, Role::Admin);
+    let (campaign, version) = active_campaign(&app, &manager, &admin).await;
+    // The schedules' first runs go out at once for yesterday (no performance yet: the campaign
+    // starts in a week); a run by hand reports day `d`, inside the campaign's schedule.
+    let yesterday = Utc::now().date_naive() - Days::new(1);
+    let d = Utc::now().date_naive() + Days::new(8);
+    let at = format!("{d}T15:00:00Z");
+    let body = json!({
+        "reportId": Uuid::now_v7(), "platform": "GOOGLE",
+        "windowStart": at, "windowEnd": format!("{d}T16:00:00Z"),
+        "rows": [{"hour": at, "adGroup": "Brand", "impressions": 7_000, "clicks": 70,
+                  "conversions": 7, "costMicros": 77_000_001, "revenueMicros": 0}]
+    });
+    let reported = app
+        .command(
+            &format!("/v1/campaigns/{campaign}/performance"),
+            Some(&admin),
+            &body,
+            &[("if-match", &version.to_string())],
+        )
+        .await;
+    assert_eq!(reported.status, StatusCode::OK, "{:?}", reported.body);
+    let seen = app
+        .graphql(
+            Some(&manager),
+            "query($f: PerformanceFilter!, $min: String) { performance(filter: $f, minPosition: $min) { impressions } }",
+            json!({"f": {"from": d.to_string(), "to": d.to_string()}, "min": str_of(&reported.body, "/position")}),
+        )
+        .await;
+    assert_eq!(
+        seen.body["data"]["performance"]["impressions"], 7_000,
+        "{:?}",
+        seen.body
+    );
+    let figures = graphql_totals(&app, &manager, d, d).await;
+    let nothing = graphql_totals(&app, &manager, yesterday, yesterday).await;
+    assert_eq!(nothing["impressions"], 0);
+    let prefs = app
+        .command(
+            "/v1/notification-preferences",
+            Some(&manager),
+            &json!({"email": "mia@example.com"}),
+            &[],
+        )
+        .await;
+    assert_eq!(prefs.status, StatusCode::OK, "{:?}", prefs.body);
+    // Its projection first: the e-mail schedule reads the address from it.
+    app.graphql(
+        Some(&manager),
+        "query($p: String) { notificationPreferences(minPosition: $p) { hasEmail } }",
+        json!({"p": str_of(&prefs.body, "/position")}),
+    )
+    .await;
+
+    let by_hook = app
+        .command(
+            "/v1/report-schedules",
+            Some(&manager),
+            &json!({"name": "Daily XLSX", "cadence": "DAILY", "groupBy": "CAMPAIGN", "format": "XLSX",
+                    "comparePreviousPeriod": true, "webhookUrl": hook}),
+            &[],
+        )
+        .await;
+    assert_eq!(by_hook.status, StatusCode::CREATED, "{:?}", by_hook.body);
+    let secret = str_of(&by_hook.body, "/webhookSecret").to_owned();
+    let by_mail = app
+        .command(
+            "/v1/report-schedules",
+            Some(&manager),
+            &json!({"name": "Daily CSV", "cadence": "DAILY", "groupBy": "CAMPAIGN", "format": "CSV"}),
+            &[],
+        )
+        .await;
+    assert_eq!(by_mail.status, StatusCode::CREATED, "{:?}", by_mail.body);
+    assert!(by_mail.body["webhookSecret"].is_null());
+
+    // Each destination gets yesterday's (empty) report at once; then the runs by hand for `d`.
+    let hook_reports = |count: usize| {
+        let posted = posted.clone();
+        async move {
+            for _ in 0..300 {
+                let got = posted.lock().unwrap().clone();
+                if got.len() >= count {
+                    return got;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("fewer than {count} reports at the webhook within 30 s");
+        }
+    };
+    let mails = |count: usize| {
+        let sink = sink.clone();
+        async move {
+            for _ in 0..300 {
+                let got = sink.received();
+                if got.len() >= count {
+                    return got;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("fewer than {count} report e-mails within 30 s");
+        }
+    };
+    let first_hook = hook_reports(1).await;
+    let first_mail = mails(1).await;
+    for schedule in [&by_hook, &by_mail] {
+        let ran = app
+            .command(
+                &format!("/v1/report-schedules/{}/run", str_of(&schedule.body, "/id")),
+                Some(&manager),
+                &json!({"periodEnd": d.to_string()}),
+                &[],
+            )
+            .await;
+        assert_eq!(ran.status, StatusCode::OK, "{:?}", ran.body);
+    }
+
+    // The webhook: signed XLSX files whose totals are GraphQL's, yesterday's and d's.
+    let delivered = hook_reports(2).await;
+    for ((headers, file), expected) in delivered.iter().zip([&nothing, &figures]) {
+        assert!(
+            signed(&secret, headers, file),
+            "the signature does not verify"
+        );
+        assert_eq!(
+            headers["content-type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        let table = read_back(file, "xlsx");
+        let total = row(&table, "TOTAL");
+        assert_eq!(
+            number(total["impressions"]),
+            expected["impressions"].as_f64().unwrap()
+        );
+        assert_eq!(
+            (number(total["spend"]) * 1e6).round(),
+            expected["spendMicros"].as_f64().unwrap()
+        );
+        assert_eq!(number(total["previous_impressions"]), 0.0);
+    }
+    assert_eq!(first_hook.len(), 1);
+
+    // The e-mails: the CSV attached, read back by Python's email and csv packages.
+    let received = mails(2).await;
+    assert_eq!(first_mail.len(), 1);
+    let mut read = Vec::new();
+    for mail in &received {
+        assert_eq!(mail.to, vec!["mia@example.com".to_owned()]);
+        let dir = std::env::temp_dir().join(format!("adflow-mail-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("report.eml");
+        std::fs::write(&path, mail.data.as_bytes()).unwrap();
+        let output = std::process::Command::new(python())
+            .args(["-c", MAIL_READER, path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        read.push(serde_json::from_slice::<Value>(&output.stdout).unwrap());
+    }
+    assert_eq!(read[0]["type"], "text/csv", "{}", read[0]);
+    assert_eq!(
+        read[0]["name"],
+        format!("Daily-CSV-{yesterday}-{yesterday}.csv")
+    );
+    assert_eq!(
+        read[0]["subject"],
+        format!("[Adflow] Daily CSV: {yesterday} to {yesterday}")
+    );
+    assert_eq!(read[1]["name"], format!("Daily-CSV-{d}-{d}.csv"));
+    let rows: Vec<Vec<String>> = serde_json::from_value(read[1]["rows"].clone()).unwrap();
+    let total = row(&rows, "TOTAL");
+    assert_eq!(
+        number(total["impressions"]),
+        figures["impressions"].as_f64().unwrap()
+    );
+    assert_eq!(total["spend"], "77.000001");
+    let rows: Vec<Vec<String>> = serde_json::from_value(read[0]["rows"].clone()).unwrap();
+    assert_eq!(row(&rows, "TOTAL")["impressions"], "0");
+
+    // Logged, once each, and due again tomorrow at 06:00 UTC.
+    let runs: Vec<(NaiveDate, bool, Option<String>)> =
+        sqlx::query_as("SELECT period_to, delivered, error FROM report_runs ORDER BY id")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(runs.len(), 4, "{runs:?}");
+    assert!(
+        runs.iter()
+            .all(|(_, delivered, error)| *delivered && error.is_none()),
+        "{runs:?}"
+    );
+    assert_eq!(runs.iter().filter(|(end, _, _)| *end == d).count(), 2);
+    let next: Vec<chrono::DateTime<Utc>> =
+        sqlx::query_scalar("SELECT next_run_at FROM report_schedules")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    for next in next {
+        assert!(next > Utc::now());
+        assert_eq!(next.format("%H:%M").to_string(), "06:00");
+    }
+}

@@ -23,6 +23,7 @@ mod optimisation;
 pub mod problem;
 mod proposals;
 pub mod rate_limit;
+mod report_schedules;
 mod webhooks;
 
 pub use rate_limit::RateLimits;
@@ -146,6 +147,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/data-subjects/{id}", get(data_subjects::export))
         .route("/v1/data-subjects/{id}/erase", post(data_subjects::erase))
+        .route("/v1/report-schedules", post(report_schedules::create))
+        .route(
+            "/v1/report-schedules/{id}/delete",
+            post(report_schedules::delete),
+        )
+        .route(
+            "/v1/report-schedules/{id}/run",
+            post(report_schedules::run_now),
+        )
         .route("/v1/webhooks", post(webhooks::subscribe))
         .route("/v1/webhooks/{id}/replay", post(webhooks::replay))
         .route("/v1/webhooks/{id}/delete", post(webhooks::delete))

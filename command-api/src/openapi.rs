@@ -20,6 +20,9 @@ use crate::notifications::{InboxUpdated, MarkReadRequest, PreferencesRequest};
 use crate::optimisation::{DecisionRulesRequest, RunAccepted};
 use crate::problem::Problem;
 use crate::proposals::{DeclineRequest, GuardrailsRequest, ProposalRequest};
+use crate::report_schedules::{
+    ReportRunRequest, ReportScheduleChanged, ReportScheduleCreated, ReportScheduleRequest,
+};
 use crate::webhooks::{ReplayRequest, WebhookChanged, WebhookRequest, WebhookSecret};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::Schema;
@@ -329,6 +332,39 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
     });
     all.push(Operation {
         idempotency_key: false,
+        response: Some(generator.subschema_for::<ReportScheduleCreated>()),
+        ..op(
+            "/v1/report-schedules",
+            "Schedule a performance report, daily or weekly, by e-mail to your notification address or to a signed webhook (its secret is shown in this response only)",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<ReportScheduleRequest>()),
+            true,
+        )
+    });
+    all.push(Operation {
+        idempotency_key: false,
+        response: Some(generator.subschema_for::<ReportScheduleChanged>()),
+        ..op(
+            "/v1/report-schedules/{id}/delete",
+            "Delete a report schedule",
+            MANAGE_CAMPAIGNS,
+            None,
+            false,
+        )
+    });
+    all.push(Operation {
+        idempotency_key: false,
+        response: Some(generator.subschema_for::<ReportScheduleChanged>()),
+        ..op(
+            "/v1/report-schedules/{id}/run",
+            "Send a schedule's report for a chosen period now; its regular runs go on",
+            MANAGE_CAMPAIGNS,
+            Some(generator.subschema_for::<ReportRunRequest>()),
+            false,
+        )
+    });
+    all.push(Operation {
+        idempotency_key: false,
         response: Some(generator.subschema_for::<WebhookChanged>()),
         ..op(
             "/v1/webhooks/{id}/replay",
@@ -582,7 +618,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         let paths = document["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 44);
+        assert_eq!(paths.len(), 47);
         for (path, item) in paths {
             let operation = if path == "/v1/data-subjects/{id}" {
                 &item["get"]

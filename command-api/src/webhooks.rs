@@ -67,7 +67,7 @@ pub(crate) fn receiver_url(url: &str) -> bool {
 }
 
 /// 32 random bytes, the Standard Webhooks way.
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     use base64::Engine;
     let bytes: Vec<u8> = Uuid::new_v4()
         .as_bytes()

@@ -101,6 +101,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "notifications",
         include_str!("../migrations/0018_notifications.sql"),
     ),
+    (
+        19,
+        "report schedules",
+        include_str!("../migrations/0019_report_schedules.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

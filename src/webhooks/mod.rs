@@ -216,7 +216,7 @@ async fn send(
             .header("webhook-timestamp", timestamp.to_string())
             .header(
                 "webhook-signature",
-                signing::signature_header(&due.secrets, &id, timestamp, &body),
+                signing::signature_header(&due.secrets, &id, timestamp, body.as_bytes()),
             )
             .body(body)
             .send()
