@@ -148,6 +148,8 @@ pub struct Config {
     pub notification_poll_ms: u64,
     /// How often the projections process looks for scheduled reports that are due.
     pub report_schedule_poll_ms: u64,
+    /// How often the projections process checks every active campaign's pacing.
+    pub pacing_check_seconds: u64,
 }
 
 impl Default for Config {
@@ -232,6 +234,7 @@ impl Default for Config {
             app_url: None,
             notification_poll_ms: 500,
             report_schedule_poll_ms: 60_000,
+            pacing_check_seconds: 900,
         }
     }
 }

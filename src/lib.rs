@@ -9,6 +9,7 @@ pub mod bench_server;
 pub mod config;
 pub mod connections;
 pub mod notifications;
+pub mod pacing;
 pub mod platform;
 pub mod process;
 pub mod report_schedules;

@@ -367,31 +367,36 @@ async fn record(
     .map(|_| ())
 }
 
-/// An operational notice (about no event in the log), e.g. a webhook subscription disabled:
-/// into the feed, and queued for the users who want its kind elsewhere.
-pub async fn raise_operational(
+/// A notice raised outside the log (a webhook subscription disabled, a pacing alert), under
+/// `id`: into the feed, and queued for the users who want its kind elsewhere. `false` when a
+/// notice with this id was raised before (nothing is queued again).
+pub async fn raise_once(
     pool: &PgPool,
     tenant: Uuid,
-    kind: adflow_domain::notifications::NoticeKind,
-    severity: adflow_domain::notifications::Severity,
-    title: &str,
-    body: &str,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let id = Uuid::now_v7();
+    id: Uuid,
+    notice: &adflow_domain::notifications::Notice,
+) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO notifications (id, tenant_id, kind, severity, title, body, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now())",
+    let inserted = sqlx::query(
+        "INSERT INTO notifications (id, tenant_id, kind, severity, campaign_id, title, body,
+                                    created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+         ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(tenant)
-    .bind(kind.as_str())
-    .bind(severity.as_str())
-    .bind(title)
-    .bind(body)
+    .bind(notice.kind.as_str())
+    .bind(notice.severity.as_str())
+    .bind(notice.campaign_id)
+    .bind(&notice.title)
+    .bind(&notice.body)
     .execute(&mut *tx)
-    .await?;
-    adflow_projections::notifications::queue_deliveries(&mut tx, tenant, id, kind).await?;
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(false);
+    }
+    adflow_projections::notifications::queue_deliveries(&mut tx, tenant, id, notice.kind).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }

@@ -412,6 +412,12 @@ pub async fn serve_until(
             config.clone(),
             shutdown.clone(),
         ));
+        tasks.spawn(crate::pacing::check_periodically(
+            pool.clone(),
+            analytics(config)?,
+            config.clone(),
+            shutdown.clone(),
+        ));
         tasks.spawn(crate::report_schedules::run_periodically(
             pool.clone(),
             analytics(config)?,

@@ -259,7 +259,7 @@ async fn deliver(
             .header("webhook-timestamp", timestamp.to_string())
             .header(
                 "webhook-signature",
-                crate::webhooks::signing::signature_header(
+                adflow_callers::signing::signature_header(
                     std::slice::from_ref(secret),
                     &id,
                     timestamp,

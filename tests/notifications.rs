@@ -354,3 +354,100 @@ async fn an_anomaly_alert_reaches_the_feed_the_mail_sink_and_slack_once_each() {
         .await;
     assert_eq!(theirs.body["data"]["notifications"]["unread"], 0);
 }
+
+#[tokio::test]
+async fn pacing_is_judged_against_the_daily_budgets_once_a_day_per_campaign() {
+    use adflow_projections::analytics::Analytics;
+    let app = TestApp::spawn(BIN).await;
+    let tenant = TenantId(Uuid::now_v7());
+    let admin = app.token(tenant, Role::Admin);
+    // Two active campaigns with a daily budget of 50 each; on day `d` by noon (plan: 25) one has
+    // spent 45 and the other 5.
+    let (fast, fast_version) = active_campaign(&app, &admin, &admin).await;
+    let (slow, slow_version) = active_campaign(&app, &admin, &admin).await;
+    let d = Utc::now().date_naive() + chrono::Days::new(9);
+    let mut position = String::new();
+    for (campaign, version, cost) in [
+        (&fast, fast_version, 45_000_000),
+        (&slow, slow_version, 5_000_000),
+    ] {
+        let body = json!({
+            "reportId": Uuid::now_v7(), "platform": "GOOGLE",
+            "windowStart": format!("{d}T00:00:00Z"), "windowEnd": format!("{d}T12:00:00Z"),
+            "rows": [{"hour": format!("{d}T09:00:00Z"), "adGroup": "Brand", "impressions": 1_000,
+                      "clicks": 10, "conversions": 1, "costMicros": cost, "revenueMicros": 0}]
+        });
+        let reply = app
+            .command(
+                &format!("/v1/campaigns/{campaign}/performance"),
+                Some(&admin),
+                &body,
+                &[("if-match", &version.to_string())],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        position = str_of(&reply.body, "/position").to_owned();
+    }
+    let seen = app
+        .graphql(
+            Some(&admin),
+            "query($f: PerformanceFilter!, $min: String) { performance(filter: $f, minPosition: $min) { spendMicros } }",
+            json!({"f": {"from": d.to_string(), "to": d.to_string()}, "min": position}),
+        )
+        .await;
+    assert_eq!(
+        seen.body["data"]["performance"]["spendMicros"], 50_000_000,
+        "{:?}",
+        seen.body
+    );
+
+    let analytics =
+        Analytics::new(&adflow_testkit::clickhouse::clickhouse_url(), &app.db.name).unwrap();
+    let noon = d.and_hms_opt(12, 0, 0).unwrap().and_utc();
+    assert_eq!(
+        adflow::pacing::check(&app.db.pool, &analytics, noon)
+            .await
+            .unwrap(),
+        2
+    );
+    // An hour later the same judgement raises nothing new: once a day per campaign and kind.
+    let later = noon + chrono::Duration::hours(1);
+    assert_eq!(
+        adflow::pacing::check(&app.db.pool, &analytics, later)
+            .await
+            .unwrap(),
+        0
+    );
+    let feed = app
+        .graphql(
+            Some(&admin),
+            "{ notifications { unread items { kind severity title body campaignId } } }",
+            json!({}),
+        )
+        .await;
+    let items = feed.body["data"]["notifications"]["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let pacing: Vec<&Value> = items
+        .iter()
+        .filter(|n| n["kind"] == "PACING_ALERT")
+        .collect();
+    assert_eq!(pacing.len(), 2, "{items:?}");
+    let of = |campaign: &str| {
+        pacing
+            .iter()
+            .find(|n| n["campaignId"] == campaign)
+            .copied()
+            .unwrap_or_else(|| panic!("no alert for {campaign}: {pacing:?}"))
+            .clone()
+    };
+    let over = of(&fast);
+    assert_eq!(over["title"], "Over-spending today");
+    assert_eq!(over["severity"], "WARNING");
+    assert_eq!(
+        over["body"],
+        "Spent 45.00 of a daily budget of 50.00 with 50 % of the day gone (plan: 25.00)."
+    );
+    assert_eq!(of(&slow)["title"], "Under-spending today");
+}

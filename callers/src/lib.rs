@@ -5,5 +5,6 @@
 
 pub mod api_keys;
 pub mod rate_limit;
+pub mod signing;
 
 pub use rate_limit::{Decision, RateLimits};

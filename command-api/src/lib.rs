@@ -16,6 +16,7 @@ mod contract;
 mod data_subjects;
 pub mod handling;
 pub mod idempotency;
+mod inbound;
 mod lifecycle;
 mod notifications;
 pub mod openapi;
@@ -147,6 +148,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/data-subjects/{id}", get(data_subjects::export))
         .route("/v1/data-subjects/{id}/erase", post(data_subjects::erase))
+        .route("/v1/inbound-endpoints", post(inbound::create_endpoint))
+        .route("/v1/inbound/{id}", post(inbound::receive))
         .route("/v1/report-schedules", post(report_schedules::create))
         .route(
             "/v1/report-schedules/{id}/delete",

@@ -12,6 +12,7 @@ use crate::audiences::{
 use crate::campaigns::{ChangeBudgetRequest, CreateCampaignRequest, RenameCampaignRequest};
 use crate::connections::{ConnectionTested, GoogleConnectRequest, LinkedInConnectRequest};
 use crate::data_subjects::{DataSubjectErasure, DataSubjectExport};
+use crate::inbound::{InboundEndpointCreated, InboundEndpointRequest};
 use crate::lifecycle::{
     AttachSegmentRequest, DeploymentResultRequest, EditStructureRequest, PerformanceRequest,
     RejectRequest, ScheduleRequest, StructureRequestRequest, StructureResultRequest,
@@ -332,6 +333,17 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
     });
     all.push(Operation {
         idempotency_key: false,
+        response: Some(generator.subschema_for::<InboundEndpointCreated>()),
+        ..op(
+            "/v1/inbound-endpoints",
+            "Create an endpoint for a platform or CRM to push leads and offline conversions to, signed the Standard Webhooks way (its secret is shown in this response only)",
+            "Admin",
+            Some(generator.subschema_for::<InboundEndpointRequest>()),
+            true,
+        )
+    });
+    all.push(Operation {
+        idempotency_key: false,
         response: Some(generator.subschema_for::<ReportScheduleCreated>()),
         ..op(
             "/v1/report-schedules",
@@ -618,7 +630,7 @@ mod tests {
             assert!(schemas.contains_key(name), "dangling $ref to {name}");
         }
         let paths = document["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 47);
+        assert_eq!(paths.len(), 48);
         for (path, item) in paths {
             let operation = if path == "/v1/data-subjects/{id}" {
                 &item["get"]

@@ -14,6 +14,9 @@ pub enum ApiError {
     Unauthenticated(#[from] AuthError),
     #[error("your role may not {0}")]
     Forbidden(&'static str),
+    /// A signed push (an inbound webhook) whose signature or timestamp does not hold.
+    #[error("{0}")]
+    BadSignature(String),
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
     #[error("the request body nests arrays and objects more than {0} levels deep")]
@@ -122,6 +125,11 @@ impl ApiError {
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "Not allowed for your role",
+            ),
+            BadSignature(_) => (
+                StatusCode::UNAUTHORIZED,
+                "bad_signature",
+                "Signature not verified",
             ),
             MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json", "Malformed JSON"),
             NestedTooDeep(_) => (

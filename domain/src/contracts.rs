@@ -9,6 +9,7 @@
 use crate::audience::*;
 use crate::campaign::*;
 use crate::event::{DecodeError, DomainEvent};
+use crate::inbound::{InboundEvent, LeadCaptured, OfflineConversionRecorded};
 use crate::monitoring::{AnomalyDetected, MonitorEvent};
 use crate::notifications::{InboxEvent, NotificationPreferencesSet, NotificationsRead};
 use crate::optimisation::runs::{OptimisationRunCompleted, OptimisationRunRequested};
@@ -122,6 +123,12 @@ pub fn event_contracts() -> Vec<EventContract> {
         contract::<RetentionApplied>("retention", RetentionEvent::APPLIED, 1),
         contract::<NotificationPreferencesSet>("inbox", InboxEvent::PREFERENCES_SET, 1),
         contract::<NotificationsRead>("inbox", InboxEvent::READ, 1),
+        contract::<LeadCaptured>("inbound", InboundEvent::LEAD_CAPTURED, 1),
+        contract::<OfflineConversionRecorded>(
+            "inbound",
+            InboundEvent::OFFLINE_CONVERSION_RECORDED,
+            1,
+        ),
     ]
 }
 
@@ -136,6 +143,7 @@ pub enum AnyEvent {
     DataSubject(DataSubjectEvent),
     Retention(RetentionEvent),
     Inbox(InboxEvent),
+    Inbound(InboundEvent),
 }
 
 /// Decodes an event of any aggregate, as auditors and tests that know only the type need to.
@@ -172,5 +180,9 @@ pub fn decode_any(
         Err(DecodeError::UnknownType { .. }) => {}
         other => return other.map(AnyEvent::Retention),
     }
-    InboxEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Inbox)
+    match InboxEvent::from_payload(event_type, schema_version, data) {
+        Err(DecodeError::UnknownType { .. }) => {}
+        other => return other.map(AnyEvent::Inbox),
+    }
+    InboundEvent::from_payload(event_type, schema_version, data).map(AnyEvent::Inbound)
 }

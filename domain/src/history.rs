@@ -4,6 +4,7 @@
 use crate::aggregate::Aggregate;
 use crate::audience::Audience;
 use crate::campaign::Campaign;
+use crate::inbound::InboundLedger;
 use crate::monitoring::CampaignMonitor;
 use crate::notifications::Inbox;
 use crate::performance::CampaignPerformance;
@@ -70,6 +71,7 @@ pub fn states(
         DataSubject::CATEGORY => fold::<DataSubject>(events),
         RetentionLedger::CATEGORY => fold::<RetentionLedger>(events),
         Inbox::CATEGORY => fold::<Inbox>(events),
+        InboundLedger::CATEGORY => fold::<InboundLedger>(events),
         other => Err(FoldError::UnknownCategory(other.to_owned())),
     }
 }

@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod event;
 pub mod history;
 pub mod ids;
+pub mod inbound;
 pub mod metrics;
 pub mod monitoring;
 pub mod notifications;

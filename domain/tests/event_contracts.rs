@@ -8,6 +8,7 @@ mod common;
 use adflow_domain::audience::*;
 use adflow_domain::campaign::*;
 use adflow_domain::contracts::{decode_any, event_contracts};
+use adflow_domain::inbound::{InboundEvent, LeadCaptured, LeadSource, OfflineConversionRecorded};
 use adflow_domain::notifications::{
     Channels, InboxEvent, NoticeKind, NotificationPreferencesSet, NotificationsRead,
 };
@@ -506,6 +507,37 @@ fn samples() -> Vec<EventPayload> {
             )]
             .into_iter()
             .collect(),
+        })
+        .to_payload(),
+        InboundEvent::LeadCaptured(LeadCaptured {
+            campaign_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0001),
+            source: LeadSource::LinkedinLeadGen,
+            lead_id: "urn:li:leadGenFormResponse:4711".into(),
+            form_id: "urn:li:leadGenForm:42".into(),
+            submitted_at: chrono::DateTime::parse_from_rfc3339("2026-12-01T09:30:00Z")
+                .unwrap()
+                .into(),
+            // As stored: sealed under the lead's key.
+            email: Some(PersonalValue {
+                data_subject: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00d1),
+                plain: None,
+                sealed: Some(SealedValue {
+                    key_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_00d2),
+                    ciphertext: "6e6f6e63656e6f6e63656e6f63697068657274657874746167".into(),
+                }),
+                erased: false,
+            }),
+            name: None,
+        })
+        .to_payload(),
+        InboundEvent::OfflineConversionRecorded(OfflineConversionRecorded {
+            campaign_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0001),
+            conversion_id: "deal-981".into(),
+            occurred_at: chrono::DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z")
+                .unwrap()
+                .into(),
+            value_micros: 12_500_000_000,
+            currency: "EUR".into(),
         })
         .to_payload(),
         InboxEvent::Read(NotificationsRead {

@@ -106,6 +106,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "report schedules",
         include_str!("../migrations/0019_report_schedules.sql"),
     ),
+    (
+        20,
+        "inbound webhooks",
+        include_str!("../migrations/0020_inbound_webhooks.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]

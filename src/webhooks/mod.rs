@@ -1,5 +1,5 @@
 //! Outbound webhooks: every subscription gets its tenant's events of the types it chose, in log
-//! order, signed the Standard Webhooks way (`signing.rs`), at least once. A subscription is a
+//! order, signed the Standard Webhooks way (`adflow_callers::signing`), at least once. A subscription is a
 //! cursor on the log: the worker sends the next matching event and moves the cursor only after a
 //! 2xx, so a receiver that is down holds its queue (order per aggregate, and across them, is kept)
 //! and gets everything when it is back. A failed attempt waits an exponentially growing delay
@@ -8,10 +8,8 @@
 //! The message id is the event's id, the same on every attempt. One delivering process (the
 //! projections process) per database.
 
-pub mod signing;
-
 use crate::config::Config;
-use adflow_domain::notifications::{NoticeKind, Severity};
+use adflow_domain::notifications::{Notice, NoticeKind, Severity};
 use adflow_event_store::{EventReader, EventStore, Position, RecordedEvent};
 use sqlx::{PgPool, Row};
 use std::net::IpAddr;
@@ -216,7 +214,12 @@ async fn send(
             .header("webhook-timestamp", timestamp.to_string())
             .header(
                 "webhook-signature",
-                signing::signature_header(&due.secrets, &id, timestamp, body.as_bytes()),
+                adflow_callers::signing::signature_header(
+                    &due.secrets,
+                    &id,
+                    timestamp,
+                    body.as_bytes(),
+                ),
             )
             .body(body)
             .send()
@@ -294,19 +297,19 @@ async fn send(
     .await?;
     if give_up {
         tracing::warn!(subscription = %due.id, "webhook subscription disabled after failing too long");
-        crate::notifications::raise_operational(
-            pool,
-            due.tenant,
-            NoticeKind::WebhookDisabled,
-            Severity::Critical,
-            &format!("Webhook subscription disabled: {}", due.url),
-            &format!(
+        let notice = Notice {
+            kind: NoticeKind::WebhookDisabled,
+            severity: Severity::Critical,
+            campaign_id: None,
+            title: format!("Webhook subscription disabled: {}", due.url),
+            body: format!(
                 "Deliveries to {} failed for more than {} hours (since {failing_since}); the \
-                 subscription {} is disabled. Fix the receiver and create the subscription again.",
+                 subscription {} is disabled. Fix the receiver, then replay it from the position \
+                 of the first undelivered event (POST /v1/webhooks/{{id}}/replay).",
                 due.url, config.webhook_give_up_hours, due.id
             ),
-        )
-        .await?;
+        };
+        crate::notifications::raise_once(pool, due.tenant, Uuid::now_v7(), &notice).await?;
     }
     Ok(false)
 }
