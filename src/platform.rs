@@ -163,7 +163,7 @@ fn cors(config: &Config) -> Result<tower_http::cors::CorsLayer, PlatformError> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(tower_http::cors::CorsLayer::new()
         .allow_origin(origins)
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,

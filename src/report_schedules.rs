@@ -26,7 +26,7 @@ const RUN_HOUR: u32 = 6;
 /// The days a report ending on `end` covers: that day, or the seven days to it.
 pub fn period(weekly: bool, end: NaiveDate) -> (NaiveDate, NaiveDate) {
     if weekly {
-        (end - Days::new(6), end)
+        (end.checked_sub_days(Days::new(6)).unwrap_or(end), end)
     } else {
         (end, end)
     }

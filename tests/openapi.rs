@@ -30,13 +30,12 @@ async fn every_documented_operation_exists_on_the_server() {
                 p => p.to_owned(),
             })
             .collect();
+        let url = format!("{}{}", app.command_url, concrete.join("/"));
         let reply = if paths[path].get("get").is_some() {
-            let response = app
-                .http
-                .get(format!("{}{}", app.command_url, concrete.join("/")))
-                .send()
-                .await
-                .unwrap();
+            let response = app.http.get(url).send().await.unwrap();
+            adflow_testkit::app::reply(response).await
+        } else if paths[path].get("delete").is_some() {
+            let response = app.http.delete(url).send().await.unwrap();
             adflow_testkit::app::reply(response).await
         } else {
             app.command(&concrete.join("/"), None, &serde_json::json!({}), &[])

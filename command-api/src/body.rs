@@ -52,6 +52,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<(T, Vec<u8>), ApiError> {
     let mut document: serde_json::Value =
         serde_json::from_slice(raw).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    // Every command body is an object: serde would also read a struct from an array of its
+    // fields in order, which no document allows.
+    if !document.is_object() {
+        return Err(ApiError::Invalid(vec![Violation {
+            path: String::new(),
+            code: "invalid_shape".into(),
+            message: "the body must be a JSON object".into(),
+        }]));
+    }
     integral_numbers_as_integers(&mut document);
     let canonical = document.to_string().into_bytes();
     let value = serde_path_to_error::deserialize(document).map_err(|error| {

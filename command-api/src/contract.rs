@@ -167,6 +167,32 @@ pub fn webhook_url(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// `schema`, or `null` (an optional field that may be sent as `null`).
+fn or_null(mut schema: Schema) -> Schema {
+    schema.insert("type".into(), serde_json::json!(["string", "null"]));
+    schema
+}
+
+/// An optional receiver URL (`webhook_url`, or `null`).
+pub fn webhook_url_or_null(generator: &mut SchemaGenerator) -> Schema {
+    or_null(webhook_url(generator))
+}
+
+/// An optional e-mail address (`email_address`, or `null`).
+pub fn email_address_or_null(generator: &mut SchemaGenerator) -> Schema {
+    or_null(email_address(generator))
+}
+
+/// A calendar day from 1970 to 2099, exactly YYYY-MM-DD (the days analytics hold).
+pub fn analytics_date(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "format": "date",
+        "pattern": "^(19[7-9][0-9]|20[0-9][0-9])-[0-9]{2}-[0-9]{2}$",
+        "description": "A calendar day from 1970 to 2099, exactly YYYY-MM-DD (UTC)."
+    })
+}
+
 /// An e-mail address exactly as the domain's inbox checks it (`notifications::email_address`).
 pub fn email_address(_: &mut SchemaGenerator) -> Schema {
     json_schema!({

@@ -152,8 +152,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/inbound/{id}", post(inbound::receive))
         .route("/v1/report-schedules", post(report_schedules::create))
         .route(
-            "/v1/report-schedules/{id}/delete",
-            post(report_schedules::delete),
+            "/v1/report-schedules/{id}",
+            axum::routing::delete(report_schedules::delete),
         )
         .route(
             "/v1/report-schedules/{id}/run",
@@ -161,7 +161,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/webhooks", post(webhooks::subscribe))
         .route("/v1/webhooks/{id}/replay", post(webhooks::replay))
-        .route("/v1/webhooks/{id}/delete", post(webhooks::delete))
+        .route("/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
         .route(
             "/v1/webhooks/{id}/rotate-secret",
             post(webhooks::rotate_secret),

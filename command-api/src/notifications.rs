@@ -22,11 +22,11 @@ use uuid::Uuid;
 pub struct PreferencesRequest {
     /// Where e-mail goes; none: no e-mail. Kept sealed, erased with the user.
     #[serde(default)]
-    #[schemars(schema_with = "crate::contract::email_address")]
+    #[schemars(schema_with = "crate::contract::email_address_or_null")]
     pub email: Option<String>,
     /// A Slack (or compatible) incoming-webhook URL; none: no Slack messages.
     #[serde(default)]
-    #[schemars(schema_with = "crate::contract::webhook_url")]
+    #[schemars(schema_with = "crate::contract::webhook_url_or_null")]
     pub slack_webhook_url: Option<String>,
     /// Per kind of notice, the channels it goes to; kinds left out keep their defaults (in-app
     /// always; e-mail and Slack for all but APPROVAL_WAITING).

@@ -58,6 +58,8 @@ struct Operation {
     accepted: bool,
     /// A read (GET) rather than a command (POST).
     read: bool,
+    /// A deletion (DELETE) rather than a command (POST).
+    delete: bool,
     /// Replays its first answer for a repeated `Idempotency-Key` (most commands do).
     idempotency_key: bool,
 }
@@ -76,6 +78,7 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
         response: None,
         accepted: false,
         read: false,
+        delete: false,
         idempotency_key: true,
     };
     let steps = [
@@ -355,9 +358,10 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
     });
     all.push(Operation {
         idempotency_key: false,
+        delete: true,
         response: Some(generator.subschema_for::<ReportScheduleChanged>()),
         ..op(
-            "/v1/report-schedules/{id}/delete",
+            "/v1/report-schedules/{id}",
             "Delete a report schedule",
             MANAGE_CAMPAIGNS,
             None,
@@ -388,9 +392,10 @@ fn operations(generator: &mut SchemaGenerator) -> Vec<Operation> {
     });
     all.push(Operation {
         idempotency_key: false,
+        delete: true,
         response: Some(generator.subschema_for::<WebhookChanged>()),
         ..op(
-            "/v1/webhooks/{id}/delete",
+            "/v1/webhooks/{id}",
             "Delete a subscription and its delivery log",
             "Admin",
             None,
@@ -531,6 +536,8 @@ fn operation(op: &Operation) -> Value {
     }
     if op.read {
         json!({"get": operation})
+    } else if op.delete {
+        json!({"delete": operation})
     } else {
         json!({"post": operation})
     }
@@ -634,6 +641,8 @@ mod tests {
         for (path, item) in paths {
             let operation = if path == "/v1/data-subjects/{id}" {
                 &item["get"]
+            } else if item["delete"].is_object() {
+                &item["delete"]
             } else {
                 &item["post"]
             };

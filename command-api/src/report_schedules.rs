@@ -57,7 +57,7 @@ pub struct ReportScheduleRequest {
     /// Where to POST the file; without it, the report goes by e-mail to your notification
     /// address (`POST /v1/notification-preferences`).
     #[serde(default)]
-    #[schemars(schema_with = "crate::contract::webhook_url")]
+    #[schemars(schema_with = "crate::contract::webhook_url_or_null")]
     pub webhook_url: Option<String>,
 }
 
@@ -82,7 +82,7 @@ pub struct ReportScheduleChanged {
 pub struct ReportRunRequest {
     /// The last day of the period to report (a DAILY schedule's one day, a WEEKLY one's seventh):
     /// sent now, to the schedule's destination, besides its regular runs.
-    #[schemars(schema_with = "crate::contract::date")]
+    #[schemars(schema_with = "crate::contract::analytics_date")]
     pub period_end: String,
 }
 
@@ -197,7 +197,7 @@ pub async fn run_now(
 ) -> Result<Json<ReportScheduleChanged>, ApiError> {
     context.require(Action::ManageCampaigns, "schedule reports")?;
     let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
-    let first = chrono::NaiveDate::from_ymd_opt(1970, 1, 8).unwrap_or_default();
+    let first = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     let last = chrono::NaiveDate::from_ymd_opt(2099, 12, 31).unwrap_or_default();
     let end = chrono::NaiveDate::parse_from_str(&body.value.period_end, "%Y-%m-%d")
         .ok()
