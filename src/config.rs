@@ -10,7 +10,7 @@ pub const DEV_JWT_SECRET: &str = "adflow-local-development-key-not-for-productio
 pub const DEV_CREDENTIALS_KEY: &str =
     "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct Config {
     /// PostgreSQL: the local event store, the read models and the command API's tables.
@@ -60,6 +60,8 @@ pub struct Config {
     /// Seconds a delivered request may stay unacknowledged before JetStream redelivers it.
     pub ml_ack_wait_seconds: u64,
     pub log: String,
+    /// `text` (default) or `json`: one JSON object per log line, for a log collector.
+    pub log_format: String,
     /// Client input limits, checked before anything parses it (`adflow-input-limits`): the
     /// largest GraphQL request body or WebSocket message, the longest GraphQL document, the
     /// deepest nesting of a GraphQL document, and of a JSON body or GraphQL variables.
@@ -233,6 +235,7 @@ impl Default for Config {
             smtp_from: "Adflow <notifications@adflow.invalid>".into(),
             app_url: None,
             notification_poll_ms: 500,
+            log_format: "text".into(),
             report_schedule_poll_ms: 60_000,
             pacing_check_seconds: 900,
         }
@@ -243,11 +246,90 @@ impl Default for Config {
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
 
+/// Variables whose values are secrets: never printed (`Debug` shows them as `<redacted>`). The
+/// database URL carries a password.
+pub const SECRETS: [&str; 6] = [
+    "jwt_secret",
+    "google_client_secret",
+    "linkedin_client_secret",
+    "credentials_key",
+    "audit_signing_key",
+    "database_url",
+];
+
+/// Records the field names serde's derive hands to `deserialize_struct`, and nothing else: the
+/// variables the loader reads, from the struct itself rather than a list kept by hand.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom(
+            "only a struct's field names are read",
+        ))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(serde::de::Error::custom("field names recorded"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+impl Config {
+    /// Every variable the loader reads, as set in the environment (`ADFLOW_DATABASE_URL`, ...).
+    pub fn variables() -> Vec<String> {
+        let mut fields: &'static [&'static str] = &[];
+        let _ = Config::deserialize(FieldNames(&mut fields));
+        fields
+            .iter()
+            .map(|f| format!("ADFLOW_{}", f.to_uppercase()))
+            .collect()
+    }
+}
+
+/// The settings with every secret redacted.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = serde_json::to_value(self).unwrap_or_default();
+        if let Some(fields) = shown.as_object_mut() {
+            for secret in SECRETS {
+                if fields.get(secret).is_some_and(|v| !v.is_null()) {
+                    fields.insert(secret.into(), "<redacted>".into());
+                }
+            }
+        }
+        write!(f, "Config {shown}")
+    }
+}
+
+/// envy names a field without its prefix (`… provided by DATABASE_MAX_CONNECTIONS`): name the
+/// variable as it is set.
+fn named(message: &str) -> String {
+    let mut named = message.to_owned();
+    for variable in Config::variables() {
+        let bare = variable.trim_start_matches("ADFLOW_");
+        named = named.replace(&format!("by {bare}"), &format!("by {variable}"));
+    }
+    named
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let config = envy::prefixed("ADFLOW_")
             .from_env::<Config>()
-            .map_err(|e| ConfigError(e.to_string()))?;
+            .map_err(|e| ConfigError(named(&e.to_string())))?;
         // A limit of 0 would refuse every request; a huge nesting limit would let a document
         // overflow a parser's stack again.
         for (name, value, most) in [
@@ -265,6 +347,12 @@ impl Config {
                     "{name} must be between 1 and {most}, not {value}"
                 )));
             }
+        }
+        if !matches!(config.log_format.as_str(), "text" | "json") {
+            return Err(ConfigError(format!(
+                "ADFLOW_LOG_FORMAT must be text or json, not {:?}",
+                config.log_format
+            )));
         }
         Ok(config)
     }
@@ -329,5 +417,50 @@ mod tests {
                 "nope".to_string()
             )])
             .is_err());
+    }
+
+    #[test]
+    fn every_variable_the_loader_reads_is_in_the_readme_table() {
+        let readme = include_str!("../README.md");
+        let variables = Config::variables();
+        assert!(variables.len() > 80, "{variables:?}");
+        assert!(variables.contains(&"ADFLOW_DATABASE_URL".to_owned()));
+        let missing: Vec<&String> = variables
+            .iter()
+            .filter(|v| !readme.contains(&format!("`{v}`")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in README's Configuration table: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn secrets_are_never_printed_and_wrong_values_name_their_variable() {
+        let config = Config {
+            jwt_secret: "s3cr3t-jwt".into(),
+            credentials_key: "ab".repeat(32),
+            database_url: "postgres://adflow:hunter2@db/adflow".into(),
+            ..Config::default()
+        };
+        let printed = format!("{config:?}");
+        for secret in ["s3cr3t-jwt", &"ab".repeat(32), "hunter2"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        assert!(
+            printed.contains("\"jwt_secret\":\"<redacted>\""),
+            "{printed}"
+        );
+        assert!(printed.contains("\"log\":\"info\""));
+        let wrong = envy::prefixed("ADFLOW_")
+            .from_iter::<_, Config>(vec![(
+                "ADFLOW_DATABASE_MAX_CONNECTIONS".to_owned(),
+                "many".to_owned(),
+            )])
+            .unwrap_err();
+        assert!(
+            named(&wrong.to_string()).contains("ADFLOW_DATABASE_MAX_CONNECTIONS"),
+            "{wrong}"
+        );
     }
 }
