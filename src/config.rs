@@ -152,6 +152,8 @@ pub struct Config {
     pub report_schedule_poll_ms: u64,
     /// How often the projections process checks every active campaign's pacing.
     pub pacing_check_seconds: u64,
+    /// The query API's `/readyz` answers unready while a read model lags the log by more.
+    pub ready_max_lag_seconds: u64,
 }
 
 impl Default for Config {
@@ -238,6 +240,7 @@ impl Default for Config {
             log_format: "text".into(),
             report_schedule_poll_ms: 60_000,
             pacing_check_seconds: 900,
+            ready_max_lag_seconds: 300,
         }
     }
 }

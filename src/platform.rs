@@ -362,6 +362,7 @@ pub async fn serve_until(
                 per_caller_per_minute: config.graphql_rate_limit_per_minute,
                 per_tenant_per_minute: config.graphql_tenant_rate_limit_per_minute,
             },
+            ready_max_lag: Duration::from_secs(config.ready_max_lag_seconds),
         };
         let router = adflow_query_api::router(pool.clone(), authenticator(config).await?, settings)
             .layer(cors(config)?);

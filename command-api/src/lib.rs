@@ -169,6 +169,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/api-keys", post(api_keys::create))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/v1/version", get(version))
         .route(
             "/openapi.json",
@@ -201,4 +202,33 @@ pub async fn version() -> axum::Json<serde_json::Value> {
         "openapi": "/openapi.json",
         "eventContracts": adflow_domain::contracts::event_contracts().len(),
     }))
+}
+
+/// Ready when PostgreSQL (the command tables, and the log with the local event store) answers
+/// within a second: `200 {"status": "ready"}`, else `503` naming what failed. `/healthz` only says
+/// the process is alive.
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let postgres = match tokio::time::timeout(
+        Duration::from_secs(1),
+        sqlx::query("SELECT 1").execute(&state.pool),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err("no answer within 1 s".to_owned()),
+    };
+    let (status, word) = match &postgres {
+        Ok(()) => (axum::http::StatusCode::OK, "ready"),
+        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "unready"),
+    };
+    let check = postgres.err().unwrap_or_else(|| "ok".to_owned());
+    (
+        status,
+        axum::Json(serde_json::json!({"status": word, "checks": {"postgres": check}})),
+    )
+        .into_response()
 }

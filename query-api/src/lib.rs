@@ -78,6 +78,8 @@ pub struct QuerySettings {
     /// Requests per minute per caller and per tenant (the same kind of buckets as the command
     /// API's, apart from them).
     pub rate_limits: adflow_callers::RateLimits,
+    /// `/readyz` answers unready while a read model is further behind the log than this.
+    pub ready_max_lag: Duration,
 }
 
 impl Default for QuerySettings {
@@ -93,6 +95,7 @@ impl Default for QuerySettings {
                 per_caller_per_minute: 1_000,
                 per_tenant_per_minute: 10_000,
             },
+            ready_max_lag: Duration::from_secs(300),
         }
     }
 }
@@ -150,6 +153,7 @@ struct QueryState {
     analytics_concurrency: AnalyticsConcurrency,
     pool: PgPool,
     rate_limits: adflow_callers::RateLimits,
+    ready_max_lag: Duration,
 }
 
 pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Router {
@@ -158,6 +162,7 @@ pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Rou
     let state = QueryState {
         pool: pool.clone(),
         rate_limits: settings.rate_limits,
+        ready_max_lag: settings.ready_max_lag,
         analytics: settings.analytics.clone(),
         input_limits: settings.input_limits,
         analytics_concurrency: settings.analytics_concurrency,
@@ -174,6 +179,7 @@ pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Rou
         .route("/graphql", graphql)
         .route("/graphql/ws", get(subscriptions))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route(
             "/v1/version",
             get(|| async {
@@ -187,6 +193,52 @@ pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Rou
         .route("/metrics", get(metrics))
         .route("/v1/reports/performance", get(performance_report))
         .with_state(state)
+}
+
+/// Ready when PostgreSQL answers within a second and every read model (and the analytics, when
+/// ClickHouse answers) is within `ready_max_lag` of the log: `200`, else `503` naming what failed.
+async fn readyz(State(state): State<QueryState>) -> Response {
+    let mut checks = serde_json::Map::new();
+    let lags = tokio::time::timeout(
+        Duration::from_secs(1),
+        adflow_projections::lag::lags(state.db.uncounted(), state.analytics.as_ref()),
+    )
+    .await;
+    let ready = match lags {
+        Err(_) => {
+            checks.insert("postgres".into(), "no answer within 1 s".into());
+            false
+        }
+        Ok(Err(error)) => {
+            checks.insert("postgres".into(), error.to_string().into());
+            false
+        }
+        Ok(Ok(lags)) => {
+            checks.insert("postgres".into(), "ok".into());
+            let mut ready = true;
+            for lag in lags {
+                let behind = lag.seconds > state.ready_max_lag.as_secs_f64();
+                ready &= !behind;
+                let word = if behind {
+                    format!("{:.0} s behind", lag.seconds)
+                } else {
+                    "ok".to_owned()
+                };
+                checks.insert(format!("projection:{}", lag.projection), word.into());
+            }
+            ready
+        }
+    };
+    let (status, word) = if ready {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unready")
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"status": word, "checks": checks})),
+    )
+        .into_response()
 }
 
 /// Prometheus metrics: projection lag in events and seconds, and the SQL statements sent.

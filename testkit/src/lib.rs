@@ -9,6 +9,7 @@ pub mod clickhouse;
 pub mod fixtures;
 pub mod identity_provider;
 pub mod smtp;
+pub mod tcp_proxy;
 pub mod ws;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
