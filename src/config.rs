@@ -154,6 +154,10 @@ pub struct Config {
     pub pacing_check_seconds: u64,
     /// The query API's `/readyz` answers unready while a read model lags the log by more.
     pub ready_max_lag_seconds: u64,
+    /// Where a process without an API (projections, platform workers, the ML worker) serves
+    /// `/healthz`, `/readyz` and `/metrics`; unset, it serves none. Port 0 picks a free port
+    /// (printed on the `ADFLOW_READY` line as `ops=`).
+    pub ops_addr: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -241,6 +245,7 @@ impl Default for Config {
             report_schedule_poll_ms: 60_000,
             pacing_check_seconds: 900,
             ready_max_lag_seconds: 300,
+            ops_addr: None,
         }
     }
 }

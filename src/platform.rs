@@ -267,6 +267,94 @@ pub fn listen_for_signals(stop: watch::Sender<bool>, supervised: bool) {
     });
 }
 
+/// Serves `/healthz` (alive), `/readyz` (PostgreSQL answers within a second) and `/metrics` for a
+/// process without an API of its own, on `ADFLOW_OPS_ADDR`; with `lag_of`, `/metrics` also has
+/// every projection's lag (the projections process). Returns the bound address, when configured.
+pub async fn spawn_ops_server(
+    tasks: &mut tokio::task::JoinSet<()>,
+    config: &Config,
+    pool: PgPool,
+    lag_of: Option<Option<Analytics>>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Option<SocketAddr>, PlatformError> {
+    let Some(addr) = config.ops_addr else {
+        return Ok(None);
+    };
+    let ready_pool = pool.clone();
+    let router = axum::Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            axum::routing::get(move || {
+                let pool = ready_pool.clone();
+                async move {
+                    let answered = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        sqlx::query("SELECT 1").execute(&pool),
+                    )
+                    .await;
+                    let (status, check) = match answered {
+                        Ok(Ok(_)) => (axum::http::StatusCode::OK, "ok".to_owned()),
+                        Ok(Err(error)) => (
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            error.to_string(),
+                        ),
+                        Err(_) => (
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            "no answer within 1 s".to_owned(),
+                        ),
+                    };
+                    let word = if status.is_success() {
+                        "ready"
+                    } else {
+                        "unready"
+                    };
+                    (
+                        status,
+                        axum::Json(
+                            serde_json::json!({"status": word, "checks": {"postgres": check}}),
+                        ),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let (pool, lag_of) = (pool.clone(), lag_of.clone());
+                async move {
+                    let mut body = adflow_telemetry::render();
+                    if let Some(analytics) = lag_of {
+                        match adflow_projections::lag::lags(&pool, analytics.as_ref()).await {
+                            Ok(lags) => body.push_str(&adflow_projections::lag::prometheus(&lags)),
+                            Err(error) => tracing::warn!(%error, "cannot measure projection lag"),
+                        }
+                    }
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4",
+                        )],
+                        body,
+                    )
+                }
+            }),
+        );
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| PlatformError::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| PlatformError::Bind { addr, source })?;
+    tasks.spawn(crate::connections::serve(
+        listener,
+        router,
+        shutdown,
+        Duration::from_millis(config.header_read_timeout_ms),
+    ));
+    Ok(Some(bound))
+}
+
 /// Serves `router` on `addr` (or on the socket a supervisor handed down, `ADFLOW_LISTEN_FD`)
 /// until shutdown; returns the bound address (port 0 picks one).
 async fn spawn_server(
@@ -456,6 +544,15 @@ pub async fn serve_until(
             shutdown.clone(),
         );
         ready.push("platform_workers=running".into());
+    }
+
+    if parts.projections || parts.platform_workers {
+        let lag_of = parts.projections.then(|| analytics(config).ok());
+        if let Some(addr) =
+            spawn_ops_server(&mut tasks, config, pool.clone(), lag_of, shutdown.clone()).await?
+        {
+            ready.push(format!("ops={addr}"));
+        }
     }
 
     report_ready(&ready);

@@ -34,6 +34,7 @@ where
 }
 
 fn runtime(config: &Config) -> Result<tokio::runtime::Runtime, ExitCode> {
+    adflow_telemetry::install();
     let filter =
         tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into());
     let logs = tracing_subscriber::fmt()

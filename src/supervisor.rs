@@ -66,6 +66,7 @@ pub async fn serve_all(config: &Config) -> Result<(), PlatformError> {
             subcommand,
             listener: Some(listener),
             connections,
+            ops_addr: None,
             shutdown: shutdown.clone(),
         };
         let started = api.start().await?;
@@ -78,6 +79,7 @@ pub async fn serve_all(config: &Config) -> Result<(), PlatformError> {
             subcommand: "worker",
             listener: None,
             connections: MIN_CONNECTIONS,
+            ops_addr: config.ops_addr.map(|a| SocketAddr::new(a.ip(), 0)),
             shutdown: shutdown.clone(),
         };
         // The APIs and projectors run without it: a missing or failing ML worker is logged and
@@ -85,6 +87,9 @@ pub async fn serve_all(config: &Config) -> Result<(), PlatformError> {
         let started = match worker.start().await {
             Ok(started) => {
                 ready.push("ml_worker=running".into());
+                if let Some(ops) = started.2.split(' ').find_map(|p| p.strip_prefix("ops=")) {
+                    ready.push(format!("ml_worker_ops={ops}"));
+                }
                 Some(started)
             }
             Err(error) => {
@@ -106,10 +111,14 @@ struct Supervised {
     listener: Option<std::net::TcpListener>,
     /// Its share of the database connections.
     connections: u32,
+    /// Where it serves `/metrics` and its probes (the ML worker, which has no API): the parent's
+    /// `ADFLOW_OPS_ADDR` with a port of its own.
+    ops_addr: Option<SocketAddr>,
     shutdown: watch::Receiver<bool>,
 }
 
-type Started = (Child, Lines<BufReader<ChildStdout>>);
+/// A started child, its output, and its `ADFLOW_READY` line.
+type Started = (Child, Lines<BufReader<ChildStdout>>, String);
 
 impl Supervised {
     fn spawn(&self) -> std::io::Result<Child> {
@@ -125,6 +134,10 @@ impl Supervised {
         if fd.is_some() {
             command.env("ADFLOW_LISTEN_FD", INHERITED_FD.to_string());
         }
+        match self.ops_addr {
+            Some(addr) => command.env("ADFLOW_OPS_ADDR", addr.to_string()),
+            None => command.env_remove("ADFLOW_OPS_ADDR"),
+        };
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -171,15 +184,15 @@ impl Supervised {
         let ready = tokio::time::timeout(START_TIMEOUT, async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if line.starts_with("ADFLOW_READY ") {
-                    return true;
+                    return Some(line);
                 }
             }
-            false
+            None
         })
         .await;
         match ready {
-            Ok(true) => Ok((child, lines)),
-            Ok(false) => Err(failed(format!(
+            Ok(Some(line)) => Ok((child, lines, line)),
+            Ok(None) => Err(failed(format!(
                 "exited before it was ready ({})",
                 describe(child.wait().await.ok())
             ))),
@@ -194,7 +207,7 @@ impl Supervised {
     async fn supervise(mut self, started: Option<Started>) {
         let mut delay = FIRST_RESTART_DELAY;
         let mut child = match started {
-            Some((child, stdout)) => {
+            Some((child, stdout, _)) => {
                 drain(stdout);
                 child
             }

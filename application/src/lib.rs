@@ -226,11 +226,17 @@ impl Application {
                     }
                 })
                 .collect();
-            match self
+            let started = std::time::Instant::now();
+            let appended = self
                 .store
                 .append(&stream, ExpectedVersion::Exact(loaded.version), events)
-                .await
-            {
+                .await;
+            adflow_telemetry::metrics::histogram!(
+                "adflow_append_duration_seconds",
+                "category" => A::CATEGORY
+            )
+            .record(started.elapsed().as_secs_f64());
+            match appended {
                 Ok(appended) => {
                     tracing::info!(%stream, version = appended.stream_version, position = %appended.position, "appended");
                     return Ok(Outcome::Appended {

@@ -185,7 +185,22 @@ pub fn router(state: AppState) -> Router {
         ))
         .fallback(|| async { problem::ApiError::NotFound })
         .method_not_allowed_fallback(|| async { problem::ApiError::MethodNotAllowed })
+        .route(
+            "/metrics",
+            get(|| async {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4",
+                    )],
+                    adflow_telemetry::render(),
+                )
+            }),
+        )
         .layer(axum::middleware::from_fn(context::correlate))
+        .layer(axum::middleware::from_fn(|request, next| {
+            adflow_telemetry::track_requests("command", request, next)
+        }))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

@@ -96,6 +96,9 @@ pub enum Step<I> {
     Retry(MlError),
 }
 
+/// How often a worker reads its consumer's pending count (for `/metrics`).
+const PENDING_CHECK: Duration = Duration::from_secs(5);
+
 /// One work type: how to read a request, run the model on a batch, and answer.
 #[async_trait]
 pub trait WorkHandler: Send + Sync + 'static {
@@ -176,11 +179,22 @@ impl<H: WorkHandler> Worker<H> {
         client: async_nats::Client,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), MlError> {
-        let consumer = self.consumer(client).await?;
+        let mut consumer = self.consumer(client).await?;
         let mut messages = consumer.messages().await.map_err(nats)?;
+        let mut pending_check = tokio::time::interval(PENDING_CHECK);
         loop {
             let first = tokio::select! {
                 next = messages.next() => next,
+                _ = pending_check.tick() => {
+                    if let Ok(info) = consumer.info().await {
+                        adflow_telemetry::metrics::gauge!(
+                            "adflow_jetstream_consumer_pending",
+                            "consumer" => H::WORK.durable()
+                        )
+                        .set(info.num_pending as f64);
+                    }
+                    continue;
+                }
                 _ = shutdown.changed() => return Ok(()),
             };
             let Some(first) = first else {
@@ -194,7 +208,13 @@ impl<H: WorkHandler> Worker<H> {
                     Ok(None) | Err(_) => break,
                 }
             }
+            let started = std::time::Instant::now();
             self.handle(batch).await;
+            adflow_telemetry::metrics::histogram!(
+                "adflow_worker_batch_duration_seconds",
+                "work" => H::WORK.subject()
+            )
+            .record(started.elapsed().as_secs_f64());
         }
     }
 

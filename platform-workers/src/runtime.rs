@@ -86,7 +86,7 @@ pub async fn consume<W: Work>(
         .await
         .map_err(nats)?;
     let durable = W::WORK.durable();
-    let consumer: consumer::PullConsumer = stream
+    let mut consumer: consumer::PullConsumer = stream
         .get_or_create_consumer(
             durable,
             consumer::pull::Config {
@@ -103,9 +103,20 @@ pub async fn consume<W: Work>(
     let mut messages = consumer.messages().await.map_err(nats)?;
     let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
     tracing::info!(work = W::WORK.subject(), "platform worker consuming");
+    let mut pending_check = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         let next = tokio::select! {
             next = messages.next() => next,
+            _ = pending_check.tick() => {
+                if let Ok(info) = consumer.info().await {
+                    adflow_telemetry::metrics::gauge!(
+                        "adflow_jetstream_consumer_pending",
+                        "consumer" => durable
+                    )
+                    .set(info.num_pending as f64);
+                }
+                continue;
+            }
             _ = shutdown.changed() => break,
         };
         let message = match next {
@@ -135,7 +146,14 @@ pub async fn consume<W: Work>(
             };
             let attempt = message.info().map(|info| info.delivered).unwrap_or(1);
             let last = attempt >= options.max_attempts;
-            match work.handle(&request, attempt, last).await {
+            let started = std::time::Instant::now();
+            let handled = work.handle(&request, attempt, last).await;
+            adflow_telemetry::metrics::histogram!(
+                "adflow_worker_batch_duration_seconds",
+                "work" => W::WORK.subject()
+            )
+            .record(started.elapsed().as_secs_f64());
+            match handled {
                 Handled::Done => {
                     if let Err(error) = message.ack().await {
                         tracing::warn!(%error, "ack failed; the redelivery will find the work done");

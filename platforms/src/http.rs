@@ -107,6 +107,23 @@ impl RetryPolicy {
 #[derive(Debug, Default)]
 pub struct Requests(pub u32);
 
+/// Counts one call to a platform by its outcome: the status class, `429` apart (quota), or
+/// `transport` when no answer came.
+pub fn count_call(platform: &'static str, status: Option<u16>) {
+    let outcome = match status {
+        None => "transport",
+        Some(429) => "429",
+        Some(s) if s < 300 => "2xx",
+        Some(s) if s < 500 => "4xx",
+        Some(_) => "5xx",
+    };
+    adflow_telemetry::metrics::counter!(
+        "adflow_platform_api_calls_total",
+        "platform" => platform, "outcome" => outcome
+    )
+    .increment(1);
+}
+
 pub fn transport(error: reqwest::Error) -> PlatformError {
     if error.is_timeout() {
         PlatformError::Unavailable(format!("no answer in time: {error}"))

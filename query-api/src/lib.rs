@@ -192,6 +192,9 @@ pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Rou
         )
         .route("/metrics", get(metrics))
         .route("/v1/reports/performance", get(performance_report))
+        .layer(axum::middleware::from_fn(|request, next| {
+            adflow_telemetry::track_requests("query", request, next)
+        }))
         .with_state(state)
 }
 
@@ -246,6 +249,7 @@ async fn metrics(State(state): State<QueryState>) -> Response {
     match adflow_projections::lag::lags(state.db.uncounted(), state.analytics.as_ref()).await {
         Ok(lags) => {
             let mut body = adflow_projections::lag::prometheus(&lags);
+            body.push_str(&adflow_telemetry::render());
             body.push_str(
                 "# HELP adflow_query_sql_statements_total SQL statements the query API has sent.\n\
                  # TYPE adflow_query_sql_statements_total counter\n",
@@ -309,8 +313,29 @@ async fn execute(
             )),
         Err(refused) => return refused,
     };
+    let operation = request
+        .operation_name
+        .as_deref()
+        .map_or_else(|| "anonymous".to_owned(), adflow_telemetry::client_label);
+    let started = std::time::Instant::now();
     // Every error is coded by the schema's `CodedErrors` extension, here and on WebSocket alike.
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    let response = state.schema.execute(request).await;
+    let outcome = if response.errors.is_empty() {
+        "ok"
+    } else {
+        "error"
+    };
+    adflow_telemetry::metrics::histogram!(
+        "adflow_graphql_operation_duration_seconds",
+        "operation" => operation.clone()
+    )
+    .record(started.elapsed().as_secs_f64());
+    adflow_telemetry::metrics::counter!(
+        "adflow_graphql_operations_total",
+        "operation" => operation, "outcome" => outcome
+    )
+    .increment(1);
+    GraphQLResponse::from(response).into_response()
 }
 
 /// The refusal when the caller or its tenant is past its rate limit (the same buckets for

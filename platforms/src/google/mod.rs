@@ -135,8 +135,12 @@ impl GoogleAds {
             request = request.header("login-customer-id", login);
         }
         requests.0 += 1;
-        let response = request.send().await.map_err(transport)?;
+        let response = request.send().await.map_err(|e| {
+            crate::http::count_call("GOOGLE", None);
+            transport(e)
+        })?;
         let status = response.status().as_u16();
+        crate::http::count_call("GOOGLE", Some(status));
         let bytes = response.bytes().await.map_err(transport)?;
         if !(200..300).contains(&status) {
             return Err(failure::classify(status, &bytes));

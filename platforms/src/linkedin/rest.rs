@@ -55,8 +55,12 @@ impl LinkedIn {
             request = request.json(body);
         }
         requests.0 += 1;
-        let response = request.send().await.map_err(transport)?;
+        let response = request.send().await.map_err(|e| {
+            crate::http::count_call("LINKEDIN", None);
+            crate::http::transport(e)
+        })?;
         let status = response.status().as_u16();
+        crate::http::count_call("LINKEDIN", Some(status));
         let id = response
             .headers()
             .get("x-restli-id")

@@ -149,9 +149,15 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
             retrain_after: chrono::Duration::days(config.retrain_days.max(1)),
             device,
         };
-        tasks.spawn(schedule.run(shutdown));
+        tasks.spawn(schedule.run(shutdown.clone()));
     }
-    platform::report_ready(&["ml_worker=running".to_owned()]);
+    let mut ready = vec!["ml_worker=running".to_owned()];
+    if let Some(addr) =
+        platform::spawn_ops_server(&mut tasks, config, pool.clone(), None, shutdown.clone()).await?
+    {
+        ready.push(format!("ops={addr}"));
+    }
+    platform::report_ready(&ready);
     while tasks.join_next().await.is_some() {}
     Ok(())
 }
