@@ -20,11 +20,13 @@ where
             return ExitCode::from(2);
         }
     };
-    let runtime = match runtime(&config) {
+    let runtime = match runtime(binary, &config) {
         Ok(runtime) => runtime,
         Err(code) => return code,
     };
-    match runtime.block_on(command(config)) {
+    let outcome = runtime.block_on(command(config));
+    adflow_telemetry::traces::shutdown();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{binary}: {error}");
@@ -33,21 +35,27 @@ where
     }
 }
 
-fn runtime(config: &Config) -> Result<tokio::runtime::Runtime, ExitCode> {
+fn runtime(binary: &str, config: &Config) -> Result<tokio::runtime::Runtime, ExitCode> {
     adflow_telemetry::install();
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
     let filter =
         tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into());
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if config.log_format == "json" {
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let logs = if config.log_format == "json" {
         logs.json()
             .flatten_event(true)
             .with_current_span(false)
-            .init();
+            .boxed()
     } else {
-        logs.init();
-    }
+        logs.boxed()
+    };
+    // Spans go to the exporter whatever the log filter says (it filters the log lines only).
+    tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .with(adflow_telemetry::traces::layer(binary))
+        .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Client input is bounded before any recursive parser sees it (`adflow-input-limits`);

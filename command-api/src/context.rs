@@ -98,12 +98,20 @@ impl CommandContext {
     }
 
     pub fn metadata(&self) -> EventMetadata {
+        let mut extra = self.extra.clone();
+        // The request's span, so that the work these events cause joins its trace.
+        if let Some(traceparent) = adflow_telemetry::traces::current_traceparent() {
+            extra.insert(
+                adflow_telemetry::traces::TRACEPARENT.to_owned(),
+                traceparent,
+            );
+        }
         EventMetadata {
             tenant_id: self.principal.tenant_id.0,
             actor: self.principal.actor(),
             correlation_id: self.correlation_id,
             causation_id: self.command_id,
-            extra: self.extra.clone(),
+            extra,
         }
     }
 }

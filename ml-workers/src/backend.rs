@@ -155,6 +155,12 @@ impl StoreBackend {
         if let Some(model) = model_version {
             extra.insert("modelVersion".to_owned(), model.to_owned());
         }
+        if let Some(traceparent) = adflow_telemetry::traces::current_traceparent() {
+            extra.insert(
+                adflow_telemetry::traces::TRACEPARENT.to_owned(),
+                traceparent,
+            );
+        }
         let outcome = self
             .application
             .execute::<A>(Command {

@@ -265,7 +265,15 @@ impl<H: WorkHandler> Worker<H> {
                 Some(step) => step,
                 None => match results.next() {
                     Some(Ok(output)) => {
-                        let span = tracing::info_span!("answer", correlation_id = %request.correlation_id, event_id = %request.event_id);
+                        let span = tracing::info_span!("answer", otel.name = format!("answer {}", H::WORK.subject()), correlation_id = %request.correlation_id, event_id = %request.event_id);
+                        adflow_telemetry::traces::continue_from(
+                            &span,
+                            message
+                                .headers
+                                .as_ref()
+                                .and_then(|h| h.get(adflow_telemetry::traces::TRACEPARENT))
+                                .map(|v| v.as_str()),
+                        );
                         let outcome =
                             match self.handler.answer(&request, output).instrument(span).await {
                                 Ok(Submission::Rejected(reason)) => {

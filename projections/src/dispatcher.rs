@@ -120,12 +120,32 @@ impl Dispatcher {
             event.metadata.correlation_id.to_string().as_str(),
         );
         let subject = format!("{}.{subject}", self.options.subject_prefix);
-        self.jetstream
-            .publish_with_headers(subject, headers, payload.into())
-            .await
-            .map_err(|e| DispatchError::Nats(e.to_string()))?
-            .await
-            .map_err(|e| DispatchError::Nats(e.to_string()))?;
+        // The publication joins the trace of the command that appended the event.
+        let span = tracing::info_span!("publish", otel.name = format!("publish {subject}"));
+        adflow_telemetry::traces::continue_from(
+            &span,
+            event
+                .metadata
+                .extra
+                .get(adflow_telemetry::traces::TRACEPARENT)
+                .map(String::as_str),
+        );
+        let traceparent = span.in_scope(adflow_telemetry::traces::current_traceparent);
+        if let Some(traceparent) = traceparent {
+            headers.insert(adflow_telemetry::traces::TRACEPARENT, traceparent.as_str());
+        }
+        tracing::Instrument::instrument(
+            async {
+                self.jetstream
+                    .publish_with_headers(subject, headers, payload.into())
+                    .await
+                    .map_err(|e| DispatchError::Nats(e.to_string()))?
+                    .await
+                    .map_err(|e| DispatchError::Nats(e.to_string()))
+            },
+            span,
+        )
+        .await?;
         Ok(())
     }
 

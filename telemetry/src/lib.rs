@@ -14,6 +14,8 @@ use std::time::Instant;
 
 pub use metrics;
 
+pub mod traces;
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Every series Adflow records, with what it counts.
@@ -123,8 +125,22 @@ pub async fn track_requests(api: &'static str, request: Request, next: Next) -> 
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = request.method().as_str().to_owned();
+    let span = tracing::info_span!(
+        "request",
+        otel.name = format!("{method} {route}"),
+        http.request.method = %method,
+        http.route = %route,
+        api
+    );
+    traces::continue_from(
+        &span,
+        request
+            .headers()
+            .get(traces::TRACEPARENT)
+            .and_then(|v| v.to_str().ok()),
+    );
     let started = Instant::now();
-    let response = next.run(request).await;
+    let response = tracing::Instrument::instrument(next.run(request), span).await;
     let status = response.status().as_u16().to_string();
     metrics::histogram!(
         "adflow_http_request_duration_seconds",
