@@ -29,6 +29,10 @@ pub fn platforms(config: &Config, pool: &PgPool) -> Result<Arc<Platforms>, Platf
     }
     let key = CredentialKey::from_hex(&config.credentials_key)
         .map_err(|e| PlatformError::Usage(e.to_string()))?;
+    adflow_platforms::http::set_daily_quotas(
+        config.google_daily_quota,
+        config.linkedin_daily_quota,
+    );
     let http = reqwest::Client::builder()
         .user_agent(concat!("adflow/", env!("CARGO_PKG_VERSION")))
         .build()

@@ -158,6 +158,11 @@ pub struct Config {
     /// `/healthz`, `/readyz` and `/metrics`; unset, it serves none. Port 0 picks a free port
     /// (printed on the `ADFLOW_READY` line as `ops=`).
     pub ops_addr: Option<SocketAddr>,
+    /// The daily request quotas the `adflow_platform_quota_remaining` gauge counts down from:
+    /// Google's developer token (Basic Access: 15,000 operations a day; requests are counted) and
+    /// LinkedIn's application (its developer portal shows the figure; 0: no gauge).
+    pub google_daily_quota: u64,
+    pub linkedin_daily_quota: u64,
 }
 
 impl Default for Config {
@@ -246,6 +251,8 @@ impl Default for Config {
             pacing_check_seconds: 900,
             ready_max_lag_seconds: 300,
             ops_addr: None,
+            google_daily_quota: 15_000,
+            linkedin_daily_quota: 0,
         }
     }
 }

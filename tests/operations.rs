@@ -312,3 +312,40 @@ fn the_dockerfiles_build_binaries_that_exist_from_files_that_exist() {
         "the API image carries no LibTorch"
     );
 }
+
+#[test]
+fn the_grafana_dashboard_charts_only_series_adflow_records_and_every_one_of_them() {
+    let text = std::fs::read_to_string(Path::new(ROOT).join("ops/grafana/adflow.json")).unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let expressions: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .map(|t| t["expr"].as_str().unwrap().to_owned())
+        .collect();
+    let recorded: Vec<&str> = adflow_telemetry::SERIES
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    for expression in &expressions {
+        let named: Vec<&str> = expression
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("adflow_"))
+            .map(|w| w.trim_end_matches("_bucket"))
+            .collect();
+        assert!(!named.is_empty(), "{expression}");
+        for name in named {
+            assert!(
+                recorded.contains(&name),
+                "{name} is not a series Adflow records"
+            );
+        }
+    }
+    for name in recorded {
+        assert!(
+            expressions.iter().any(|e| e.contains(name)),
+            "the dashboard does not chart {name}"
+        );
+    }
+}

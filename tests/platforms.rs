@@ -1250,7 +1250,11 @@ async fn an_optimisation_run_predicts_proposes_and_applies_within_the_guardrails
 /// a LinkedIn campaign cannot be paused on its own.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_approved_creative_pause_reaches_the_platform() {
-    let world = world(&[]).await;
+    let world = world(&[
+        ("ADFLOW_OPS_ADDR", "127.0.0.1:0"),
+        ("ADFLOW_LINKEDIN_DAILY_QUOTA", "100000"),
+    ])
+    .await;
     let structure =
         serde_json::to_value(adflow_platforms::samples::structure("Pause", 2, 3)).unwrap();
     let id = world.approved_campaign("Creative pause", structure).await;
@@ -1293,6 +1297,33 @@ async fn an_approved_creative_pause_reaches_the_platform() {
         "{:?}",
         refused.body
     );
+    // The platform workers' process counts its calls and the quota they leave.
+    let output = world.app.output();
+    let ops = output
+        .lines()
+        .find(|l| l.starts_with("ADFLOW_READY "))
+        .and_then(|l| l.split(' ').find_map(|p| p.strip_prefix("ops=")))
+        .unwrap()
+        .to_owned();
+    let metrics = world
+        .http
+        .get(format!("http://{ops}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        "adflow_platform_api_calls_total{platform=\"LINKEDIN\",outcome=\"2xx\"}",
+        "adflow_platform_api_calls_total{platform=\"GOOGLE\",outcome=\"2xx\"}",
+        "adflow_platform_quota_remaining{platform=\"GOOGLE\"} 14",
+        "adflow_platform_quota_remaining{platform=\"LINKEDIN\"} 99",
+        "adflow_worker_batch_duration_seconds_count{work=\"platform.deploy\"}",
+        "adflow_jetstream_consumer_pending{consumer=",
+    ] {
+        assert!(metrics.contains(series), "{series} not in {metrics}");
+    }
 }
 
 /// A campaign on both platforms: after two synced weeks, an optimisation run records how the

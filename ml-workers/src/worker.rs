@@ -250,6 +250,11 @@ impl<H: WorkHandler> Worker<H> {
             let started = std::time::Instant::now();
             match tokio::task::spawn_blocking(move || handler.generate(inputs)).await {
                 Ok(results) => {
+                    adflow_telemetry::metrics::histogram!(
+                        "adflow_model_duration_seconds",
+                        "work" => H::WORK.subject()
+                    )
+                    .record(started.elapsed().as_secs_f64());
                     let ms = started.elapsed().as_millis() as u64;
                     tracing::info!(work = H::WORK.subject(), requests = count, ms, "generated");
                     results

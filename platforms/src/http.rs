@@ -107,9 +107,45 @@ impl RetryPolicy {
 #[derive(Debug, Default)]
 pub struct Requests(pub u32);
 
+/// The daily request quotas (Google's developer token, LinkedIn's application), for
+/// `adflow_platform_quota_remaining`; 0: not reported.
+static DAILY_QUOTAS: std::sync::Mutex<[u64; 2]> = std::sync::Mutex::new([0, 0]);
+/// Calls sent today (UTC) by this process, per platform.
+static CALLS_TODAY: std::sync::Mutex<Option<(chrono::NaiveDate, [u64; 2])>> =
+    std::sync::Mutex::new(None);
+
+/// Sets the daily quotas the remaining-quota gauge counts down from (per process: every process
+/// counts its own calls, so with several, each reports what it alone has left).
+pub fn set_daily_quotas(google: u64, linkedin: u64) {
+    if let Ok(mut quotas) = DAILY_QUOTAS.lock() {
+        *quotas = [google, linkedin];
+    }
+}
+
+fn quota_left(platform: &'static str) -> Option<u64> {
+    let index = usize::from(platform == "LINKEDIN");
+    let quota = DAILY_QUOTAS.lock().ok()?[index];
+    let today = chrono::Utc::now().date_naive();
+    let mut calls = CALLS_TODAY.lock().ok()?;
+    let (day, counts) = calls.get_or_insert((today, [0, 0]));
+    if *day != today {
+        *day = today;
+        *counts = [0, 0];
+    }
+    counts[index] += 1;
+    (quota > 0).then(|| quota.saturating_sub(counts[index]))
+}
+
 /// Counts one call to a platform by its outcome: the status class, `429` apart (quota), or
 /// `transport` when no answer came.
 pub fn count_call(platform: &'static str, status: Option<u16>) {
+    if let Some(left) = quota_left(platform) {
+        adflow_telemetry::metrics::gauge!(
+            "adflow_platform_quota_remaining",
+            "platform" => platform
+        )
+        .set(left as f64);
+    }
     let outcome = match status {
         None => "transport",
         Some(429) => "429",

@@ -19,7 +19,7 @@ pub mod traces;
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Every series Adflow records, with what it counts.
-pub const SERIES: [(&str, &str); 10] = [
+pub const SERIES: [(&str, &str); 12] = [
     (
         "adflow_http_requests_total",
         "requests per api, method, route and status",
@@ -55,6 +55,14 @@ pub const SERIES: [(&str, &str); 10] = [
     (
         "adflow_platform_api_calls_total",
         "calls to an ad platform per platform and outcome",
+    ),
+    (
+        "adflow_platform_quota_remaining",
+        "calls left today of the configured daily quota, per platform",
+    ),
+    (
+        "adflow_model_duration_seconds",
+        "one model call of the ML worker (a batch)",
     ),
     (
         "adflow_projection_lag_seconds",
