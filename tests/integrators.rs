@@ -44,9 +44,11 @@ async fn an_api_key_reads_graphql_with_its_tenant_and_role_until_revoked() {
     let id = str_of(&made.body, "/id").to_owned();
     let (key_id, viewer_key) = api_key(&app, &admin, "viewer").await;
 
-    let query = "query($id: ID!) { campaign(id: $id) { name totalBudgetMicros } }";
+    // Read-your-writes: the campaigns read model may be behind the append on a busy machine.
+    let position = str_of(&made.body, "/position").to_owned();
+    let query = "query($id: ID!, $p: String) { campaign(id: $id, minPosition: $p) { name totalBudgetMicros } }";
     let read = app
-        .graphql(Some(&viewer_key), query, json!({"id": id}))
+        .graphql(Some(&viewer_key), query, json!({"id": id, "p": position}))
         .await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(
@@ -60,7 +62,7 @@ async fn an_api_key_reads_graphql_with_its_tenant_and_role_until_revoked() {
     let stranger = app.token(TenantId(Uuid::now_v7()), Role::Admin);
     let (_, stranger_key) = api_key(&app, &stranger, "admin").await;
     let elsewhere = app
-        .graphql(Some(&stranger_key), query, json!({"id": id}))
+        .graphql(Some(&stranger_key), query, json!({"id": id, "p": position}))
         .await;
     assert!(
         elsewhere.body["data"]["campaign"].is_null(),
@@ -78,7 +80,7 @@ async fn an_api_key_reads_graphql_with_its_tenant_and_role_until_revoked() {
         .await;
     assert_eq!(revoked.status, StatusCode::OK);
     let refused = app
-        .graphql(Some(&viewer_key), query, json!({"id": id}))
+        .graphql(Some(&viewer_key), query, json!({"id": id, "p": position}))
         .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -86,7 +88,9 @@ async fn an_api_key_reads_graphql_with_its_tenant_and_role_until_revoked() {
         "UNAUTHENTICATED"
     );
     let forged = format!("{}x", &viewer_key[..viewer_key.len() - 1]);
-    let refused = app.graphql(Some(&forged), query, json!({"id": id})).await;
+    let refused = app
+        .graphql(Some(&forged), query, json!({"id": id, "p": position}))
+        .await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
 }
 
