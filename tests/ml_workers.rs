@@ -29,7 +29,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_adflow");
 const CAMPAIGN: &str = "query($id: ID!) { campaign(id: $id) {
   status
   structure {
-    google { campaignName adGroups { name keywords { text matchType } searchAds { headlines } } }
+    google { campaignName adGroups { name keywords { text matchType } searchAds { headlines adStrength { rating score advice } } } }
     linkedin { campaignGroupName campaigns { name dailyBudgetMicros } }
   }
 } }";
@@ -163,6 +163,11 @@ async fn a_campaign_created_over_http_gets_a_generated_platform_valid_structure_
         assert!(!group["keywords"].as_array().unwrap().is_empty());
         let headlines = group["searchAds"][0]["headlines"].as_array().unwrap();
         assert!(headlines.len() >= 10, "{group}");
+        let strength = &group["searchAds"][0]["adStrength"];
+        assert!(
+            ["GOOD", "EXCELLENT"].contains(&strength["rating"].as_str().unwrap()),
+            "{strength}"
+        );
     }
     let linkedin = &seen["structure"]["linkedin"]["campaigns"];
     assert!(linkedin.as_array().is_some_and(|c| !c.is_empty()), "{seen}");

@@ -7,7 +7,7 @@ use crate::guard::{without_money, RoleGuard};
 use crate::scalars::Long;
 use adflow_auth::{Action, Role};
 use adflow_domain::structure::{google, linkedin, CampaignStructure};
-use async_graphql::SimpleObject;
+use async_graphql::{Enum, SimpleObject};
 use serde::Serialize;
 
 /// The name serde gives a value (the enums' wire names), or its JSON for anything else.
@@ -104,6 +104,52 @@ pub struct SearchAd {
     pub headlines: Vec<String>,
     pub descriptions: Vec<String>,
     pub final_urls: Vec<String>,
+    /// Google's Ad Strength criteria, computed for this ad and its ad group's keywords.
+    pub ad_strength: AdStrengthInfo,
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AdStrengthRating {
+    Poor,
+    Average,
+    Good,
+    Excellent,
+}
+
+/// Ad Strength: unique headlines (11 or more rate best) and descriptions (4), the ad group's
+/// keywords in headlines (3 or more), headlines distinct from each other; each scored 0–2.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AdStrengthInfo {
+    pub rating: AdStrengthRating,
+    /// 0 to 8.
+    pub score: i32,
+    pub unique_headlines: i32,
+    pub unique_descriptions: i32,
+    pub keyword_headlines: i32,
+    /// Share of headline pairs sharing at most half of their words.
+    pub distinct_pairs: f64,
+    /// What would raise the rating.
+    pub advice: Vec<String>,
+}
+
+fn ad_strength(ad: &google::ResponsiveSearchAd, keywords: &[google::Keyword]) -> AdStrengthInfo {
+    use adflow_domain::structure::ad_strength::AdStrength;
+    let report = adflow_domain::structure::ad_strength::ad_strength(ad, keywords);
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    AdStrengthInfo {
+        rating: match report.rating {
+            AdStrength::Poor => AdStrengthRating::Poor,
+            AdStrength::Average => AdStrengthRating::Average,
+            AdStrength::Good => AdStrengthRating::Good,
+            AdStrength::Excellent => AdStrengthRating::Excellent,
+        },
+        score: i32::from(report.score),
+        unique_headlines: count(report.unique_headlines),
+        unique_descriptions: count(report.unique_descriptions),
+        keyword_headlines: count(report.keyword_headlines),
+        distinct_pairs: report.distinct_pairs,
+        advice: report.advice,
+    }
 }
 
 #[derive(SimpleObject, Debug, Clone)]
@@ -159,6 +205,7 @@ impl From<&google::GoogleAdsStructure> for GoogleStructure {
                             headlines: a.headlines.clone(),
                             descriptions: a.descriptions.clone(),
                             final_urls: a.final_urls.clone(),
+                            ad_strength: ad_strength(a, &g.keywords),
                         })
                         .collect(),
                     display_ads: g

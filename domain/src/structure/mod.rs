@@ -5,6 +5,7 @@
 //! with the path of the field (like Google Ads' `field_path_elements`), so a generated structure
 //! can be fixed in one pass and a marketer sees everything at once.
 
+pub mod ad_strength;
 pub mod editorial;
 pub mod google;
 pub mod linkedin;
