@@ -138,14 +138,10 @@ pub async fn user_email(
     .bind(inbox)
     .fetch_optional(pool)
     .await?;
-    let Some(mut value) = sealed.flatten() else {
-        return Ok(None);
-    };
-    keys.unseal(tenant, &mut value).await?;
-    Ok(value
-        .get("plain")
-        .and_then(Value::as_str)
-        .map(str::to_owned))
+    match sealed.flatten() {
+        Some(value) => Ok(keys.open(tenant, value).await?),
+        None => Ok(None),
+    }
 }
 
 /// Sends until shutdown.
@@ -154,11 +150,7 @@ pub async fn send_periodically(
     config: Config,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_millis(config.webhook_timeout_ms))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
+    let http = match crate::webhooks::outbound_client(&config) {
         Ok(client) => client,
         Err(error) => {
             tracing::error!(%error, "no notification deliveries");
@@ -226,16 +218,12 @@ pub async fn round(
 
 /// Opens the user's sealed address; `None` when it was erased or never set.
 async fn address(keys: &SubjectKeys, delivery: &Delivery) -> Result<Option<String>, Failure> {
-    let Some(mut value) = delivery.address.clone() else {
+    let Some(value) = delivery.address.clone() else {
         return Ok(None);
     };
-    keys.unseal(delivery.tenant, &mut value)
+    keys.open(delivery.tenant, value)
         .await
-        .map_err(|e| Failure::Transient(format!("cannot open the address: {e}")))?;
-    Ok(value
-        .get("plain")
-        .and_then(Value::as_str)
-        .map(str::to_owned))
+        .map_err(|e| Failure::Transient(format!("cannot open the address: {e}")))
 }
 
 async fn attempt(
@@ -334,17 +322,11 @@ async fn record(
         Some(Failure::Transient(why)) if delivery.attempts + 1 >= MAX_ATTEMPTS => {
             ("FAILED", Some(why.clone()), 0)
         }
-        Some(Failure::Transient(why)) => {
-            let ceiling = config
-                .webhook_retry_base_ms
-                .saturating_mul(1u64 << delivery.attempts.clamp(0, 20))
-                .min(3_600_000);
-            (
-                "PENDING",
-                Some(why.clone()),
-                fastrand::u64(ceiling / 2..=ceiling.max(1)),
-            )
-        }
+        Some(Failure::Transient(why)) => (
+            "PENDING",
+            Some(why.clone()),
+            crate::webhooks::retry_delay_ms(config, delivery.attempts),
+        ),
     };
     if let Some(why) = &error {
         tracing::warn!(notification = %delivery.notification, channel = %delivery.channel, status, error = %why, "notification not sent");
@@ -377,23 +359,7 @@ pub async fn raise_once(
     notice: &adflow_domain::notifications::Notice,
 ) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
     let mut tx = pool.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO notifications (id, tenant_id, kind, severity, campaign_id, title, body,
-                                    created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, now())
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(notice.kind.as_str())
-    .bind(notice.severity.as_str())
-    .bind(notice.campaign_id)
-    .bind(&notice.title)
-    .bind(&notice.body)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+    if !adflow_projections::notifications::insert_notice(&mut tx, tenant, id, notice, None).await? {
         return Ok(false);
     }
     adflow_projections::notifications::queue_deliveries(&mut tx, tenant, id, notice.kind).await?;

@@ -287,35 +287,7 @@ pub async fn spawn_ops_server(
             "/readyz",
             axum::routing::get(move || {
                 let pool = ready_pool.clone();
-                async move {
-                    let answered = tokio::time::timeout(
-                        Duration::from_secs(1),
-                        sqlx::query("SELECT 1").execute(&pool),
-                    )
-                    .await;
-                    let (status, check) = match answered {
-                        Ok(Ok(_)) => (axum::http::StatusCode::OK, "ok".to_owned()),
-                        Ok(Err(error)) => (
-                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                            error.to_string(),
-                        ),
-                        Err(_) => (
-                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                            "no answer within 1 s".to_owned(),
-                        ),
-                    };
-                    let word = if status.is_success() {
-                        "ready"
-                    } else {
-                        "unready"
-                    };
-                    (
-                        status,
-                        axum::Json(
-                            serde_json::json!({"status": word, "checks": {"postgres": check}}),
-                        ),
-                    )
-                }
+                async move { adflow_telemetry::probes::postgres_only(&pool).await }
             }),
         )
         .route(

@@ -90,11 +90,7 @@ pub async fn run_periodically(
     config: Config,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_millis(config.webhook_timeout_ms))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
+    let http = match crate::webhooks::outbound_client(&config) {
         Ok(client) => client,
         Err(error) => {
             tracing::error!(%error, "no scheduled reports");

@@ -225,25 +225,5 @@ pub async fn version() -> axum::Json<serde_json::Value> {
 async fn readyz(
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let postgres = match tokio::time::timeout(
-        Duration::from_secs(1),
-        sqlx::query("SELECT 1").execute(&state.pool),
-    )
-    .await
-    {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err("no answer within 1 s".to_owned()),
-    };
-    let (status, word) = match &postgres {
-        Ok(()) => (axum::http::StatusCode::OK, "ready"),
-        Err(_) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "unready"),
-    };
-    let check = postgres.err().unwrap_or_else(|| "ok".to_owned());
-    (
-        status,
-        axum::Json(serde_json::json!({"status": word, "checks": {"postgres": check}})),
-    )
-        .into_response()
+    adflow_telemetry::probes::postgres_only(&state.pool).await
 }

@@ -246,6 +246,16 @@ impl SubjectKeys {
         Ok(unsealed)
     }
 
+    /// The plain text of one stored personal value (a read model keeps it sealed); `None` when
+    /// its subject was erased.
+    pub async fn open(&self, tenant: Uuid, mut value: Value) -> Result<Option<String>, StoreError> {
+        self.unseal(tenant, &mut value).await?;
+        Ok(value
+            .get("plain")
+            .and_then(Value::as_str)
+            .map(str::to_owned))
+    }
+
     /// Destroys every live key of the subject; returns how many. The table is vacuumed after, so
     /// the destroyed keys' old row versions do not stay on disk (WAL segments and backups keep
     /// them until they age out: the retention of those is the operator's to bound).

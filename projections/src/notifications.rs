@@ -163,26 +163,7 @@ async fn raise(
     notice: &Notice,
 ) -> Result<(), ProjectionError> {
     let id = notice_id(event.event_id, notice.kind);
-    let inserted = sqlx::query(
-        "INSERT INTO notifications (id, tenant_id, kind, severity, campaign_id, title, body,
-                                    event_id, position, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(notice.kind.as_str())
-    .bind(notice.severity.as_str())
-    .bind(notice.campaign_id)
-    .bind(&notice.title)
-    .bind(&notice.body)
-    .bind(event.event_id)
-    .bind(event.position.to_string())
-    .bind(event.recorded_at)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+    if !insert_notice(tx, tenant, id, notice, Some(event)).await? {
         return Ok(());
     }
     let mut change = Change::new(
@@ -197,6 +178,37 @@ async fn raise(
         return Ok(());
     }
     queue_deliveries(tx, tenant, id, notice.kind).await
+}
+
+/// Puts `notice` in the tenant's feed under `id`, raised by `cause` (an event of the log) or by
+/// nothing in the log (then dated now). `false` when a notice with this id is there already.
+pub async fn insert_notice(
+    tx: &mut PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+    notice: &Notice,
+    cause: Option<&RecordedEvent>,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO notifications (id, tenant_id, kind, severity, campaign_id, title, body,
+                                    event_id, position, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, now()))
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(notice.kind.as_str())
+    .bind(notice.severity.as_str())
+    .bind(notice.campaign_id)
+    .bind(&notice.title)
+    .bind(&notice.body)
+    .bind(cause.map(|e| e.event_id))
+    .bind(cause.map(|e| e.position.to_string()))
+    .bind(cause.map(|e| e.recorded_at))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(inserted > 0)
 }
 
 /// One outbox row per user of the tenant and channel the user wants `kind` on and has an

@@ -203,13 +203,17 @@ pub fn router(pool: PgPool, auth: Authenticator, settings: QuerySettings) -> Rou
 async fn readyz(State(state): State<QueryState>) -> Response {
     let mut checks = serde_json::Map::new();
     let lags = tokio::time::timeout(
-        Duration::from_secs(1),
+        adflow_telemetry::probes::CHECK_TIMEOUT,
         adflow_projections::lag::lags(state.db.uncounted(), state.analytics.as_ref()),
     )
     .await;
     let ready = match lags {
         Err(_) => {
-            checks.insert("postgres".into(), "no answer within 1 s".into());
+            let waited = adflow_telemetry::probes::CHECK_TIMEOUT.as_secs();
+            checks.insert(
+                "postgres".into(),
+                format!("no answer within {waited} s").into(),
+            );
             false
         }
         Ok(Err(error)) => {
@@ -232,16 +236,7 @@ async fn readyz(State(state): State<QueryState>) -> Response {
             ready
         }
     };
-    let (status, word) = if ready {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "unready")
-    };
-    (
-        status,
-        axum::Json(serde_json::json!({"status": word, "checks": checks})),
-    )
-        .into_response()
+    adflow_telemetry::probes::answer(ready, checks)
 }
 
 /// Prometheus metrics: projection lag in events and seconds, and the SQL statements sent.

@@ -93,6 +93,25 @@ fn body(event: &RecordedEvent) -> String {
     .to_string()
 }
 
+/// The HTTP client every outbound push uses (webhooks, Slack messages, scheduled reports): one
+/// attempt's deadline, and no redirects (a receiver cannot bounce a push to another address).
+pub fn outbound_client(config: &Config) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_millis(config.webhook_timeout_ms))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
+/// How long to wait after failed attempt number `attempts + 1`: jittered between half and all of
+/// an exponentially growing ceiling, capped at an hour.
+pub fn retry_delay_ms(config: &Config, attempts: i32) -> u64 {
+    let ceiling = config
+        .webhook_retry_base_ms
+        .saturating_mul(1u64 << attempts.clamp(0, 20))
+        .min(3_600_000);
+    fastrand::u64(ceiling / 2..=ceiling.max(1))
+}
+
 /// Delivers until shutdown.
 pub async fn deliver(
     pool: PgPool,
@@ -100,11 +119,7 @@ pub async fn deliver(
     config: Config,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_millis(config.webhook_timeout_ms))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
+    let client = match outbound_client(&config) {
         Ok(client) => client,
         Err(error) => {
             tracing::error!(%error, "no webhook deliveries");
@@ -271,12 +286,7 @@ async fn send(
     let now = chrono::Utc::now();
     let failing_since = due.failing_since.unwrap_or(now);
     let give_up = now - failing_since > chrono::Duration::hours(config.webhook_give_up_hours);
-    // Jittered between half and all of an exponentially growing ceiling, capped at an hour.
-    let ceiling = config
-        .webhook_retry_base_ms
-        .saturating_mul(1u64 << due.attempts.clamp(0, 20))
-        .min(3_600_000);
-    let delay = fastrand::u64(ceiling / 2..=ceiling.max(1));
+    let delay = retry_delay_ms(config, due.attempts);
     sqlx::query(
         "UPDATE webhook_subscriptions
             SET attempts = attempts + 1, failing_since = $2,

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 pub use metrics;
 
+pub mod probes;
 pub mod traces;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
