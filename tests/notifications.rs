@@ -13,6 +13,7 @@ use adflow_event_store::personal::{SealingStore, SubjectKeys};
 use adflow_event_store::postgres::PostgresEventStore;
 use adflow_event_store::EventMetadata;
 use adflow_testkit::app::TestApp;
+use adflow_testkit::eventually;
 use adflow_testkit::fixtures::{active_campaign, str_of};
 use adflow_testkit::smtp::SmtpSink;
 use axum::extract::State;
@@ -64,21 +65,6 @@ fn quoted_printable(text: &str) -> String {
         }
     }
     String::from_utf8(out).unwrap()
-}
-
-/// Polls `probe` every 100 ms for up to `seconds`.
-async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    for _ in 0..seconds * 10 {
-        if let Some(found) = probe().await {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {what} within {seconds} s");
 }
 
 /// What the anomaly worker records when the detector finds spend far above its range.

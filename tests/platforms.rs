@@ -11,11 +11,11 @@ use adflow_domain::TenantId;
 use adflow_platforms::sandbox::{Sandbox, SandboxConfig};
 use adflow_platforms::{Account, AdPlatform, Endpoints};
 use adflow_testkit::app::{Reply, TestApp};
+use adflow_testkit::eventually;
 use adflow_testkit::fixtures::{campaign, google_structure, str_of};
 use chrono::{Days, NaiveDate, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::future::Future;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -78,20 +78,6 @@ async fn world(extra: &[(&str, &str)]) -> World {
     world.connect("google", json!({"accountId": "123-456-7890", "loginCustomerId": "987-654-3210", "refreshToken": "refresh-google"})).await;
     world.connect("linkedin", json!({"accountId": format!("urn:li:sponsoredAccount:{AD_ACCOUNT}"), "refreshToken": "refresh-linkedin"})).await;
     world
-}
-
-async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    for _ in 0..seconds * 5 {
-        if let Some(found) = probe().await {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{what}: not within {seconds} s");
 }
 
 impl World {

@@ -6,6 +6,7 @@
 use adflow_auth::Role;
 use adflow_domain::TenantId;
 use adflow_testkit::app::TestApp;
+use adflow_testkit::eventually;
 use adflow_testkit::fixtures::{active_campaign, str_of};
 use chrono::{Days, NaiveDate, Utc};
 use reqwest::StatusCode;
@@ -418,27 +419,23 @@ async fn scheduled_reports_arrive_by_webhook_and_by_email_with_graphqls_totals()
     let hook_reports = |count: usize| {
         let posted = posted.clone();
         async move {
-            for _ in 0..300 {
+            let what = format!("{count} reports at the webhook");
+            eventually(30, &what, move || {
                 let got = posted.lock().unwrap().clone();
-                if got.len() >= count {
-                    return got;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            panic!("fewer than {count} reports at the webhook within 30 s");
+                async move { (got.len() >= count).then_some(got) }
+            })
+            .await
         }
     };
     let mails = |count: usize| {
         let sink = sink.clone();
         async move {
-            for _ in 0..300 {
+            let what = format!("{count} report e-mails");
+            eventually(30, &what, move || {
                 let got = sink.received();
-                if got.len() >= count {
-                    return got;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            panic!("fewer than {count} report e-mails within 30 s");
+                async move { (got.len() >= count).then_some(got) }
+            })
+            .await
         }
     };
     let first_hook = hook_reports(1).await;

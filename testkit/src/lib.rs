@@ -79,3 +79,19 @@ async fn sweep_old_databases(conn: &mut sqlx::PgConnection, now: u64) {
         }
     }
 }
+
+/// Polls `probe` every 100 ms until it answers `Some`, for at most `seconds`; panics naming
+/// `what` when it never does.
+pub async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..seconds * 10 {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what}: not within {seconds} s");
+}
