@@ -179,16 +179,21 @@ async fn signed_pushes_become_events_once_and_nothing_else_gets_in() {
             .unwrap();
     assert_eq!(in_clear, 0);
     let subject = lead_subject(&email);
-    let export = app
-        .http
-        .get(format!("{}/v1/data-subjects/{subject}", app.command_url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    // The export scans the log, which shows an append once no older transaction is open.
+    let export = adflow_testkit::eventually(30, "the lead in the export", || async {
+        let exported = app
+            .http
+            .get(format!("{}/v1/data-subjects/{subject}", app.command_url))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        (exported["records"].as_array()?.len() >= 2).then_some(exported)
+    })
+    .await;
     let values: Vec<&str> = export["records"]
         .as_array()
         .unwrap()
