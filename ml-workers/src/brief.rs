@@ -83,25 +83,62 @@ impl Brief {
         })
     }
 
-    /// `text` with each word cased as the brief writes it where that is an acronym or has inner
-    /// capitals (SaaS, AWS, SOC): keywords are lower case, copy and names should not be.
-    pub fn display_case(&self, text: &str) -> String {
+    /// The words the brief always capitalises: acronyms and words with inner capitals (SaaS,
+    /// AWS, SOC), the business name's words, and words written with a capital inside a sentence
+    /// (Kubernetes, Salesforce) and never in lower case. Copy must show them as written.
+    pub fn proper_words(&self) -> Vec<String> {
         let sources = [
             self.offer.as_str(),
             &self.landing_page_text,
-            &self.seed_keywords.join(" "),
+            &self.seed_keywords.join(", "),
         ];
-        let source_words: Vec<&str> = sources
+        let split = |s: &str| -> Vec<String> {
+            s.split(|c: char| !(c.is_alphanumeric() || c == '-'))
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        // Keywords are typed in lower case whatever they name: only prose can show a word common.
+        let lower_somewhere: std::collections::HashSet<String> = sources[..2]
             .iter()
-            .flat_map(|s| s.split(|c: char| !(c.is_alphanumeric() || c == '-')))
-            .filter(|w| w.chars().filter(|c| c.is_uppercase()).count() > 1)
+            .flat_map(|s| split(s))
+            .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
             .collect();
+        let common = crate::copy::vocabulary();
+        let mut proper: Vec<String> = split(&self.business_name)
+            .into_iter()
+            .filter(|w| w.chars().any(char::is_alphabetic))
+            .collect();
+        for source in sources {
+            // A capital after a sentence's or list item's first word names something.
+            for sentence in source.split(['.', '!', '?', '\n', ';', ',', ':', '|']) {
+                for (i, word) in split(sentence).into_iter().enumerate() {
+                    let capitals = word.chars().filter(|c| c.is_uppercase()).count();
+                    let named = capitals > 1
+                        || (i > 0
+                            && capitals == 1
+                            && word.chars().next().is_some_and(char::is_uppercase)
+                            && !lower_somewhere.contains(&word.to_lowercase())
+                            && !common.contains(&word.to_lowercase()));
+                    if named && !proper.contains(&word) {
+                        proper.push(word);
+                    }
+                }
+            }
+        }
+        proper
+    }
+
+    /// `text` with each word cased as the brief writes it where it is one of
+    /// [`Brief::proper_words`]: keywords are lower case, copy and names should not be.
+    pub fn display_case(&self, text: &str) -> String {
+        let proper = self.proper_words();
         text.split(' ')
             .map(|word| {
-                source_words
+                proper
                     .iter()
                     .find(|w| w.to_lowercase() == word.to_lowercase())
-                    .map_or_else(|| word.to_owned(), |w| (*w).to_owned())
+                    .map_or_else(|| word.to_owned(), Clone::clone)
             })
             .collect::<Vec<_>>()
             .join(" ")

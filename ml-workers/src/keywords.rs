@@ -68,12 +68,19 @@ const COMMERCIAL: [&str; 7] = [
     "software", "platform", "tool", "pricing", "demo", "vendor", "solution",
 ];
 const INFORMATIONAL: [&str; 4] = ["guide", "best practices", "examples", "benefits"];
-/// Searches a B2B advertiser rarely wants to pay for.
-const NEGATIVE_CANDIDATES: [&str; 16] = [
+/// Searches a B2B advertiser rarely wants to pay for: job seekers, students, people after
+/// something free or open-source (unless the brief offers it), existing users signing in.
+const NEGATIVE_CANDIDATES: [&str; 22] = [
     "jobs",
     "careers",
     "salary",
     "internship",
+    "hiring",
+    "resume",
+    "open source",
+    "github",
+    "login",
+    "sign in",
     "free",
     "cheap",
     "course",
@@ -388,7 +395,7 @@ impl SemanticKeywords {
         let context_words: HashSet<&str> = context.split(|c: char| !c.is_alphanumeric()).collect();
         let negatives = NEGATIVE_CANDIDATES
             .iter()
-            .filter(|n| !context_words.contains(**n))
+            .filter(|n| !n.split(' ').all(|w| context_words.contains(w)))
             .map(|n| (*n).to_owned())
             .collect();
         Ok(KeywordPlan { groups, negatives })

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod brief;
 pub mod closed_loop;
 pub mod copy;
+pub mod copy_eval;
 pub mod copy_outcomes;
 pub mod dayparting;
 pub mod encoder;

@@ -4,7 +4,7 @@
 //! the result is checked with the domain's own validators before it leaves the worker.
 
 use crate::brief::{Brief, TargetSegment};
-use crate::copy::{CopyFormat, CopyGenerator, Slots, Variation};
+use crate::copy::{self, search_ad, CopyFormat, CopyGenerator, Slots, Variation};
 use crate::keywords::{KeywordGenerator, KeywordPlan};
 use crate::MlError;
 use adflow_domain::audience::{Facet, TargetingCriteria};
@@ -146,6 +146,35 @@ fn themes_of(plan: &KeywordPlan) -> Vec<String> {
     themes
 }
 
+/// The plan's negatives and, when the instructions ask, the competitors' names (phrase match:
+/// "kubecost pricing" is kept out, "cost tools" is not).
+fn campaign_negatives(brief: &Brief, plan: &KeywordPlan) -> Vec<Keyword> {
+    let steering = copy::Steering::from_instructions(&brief.instructions);
+    let mut negatives: Vec<Keyword> = plan
+        .negatives
+        .iter()
+        .map(|n| Keyword {
+            text: n.clone(),
+            match_type: MatchType::Broad,
+        })
+        .collect();
+    for name in steering.competitors {
+        let text: String = name
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-')
+            .take(google_limits::KEYWORD.max_chars)
+            .collect();
+        if !text.trim().is_empty() && !negatives.iter().any(|n| n.text == text) {
+            negatives.push(Keyword {
+                text: text.trim().to_owned(),
+                match_type: MatchType::Phrase,
+            });
+        }
+    }
+    negatives
+}
+
 fn truncate_name(name: String) -> String {
     name.chars().take(google_limits::NAME.max_chars).collect()
 }
@@ -158,7 +187,21 @@ impl ModelStructureGenerator {
         daily: i64,
     ) -> Result<GoogleAdsStructure, MlError> {
         let mut ad_groups = Vec::new();
-        for group in &plan.groups {
+        let facts = copy::steered_facts(brief);
+        let steering = copy::Steering::from_instructions(&brief.instructions);
+        let emphasised = facts
+            .iter()
+            .take_while(|f| steering.emphasised_in(&f.clause))
+            .count();
+        let mut used_headlines: HashSet<String> = HashSet::new();
+        for (index, group) in plan.groups.iter().enumerate() {
+            // Each ad group leads with other facts (the emphasised stay first), so the campaign's
+            // ads do not all say the same thing.
+            let mut facts = facts.clone();
+            let rest = facts.len() - emphasised;
+            if rest > 0 {
+                facts[emphasised..].rotate_left(index % rest);
+            }
             // The group's own keywords first, then the campaign's other themes: enough distinct
             // headlines for a full responsive search ad even in a small group.
             let mut themes: Vec<String> = group
@@ -184,8 +227,17 @@ impl ModelStructureGenerator {
             let variations =
                 self.copy
                     .variations(brief, &slots, CopyFormat::SearchAd, VARIATIONS_PER_AD)?;
-            let mut headlines = distinct(&variations, 0, google_limits::HEADLINES_MAX);
-            let descriptions = distinct(&variations, 1, google_limits::DESCRIPTIONS_MAX);
+            let group_keywords: Vec<String> =
+                group.keywords.iter().map(|k| k.text.clone()).collect();
+            let mut headlines = search_ad::headlines(
+                brief,
+                &facts,
+                &variations,
+                &group_keywords,
+                &used_headlines,
+                VARIATIONS_PER_AD,
+            );
+            let descriptions = search_ad::descriptions(brief, &facts, &variations);
             if headlines.len() < VARIATIONS_PER_AD {
                 // Long keywords fit few 30-character patterns: widen the material with every
                 // group's keywords and the offer's own phrases, and top the headlines up.
@@ -214,6 +266,7 @@ impl ModelStructureGenerator {
                     descriptions.len()
                 )));
             }
+            used_headlines.extend(headlines.iter().map(|h| h.to_lowercase()));
             let mut keywords = Vec::new();
             let mut seen = HashSet::new();
             for k in &group.keywords {
@@ -252,14 +305,7 @@ impl ModelStructureGenerator {
             },
             ad_groups,
             asset_groups: Vec::new(),
-            negative_keywords: plan
-                .negatives
-                .iter()
-                .map(|n| Keyword {
-                    text: n.clone(),
-                    match_type: MatchType::Broad,
-                })
-                .collect(),
+            negative_keywords: campaign_negatives(brief, plan),
         })
     }
 

@@ -88,6 +88,31 @@ pub enum Creative {
 }
 
 impl Creative {
+    /// Every text a member reads in this creative, in the order LinkedIn shows them.
+    pub fn texts(&self) -> Vec<&str> {
+        match self {
+            Creative::SingleImage {
+                intro_text,
+                headline,
+                ..
+            } => vec![intro_text, headline],
+            Creative::Carousel { intro_text, cards } => std::iter::once(intro_text.as_str())
+                .chain(cards.iter().map(|c| c.headline.as_str()))
+                .collect(),
+            Creative::TextAd {
+                headline,
+                description,
+                ..
+            }
+            | Creative::Spotlight {
+                headline,
+                description,
+                ..
+            } => vec![headline, description],
+            Creative::MessageAd { subject, body, .. } => vec![subject, body],
+        }
+    }
+
     /// The campaign type that can carry this creative.
     pub fn campaign_type(&self) -> CampaignType {
         match self {

@@ -19,12 +19,74 @@ pub struct Slots {
     pub audiences: Vec<String>,
 }
 
-fn capitalise(text: &str) -> String {
+pub(super) fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// The words the generator's own sentences use as common words ("teams", "it"): a brief that
+/// writes one with a capital (Microsoft Teams) names something, but the generator's "B2B teams"
+/// does not, so such a word is not cased as a name.
+pub fn vocabulary() -> std::collections::HashSet<String> {
+    let mut texts: Vec<String> = vec!["B2B teams".to_owned()];
+    for tone in [Tone::Professional, Tone::Friendly, Tone::Bold] {
+        texts.extend(headline_patterns(tone).iter().map(|s| (*s).to_owned()));
+        texts.extend(body_patterns(tone).iter().map(|s| (*s).to_owned()));
+        for objective in Objective::ALL {
+            texts.extend(ctas(objective, tone));
+        }
+    }
+    texts
+        .iter()
+        .flat_map(|t| t.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Search words that say what the searcher wants to do with a thing, not what it is.
+const INTENT_WORDS: [&str; 22] = [
+    "demo",
+    "demos",
+    "vendor",
+    "vendors",
+    "pricing",
+    "price",
+    "prices",
+    "quote",
+    "quotes",
+    "free",
+    "trial",
+    "best",
+    "top",
+    "review",
+    "reviews",
+    "alternative",
+    "alternatives",
+    "vs",
+    "comparison",
+    "buy",
+    "cheap",
+    "near",
+];
+
+/// A keyword without its intent words at either end: "kubernetes cost monitoring demo" →
+/// "kubernetes cost monitoring".
+pub fn noun_phrase(keyword: &str) -> String {
+    let words: Vec<&str> = keyword.split_whitespace().collect();
+    let is_intent = |w: &&str| INTENT_WORDS.contains(&w.to_lowercase().as_str());
+    let start = words
+        .iter()
+        .position(|w| !is_intent(w))
+        .unwrap_or(words.len());
+    let end = words
+        .iter()
+        .rposition(|w| !is_intent(w))
+        .map_or(start, |i| i + 1);
+    words[start..end.max(start)].join(" ")
 }
 
 pub fn title_case(text: &str) -> String {
@@ -81,8 +143,22 @@ fn ctas(objective: Objective, tone: Tone) -> Vec<String> {
 
 impl Slots {
     pub fn from_brief(brief: &Brief, themes: Vec<String>) -> Slots {
-        let mut benefits = clauses(&brief.offer);
-        benefits.extend(clauses(&brief.landing_page_text));
+        // The brief's own claims first (a figure, an offer, a proof point), then its sentences.
+        let steering = super::Steering::from_instructions(&brief.instructions);
+        let mut benefits: Vec<String> = super::steered_facts(brief)
+            .into_iter()
+            .filter(|f| f.kind != super::FactKind::Feature)
+            .map(|f| f.clause)
+            .collect();
+        for clause in clauses(&brief.offer)
+            .into_iter()
+            .chain(clauses(&brief.landing_page_text))
+        {
+            let key = clause.to_lowercase();
+            if !steering.violated_by(&clause) && !benefits.iter().any(|b| b.to_lowercase() == key) {
+                benefits.push(clause);
+            }
+        }
         let mut audiences: Vec<String> = brief
             .segments
             .iter()
@@ -104,7 +180,20 @@ impl Slots {
             }
         }
         // Keywords are lower case; copy shows each word as the brief wrote it (SaaS, AWS, SOC 2).
-        let themes = themes.iter().map(|t| brief.display_case(t)).collect();
+        // A keyword is a search, not a noun phrase: "kubernetes cost monitoring demo" names the
+        // searcher's intent, which a sentence around it would repeat ("... monitoring demo. Book
+        // a demo."), so copy uses the thing searched for.
+        let mut shown: Vec<String> = Vec::new();
+        for theme in &themes {
+            let text = brief.display_case(&noun_phrase(theme));
+            if !text.is_empty()
+                && !steering.violated_by(&text)
+                && !shown.iter().any(|s| s.eq_ignore_ascii_case(&text))
+            {
+                shown.push(text);
+            }
+        }
+        let themes = shown;
         Slots {
             product: brief.business_name.clone(),
             themes,

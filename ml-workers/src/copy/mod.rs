@@ -3,10 +3,15 @@
 //! brand voice (required and forbidden terms), de-duplicated, and ranked by a learned scorer.
 //! The same brief and seed always give the same variations in the same order.
 
+pub mod facts;
 mod material;
 pub mod scorer;
+pub mod search_ad;
+pub mod steering;
 
-pub use material::{title_case, Slots};
+pub use facts::{Fact, FactKind};
+pub use material::{noun_phrase, title_case, vocabulary, Slots};
+pub use steering::Steering;
 
 use crate::brief::Brief;
 use crate::MlError;
@@ -167,6 +172,7 @@ fn lines(brief: &Brief, slots: &Slots, spec: FieldSpec, rng: &mut fastrand::Rng)
             };
             if text.chars().count() <= spec.max_chars
                 && !text.chars().any(char::is_control)
+                && !doubles_a_word(&text)
                 && seen.insert(text.to_lowercase())
             {
                 found.push(text);
@@ -177,16 +183,81 @@ fn lines(brief: &Brief, slots: &Slots, spec: FieldSpec, rng: &mut fastrand::Rng)
     found
 }
 
+/// "Start now now", "OEE software software", "ClauseCraft: ClauseCraft": a pattern whose slots
+/// repeat each other.
+pub fn doubles_a_word(text: &str) -> bool {
+    let words: Vec<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .collect();
+    words.windows(2).any(|p| p[0].eq_ignore_ascii_case(p[1]))
+}
+
 fn contains_term(text: &str, term: &str) -> bool {
     text.to_lowercase().contains(&term.to_lowercase())
 }
 
+/// The brief's facts as the instructions steer them: what they forbid left out, what they
+/// emphasise first (the emphasised phrase itself when the brief states no fact that carries it).
+pub fn steered_facts(brief: &Brief) -> Vec<Fact> {
+    let steering = Steering::from_instructions(&brief.instructions);
+    let mut found: Vec<Fact> = facts::facts(brief)
+        .into_iter()
+        .filter(|f| !steering.violated_by(&f.clause))
+        .filter(|f| {
+            !brief
+                .brand_voice
+                .forbidden_terms
+                .iter()
+                .any(|t| contains_term(&f.clause, t))
+        })
+        .collect();
+    for phrase in &steering.emphasis {
+        let one = Steering {
+            emphasis: vec![phrase.clone()],
+            ..Steering::default()
+        };
+        if !found.iter().any(|f| one.emphasised_in(&f.clause)) {
+            let text = brief.display_case(&material::capitalise(phrase));
+            if text.chars().count() <= 30 && !steering.violated_by(&text) {
+                found.push(Fact {
+                    kind: FactKind::Offer,
+                    headline: Some(text.clone()),
+                    clause: text,
+                });
+            }
+        }
+    }
+    // Emphasised first, each kind in its order after.
+    found.sort_by_key(|f| (!steering.emphasised_in(&f.clause), f.kind));
+    found
+}
+
+/// Whether one line passes the brand voice, the instructions and the editorial rules (warnings
+/// allowed), and, for a body, carries the required terms.
+pub fn acceptable(brief: &Brief, role: TextRole, text: &str) -> bool {
+    let voice = &brief.brand_voice;
+    let steering = Steering::from_instructions(&brief.instructions);
+    !text.chars().any(char::is_control)
+        && !voice.forbidden_terms.iter().any(|t| contains_term(text, t))
+        && !steering.violated_by(text)
+        && !editorial::issues(text, role).iter().any(|i| i.is_error())
+        && (role != TextRole::Body || voice.required_terms.iter().all(|t| contains_term(text, t)))
+}
+
 /// The editorial and brand-voice verdict on a variation: `None` if refused, else its warnings.
-fn review(brief: &Brief, fields: &[FieldSpec], texts: &[String]) -> Option<Vec<&'static str>> {
+fn review(
+    brief: &Brief,
+    steering: &Steering,
+    fields: &[FieldSpec],
+    texts: &[String],
+) -> Option<Vec<&'static str>> {
     let voice = &brief.brand_voice;
     let mut flags = Vec::new();
     for (spec, text) in fields.iter().zip(texts) {
-        if voice.forbidden_terms.iter().any(|t| contains_term(text, t)) {
+        if voice.forbidden_terms.iter().any(|t| contains_term(text, t))
+            || steering.violated_by(text)
+        {
             return None;
         }
         for issue in editorial::issues(text, spec.role) {
@@ -256,6 +327,7 @@ impl CopyGenerator for PatternCopy {
         count: usize,
     ) -> Result<Vec<Variation>, MlError> {
         let fields = format.fields();
+        let steering = Steering::from_instructions(&brief.instructions);
         let mut rng = fastrand::Rng::with_seed(brief.seed ^ format as u64);
         let columns: Vec<Vec<String>> = fields
             .iter()
@@ -279,13 +351,17 @@ impl CopyGenerator for PatternCopy {
                 .map(|(c, column)| column[(i + c * round) % column.len()].clone())
                 .collect();
             with_required_terms(brief, &fields, &mut texts);
-            let Some(flags) = review(brief, &fields, &texts) else {
+            let Some(flags) = review(brief, &steering, &fields, &texts) else {
                 continue;
             };
             if !seen.insert(texts.join("\u{1f}").to_lowercase()) {
                 continue;
             }
-            let score = self.scorer.score_variation(brief, &fields, &texts);
+            let mut score = self.scorer.score_variation(brief, &fields, &texts);
+            // What the marketer asked to emphasise goes before anything the scorer prefers.
+            if texts.iter().any(|t| steering.emphasised_in(t)) {
+                score += 1.0;
+            }
             found.push(Variation {
                 texts,
                 score,

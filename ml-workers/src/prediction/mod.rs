@@ -193,6 +193,43 @@ fn fit_evidence(
     best.0
 }
 
+/// The model trained on `train` under each interaction penalty of [`model::FACTOR_L2_SCALES`]
+/// (the factorisation machine; logistic regression has none to choose), keeping the one with the
+/// lowest log loss on the later `validation` days, with the options that made it.
+fn fit_on_validation(
+    architecture: Architecture,
+    train: &[Observation],
+    validation: &[Observation],
+    options: &TrainOptions,
+    device: Device,
+) -> Result<(RateModel, TrainOptions), MlError> {
+    let scales: &[f64] = match architecture {
+        Architecture::FactorisationMachine if !validation.is_empty() => &model::FACTOR_L2_SCALES,
+        _ => &[1.0],
+    };
+    let mut best: Option<(RateModel, TrainOptions, f64)> = None;
+    for scale in scales {
+        let candidate_options = TrainOptions {
+            factor_l2_scale: options.factor_l2_scale * scale,
+            ..*options
+        };
+        let candidate =
+            RateModel::train(architecture, train, validation, &candidate_options, device)?;
+        let scored: Vec<metrics::Scored> = candidate
+            .predict(validation)?
+            .into_iter()
+            .zip(validation)
+            .map(|(p, o)| (p, o.trials, o.successes))
+            .collect();
+        let loss = metrics::score(&scored).log_loss;
+        if best.as_ref().is_none_or(|b| loss < b.2) {
+            best = Some((candidate, candidate_options, loss));
+        }
+    }
+    best.map(|(model, options, _)| (model, options))
+        .ok_or_else(|| MlError::Model("no interaction penalty to try".into()))
+}
+
 /// Trains one target's model on `observations` (time-ordered split, calibration, interval prior).
 pub fn train_rate(
     target: Target,
@@ -203,7 +240,8 @@ pub fn train_rate(
     device: Device,
 ) -> Result<RateEstimator, MlError> {
     let (train, validation) = time_split(observations, validation_days);
-    let model = RateModel::train(architecture, &train, &validation, options, device)?;
+    let (model, options) = fit_on_validation(architecture, &train, &validation, options, device)?;
+    let options = &options;
     let unit_trials = trials_per_unit(&train);
     let predictions = model.predict(&validation)?;
     let evidence = fit_evidence(&predictions, &validation, &unit_trials);
@@ -224,6 +262,7 @@ pub fn train_rate(
         ("validation_rows".to_owned(), validation.len() as f64),
         ("interval_prior_trials".to_owned(), evidence.prior),
         ("interval_trial_weight".to_owned(), evidence.weight),
+        ("factor_l2_scale".to_owned(), options.factor_l2_scale),
     ]);
     // The final model learns from the validation days too (they are the most recent) and keeps
     // the calibration fitted where those days were still unseen.

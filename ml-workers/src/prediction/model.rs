@@ -25,15 +25,26 @@ impl Architecture {
     }
 }
 
+/// The interaction penalties tried on the validation days: at the largest the factorisation
+/// machine is all but the logistic regression, so it is chosen only where interactions do not
+/// generalise.
+pub const FACTOR_L2_SCALES: [f64; 3] = [1.0, 10.0, 100.0];
+
 #[derive(Debug, Clone, Copy)]
 pub struct TrainOptions {
+    /// Passes over the data per phase, at least: small data (daily conversion rows) takes more, so
+    /// that every phase makes `min_steps` optimiser steps.
     pub epochs: usize,
+    pub min_steps: usize,
     pub batch_rows: i64,
     pub learning_rate: f64,
     /// L2 penalty on every weight, each step (against the batch's loss per trial).
     pub l2: f64,
     /// Dimensions of each field's interaction vector (factorisation machine).
     pub factors: i64,
+    /// The interaction vectors' L2 as a multiple of `l2`: chosen on the validation days among
+    /// [`FACTOR_L2_SCALES`] (sparse conversions need the interactions held tighter than clicks).
+    pub factor_l2_scale: f64,
     pub seed: i64,
 }
 
@@ -41,6 +52,8 @@ impl Default for TrainOptions {
     fn default() -> Self {
         Self {
             epochs: 6,
+            min_steps: 400,
+            factor_l2_scale: 1.0,
             batch_rows: 4_096,
             learning_rate: 0.05,
             l2: 2e-5,
@@ -98,9 +111,27 @@ impl Batch {
 /// The leading fields that name an entity rather than describe it.
 const IDENTITY_FIELDS: i64 = 3;
 
-fn raw_logits(bias: &Tensor, linear: &Tensor, factors: Option<&Tensor>, rows: &Tensor) -> Tensor {
+/// Which fields enter the linear part: all, or the shared ones only (the first phase of training).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fields {
+    All,
+    Shared,
+}
+
+fn raw_logits(
+    bias: &Tensor,
+    linear: &Tensor,
+    factors: Option<&Tensor>,
+    rows: &Tensor,
+    fields: Fields,
+) -> Tensor {
+    let attributes = rows.narrow(1, IDENTITY_FIELDS, FIELDS.len() as i64 - IDENTITY_FIELDS);
+    let linear_rows = match fields {
+        Fields::All => rows,
+        Fields::Shared => &attributes,
+    };
     // The linear weights are a one-column table: [n, fields, 1] summed to [n].
-    let first = Tensor::embedding(linear, rows, -1, false, false).sum_dim_intlist(
+    let first = Tensor::embedding(linear, linear_rows, -1, false, false).sum_dim_intlist(
         [1i64, 2].as_slice(),
         false,
         Kind::Float,
@@ -109,7 +140,6 @@ fn raw_logits(bias: &Tensor, linear: &Tensor, factors: Option<&Tensor>, rows: &T
     if let Some(v) = factors {
         // Identities (unit, ad group, campaign) enter linearly only: their interactions could
         // only be learned from their own few rows. Attributes interact.
-        let attributes = rows.narrow(1, IDENTITY_FIELDS, FIELDS.len() as i64 - IDENTITY_FIELDS);
         let e = Tensor::embedding(v, &attributes, -1, false, false); // [n, fields, k]
         let sum = e.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
         let squares = e
@@ -163,18 +193,28 @@ impl RateModel {
         let mut optimiser = nn::Adam::default().build(&store, options.learning_rate)?;
         let data = Batch::new(train, device);
         let n = train.len() as i64;
-        for _ in 0..options.epochs {
+        // Shared fields first, then identities on top: trained together from the start, a unit's
+        // or ad group's own weight explains what a segment × theme interaction would, and only the
+        // shared explanation reaches a new campaign. Fitted first, the shared fields (and their
+        // interactions) take all they can explain across campaigns; identities learn the rest.
+        let phases = [Fields::Shared, Fields::All];
+        let steps_per_epoch = (n as usize).div_ceil(options.batch_rows.max(1) as usize);
+        let epochs = options
+            .epochs
+            .max(options.min_steps.div_ceil(steps_per_epoch.max(1)));
+        for epoch in 0..epochs * 2 {
+            let fields = phases[(epoch / epochs).min(1)];
             let order = Tensor::randperm(n, (Kind::Int64, device));
             let mut start = 0;
             while start < n {
                 let size = options.batch_rows.min(n - start);
                 let batch = data.select(&order.narrow(0, start, size));
-                let logits = raw_logits(&bias, &linear, factors.as_ref(), &batch.rows);
+                let logits = raw_logits(&bias, &linear, factors.as_ref(), &batch.rows, fields);
                 // The whole table's L2 once a step: a weight shared by many rows (a segment, a
                 // copy) is shrunk as much as a unit's own, not once per row that touches it.
                 let mut penalty = linear.pow_tensor_scalar(2).sum(Kind::Float);
                 if let Some(v) = &factors {
-                    penalty += v.pow_tensor_scalar(2).sum(Kind::Float);
+                    penalty += v.pow_tensor_scalar(2).sum(Kind::Float) * options.factor_l2_scale;
                 }
                 let loss = nll(&logits, &batch) + penalty * options.l2;
                 optimiser.backward_step(&loss);
@@ -197,7 +237,13 @@ impl RateModel {
     }
 
     fn raw(&self, rows: &Tensor) -> Tensor {
-        raw_logits(&self.bias, &self.linear, self.factors.as_ref(), rows)
+        raw_logits(
+            &self.bias,
+            &self.linear,
+            self.factors.as_ref(),
+            rows,
+            Fields::All,
+        )
     }
 
     /// Platt scaling on `validation`: a scale and a shift of the logit, by gradient descent.

@@ -69,6 +69,9 @@ enum Commands {
 
 #[derive(Subcommand)]
 enum EvalWhich {
+    /// Copy on the evaluation set (ml-workers/data/copy_eval_briefs.json): Ad Strength, value
+    /// propositions in headlines, casing, grammar, duplication and instructions.
+    Copy,
     /// The anomaly detector on simulated campaign-weeks with injected spend spikes, tracking
     /// outages and CTR collapses, next to the ±75 %-versus-3-week-average rule.
     Anomalies {
@@ -205,6 +208,9 @@ fn main() -> ExitCode {
                 ml::evaluate_dayparting(&seeds, weeks, campaigns);
                 Ok(())
             }
+            Commands::Eval {
+                which: Some(EvalWhich::Copy),
+            } => ml::evaluate_copy(),
             Commands::Eval {
                 which: Some(EvalWhich::Experiments { seeds, tests }),
             } => {

@@ -173,6 +173,21 @@ pub fn evaluate() -> Result<(), Failure> {
     Ok(())
 }
 
+/// `adflow-ml eval copy`: the generator on the copy evaluation set.
+pub fn evaluate_copy() -> Result<(), Failure> {
+    let models = Models::load_default()?;
+    let started = std::time::Instant::now();
+    let result = adflow_ml_workers::copy_eval::evaluate(&models)?;
+    result.print();
+    println!(
+        "copy scorer {}: {:?}",
+        models.scorer.artifact.label(),
+        models.scorer.artifact.metrics
+    );
+    println!("({:.1} s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
 pub fn train_copy_scorer(out: &Path, version: &str, extra: Option<&Path>) -> Result<(), Failure> {
     let extra = match extra {
         Some(path) => std::fs::read_to_string(path)

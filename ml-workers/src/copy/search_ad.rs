@@ -1,0 +1,245 @@
+//! A responsive search ad assembled for Ad Strength: the lines Google rates on — headlines that
+//! hold the ad group's keywords, headlines that say different things, four descriptions — chosen
+//! greedily from the brief's facts and the ranked variations, each line checked by the same
+//! editorial, brand-voice and instruction rules as every generated line.
+
+use super::facts::{Fact, FactKind};
+use super::{acceptable, Variation};
+use crate::brief::Brief;
+use adflow_domain::platform_rules::google;
+use adflow_domain::structure::editorial::TextRole;
+use std::collections::{BTreeSet, HashSet};
+
+/// Headlines that hold a keyword, at least (Ad Strength's full mark).
+const KEYWORD_HEADLINES: usize = 3;
+/// Fact headlines, at most: the rest of the ad is the scorer's choice.
+const FACT_HEADLINES: usize = 6;
+
+fn words(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Ad Strength's own test: two headlines are distinct when they share at most half the words of
+/// the shorter.
+fn distinct(a: &str, b: &str) -> bool {
+    let (a, b) = (words(a), words(b));
+    a.intersection(&b).count() * 2 <= a.len().min(b.len()).max(1)
+}
+
+fn holds(headline: &str, keyword: &str) -> bool {
+    let wanted = words(keyword);
+    !wanted.is_empty() && wanted.is_subset(&words(headline))
+}
+
+fn fits(text: &str, max: usize) -> bool {
+    text.chars().count() <= max
+}
+
+/// The ad's headlines: keyword headlines first, then the brief's facts, then the best-ranked rest
+/// (those no earlier ad group of the campaign shows, `used`, first), each distinct from those
+/// before it; lines that are only unique (not distinct) top the ad up to `min` when distinct
+/// ones run out.
+pub fn headlines(
+    brief: &Brief,
+    facts: &[Fact],
+    variations: &[Variation],
+    keywords: &[String],
+    used: &HashSet<String>,
+    min: usize,
+) -> Vec<String> {
+    let max_chars = google::HEADLINE
+        .warn_above
+        .unwrap_or(google::HEADLINE.max_chars);
+    let ranked: Vec<&String> = variations.iter().map(|v| &v.texts[0]).collect();
+    let mut chosen: Vec<String> = Vec::new();
+    let take = |chosen: &mut Vec<String>, text: &str, strict: bool| -> bool {
+        let fresh = chosen.iter().all(|c| !c.eq_ignore_ascii_case(text))
+            && (!strict || chosen.iter().all(|c| distinct(c, text)));
+        if chosen.len() < google::HEADLINES_MAX
+            && fresh
+            && fits(text, max_chars)
+            && acceptable(brief, TextRole::Headline, text)
+        {
+            chosen.push(text.to_owned());
+            true
+        } else {
+            false
+        }
+    };
+    let mut with_keyword = 0;
+    for text in &ranked {
+        if with_keyword == KEYWORD_HEADLINES {
+            break;
+        }
+        if keywords.iter().any(|k| holds(text, k)) && take(&mut chosen, text, true) {
+            with_keyword += 1;
+        }
+    }
+    let mut from_facts = 0;
+    for fact in facts {
+        if from_facts == FACT_HEADLINES {
+            break;
+        }
+        if let Some(text) = &fact.headline {
+            if take(&mut chosen, text, true) {
+                from_facts += 1;
+            }
+        }
+    }
+    let fresh: Vec<&String> = ranked
+        .iter()
+        .filter(|t| !used.contains(&t.to_lowercase()))
+        .copied()
+        .collect();
+    for text in &fresh {
+        take(&mut chosen, text, true);
+    }
+    for strict in [true, false] {
+        for text in &ranked {
+            if !strict && chosen.len() >= min {
+                break;
+            }
+            take(&mut chosen, text, strict);
+        }
+    }
+    chosen
+}
+
+/// A fact's clause inside a sentence: its first letter lowered unless the brief capitalises it.
+fn inside(brief: &Brief, clause: &str) -> String {
+    let first = clause.split_whitespace().next().unwrap_or_default();
+    if brief.proper_words().iter().any(|w| w == first) {
+        return clause.to_owned();
+    }
+    let mut chars = clause.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// "A, B and C": as many of `items` as fit `max` characters with `end` after them.
+fn listing(items: &[String], end: &str, max: usize) -> Option<String> {
+    (1..=items.len()).rev().find_map(|n| {
+        let text = match n {
+            1 => items[0].clone(),
+            _ => format!("{} and {}", items[..n - 1].join(", "), items[n - 1]),
+        };
+        let text = format!("{text}{end}");
+        fits(&text, max).then_some(text)
+    })
+}
+
+/// Descriptions built from the facts (the lead claim with the offer; the features with the proof),
+/// then the ranked variations' descriptions, four in all when there are four.
+pub fn descriptions(brief: &Brief, facts: &[Fact], variations: &[Variation]) -> Vec<String> {
+    let max_chars = google::DESCRIPTION
+        .warn_above
+        .unwrap_or(google::DESCRIPTION.max_chars);
+    let mut candidates: Vec<String> = Vec::new();
+    // The lead claim with the next claim of another kind ("Free 14-day trial. Cut AWS and GCP
+    // bills by 30% for platform teams."), or alone.
+    let claims: Vec<&Fact> = facts
+        .iter()
+        .filter(|f| f.kind != FactKind::Feature)
+        .collect();
+    if let Some(lead) = claims.first() {
+        for other in claims.iter().skip(1).filter(|f| f.kind != lead.kind) {
+            candidates.push(format!("{}. {}.", lead.clause, other.clause));
+        }
+        for other in claims.iter().skip(1) {
+            candidates.push(format!("{}. {}.", other.clause, lead.clause));
+        }
+        candidates.push(format!("{}.", lead.clause));
+    }
+    let features: Vec<String> = facts
+        .iter()
+        .filter(|f| f.kind == FactKind::Feature)
+        .map(|f| inside(brief, &f.clause))
+        .collect();
+    let proof = facts.iter().find(|f| f.kind == FactKind::Proof);
+    if !features.is_empty() {
+        let mut first = features[0].clone();
+        first = super::material::capitalise(&first);
+        let mut items = features.clone();
+        items[0] = first;
+        let end = proof.map_or_else(|| ".".to_owned(), |p| format!(". {}.", p.clause));
+        if let Some(text) = listing(&items, &end, max_chars) {
+            candidates.push(text);
+        }
+        if let Some(text) = listing(&items, ".", max_chars) {
+            candidates.push(text);
+        }
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    let facts_taken = 2;
+    let required = &brief.brand_voice.required_terms;
+    for mut text in candidates {
+        let missing: Vec<&str> = required
+            .iter()
+            .filter(|t| !text.to_lowercase().contains(&t.to_lowercase()))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            text = format!("{text} {}.", missing.join(", "));
+        }
+        if chosen.len() == facts_taken {
+            break;
+        }
+        let fresh = chosen.iter().all(|c| distinct(c, &text));
+        if fresh && fits(&text, max_chars) && acceptable(brief, TextRole::Body, &text) {
+            chosen.push(text);
+        }
+    }
+    for strict in [true, false] {
+        for v in variations {
+            if chosen.len() == google::DESCRIPTIONS_MAX {
+                break;
+            }
+            let text = &v.texts[1];
+            let fresh = chosen.iter().all(|c| !c.eq_ignore_ascii_case(text))
+                && (!strict || chosen.iter().all(|c| distinct(c, text)));
+            if fresh {
+                chosen.push(text.clone());
+            }
+        }
+    }
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::copy::steered_facts;
+    use crate::evaluation::sample_briefs;
+
+    fn kube() -> Brief {
+        let mut brief = sample_briefs().remove(0);
+        brief.business_name = "KubeSaver".into();
+        brief.offer =
+            "KubeSaver cuts AWS and GCP bills by 30% for Kubernetes platform teams".into();
+        brief.landing_page_text =
+            "Anomaly alerts, rightsizing recommendations, SOC 2 certified, free 14-day trial."
+                .into();
+        brief.instructions = "Emphasise the free trial.".into();
+        brief
+    }
+
+    #[test]
+    fn the_first_descriptions_pair_the_lead_claim_with_another_and_list_the_features() {
+        let brief = kube();
+        let facts = steered_facts(&brief);
+        let found = descriptions(&brief, &facts, &[]);
+        assert_eq!(
+            found,
+            [
+                "Free 14-day trial. Cut AWS and GCP bills by 30% for Kubernetes platform teams.",
+                "Anomaly alerts and rightsizing recommendations. SOC 2 certified."
+            ],
+            "{facts:?}"
+        );
+    }
+}
