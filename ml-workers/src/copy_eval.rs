@@ -11,6 +11,7 @@ use crate::{MlError, Models};
 use adflow_domain::campaign::brief::{BrandVoice, Tone};
 use adflow_domain::campaign::{Objective, Platform};
 use adflow_domain::structure::ad_strength::{ad_strength, AdStrength};
+use adflow_domain::structure::linkedin::Creative;
 use adflow_domain::structure::CampaignStructure;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -103,6 +104,10 @@ pub struct CopyEvaluation {
     pub forbidden: Vec<Finding>,
     pub competitors_asked: usize,
     pub competitors_negative: usize,
+    /// Ads and creatives generated, per format.
+    pub formats: BTreeMap<&'static str, usize>,
+    /// Briefs lacking a format their objective calls for: `business: format`.
+    pub missing_formats: Vec<String>,
     /// The first brief's first search ad and LinkedIn creative, line by line, for a reader.
     pub example: Vec<String>,
 }
@@ -255,6 +260,41 @@ fn measure(brief: &Brief, structure: &CampaignStructure, out: &mut CopyEvaluatio
     if out.example.is_empty() {
         out.example = example(brief, structure);
     }
+    let mut here: BTreeMap<&'static str, usize> = BTreeMap::new();
+    if let Some(google) = &structure.google {
+        *here.entry("responsive search ad").or_default() +=
+            google.ad_groups.iter().map(|g| g.ads.len()).sum::<usize>();
+    }
+    if let Some(linkedin) = &structure.linkedin {
+        for creative in linkedin.campaigns.iter().flat_map(|c| &c.creatives) {
+            let name = match creative {
+                Creative::SingleImage { .. } => "LinkedIn single image",
+                Creative::Carousel { .. } => "LinkedIn carousel",
+                Creative::TextAd { .. } => "LinkedIn text ad",
+                Creative::MessageAd { .. } => "LinkedIn message ad",
+                Creative::Spotlight { .. } => "LinkedIn spotlight",
+            };
+            *here.entry(name).or_default() += 1;
+        }
+    }
+    let mut called_for = vec!["LinkedIn single image", "LinkedIn carousel"];
+    if brief.platforms.contains(&Platform::Google) {
+        called_for.push("responsive search ad");
+    }
+    match brief.objective {
+        Objective::LeadGeneration => called_for.push("LinkedIn message ad"),
+        Objective::WebsiteVisits => called_for.push("LinkedIn text ad"),
+        _ => {}
+    }
+    for format in called_for {
+        if !here.contains_key(format) {
+            out.missing_formats
+                .push(format!("{}: {format}", brief.business_name));
+        }
+    }
+    for (format, n) in here {
+        *out.formats.entry(format).or_default() += n;
+    }
     if let Some(google) = &structure.google {
         let mut seen: HashSet<String> = HashSet::new();
         for group in &google.ad_groups {
@@ -360,6 +400,16 @@ impl CopyEvaluation {
             "value proposition in a headline: {:.1} % of search ads a number, offer or proof point of their brief; {:.1} % any fact (features too)",
             pct(self.with_concrete_value, self.search_ads),
             pct(self.with_any_fact, self.search_ads)
+        );
+        let formats: Vec<String> = self
+            .formats
+            .iter()
+            .map(|(f, n)| format!("{n} {f}"))
+            .collect();
+        println!(
+            "formats: {}; briefs lacking a format their objective calls for: {:?}",
+            formats.join(", "),
+            self.missing_formats
         );
         println!(
             "LinkedIn creatives carrying a fact of their brief: {:.1} %",

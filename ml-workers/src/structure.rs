@@ -10,12 +10,13 @@ use crate::MlError;
 use adflow_domain::audience::{Facet, TargetingCriteria};
 use adflow_domain::campaign::{planned_spend_micros, Objective, Platform};
 use adflow_domain::platform_rules::{google as google_limits, linkedin as linkedin_limits};
+use adflow_domain::structure::editorial::TextRole;
 use adflow_domain::structure::google::{
     AdGroup, Bidding, Channel, GoogleAdsStructure, GoogleCampaign, Keyword, MatchType,
     ResponsiveSearchAd,
 };
 use adflow_domain::structure::linkedin::{
-    CampaignGroup, CampaignType, Creative, LinkedInCampaign, LinkedInStructure,
+    CampaignGroup, CampaignType, CarouselCard, Creative, LinkedInCampaign, LinkedInStructure,
 };
 use adflow_domain::structure::{self, CampaignStructure};
 use std::collections::{BTreeMap, HashSet};
@@ -23,6 +24,10 @@ use std::sync::Arc;
 
 /// Copy variations kept per ad (the floor is ten).
 pub const VARIATIONS_PER_AD: usize = 10;
+/// Message ads per Sponsored Messaging campaign: a few to rotate, not a search ad's ten.
+const MESSAGE_ADS: usize = 3;
+/// Text ads per text-ad campaign.
+const TEXT_ADS: usize = 5;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generated {
@@ -144,6 +149,46 @@ fn themes_of(plan: &KeywordPlan) -> Vec<String> {
     themes.sort_by_key(|t| t.chars().count());
     themes.dedup();
     themes
+}
+
+/// A carousel of the brief's facts, a card each (2 to 10 cards of at most 45 characters), led by
+/// the best sponsored-content intro; `None` when the brief states fewer than two.
+fn carousel(brief: &Brief, facts: &[copy::Fact], variations: &[Variation]) -> Option<Creative> {
+    let max = linkedin_limits::CAROUSEL_CARD_HEADLINE.max_chars;
+    let mut cards: Vec<CarouselCard> = Vec::new();
+    for fact in facts {
+        let Some(text) = [Some(&fact.clause), fact.headline.as_ref()]
+            .into_iter()
+            .flatten()
+            .find(|t| t.chars().count() <= max)
+        else {
+            continue;
+        };
+        if cards.iter().all(|c| !c.headline.eq_ignore_ascii_case(text))
+            && copy::acceptable(brief, TextRole::Headline, text)
+        {
+            cards.push(CarouselCard {
+                headline: text.clone(),
+                destination_url: brief.landing_page_url.clone(),
+            });
+        }
+        if cards.len() == linkedin_limits::CAROUSEL_CARDS_MAX.min(5) {
+            break;
+        }
+    }
+    let intro_text = variations.first()?.texts[0].clone();
+    (cards.len() >= linkedin_limits::CAROUSEL_CARDS_MIN)
+        .then_some(Creative::Carousel { intro_text, cards })
+}
+
+/// The LinkedIn format an objective calls for beside sponsored content: Sponsored Messaging for
+/// leads, text ads for site visits.
+fn extra_linkedin_format(objective: Objective) -> Option<CampaignType> {
+    match objective {
+        Objective::LeadGeneration => Some(CampaignType::MessageAd),
+        Objective::WebsiteVisits => Some(CampaignType::TextAd),
+        _ => None,
+    }
 }
 
 /// The plan's negatives and, when the instructions ask, the competitors' names (phrase match:
@@ -315,6 +360,7 @@ impl ModelStructureGenerator {
         plan: &KeywordPlan,
         segments: &[TargetSegment],
         per_campaign: i64,
+        extra: Option<CampaignType>,
     ) -> Result<LinkedInStructure, MlError> {
         // The two best keywords of every group: the themes the search side found most relevant.
         let themes: Vec<String> = plan
@@ -322,6 +368,7 @@ impl ModelStructureGenerator {
             .iter()
             .flat_map(|g| g.keywords.iter().take(2).map(|k| k.text.clone()))
             .collect();
+        let facts = copy::steered_facts(brief);
         let mut campaigns = Vec::new();
         for segment in segments {
             let mut slots = Slots::from_brief(brief, themes.clone());
@@ -334,7 +381,7 @@ impl ModelStructureGenerator {
                 CopyFormat::SponsoredContent,
                 VARIATIONS_PER_AD,
             )?;
-            let creatives = variations
+            let mut creatives: Vec<Creative> = variations
                 .iter()
                 .take(VARIATIONS_PER_AD)
                 .map(|v| Creative::SingleImage {
@@ -343,9 +390,26 @@ impl ModelStructureGenerator {
                     destination_url: brief.landing_page_url.clone(),
                 })
                 .collect();
+            creatives.extend(carousel(brief, &facts, &variations));
             campaigns.push(LinkedInCampaign {
                 name: truncate_name(format!("{} | {}", brief.campaign_name, segment.name)),
                 campaign_type: CampaignType::SponsoredContent,
+                objective: brief.objective,
+                daily_budget_micros: per_campaign,
+                targeting: targeting(brief, &segment.criteria),
+                audience_size_estimate: segment.estimated_size,
+                creatives,
+            });
+        }
+        if let (Some(kind), Some(segment)) = (extra, segments.first()) {
+            let slots = Slots::from_brief(brief, themes.clone());
+            let (label, creatives) = match kind {
+                CampaignType::MessageAd => ("Messages", self.message_ads(brief, &slots, &facts)?),
+                _ => ("Text ads", self.text_ads(brief, &slots)?),
+            };
+            campaigns.push(LinkedInCampaign {
+                name: truncate_name(format!("{} | {label}", brief.campaign_name)),
+                campaign_type: kind,
                 objective: brief.objective,
                 daily_budget_micros: per_campaign,
                 targeting: targeting(brief, &segment.criteria),
@@ -359,6 +423,59 @@ impl ModelStructureGenerator {
             },
             campaigns,
         })
+    }
+
+    /// Sponsored Messaging: a subject and a body that opens with the best variation and goes on
+    /// to the brief's features and proof.
+    fn message_ads(
+        &self,
+        brief: &Brief,
+        slots: &Slots,
+        facts: &[copy::Fact],
+    ) -> Result<Vec<Creative>, MlError> {
+        let variations = self
+            .copy
+            .variations(brief, slots, CopyFormat::MessageAd, MESSAGE_ADS)?;
+        let features: Vec<&str> = facts
+            .iter()
+            .filter(|f| f.kind != copy::FactKind::Number)
+            .map(|f| f.clause.as_str())
+            .collect();
+        Ok(variations
+            .iter()
+            .take(MESSAGE_ADS)
+            .map(|v| {
+                let mut body = v.texts[1].clone();
+                let more = features.join(". ");
+                let longer = format!("{body}\n\n{more}.");
+                if !more.is_empty()
+                    && longer.chars().count() <= linkedin_limits::MESSAGE_BODY.max_chars
+                    && copy::acceptable(brief, TextRole::Body, &longer)
+                {
+                    body = longer;
+                }
+                Creative::MessageAd {
+                    subject: v.texts[0].clone(),
+                    body,
+                    call_to_action_url: Some(brief.landing_page_url.clone()),
+                }
+            })
+            .collect())
+    }
+
+    fn text_ads(&self, brief: &Brief, slots: &Slots) -> Result<Vec<Creative>, MlError> {
+        let variations = self
+            .copy
+            .variations(brief, slots, CopyFormat::TextAd, TEXT_ADS)?;
+        Ok(variations
+            .iter()
+            .take(TEXT_ADS)
+            .map(|v| Creative::TextAd {
+                headline: v.texts[0].clone(),
+                description: v.texts[1].clone(),
+                destination_url: brief.landing_page_url.clone(),
+            })
+            .collect())
     }
 
     fn one(&self, brief: &Brief, plan: KeywordPlan) -> Result<Generated, MlError> {
@@ -376,8 +493,14 @@ impl ModelStructureGenerator {
         if segments.is_empty() {
             segments.push(default_segment());
         }
-        let (google_daily, per_campaign, campaigns) = split_budget(brief, segments.len().min(3))?;
-        segments.truncate(campaigns.max(1));
+        // The format the objective calls for beside sponsored content gets a campaign of its own
+        // when the budget carries one more at LinkedIn's daily minimum.
+        let extra = extra_linkedin_format(brief.objective)
+            .filter(|_| brief.platforms.contains(&Platform::Linkedin));
+        let wanted = segments.len().min(3) + usize::from(extra.is_some());
+        let (google_daily, per_campaign, campaigns) = split_budget(brief, wanted)?;
+        let extra = extra.filter(|_| campaigns >= 2);
+        segments.truncate((campaigns - usize::from(extra.is_some())).max(1));
         let structure = CampaignStructure {
             google: brief
                 .platforms
@@ -387,7 +510,7 @@ impl ModelStructureGenerator {
             linkedin: brief
                 .platforms
                 .contains(&Platform::Linkedin)
-                .then(|| self.linkedin(brief, &plan, &segments, per_campaign))
+                .then(|| self.linkedin(brief, &plan, &segments, per_campaign, extra))
                 .transpose()?,
         };
         let report = structure::validate(&structure);
