@@ -52,7 +52,7 @@ impl Default for TrainOptions {
     fn default() -> Self {
         Self {
             epochs: 6,
-            min_steps: 400,
+            min_steps: 200,
             factor_l2_scale: 1.0,
             batch_rows: 4_096,
             learning_rate: 0.05,
