@@ -94,7 +94,7 @@ impl Brief {
         ];
         let split = |s: &str| -> Vec<String> {
             s.split(|c: char| !(c.is_alphanumeric() || c == '-'))
-                .filter(|w| !w.is_empty())
+                .filter(|w| w.chars().any(char::is_alphanumeric))
                 .map(str::to_owned)
                 .collect()
         };
@@ -105,9 +105,15 @@ impl Brief {
             .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
             .collect();
         let common = crate::copy::vocabulary();
+        // The business name's words, unless the brief also writes one as a common word ("Payroll
+        // Nest" runs payroll).
         let mut proper: Vec<String> = split(&self.business_name)
             .into_iter()
             .filter(|w| w.chars().any(char::is_alphabetic))
+            .filter(|w| {
+                w.chars().filter(|c| c.is_uppercase()).count() > 1
+                    || !lower_somewhere.contains(&w.to_lowercase())
+            })
             .collect();
         for source in sources {
             // A capital after a sentence's or list item's first word names something.

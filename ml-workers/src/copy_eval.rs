@@ -35,8 +35,14 @@ struct EvalBrief {
 
 /// The evaluation set as briefs for Google and LinkedIn, with their industries.
 pub fn eval_briefs() -> Result<Vec<(String, Brief)>, MlError> {
-    let raw: Vec<EvalBrief> = serde_json::from_str(EVAL_BRIEFS)
-        .map_err(|e| MlError::Model(format!("copy_eval_briefs.json: {e}")))?;
+    parse_briefs(EVAL_BRIEFS)
+}
+
+/// Briefs in the evaluation set's JSON shape (an array of `{industry, business, offer, url,
+/// landing, seeds, objective, tone, instructions?}`): the set kept in the repository, or any other.
+pub fn parse_briefs(json: &str) -> Result<Vec<(String, Brief)>, MlError> {
+    let raw: Vec<EvalBrief> = serde_json::from_str(json)
+        .map_err(|e| MlError::Model(format!("copy evaluation briefs: {e}")))?;
     Ok(raw
         .into_iter()
         .enumerate()
@@ -104,6 +110,8 @@ pub struct CopyEvaluation {
     pub forbidden: Vec<Finding>,
     pub competitors_asked: usize,
     pub competitors_negative: usize,
+    /// Search ads rated below Good: business, ad group and what would raise the rating.
+    pub weak_ads: Vec<String>,
     /// Ads and creatives generated, per format.
     pub formats: BTreeMap<&'static str, usize>,
     /// Briefs lacking a format their objective calls for: `business: format`.
@@ -167,7 +175,14 @@ fn grammar_problems(brief: &Brief, text: &str) -> Vec<String> {
 
 /// Runs the generator on the evaluation set and measures what it wrote.
 pub fn evaluate(models: &Models) -> Result<CopyEvaluation, MlError> {
-    let set = eval_briefs()?;
+    evaluate_briefs(models, &eval_briefs()?)
+}
+
+/// Runs the generator on `set` and measures what it wrote.
+pub fn evaluate_briefs(
+    models: &Models,
+    set: &[(String, Brief)],
+) -> Result<CopyEvaluation, MlError> {
     let briefs: Vec<Brief> = set.iter().map(|(_, b)| b.clone()).collect();
     let generated = models.structure.generate(&briefs);
     let mut out = CopyEvaluation {
@@ -303,6 +318,15 @@ fn measure(brief: &Brief, structure: &CampaignStructure, out: &mut CopyEvaluatio
                 out.search_ads += 1;
                 let report = ad_strength(ad, &group.keywords);
                 *out.ratings.entry(report.rating).or_default() += 1;
+                if report.rating < AdStrength::Good {
+                    out.weak_ads.push(format!(
+                        "{} / {}: {:?} — {}",
+                        brief.business_name,
+                        group.name,
+                        report.rating,
+                        report.advice.join("; ")
+                    ));
+                }
                 let carried = |kinds: &dyn Fn(FactKind) -> bool| {
                     ad.headlines.iter().any(|h| {
                         all_facts
@@ -430,6 +454,9 @@ impl CopyEvaluation {
             self.competitors_negative,
             self.competitors_asked
         );
+        for weak in &self.weak_ads {
+            println!("  below Good: {weak}");
+        }
         for line in &self.example {
             println!("{line}");
         }

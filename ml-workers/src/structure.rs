@@ -176,6 +176,21 @@ fn carousel(brief: &Brief, facts: &[copy::Fact], variations: &[Variation]) -> Op
             break;
         }
     }
+    // A brief with too few facts for a carousel: the best sponsored-content headlines that fit.
+    for v in variations {
+        if cards.len() > linkedin_limits::CAROUSEL_CARDS_MIN {
+            break;
+        }
+        let text = &v.texts[1];
+        if text.chars().count() <= max
+            && cards.iter().all(|c| !c.headline.eq_ignore_ascii_case(text))
+        {
+            cards.push(CarouselCard {
+                headline: text.clone(),
+                destination_url: brief.landing_page_url.clone(),
+            });
+        }
+    }
     let intro_text = variations.first()?.texts[0].clone();
     (cards.len() >= linkedin_limits::CAROUSEL_CARDS_MIN)
         .then_some(Creative::Carousel { intro_text, cards })

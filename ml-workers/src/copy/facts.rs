@@ -49,7 +49,8 @@ const OFFER_WORDS: [&str; 7] = [
 
 /// Things that are an offer only when given ("get the guide", "free audit"), a feature otherwise
 /// ("ASC 842 reports").
-const GIVEN_WORDS: [&str; 10] = [
+const GIVEN_WORDS: [&str; 11] = [
+    "plan",
     "guide",
     "pricing",
     "ebook",
@@ -157,14 +158,20 @@ fn pieces(text: &str) -> Vec<String> {
     let mut items = Vec::new();
     for sentence in out {
         let sentence = sentence.trim();
-        if sentence.is_empty() {
+        // "Why teams switch:" introduces a list; it says nothing itself.
+        if sentence.is_empty() || sentence.ends_with(':') {
             continue;
         }
         // "Anomaly alerts, rightsizing recommendations, SOC 2 certified, free 14-day trial": a
         // list of short items, each its own fact. A sentence with a comma but long parts stays
         // whole.
         let parts: Vec<&str> = sentence.split([',', ':']).map(str::trim).collect();
-        let listy = parts.len() > 1 && parts.iter().all(|p| p.split_whitespace().count() <= 6);
+        // "Trusted by Gong, Miro and Notion" is one claim whose object is a list.
+        let head = parts.first().copied().unwrap_or_default().to_lowercase();
+        let one_claim = [" by ", "trusted"].iter().any(|m| head.contains(m));
+        let listy = parts.len() > 1
+            && !one_claim
+            && parts.iter().all(|p| p.split_whitespace().count() <= 6);
         if listy {
             for part in parts {
                 let part = part
@@ -179,7 +186,23 @@ fn pieces(text: &str) -> Vec<String> {
     }
     items
         .into_iter()
-        .map(|i| i.trim().trim_end_matches(['.', ',']).trim().to_owned())
+        .map(|i| {
+            // A list's bullets and numbers are not part of the item: "- Anomaly alerts", "2) SSO".
+            let i = i
+                .trim()
+                .trim_start_matches(['-', '*', '–', '—', '·', '✓', '✔']);
+            let i = match i.split_once([')', '.']) {
+                Some((n, rest))
+                    if !n.is_empty()
+                        && n.chars().all(|c| c.is_ascii_digit())
+                        && rest.starts_with(' ') =>
+                {
+                    rest
+                }
+                _ => i,
+            };
+            i.trim().trim_end_matches(['.', ',']).trim().to_owned()
+        })
         .filter(|i| !i.is_empty())
         .collect()
 }
@@ -209,36 +232,97 @@ fn kind_of(piece: &str) -> Option<FactKind> {
     }
 }
 
-/// `piece` with the business name and a leading pronoun taken off and a third-person claim verb
-/// turned to the imperative: "KubeSaver cuts AWS bills by 30%" → "Cut AWS bills by 30%".
+/// Subjects a claim can open with besides the business name.
+const SUBJECTS: [&str; 12] = [
+    "it",
+    "we",
+    "that",
+    "which",
+    "our platform",
+    "the platform",
+    "our software",
+    "our app",
+    "the app",
+    "our tool",
+    "the tool",
+    "our team",
+];
+
+/// Words ending in "s" that are not a verb in the third person.
+const NOT_VERBS: [&str; 14] = [
+    "is",
+    "has",
+    "was",
+    "does",
+    "its",
+    "us",
+    "this",
+    "less",
+    "across",
+    "always",
+    "plus",
+    "news",
+    "sales",
+    "analytics",
+];
+
+/// The imperative of a verb in the third person ("cuts" → "cut", "patches" → "patch",
+/// "simplifies" → "simplify"), `None` for a word that is not one.
+fn imperative(word: &str) -> Option<String> {
+    let lower = word.to_lowercase();
+    if NOT_VERBS.contains(&lower.as_str()) || !word.chars().all(|c| c.is_ascii_lowercase()) {
+        return None;
+    }
+    if let Some(base) = lower.strip_suffix("ies") {
+        return Some(format!("{base}y"));
+    }
+    if let Some(base) = lower.strip_suffix("es") {
+        if base.ends_with("ss")
+            || base.ends_with("sh")
+            || base.ends_with("ch")
+            || base.ends_with('x')
+        {
+            return Some(base.to_owned());
+        }
+    }
+    lower
+        .strip_suffix('s')
+        .filter(|base| !base.ends_with('s') && base.len() >= 2)
+        .map(str::to_owned)
+}
+
+/// `piece` with its subject (the business name, "it", "our platform") taken off and a
+/// third-person verb turned to the imperative: "KubeSaver cuts AWS bills by 30%" → "Cut AWS bills
+/// by 30%", "SecureStack gets startups SOC 2 ready" → "Get startups SOC 2 ready".
 fn as_claim(piece: &str, business: &str) -> String {
     let mut text = piece.trim();
+    let mut subject = false;
     if !business.is_empty() {
         if let Some(rest) = text.strip_prefix(business) {
             text = rest.trim_start();
+            subject = true;
         }
     }
-    for lead in [
-        "It ", "it ", "We ", "we ", "That ", "that ", "Which ", "which ",
-    ] {
-        if let Some(rest) = text.strip_prefix(lead) {
-            text = rest;
+    for lead in SUBJECTS {
+        let n = lead.len();
+        if text.len() > n
+            && text.is_char_boundary(n)
+            && text[..n].eq_ignore_ascii_case(lead)
+            && text[n..].starts_with(' ')
+        {
+            text = text[n..].trim_start();
+            subject = true;
+            break;
         }
     }
     let mut words = text.splitn(2, ' ');
     let first = words.next().unwrap_or_default();
     let rest = words.next().unwrap_or_default();
-    let verb = CLAIM_VERBS
-        .iter()
-        .find(|v| v.eq_ignore_ascii_case(first))
-        .map(|v| {
-            v.strip_suffix("es")
-                .filter(|s| {
-                    s.ends_with("ss") || s.ends_with("sh") || s.ends_with("ch") || s.ends_with('x')
-                })
-                .map_or_else(|| v[..v.len() - 1].to_owned(), str::to_owned)
-        });
+    let known = CLAIM_VERBS.iter().any(|v| v.eq_ignore_ascii_case(first));
+    let verb = (subject || known).then(|| imperative(first)).flatten();
     let text = match verb {
+        // "Acme is SOC 2 certified" → "SOC 2 certified".
+        _ if subject && ["is", "are"].contains(&first) && !rest.is_empty() => rest.to_owned(),
         Some(v) if !rest.is_empty() => format!("{v} {rest}"),
         _ => text.to_owned(),
     };
@@ -306,6 +390,24 @@ pub fn facts(brief: &Brief) -> Vec<Fact> {
             });
         }
     }
+    // A brief of one long sentence states no listed fact: its head is the claim it makes.
+    if found.is_empty() {
+        if let Some(piece) = pieces(&brief.offer).first() {
+            let claim = as_claim(piece, &brief.business_name);
+            if let Some(head) = headline_of(&claim).filter(|h| content_words(h).len() >= 2) {
+                let clause = if claim.chars().count() <= CLAUSE_CHARS {
+                    claim
+                } else {
+                    head.clone()
+                };
+                found.push(Fact {
+                    kind: FactKind::Feature,
+                    headline: Some(head),
+                    clause,
+                });
+            }
+        }
+    }
     // Stable: within a kind, the brief's own order (the offer before the landing page).
     found.sort_by_key(|f| f.kind);
     found
@@ -362,6 +464,46 @@ mod tests {
             Some("Cut AWS and GCP bills by 30%")
         );
         assert_eq!(facts[0].kind, FactKind::Number);
+    }
+
+    #[test]
+    fn a_claim_speaks_to_the_reader() {
+        assert_eq!(
+            as_claim("SecureStack gets startups SOC 2 ready", "SecureStack"),
+            "Get startups SOC 2 ready"
+        );
+        assert_eq!(
+            as_claim("PatchPilot patches endpoints in hours", "PatchPilot"),
+            "Patch endpoints in hours"
+        );
+        assert_eq!(
+            as_claim("Our platform simplifies audits", "Acme"),
+            "Simplify audits"
+        );
+        assert_eq!(as_claim("cuts bills by 30%", "Acme"), "Cut bills by 30%");
+        // No subject and no known claim verb: a noun stays a noun.
+        assert_eq!(
+            as_claim("Savings reports every week", "Acme"),
+            "Savings reports every week"
+        );
+        assert_eq!(
+            as_claim("Acme is SOC 2 certified", "Acme"),
+            "SOC 2 certified"
+        );
+    }
+
+    #[test]
+    fn bullets_and_numbers_of_a_list_are_not_part_of_its_items() {
+        let items = pieces("Why teams pick us:\n- Anomaly alerts\n* SOC 2 certified\n3) Free 14-day trial\n99.99% uptime");
+        assert_eq!(
+            items,
+            [
+                "Anomaly alerts",
+                "SOC 2 certified",
+                "Free 14-day trial",
+                "99.99% uptime"
+            ]
+        );
     }
 
     #[test]

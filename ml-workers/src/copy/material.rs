@@ -73,20 +73,31 @@ const INTENT_WORDS: [&str; 22] = [
     "near",
 ];
 
-/// A keyword without its intent words at either end: "kubernetes cost monitoring demo" →
-/// "kubernetes cost monitoring".
+/// Words that make a search about another product: such a keyword never names what is sold.
+const ELSEWHERE_WORDS: [&str; 6] = [
+    "alternative",
+    "alternatives",
+    "vs",
+    "versus",
+    "competitor",
+    "competitors",
+];
+
+/// A keyword without its intent words: "kubernetes cost monitoring demo" → "kubernetes cost
+/// monitoring"; empty for a search about another product ("hashicorp vault alternative").
 pub fn noun_phrase(keyword: &str) -> String {
     let words: Vec<&str> = keyword.split_whitespace().collect();
-    let is_intent = |w: &&str| INTENT_WORDS.contains(&w.to_lowercase().as_str());
-    let start = words
+    if words
         .iter()
-        .position(|w| !is_intent(w))
-        .unwrap_or(words.len());
-    let end = words
-        .iter()
-        .rposition(|w| !is_intent(w))
-        .map_or(start, |i| i + 1);
-    words[start..end.max(start)].join(" ")
+        .any(|w| ELSEWHERE_WORDS.contains(&w.to_lowercase().as_str()))
+    {
+        return String::new();
+    }
+    words
+        .into_iter()
+        .filter(|w| !INTENT_WORDS.contains(&w.to_lowercase().as_str()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn title_case(text: &str) -> String {

@@ -71,7 +71,11 @@ enum Commands {
 enum EvalWhich {
     /// Copy on the evaluation set (ml-workers/data/copy_eval_briefs.json): Ad Strength, value
     /// propositions in headlines, casing, grammar, duplication and instructions.
-    Copy,
+    Copy {
+        /// Another set of briefs in the same JSON shape (briefs kept outside the repository).
+        #[arg(long)]
+        briefs: Option<std::path::PathBuf>,
+    },
     /// The anomaly detector on simulated campaign-weeks with injected spend spikes, tracking
     /// outages and CTR collapses, next to the ±75 %-versus-3-week-average rule.
     Anomalies {
@@ -209,8 +213,8 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Commands::Eval {
-                which: Some(EvalWhich::Copy),
-            } => ml::evaluate_copy(),
+                which: Some(EvalWhich::Copy { briefs }),
+            } => ml::evaluate_copy(briefs.as_deref()),
             Commands::Eval {
                 which: Some(EvalWhich::Experiments { seeds, tests }),
             } => {

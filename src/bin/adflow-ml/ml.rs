@@ -174,10 +174,20 @@ pub fn evaluate() -> Result<(), Failure> {
 }
 
 /// `adflow-ml eval copy`: the generator on the copy evaluation set.
-pub fn evaluate_copy() -> Result<(), Failure> {
+pub fn evaluate_copy(briefs: Option<&std::path::Path>) -> Result<(), Failure> {
+    use adflow_ml_workers::copy_eval;
+    let set = match briefs {
+        Some(path) => {
+            let json = std::fs::read_to_string(path).map_err(|e| {
+                adflow_ml_workers::MlError::Model(format!("{}: {e}", path.display()))
+            })?;
+            copy_eval::parse_briefs(&json)?
+        }
+        None => copy_eval::eval_briefs()?,
+    };
     let models = Models::load_default()?;
     let started = std::time::Instant::now();
-    let result = adflow_ml_workers::copy_eval::evaluate(&models)?;
+    let result = copy_eval::evaluate_briefs(&models, &set)?;
     result.print();
     println!(
         "copy scorer {}: {:?}",
