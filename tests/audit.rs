@@ -196,7 +196,7 @@ async fn an_as_of_state_folds_from_the_log_and_equals_what_the_history_showed() 
     };
     // The history is a read model: wait until it has caught up with the third event.
     let mut entries = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..300 {
         let history = app
             .graphql(
                 Some(&manager),
@@ -704,10 +704,11 @@ async fn api_keys_are_in_the_trail_and_refused_commands_in_the_access_log() {
         .await;
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
 
-    // The history is a read model: wait until it has both events.
+    // The history is a read model: wait until it has both events (under the whole suite its
+    // projector can lag by several seconds).
     let mut entries = Vec::new();
     let mut history = None;
-    for _ in 0..100 {
+    for _ in 0..600 {
         let reply = app
             .graphql(
                 Some(&auditor),

@@ -126,9 +126,10 @@ async fn a_sweep_removes_what_is_past_its_period_keeps_the_rest_and_records_it()
 
     // Each removal is in the tenant's trail, by the sweeper.
     let auditor = app.token(TenantId(tenant), Role::Auditor);
-    // The history is a read model: wait until it has the three removals.
+    // The history is a read model: wait until it has the three removals (up to 30 s: under the
+    // whole suite its projector can lag by several seconds).
     let mut history = None;
-    for _ in 0..100 {
+    for _ in 0..600 {
         let reply = app
             .graphql(
                 Some(&auditor),

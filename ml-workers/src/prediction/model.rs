@@ -30,6 +30,9 @@ impl Architecture {
 /// generalise.
 pub const FACTOR_L2_SCALES: [f64; 3] = [1.0, 10.0, 100.0];
 
+/// Passes over the data per phase that `min_steps` may ask for, at most.
+const MAX_EPOCHS: usize = 50;
+
 #[derive(Debug, Clone, Copy)]
 pub struct TrainOptions {
     /// Passes over the data per phase, at least: small data (daily conversion rows) takes more, so
@@ -199,9 +202,15 @@ impl RateModel {
         // interactions) take all they can explain across campaigns; identities learn the rest.
         let phases = [Fields::Shared, Fields::All];
         let steps_per_epoch = (n as usize).div_ceil(options.batch_rows.max(1) as usize);
-        let epochs = options
-            .epochs
-            .max(options.min_steps.div_ceil(steps_per_epoch.max(1)));
+        // Small data (a new tenant's few hundred rows make one step an epoch) stops at
+        // MAX_EPOCHS passes: more steps there only fit noise, and every step updates the whole
+        // table.
+        let epochs = options.epochs.max(
+            options
+                .min_steps
+                .div_ceil(steps_per_epoch.max(1))
+                .min(MAX_EPOCHS),
+        );
         for epoch in 0..epochs * 2 {
             let fields = phases[(epoch / epochs).min(1)];
             let order = Tensor::randperm(n, (Kind::Int64, device));
