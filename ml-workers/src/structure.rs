@@ -151,6 +151,30 @@ fn themes_of(plan: &KeywordPlan) -> Vec<String> {
     themes
 }
 
+/// The plan with every ad group of searches about another product only ("vault alternative",
+/// "x vs y") folded into the most relevant other group: copy may not name another company's
+/// product, so such a group's ad could never hold its own keywords and would rate poorly. The
+/// keywords still run, beside ones the ad speaks to.
+fn with_elsewhere_keywords_folded(plan: &KeywordPlan) -> KeywordPlan {
+    let elsewhere = |g: &crate::keywords::KeywordGroup| {
+        g.keywords
+            .iter()
+            .all(|k| copy::noun_phrase(&k.text).is_empty())
+    };
+    let (kept, folded): (Vec<_>, Vec<_>) = plan.groups.iter().cloned().partition(|g| !elsewhere(g));
+    let mut groups = kept;
+    match groups.first_mut() {
+        Some(first) => first
+            .keywords
+            .extend(folded.into_iter().flat_map(|g| g.keywords)),
+        None => groups = plan.groups.clone(),
+    }
+    KeywordPlan {
+        groups,
+        negatives: plan.negatives.clone(),
+    }
+}
+
 /// A carousel of the brief's facts, a card each (2 to 10 cards of at most 45 characters), led by
 /// the best sponsored-content intro; `None` when the brief states fewer than two.
 fn carousel(brief: &Brief, facts: &[copy::Fact], variations: &[Variation]) -> Option<Creative> {
@@ -246,6 +270,7 @@ impl ModelStructureGenerator {
         plan: &KeywordPlan,
         daily: i64,
     ) -> Result<GoogleAdsStructure, MlError> {
+        let plan = &with_elsewhere_keywords_folded(plan);
         let mut ad_groups = Vec::new();
         let facts = copy::steered_facts(brief);
         let steering = copy::Steering::from_instructions(&brief.instructions);
