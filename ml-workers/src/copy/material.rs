@@ -73,6 +73,33 @@ const INTENT_WORDS: [&str; 22] = [
     "near",
 ];
 
+/// Nouns for people: a phrase ending in one names an audience.
+const PEOPLE: [&str; 16] = [
+    "teams",
+    "team",
+    "leaders",
+    "companies",
+    "startups",
+    "managers",
+    "engineers",
+    "marketers",
+    "founders",
+    "buyers",
+    "professionals",
+    "executives",
+    "owners",
+    "recruiters",
+    "brokers",
+    "nonprofits",
+];
+
+fn names_people(phrase: &str) -> bool {
+    phrase
+        .split_whitespace()
+        .last()
+        .is_some_and(|w| PEOPLE.contains(&w.to_lowercase().as_str()))
+}
+
 /// Words that make a search about another product: such a keyword never names what is sold.
 const ELSEWHERE_WORDS: [&str; 6] = [
     "alternative",
@@ -197,10 +224,19 @@ impl Slots {
         let mut shown: Vec<String> = Vec::new();
         for theme in &themes {
             let text = brief.display_case(&noun_phrase(theme));
-            if !text.is_empty()
-                && !steering.violated_by(&text)
-                && !shown.iter().any(|s| s.eq_ignore_ascii_case(&text))
-            {
+            if text.is_empty() || steering.violated_by(&text) {
+                continue;
+            }
+            // "Kubernetes platform teams" names who buys, not what is sold: an audience.
+            if names_people(&text) {
+                if text.split_whitespace().count() <= 4
+                    && !audiences.iter().any(|a| a.eq_ignore_ascii_case(&text))
+                {
+                    audiences.insert(audiences.len().saturating_sub(1), text);
+                }
+                continue;
+            }
+            if !shown.iter().any(|s| s.eq_ignore_ascii_case(&text)) {
                 shown.push(text);
             }
         }
