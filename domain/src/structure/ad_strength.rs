@@ -51,8 +51,19 @@ fn unique(texts: &[String]) -> Vec<&String> {
         .collect()
 }
 
+/// Two headlines' word sets say different things: they share at most half the words of the
+/// shorter.
+fn sets_distinct(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
+    a.intersection(b).count() * 2 <= a.len().min(b.len()).max(1)
+}
+
+/// Whether two headlines count as distinct for Ad Strength.
+pub fn distinct(a: &str, b: &str) -> bool {
+    sets_distinct(&words(a), &words(b))
+}
+
 /// Whether every word of the keyword appears in the headline (in any order, any case).
-fn holds(headline: &str, keyword: &str) -> bool {
+pub fn holds(headline: &str, keyword: &str) -> bool {
     let said = words(headline);
     let wanted = words(keyword);
     !wanted.is_empty() && wanted.is_subset(&said)
@@ -71,9 +82,7 @@ pub fn ad_strength(ad: &ResponsiveSearchAd, keywords: &[Keyword]) -> AdStrengthR
     for (i, a) in sets.iter().enumerate() {
         for b in &sets[i + 1..] {
             pairs += 1;
-            let shared = a.intersection(b).count();
-            let smaller = a.len().min(b.len()).max(1);
-            if shared * 2 <= smaller {
+            if sets_distinct(a, b) {
                 distinct += 1;
             }
         }

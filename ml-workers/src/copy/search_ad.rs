@@ -7,32 +7,15 @@ use super::facts::{Fact, FactKind};
 use super::{acceptable, Variation};
 use crate::brief::Brief;
 use adflow_domain::platform_rules::google;
+// Ad Strength's own tests of a headline: distinct from another, holding a keyword.
+use adflow_domain::structure::ad_strength::{distinct, holds};
 use adflow_domain::structure::editorial::TextRole;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 /// Headlines that hold a keyword, at least (Ad Strength's full mark).
 const KEYWORD_HEADLINES: usize = 3;
 /// Fact headlines, at most: the rest of the ad is the scorer's choice.
 const FACT_HEADLINES: usize = 6;
-
-fn words(text: &str) -> BTreeSet<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// Ad Strength's own test: two headlines are distinct when they share at most half the words of
-/// the shorter.
-fn distinct(a: &str, b: &str) -> bool {
-    let (a, b) = (words(a), words(b));
-    a.intersection(&b).count() * 2 <= a.len().min(b.len()).max(1)
-}
-
-fn holds(headline: &str, keyword: &str) -> bool {
-    let wanted = words(keyword);
-    !wanted.is_empty() && wanted.is_subset(&words(headline))
-}
 
 fn fits(text: &str, max: usize) -> bool {
     text.chars().count() <= max
