@@ -413,23 +413,24 @@ pub fn facts(brief: &Brief) -> Vec<Fact> {
     found
 }
 
+/// Whether `said` holds most of `wanted` (two thirds; all of a short phrase), and `wanted` is
+/// something.
+pub fn covers(said: &[String], wanted: &[String]) -> bool {
+    !wanted.is_empty() && wanted.iter().filter(|w| said.contains(w)).count() * 3 >= wanted.len() * 2
+}
+
 /// Whether `text` carries `fact`: most of its content words (all of them for short facts).
 pub fn carries(text: &str, fact: &Fact) -> bool {
-    let said: HashSet<String> = content_words(text).into_iter().collect();
-    let wanted = fact.words();
-    if wanted.is_empty() {
-        return false;
-    }
-    let hits = wanted.iter().filter(|w| said.contains(*w)).count();
-    hits * 3 >= wanted.len() * 2
+    covers(&content_words(text), &fact.words())
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::evaluation::sample_briefs;
 
-    fn kube() -> Brief {
+    /// The example: a Kubernetes cost tool.
+    pub(crate) fn kube() -> Brief {
         let mut brief = sample_briefs().remove(0);
         brief.business_name = "KubeSaver".into();
         brief.offer =

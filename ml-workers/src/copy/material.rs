@@ -30,7 +30,13 @@ pub(super) fn capitalise(text: &str) -> String {
 /// The words the generator's own sentences use as common words ("teams", "it"): a brief that
 /// writes one with a capital (Microsoft Teams) names something, but the generator's "B2B teams"
 /// does not, so such a word is not cased as a name.
-pub fn vocabulary() -> std::collections::HashSet<String> {
+pub fn vocabulary() -> &'static std::collections::HashSet<String> {
+    static WORDS: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    WORDS.get_or_init(common_words)
+}
+
+fn common_words() -> std::collections::HashSet<String> {
     let mut texts: Vec<String> = vec!["B2B teams".to_owned()];
     for tone in [Tone::Professional, Tone::Friendly, Tone::Bold] {
         texts.extend(headline_patterns(tone).iter().map(|s| (*s).to_owned()));

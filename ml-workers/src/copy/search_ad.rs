@@ -197,16 +197,9 @@ pub fn descriptions(brief: &Brief, facts: &[Fact], variations: &[Variation]) -> 
 mod tests {
     use super::*;
     use crate::copy::steered_facts;
-    use crate::evaluation::sample_briefs;
 
     fn kube() -> Brief {
-        let mut brief = sample_briefs().remove(0);
-        brief.business_name = "KubeSaver".into();
-        brief.offer =
-            "KubeSaver cuts AWS and GCP bills by 30% for Kubernetes platform teams".into();
-        brief.landing_page_text =
-            "Anomaly alerts, rightsizing recommendations, SOC 2 certified, free 14-day trial."
-                .into();
+        let mut brief = crate::copy::facts::tests::kube();
         brief.instructions = "Emphasise the free trial.".into();
         brief
     }

@@ -3,7 +3,7 @@
 //! competitors' searches to keep out ("exclude competitors: Kubecost, CAST AI"). Plain English in,
 //! three lists out; an instruction the reader does not understand steers nothing.
 
-use super::facts::content_words;
+use super::facts::{content_words, covers};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Steering {
@@ -153,8 +153,7 @@ impl Steering {
         let said: Vec<String> = content_words(text).iter().map(|w| stem(w)).collect();
         self.emphasis.iter().any(|phrase| {
             let wanted: Vec<String> = content_words(phrase).iter().map(|w| stem(w)).collect();
-            !wanted.is_empty()
-                && wanted.iter().filter(|w| said.contains(w)).count() * 3 >= wanted.len() * 2
+            covers(&said, &wanted)
         })
     }
 }
