@@ -29,7 +29,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_adflow");
 const CAMPAIGN: &str = "query($id: ID!) { campaign(id: $id) {
   status
   structure {
-    google { campaignName adGroups { name keywords { text matchType } searchAds { headlines adStrength { rating score advice } } } }
+    google { campaignName dailyBudgetMicros adGroups { name keywords { text matchType } searchAds { headlines adStrength { rating score advice } } }
+      companionCampaigns { channel dailyBudgetMicros assetGroups { headlines longHeadlines descriptions images { landscape square logos } } } }
     linkedin { campaignGroupName campaigns { name dailyBudgetMicros } }
   }
 } }";
@@ -136,11 +137,44 @@ async fn a_campaign_created_over_http_gets_a_generated_platform_valid_structure_
     let app = TestApp::spawn_with(BIN, &[("ADFLOW_ML_WORKER", "true")]).await;
     let tenant = TenantId(Uuid::now_v7());
     let manager = app.token(tenant, Role::Manager);
+    let mut with_images = brief();
+    with_images["images"] = json!({
+        "landscape": ["https://acme.example/media/hero-1200x628.png"],
+        "square": ["https://acme.example/media/hero-1200x1200.png"],
+        "logos": ["https://acme.example/media/logo.png"]
+    });
+    let mut bad_images = with_images.clone();
+    bad_images["images"]["square"] = json!(["hero.png"]);
+    let created = app
+        .command(
+            "/v1/campaigns",
+            Some(&manager),
+            &campaign("Bad images"),
+            &[],
+        )
+        .await;
+    let refused = app
+        .command(
+            &format!(
+                "/v1/campaigns/{}/structure-requests",
+                str_of(&created.body, "/id")
+            ),
+            Some(&manager),
+            &json!({"brief": bad_images}),
+            &[("if-match", "1")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.to_string().contains("/brief/images/square/0"),
+        "{}",
+        refused.body
+    );
     let id = request_structure(
         &app,
         &manager,
         campaign("Cloud costs Q1"),
-        json!({"brief": brief(), "template": "b2b-lead-generation"}),
+        json!({"brief": with_images, "template": "b2b-lead-generation"}),
     )
     .await;
 
@@ -182,6 +216,25 @@ async fn a_campaign_created_over_http_gets_a_generated_platform_valid_structure_
     }
     let linkedin = &seen["structure"]["linkedin"]["campaigns"];
     assert!(linkedin.as_array().is_some_and(|c| !c.is_empty()), "{seen}");
+    // Lead generation with images: a Performance Max companion with 30 % of Google's budget.
+    let companion = &google["companionCampaigns"][0];
+    assert_eq!(companion["channel"], "PERFORMANCE_MAX", "{google}");
+    let (search, pmax) = (
+        google["dailyBudgetMicros"].as_i64().unwrap(),
+        companion["dailyBudgetMicros"].as_i64().unwrap(),
+    );
+    assert!(
+        (pmax * 100 / (search + pmax) - 30).abs() <= 1,
+        "{search} {pmax}"
+    );
+    let group = &companion["assetGroups"][0];
+    assert!(group["headlines"].as_array().unwrap().len() >= 3, "{group}");
+    assert!(!group["longHeadlines"].as_array().unwrap().is_empty());
+    assert!(group["descriptions"][0].as_str().unwrap().chars().count() <= 60);
+    assert_eq!(
+        group["images"]["logos"],
+        json!(["https://acme.example/media/logo.png"])
+    );
 
     // The answer names the model and quotes the request as its cause, once.
     let requested = events(&app, &id, "StructureGenerationRequested").await;
@@ -340,7 +393,13 @@ async fn killing_the_worker_before_its_ack_leaves_exactly_one_structure() {
     ))
     .await;
     wait_for_events(&app, &id, "StructureGenerated", 120).await;
-    assert!(dying.submitted.load(Ordering::SeqCst));
+    // The event is visible before the worker task is polled again to raise its flag.
+    adflow_testkit::eventually(
+        10,
+        "the dying worker hangs after its submission",
+        || async { dying.submitted.load(Ordering::SeqCst).then_some(()) },
+    )
+    .await;
     first.abort();
     let _ = first.await;
 

@@ -46,6 +46,14 @@ pub mod google {
     pub const ASSET_LONG_HEADLINES_MIN: usize = 1;
     pub const ASSET_LONG_HEADLINES_MAX: usize = 5;
     pub const ASSET_DESCRIPTIONS_MAX: usize = 5;
+    // ...and one description of at most 60 characters, which Google shows where space is short.
+    pub const ASSET_SHORT_DESCRIPTION: TextLimit = max(60);
+    // Images: a responsive display ad takes up to 15 marketing images (at least one landscape
+    // 1.91:1 and one square 1:1) and up to 5 logos; an asset group up to 20 images, at least one
+    // landscape and one square, and 1 to 5 logos.
+    pub const DISPLAY_IMAGES_MAX: usize = 15;
+    pub const ASSET_GROUP_IMAGES_MAX: usize = 20;
+    pub const LOGOS_MAX: usize = 5;
     // Google Ads API, KeywordInfo.text: "at most 80 characters and 10 words".
     pub const KEYWORD: TextLimit = max(80);
     pub const KEYWORD_MAX_WORDS: usize = 10;

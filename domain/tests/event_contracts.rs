@@ -80,6 +80,7 @@ fn samples() -> Vec<EventPayload> {
                 business_name: "Acme".into(),
                 markets: vec!["DE".into()],
                 brand_voice: Default::default(),
+                images: Default::default(),
             }),
         })
         .to_payload(),

@@ -292,6 +292,11 @@ fn display_ads_and_performance_max_asset_groups_have_their_own_rules() {
         descriptions: vec![s("Plan B2B campaigns in minutes")],
         business_name: s("Adflow Campaign Automation Inc"),
         final_urls: vec![s("https://adflow.example")],
+        images: ImageAssets {
+            landscape: vec![],
+            square: vec![s("https://adflow.example/square.png")],
+            logos: vec![],
+        },
     }];
     let report = validate(&CampaignStructure {
         google: Some(display),
@@ -304,6 +309,10 @@ fn display_ads_and_performance_max_asset_groups_have_their_own_rules() {
             ("google/adGroups/0/displayAds/0/headlines", "wrong_count"),
             ("google/adGroups/0/displayAds/0/longHeadline", "too_long"),
             ("google/adGroups/0/displayAds/0/businessName", "too_long"),
+            (
+                "google/adGroups/0/displayAds/0/images/landscape",
+                "required"
+            ),
         ])
     );
 
@@ -324,19 +333,98 @@ fn display_ads_and_performance_max_asset_groups_have_their_own_rules() {
         ],
         business_name: s("Adflow"),
         final_urls: vec![s("https://adflow.example")],
+        images: images(),
     }];
     let report = validate(&CampaignStructure {
         google: Some(pmax.clone()),
         linkedin: None,
     });
     assert_eq!(codes(&report), (vec![], vec![]));
-    pmax.asset_groups[0].long_headlines.clear();
+    let group = &mut pmax.asset_groups[0];
+    group.long_headlines.clear();
+    group.descriptions = vec![
+        s("Budgets, copy and keywords for every platform, planned in one place."),
+        s("Launch today, measure tomorrow, and let the optimiser move the budget."),
+    ];
+    group.images.logos.clear();
+    group.images.square.push(s("not a url"));
     let report = validate(&CampaignStructure {
         google: Some(pmax),
         linkedin: None,
     });
     assert_eq!(
         codes(&report).0,
-        pairs(&[("google/assetGroups/0/longHeadlines", "wrong_count")])
+        pairs(&[
+            ("google/assetGroups/0/longHeadlines", "wrong_count"),
+            (
+                "google/assetGroups/0/descriptions",
+                "needs_short_description"
+            ),
+            ("google/assetGroups/0/images/logos", "wrong_count"),
+            ("google/assetGroups/0/images/square/1", "invalid_url"),
+        ])
+    );
+}
+
+#[test]
+fn companion_campaigns_follow_their_channel_and_count_in_the_planned_spend() {
+    let mut structure = google();
+    let display_ad = ResponsiveDisplayAd {
+        headlines: vec![s("B2B ads that convert")],
+        long_headline: s("Generate LinkedIn and Google campaigns from one brief"),
+        descriptions: vec![s("Budgets, copy and keywords in one place.")],
+        business_name: s("Adflow"),
+        final_urls: vec![s("https://adflow.example")],
+        images: images(),
+    };
+    let mut display_group = structure.ad_groups[0].clone();
+    display_group.ads.clear();
+    display_group.display_ads = vec![display_ad];
+    structure.companion_campaigns = vec![
+        CompanionCampaign {
+            daily_budget_micros: 20_000_000,
+            campaign: GoogleCampaign {
+                name: s("Q1 Display"),
+                channel: Channel::Display,
+                ..structure.campaign.clone()
+            },
+            ad_groups: vec![display_group],
+            asset_groups: vec![],
+        },
+        CompanionCampaign {
+            daily_budget_micros: 10_000_001,
+            campaign: GoogleCampaign {
+                name: s("Q1 Search again"),
+                ..structure.campaign.clone()
+            },
+            ad_groups: structure.ad_groups.clone(),
+            asset_groups: vec![],
+        },
+    ];
+    let report = validate(&CampaignStructure {
+        google: Some(structure.clone()),
+        linkedin: None,
+    });
+    assert_eq!(
+        codes(&report).0,
+        pairs(&[
+            (
+                "google/companionCampaigns/1/campaign/channel",
+                "wrong_channel"
+            ),
+            (
+                "google/companionCampaigns/1/dailyBudgetMicros",
+                "not_whole_cents"
+            ),
+        ])
+    );
+    let both = CampaignStructure {
+        google: Some(structure),
+        linkedin: None,
+    };
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+    assert_eq!(
+        adflow_domain::campaign::planned_spend_micros(&both, day, day),
+        50_000_000 + 20_000_000 + 10_000_001
     );
 }

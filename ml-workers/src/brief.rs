@@ -4,6 +4,7 @@
 use adflow_domain::audience::TargetingCriteria;
 use adflow_domain::campaign::brief::{BrandVoice, GenerationBrief, MARKETS};
 use adflow_domain::campaign::{CampaignState, Objective, Platform, StructureGenerationRequested};
+use adflow_domain::structure::google::ImageAssets;
 use adflow_domain::templates;
 use chrono::NaiveDate;
 
@@ -31,6 +32,8 @@ pub struct Brief {
     /// ISO codes; at least one.
     pub markets: Vec<String>,
     pub brand_voice: BrandVoice,
+    /// Image URLs for the formats that show images.
+    pub images: ImageAssets,
     /// The marketer's free-text instructions and the template's brief, if any.
     pub instructions: String,
     pub linkedin_share_basis_points: u32,
@@ -76,6 +79,7 @@ impl Brief {
             business_name: given.business_name.clone(),
             markets,
             brand_voice: given.brand_voice.clone(),
+            images: given.images.clone(),
             instructions,
             linkedin_share_basis_points: template.map_or(5_000, |t| t.linkedin_share_basis_points),
             segments,

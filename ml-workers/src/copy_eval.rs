@@ -11,6 +11,7 @@ use crate::{MlError, Models};
 use adflow_domain::campaign::brief::{BrandVoice, Tone};
 use adflow_domain::campaign::{Objective, Platform};
 use adflow_domain::structure::ad_strength::{ad_strength, AdStrength};
+use adflow_domain::structure::google::{companion_channel, Channel, ImageAssets};
 use adflow_domain::structure::linkedin::Creative;
 use adflow_domain::structure::CampaignStructure;
 use chrono::NaiveDate;
@@ -31,6 +32,9 @@ struct EvalBrief {
     tone: Tone,
     #[serde(default)]
     instructions: String,
+    /// Image URLs the advertiser supplied; without them the image formats are not generated.
+    #[serde(default)]
+    images: ImageAssets,
 }
 
 /// The evaluation set as briefs for Google and LinkedIn, with their industries.
@@ -65,6 +69,7 @@ pub fn parse_briefs(json: &str) -> Result<Vec<(String, Brief)>, MlError> {
                     forbidden_terms: Vec::new(),
                     tone: b.tone,
                 },
+                images: b.images,
                 instructions: b.instructions,
                 linkedin_share_basis_points: 4_000,
                 segments: vec![TargetSegment {
@@ -116,6 +121,8 @@ pub struct CopyEvaluation {
     pub formats: BTreeMap<&'static str, usize>,
     /// Briefs lacking a format their objective calls for: `business: format`.
     pub missing_formats: Vec<String>,
+    /// Briefs whose Google image format was not generated because they hold no images for it.
+    pub without_images: Vec<String>,
     /// The first brief's first search ad and LinkedIn creative, line by line, for a reader.
     pub example: Vec<String>,
 }
@@ -128,6 +135,18 @@ fn texts(structure: &CampaignStructure) -> Vec<String> {
             for ad in &group.ads {
                 out.extend(ad.headlines.iter().cloned());
                 out.extend(ad.descriptions.iter().cloned());
+            }
+        }
+        for companion in &google.companion_campaigns {
+            for ad in companion.ad_groups.iter().flat_map(|g| &g.display_ads) {
+                out.extend(ad.headlines.iter().cloned());
+                out.push(ad.long_headline.clone());
+                out.extend(ad.descriptions.iter().cloned());
+            }
+            for group in &companion.asset_groups {
+                out.extend(group.headlines.iter().cloned());
+                out.extend(group.long_headlines.iter().cloned());
+                out.extend(group.descriptions.iter().cloned());
             }
         }
     }
@@ -279,6 +298,20 @@ fn measure(brief: &Brief, structure: &CampaignStructure, out: &mut CopyEvaluatio
     if let Some(google) = &structure.google {
         *here.entry("responsive search ad").or_default() +=
             google.ad_groups.iter().map(|g| g.ads.len()).sum::<usize>();
+        for companion in &google.companion_campaigns {
+            let display: usize = companion
+                .ad_groups
+                .iter()
+                .map(|g| g.display_ads.len())
+                .sum();
+            if display > 0 {
+                *here.entry("responsive display ad").or_default() += display;
+            }
+            if !companion.asset_groups.is_empty() {
+                *here.entry("Performance Max asset group").or_default() +=
+                    companion.asset_groups.len();
+            }
+        }
     }
     if let Some(linkedin) = &structure.linkedin {
         for creative in linkedin.campaigns.iter().flat_map(|c| &c.creatives) {
@@ -295,6 +328,19 @@ fn measure(brief: &Brief, structure: &CampaignStructure, out: &mut CopyEvaluatio
     let mut called_for = vec!["LinkedIn single image", "LinkedIn carousel"];
     if brief.platforms.contains(&Platform::Google) {
         called_for.push("responsive search ad");
+        let (image_format, served) = match companion_channel(brief.objective) {
+            Channel::PerformanceMax => (
+                "Performance Max asset group",
+                brief.images.serve_performance_max(),
+            ),
+            _ => ("responsive display ad", brief.images.serve_display()),
+        };
+        if served {
+            called_for.push(image_format);
+        } else {
+            out.without_images
+                .push(format!("{}: {image_format}", brief.business_name));
+        }
     }
     match brief.objective {
         Objective::LeadGeneration => called_for.push("LinkedIn message ad"),
@@ -434,6 +480,11 @@ impl CopyEvaluation {
             "formats: {}; briefs lacking a format their objective calls for: {:?}",
             formats.join(", "),
             self.missing_formats
+        );
+        println!(
+            "Google image formats not generated for want of the brief's images: {} briefs {:?}",
+            self.without_images.len(),
+            self.without_images
         );
         println!(
             "LinkedIn creatives carrying a fact of their brief: {:.1} %",

@@ -99,6 +99,7 @@ pub fn sample_briefs() -> Vec<Brief> {
                 forbidden_terms: vec!["cheap".to_owned()],
                 tone: tones[i],
             },
+            images: Default::default(),
             instructions: String::new(),
             linkedin_share_basis_points: 5_000,
             segments: vec![TargetSegment {

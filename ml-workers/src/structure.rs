@@ -12,8 +12,8 @@ use adflow_domain::campaign::{planned_spend_micros, Objective, Platform};
 use adflow_domain::platform_rules::{google as google_limits, linkedin as linkedin_limits};
 use adflow_domain::structure::editorial::TextRole;
 use adflow_domain::structure::google::{
-    AdGroup, Bidding, Channel, GoogleAdsStructure, GoogleCampaign, Keyword, MatchType,
-    ResponsiveSearchAd,
+    companion_channel, AdGroup, Bidding, Channel, CompanionCampaign, GoogleAdsStructure,
+    GoogleCampaign, Keyword, MatchType, ResponsiveSearchAd,
 };
 use adflow_domain::structure::linkedin::{
     CampaignGroup, CampaignType, CarouselCard, Creative, LinkedInCampaign, LinkedInStructure,
@@ -28,6 +28,13 @@ pub const VARIATIONS_PER_AD: usize = 10;
 const MESSAGE_ADS: usize = 3;
 /// Text ads per text-ad campaign.
 const TEXT_ADS: usize = 5;
+/// Google's daily budget share of the Display or Performance Max campaign beside search.
+const COMPANION_SHARE_PERCENT: i64 = 30;
+/// Below this a split leaves either campaign too little to learn from (Google asks Performance
+/// Max for a budget of several conversions a day), so the search campaign keeps it all.
+const COMPANION_MIN_DAILY_MICROS: i64 = 10_000_000;
+/// Contextual keywords of a Display ad group: one per search theme, at most this many.
+const DISPLAY_KEYWORDS_MAX: usize = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generated {
@@ -259,6 +266,68 @@ fn campaign_negatives(brief: &Brief, plan: &KeywordPlan) -> Vec<Keyword> {
     negatives
 }
 
+/// The Display or Performance Max campaign the objective calls for, written from the search
+/// campaign's copy, when the brief has the images it needs and Google's budget carries a split.
+fn companion_campaign(
+    brief: &Brief,
+    plan: &KeywordPlan,
+    search: &GoogleCampaign,
+    facts: &[copy::Fact],
+    search_ads: &[&ResponsiveSearchAd],
+    daily: i64,
+) -> Option<CompanionCampaign> {
+    let unit = google_limits::MONEY_UNIT_MICROS;
+    let budget = daily * COMPANION_SHARE_PERCENT / 100 / unit * unit;
+    if budget < COMPANION_MIN_DAILY_MICROS || daily - budget < COMPANION_MIN_DAILY_MICROS {
+        return None;
+    }
+    let channel = companion_channel(brief.objective);
+    let label = match channel {
+        Channel::Display => "Display",
+        Channel::PerformanceMax => "Performance Max",
+        Channel::Search => return None,
+    };
+    let campaign = GoogleCampaign {
+        name: truncate_name(format!("{} | {label}", brief.campaign_name)),
+        channel,
+        ..search.clone()
+    };
+    let (ad_groups, asset_groups) = match channel {
+        Channel::Display => {
+            let ad = copy::image_ads::display_ad(brief, facts, search_ads)?;
+            let mut keywords: Vec<Keyword> = Vec::new();
+            for first in plan.groups.iter().filter_map(|g| g.keywords.first()) {
+                let keyword = Keyword {
+                    text: first.text.clone(),
+                    match_type: MatchType::Broad,
+                };
+                if keywords.len() < DISPLAY_KEYWORDS_MAX && !keywords.contains(&keyword) {
+                    keywords.push(keyword);
+                }
+            }
+            let group = AdGroup {
+                name: truncate_name(format!("{} | Display", brief.business_name)),
+                keywords,
+                negative_keywords: Vec::new(),
+                ads: Vec::new(),
+                display_ads: vec![ad],
+            };
+            (vec![group], Vec::new())
+        }
+        _ => {
+            let name = truncate_name(format!("{} | All audiences", brief.business_name));
+            let group = copy::image_ads::asset_group(brief, facts, search_ads, name)?;
+            (Vec::new(), vec![group])
+        }
+    };
+    Some(CompanionCampaign {
+        daily_budget_micros: budget,
+        campaign,
+        ad_groups,
+        asset_groups,
+    })
+}
+
 fn truncate_name(name: String) -> String {
     name.chars().take(google_limits::NAME.max_chars).collect()
 }
@@ -378,19 +447,24 @@ impl ModelStructureGenerator {
                 display_ads: Vec::new(),
             });
         }
+        let campaign = GoogleCampaign {
+            name: truncate_name(format!("{} | Search", brief.campaign_name)),
+            channel: Channel::Search,
+            bidding: bidding(brief.objective),
+            locations: brief.google_locations(),
+            languages: vec!["languageConstants/1000".to_owned()],
+            ad_schedule: vec![],
+        };
+        let search_ads: Vec<&ResponsiveSearchAd> = ad_groups.iter().flat_map(|g| &g.ads).collect();
+        let companion = companion_campaign(brief, plan, &campaign, &facts, &search_ads, daily);
+        let companion_daily = companion.as_ref().map_or(0, |c| c.daily_budget_micros);
         Ok(GoogleAdsStructure {
-            daily_budget_micros: daily,
-            campaign: GoogleCampaign {
-                name: truncate_name(format!("{} | Search", brief.campaign_name)),
-                channel: Channel::Search,
-                bidding: bidding(brief.objective),
-                locations: brief.google_locations(),
-                languages: vec!["languageConstants/1000".to_owned()],
-                ad_schedule: vec![],
-            },
+            daily_budget_micros: daily - companion_daily,
+            campaign,
             ad_groups,
             asset_groups: Vec::new(),
             negative_keywords: campaign_negatives(brief, plan),
+            companion_campaigns: companion.into_iter().collect(),
         })
     }
 

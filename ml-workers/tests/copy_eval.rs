@@ -26,6 +26,20 @@ fn the_evaluation_set_gives_ads_a_marketer_would_ship() {
         "{:?}",
         result.missing_formats
     );
+    // Google's image formats come wherever the brief has images: five briefs of the set hold
+    // none, and only those go without (the generator validated every structure it returned).
+    let with_images = eval_briefs()
+        .expect("the set parses")
+        .iter()
+        .filter(|(_, b)| !b.images.is_empty())
+        .count();
+    assert_eq!(result.without_images.len(), result.briefs - with_images);
+    let image_formats = result.formats.get("responsive display ad").unwrap_or(&0)
+        + result
+            .formats
+            .get("Performance Max asset group")
+            .unwrap_or(&0);
+    assert_eq!(image_formats, with_images, "{:?}", result.formats);
     assert!(result.search_ads >= result.briefs, "{}", result.search_ads);
     let rated = |r| result.ratings.get(&r).copied().unwrap_or(0);
     assert_eq!(

@@ -96,6 +96,7 @@ prop_compose! {
                 forbidden_terms: vec!["cheap".to_owned(), "guarantee".to_owned()],
                 tone,
             },
+            images: Default::default(),
             instructions: String::new(),
             linkedin_share_basis_points: share,
             segments: segment_sizes

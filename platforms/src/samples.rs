@@ -63,6 +63,7 @@ pub fn structure(name: &str, ad_groups: usize, keywords_per_group: usize) -> Cam
             text: "jobs".into(),
             match_type: MatchType::Broad,
         }],
+        companion_campaigns: vec![],
     };
     let targeting = TargetingCriteria {
         include: BTreeMap::from([

@@ -52,6 +52,9 @@ impl StructureTree {
         self.document = without_money(role, self.document);
         if let Some(google) = self.google.as_mut() {
             google.bidding = without_money(role, std::mem::take(&mut google.bidding));
+            for companion in &mut google.companion_campaigns {
+                companion.bidding = without_money(role, std::mem::take(&mut companion.bidding));
+            }
         }
         if let Some(linkedin) = self.linkedin.as_mut() {
             for campaign in &mut linkedin.campaigns {
@@ -81,6 +84,44 @@ pub struct GoogleStructure {
     pub ad_groups: Vec<AdGroup>,
     pub asset_groups: Vec<AssetGroup>,
     pub negative_keywords: Vec<Keyword>,
+    /// The Display or Performance Max campaigns beside this search campaign.
+    pub companion_campaigns: Vec<GoogleCompanionCampaign>,
+}
+
+/// A further Google campaign of the same Adflow campaign, with its own budget.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct GoogleCompanionCampaign {
+    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
+    pub daily_budget_micros: Option<Long>,
+    pub campaign_name: String,
+    /// DISPLAY or PERFORMANCE_MAX.
+    pub channel: String,
+    pub bidding_strategy: String,
+    pub bidding: serde_json::Value,
+    pub locations: Vec<String>,
+    pub languages: Vec<String>,
+    pub ad_groups: Vec<AdGroup>,
+    pub asset_groups: Vec<AssetGroup>,
+}
+
+/// Image URLs of a display ad or asset group.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ImageSet {
+    /// 1.91:1 marketing images.
+    pub landscape: Vec<String>,
+    /// 1:1 marketing images.
+    pub square: Vec<String>,
+    pub logos: Vec<String>,
+}
+
+impl From<&google::ImageAssets> for ImageSet {
+    fn from(images: &google::ImageAssets) -> Self {
+        ImageSet {
+            landscape: images.landscape.clone(),
+            square: images.square.clone(),
+            logos: images.logos.clone(),
+        }
+    }
 }
 
 #[derive(SimpleObject, Debug, Clone)]
@@ -159,6 +200,7 @@ pub struct DisplayAd {
     pub descriptions: Vec<String>,
     pub business_name: String,
     pub final_urls: Vec<String>,
+    pub images: ImageSet,
 }
 
 #[derive(SimpleObject, Debug, Clone)]
@@ -169,6 +211,7 @@ pub struct AssetGroup {
     pub descriptions: Vec<String>,
     pub business_name: String,
     pub final_urls: Vec<String>,
+    pub images: ImageSet,
 }
 
 fn keywords(list: &[google::Keyword]) -> Vec<Keyword> {
@@ -178,6 +221,71 @@ fn keywords(list: &[google::Keyword]) -> Vec<Keyword> {
             match_type: wire_name(&k.match_type),
         })
         .collect()
+}
+
+fn ad_groups(groups: &[google::AdGroup]) -> Vec<AdGroup> {
+    groups
+        .iter()
+        .map(|g| AdGroup {
+            name: g.name.clone(),
+            keywords: keywords(&g.keywords),
+            negative_keywords: keywords(&g.negative_keywords),
+            search_ads: g
+                .ads
+                .iter()
+                .map(|a| SearchAd {
+                    headlines: a.headlines.clone(),
+                    descriptions: a.descriptions.clone(),
+                    final_urls: a.final_urls.clone(),
+                    ad_strength: ad_strength(a, &g.keywords),
+                })
+                .collect(),
+            display_ads: g
+                .display_ads
+                .iter()
+                .map(|a| DisplayAd {
+                    headlines: a.headlines.clone(),
+                    long_headline: a.long_headline.clone(),
+                    descriptions: a.descriptions.clone(),
+                    business_name: a.business_name.clone(),
+                    final_urls: a.final_urls.clone(),
+                    images: ImageSet::from(&a.images),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn asset_groups(groups: &[google::AssetGroup]) -> Vec<AssetGroup> {
+    groups
+        .iter()
+        .map(|g| AssetGroup {
+            name: g.name.clone(),
+            headlines: g.headlines.clone(),
+            long_headlines: g.long_headlines.clone(),
+            descriptions: g.descriptions.clone(),
+            business_name: g.business_name.clone(),
+            final_urls: g.final_urls.clone(),
+            images: ImageSet::from(&g.images),
+        })
+        .collect()
+}
+
+impl From<&google::CompanionCampaign> for GoogleCompanionCampaign {
+    fn from(c: &google::CompanionCampaign) -> Self {
+        let bidding = json(&c.campaign.bidding);
+        GoogleCompanionCampaign {
+            daily_budget_micros: Some(Long(c.daily_budget_micros)),
+            campaign_name: c.campaign.name.clone(),
+            channel: wire_name(&c.campaign.channel),
+            bidding_strategy: bidding["strategy"].as_str().unwrap_or_default().to_owned(),
+            bidding,
+            locations: c.campaign.locations.clone(),
+            languages: c.campaign.languages.clone(),
+            ad_groups: ad_groups(&c.ad_groups),
+            asset_groups: asset_groups(&c.asset_groups),
+        }
+    }
 }
 
 impl From<&google::GoogleAdsStructure> for GoogleStructure {
@@ -191,49 +299,14 @@ impl From<&google::GoogleAdsStructure> for GoogleStructure {
             bidding,
             locations: s.campaign.locations.clone(),
             languages: s.campaign.languages.clone(),
-            ad_groups: s
-                .ad_groups
-                .iter()
-                .map(|g| AdGroup {
-                    name: g.name.clone(),
-                    keywords: keywords(&g.keywords),
-                    negative_keywords: keywords(&g.negative_keywords),
-                    search_ads: g
-                        .ads
-                        .iter()
-                        .map(|a| SearchAd {
-                            headlines: a.headlines.clone(),
-                            descriptions: a.descriptions.clone(),
-                            final_urls: a.final_urls.clone(),
-                            ad_strength: ad_strength(a, &g.keywords),
-                        })
-                        .collect(),
-                    display_ads: g
-                        .display_ads
-                        .iter()
-                        .map(|a| DisplayAd {
-                            headlines: a.headlines.clone(),
-                            long_headline: a.long_headline.clone(),
-                            descriptions: a.descriptions.clone(),
-                            business_name: a.business_name.clone(),
-                            final_urls: a.final_urls.clone(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-            asset_groups: s
-                .asset_groups
-                .iter()
-                .map(|g| AssetGroup {
-                    name: g.name.clone(),
-                    headlines: g.headlines.clone(),
-                    long_headlines: g.long_headlines.clone(),
-                    descriptions: g.descriptions.clone(),
-                    business_name: g.business_name.clone(),
-                    final_urls: g.final_urls.clone(),
-                })
-                .collect(),
+            ad_groups: ad_groups(&s.ad_groups),
+            asset_groups: asset_groups(&s.asset_groups),
             negative_keywords: keywords(&s.negative_keywords),
+            companion_campaigns: s
+                .companion_campaigns
+                .iter()
+                .map(GoogleCompanionCampaign::from)
+                .collect(),
         }
     }
 }

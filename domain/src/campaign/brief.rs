@@ -2,6 +2,7 @@
 //! build keywords from, the markets, and the brand's voice. Sent with a structure request and kept
 //! on its event, so a replay shows what the model was asked.
 
+use crate::structure::google::ImageAssets;
 use crate::text::required_line;
 use crate::violation::Violations;
 use schemars::JsonSchema;
@@ -65,7 +66,14 @@ pub struct GenerationBrief {
     pub markets: Vec<String>,
     #[serde(default)]
     pub brand_voice: BrandVoice,
+    /// The advertiser's images by URL, for the formats that show images (Google display ads and
+    /// Performance Max): without a landscape and a square one those formats are not generated.
+    #[serde(default, skip_serializing_if = "ImageAssets::is_empty")]
+    pub images: ImageAssets,
 }
+
+/// How many image URLs a brief may carry per kind: Performance Max's limits.
+pub const IMAGES_PER_KIND_MAX: usize = 10;
 
 fn valid_url(value: &str) -> bool {
     let rest = value
@@ -163,7 +171,38 @@ impl GenerationBrief {
                 format!("{term:?} would not fit a 30-character headline"),
             );
         }
+        let mut images = ImageAssets::default();
+        for (list, out, name) in [
+            (&self.images.landscape, &mut images.landscape, "landscape"),
+            (&self.images.square, &mut images.square, "square"),
+            (&self.images.logos, &mut images.logos, "logos"),
+        ] {
+            let max = if name == "logos" {
+                crate::platform_rules::google::LOGOS_MAX
+            } else {
+                IMAGES_PER_KIND_MAX
+            };
+            if list.len() > max {
+                violations.push(
+                    format!("{path}/images/{name}"),
+                    "too_many",
+                    format!("at most {max} allowed"),
+                );
+            }
+            for (i, image) in list.iter().enumerate() {
+                let image = image.trim();
+                if !valid_url(image) {
+                    violations.push(
+                        format!("{path}/images/{name}/{i}"),
+                        "invalid_url",
+                        "must be an absolute http(s) URL of at most 2,000 characters",
+                    );
+                }
+                out.push(image.to_owned());
+            }
+        }
         GenerationBrief {
+            images,
             offer,
             landing_page_url: url,
             landing_page_text,

@@ -78,7 +78,7 @@ pub fn planned_spend_micros(
     let google = structure
         .google
         .iter()
-        .map(|g| i128::from(g.daily_budget_micros));
+        .flat_map(|g| g.daily_budgets_micros().map(i128::from));
     let linkedin = structure.linkedin.iter().flat_map(|l| {
         l.campaigns
             .iter()

@@ -3,6 +3,7 @@
 use super::editorial::{self, TextRole};
 use super::text::{check, check_url};
 use super::ValidationReport;
+use crate::campaign::Objective;
 use crate::platform_rules::google as limits;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,78 @@ pub struct GoogleAdsStructure {
     /// Campaign-level negative keywords.
     #[serde(default)]
     pub negative_keywords: Vec<Keyword>,
+    /// The Display or Performance Max campaigns the objective calls for beside this one, each
+    /// with its own budget (the negatives above are the search campaign's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub companion_campaigns: Vec<CompanionCampaign>,
+}
+
+/// A further Google campaign of the same Adflow campaign: Display (ad groups of responsive
+/// display ads) or Performance Max (asset groups).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompanionCampaign {
+    pub daily_budget_micros: i64,
+    pub campaign: GoogleCampaign,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ad_groups: Vec<AdGroup>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asset_groups: Vec<AssetGroup>,
+}
+
+impl GoogleAdsStructure {
+    /// Every Google campaign's daily budget: this one's and its companions'.
+    pub fn daily_budgets_micros(&self) -> impl Iterator<Item = i64> + '_ {
+        std::iter::once(self.daily_budget_micros).chain(
+            self.companion_campaigns
+                .iter()
+                .map(|c| c.daily_budget_micros),
+        )
+    }
+}
+
+/// The Google campaign an objective calls for beside search: Performance Max for leads and
+/// conversions (it bids for them on every Google channel at once), Display for reach, visits and
+/// engagement.
+pub fn companion_channel(objective: Objective) -> Channel {
+    match objective {
+        Objective::LeadGeneration | Objective::WebsiteConversions => Channel::PerformanceMax,
+        Objective::BrandAwareness
+        | Objective::WebsiteVisits
+        | Objective::Engagement
+        | Objective::VideoViews => Channel::Display,
+    }
+}
+
+/// Images by URL, as the advertiser hosts them; the gateway uploads them as image assets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageAssets {
+    /// 1.91:1 marketing images (1200×628 recommended).
+    #[serde(default)]
+    pub landscape: Vec<String>,
+    /// 1:1 marketing images (1200×1200 recommended).
+    #[serde(default)]
+    pub square: Vec<String>,
+    /// 1:1 logos (1200×1200 recommended).
+    #[serde(default)]
+    pub logos: Vec<String>,
+}
+
+impl ImageAssets {
+    pub fn is_empty(&self) -> bool {
+        self.landscape.is_empty() && self.square.is_empty() && self.logos.is_empty()
+    }
+
+    /// Enough for a responsive display ad: one landscape and one square image.
+    pub fn serve_display(&self) -> bool {
+        !self.landscape.is_empty() && !self.square.is_empty()
+    }
+
+    /// Enough for a Performance Max asset group: a display ad's images and a logo.
+    pub fn serve_performance_max(&self) -> bool {
+        self.serve_display() && !self.logos.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -193,6 +266,8 @@ pub struct ResponsiveDisplayAd {
     pub descriptions: Vec<String>,
     pub business_name: String,
     pub final_urls: Vec<String>,
+    #[serde(default)]
+    pub images: ImageAssets,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -204,6 +279,53 @@ pub struct AssetGroup {
     pub descriptions: Vec<String>,
     pub business_name: String,
     pub final_urls: Vec<String>,
+    #[serde(default)]
+    pub images: ImageAssets,
+}
+
+/// Images Google takes: at least one landscape and one square, at most `images_max` of them,
+/// `logos` logos, every one an absolute URL.
+fn check_images(
+    images: &ImageAssets,
+    images_max: usize,
+    (logos_min, logos_max): (usize, usize),
+    path: &str,
+    report: &mut ValidationReport,
+) {
+    for (list, name) in [(&images.landscape, "landscape"), (&images.square, "square")] {
+        if list.is_empty() {
+            report.errors.push(
+                format!("{path}/{name}"),
+                "required",
+                format!("needs at least one {name} image"),
+            );
+        }
+    }
+    let marketing = images.landscape.len() + images.square.len();
+    if marketing > images_max {
+        report.errors.push(
+            path,
+            "wrong_count",
+            format!("at most {images_max} marketing images, has {marketing}"),
+        );
+    }
+    check_count(
+        images.logos.len(),
+        logos_min,
+        logos_max,
+        &format!("{path}/logos"),
+        "logos",
+        report,
+    );
+    for (list, name) in [
+        (&images.landscape, "landscape"),
+        (&images.square, "square"),
+        (&images.logos, "logos"),
+    ] {
+        for (index, url) in list.iter().enumerate() {
+            check_url(url, limits::URL, &format!("{path}/{name}/{index}"), report);
+        }
+    }
 }
 
 /// A list of texts: `min..=max` of them, each within `limit`, no two alike.
@@ -280,6 +402,13 @@ fn check_display_ad(ad: &ResponsiveDisplayAd, path: &str, report: &mut Validatio
         report,
     );
     check_final_urls(&ad.final_urls, &format!("{path}/finalUrls"), report);
+    check_images(
+        &ad.images,
+        limits::DISPLAY_IMAGES_MAX,
+        (0, limits::LOGOS_MAX),
+        &format!("{path}/images"),
+        report,
+    );
 }
 
 fn check_asset_group(group: &AssetGroup, path: &str, report: &mut ValidationReport) {
@@ -314,6 +443,19 @@ fn check_asset_group(group: &AssetGroup, path: &str, report: &mut ValidationRepo
         "descriptions",
         report,
     );
+    let short = limits::ASSET_SHORT_DESCRIPTION.max_chars;
+    if !group.descriptions.is_empty()
+        && !group
+            .descriptions
+            .iter()
+            .any(|d| d.chars().count() <= short)
+    {
+        report.errors.push(
+            format!("{path}/descriptions"),
+            "needs_short_description",
+            format!("one description must be at most {short} characters"),
+        );
+    }
     check(
         &group.business_name,
         limits::BUSINESS_NAME,
@@ -321,6 +463,13 @@ fn check_asset_group(group: &AssetGroup, path: &str, report: &mut ValidationRepo
         report,
     );
     check_final_urls(&group.final_urls, &format!("{path}/finalUrls"), report);
+    check_images(
+        &group.images,
+        limits::ASSET_GROUP_IMAGES_MAX,
+        (1, limits::LOGOS_MAX),
+        &format!("{path}/images"),
+        report,
+    );
 }
 
 fn positive(value: i64, path: &str, report: &mut ValidationReport) {
@@ -484,12 +633,50 @@ fn check_ad(ad: &ResponsiveSearchAd, path: &str, report: &mut ValidationReport) 
 }
 
 pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut ValidationReport) {
-    money(
+    validate_campaign(
         structure.daily_budget_micros,
+        &structure.campaign,
+        (&structure.ad_groups, &structure.asset_groups),
+        path,
+        report,
+    );
+    check_keywords(
+        &structure.negative_keywords,
+        &format!("{path}/negativeKeywords"),
+        report,
+    );
+    for (index, companion) in structure.companion_campaigns.iter().enumerate() {
+        let companion_path = format!("{path}/companionCampaigns/{index}");
+        if companion.campaign.channel == Channel::Search {
+            report.errors.push(
+                format!("{companion_path}/campaign/channel"),
+                "wrong_channel",
+                "a companion campaign is Display or Performance Max; the search campaign is the structure's own",
+            );
+        }
+        validate_campaign(
+            companion.daily_budget_micros,
+            &companion.campaign,
+            (&companion.ad_groups, &companion.asset_groups),
+            &companion_path,
+            report,
+        );
+    }
+}
+
+/// One campaign's rules: its budget, bidding, targeting and the groups its channel takes.
+fn validate_campaign(
+    daily_budget_micros: i64,
+    campaign: &GoogleCampaign,
+    (ad_groups, asset_groups): (&[AdGroup], &[AssetGroup]),
+    path: &str,
+    report: &mut ValidationReport,
+) {
+    money(
+        daily_budget_micros,
         &format!("{path}/dailyBudgetMicros"),
         report,
     );
-    let campaign = &structure.campaign;
     check(
         &campaign.name,
         limits::NAME,
@@ -543,23 +730,18 @@ pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut 
         &format!("{path}/campaign/adSchedule"),
         &mut report.errors,
     );
-    check_keywords(
-        &structure.negative_keywords,
-        &format!("{path}/negativeKeywords"),
-        report,
-    );
 
     let channel = campaign.channel;
     match channel {
         Channel::PerformanceMax => {
-            if !structure.ad_groups.is_empty() {
+            if !ad_groups.is_empty() {
                 report.errors.push(
                     format!("{path}/adGroups"),
                     "not_allowed",
                     "Performance Max uses asset groups, not ad groups",
                 );
             }
-            if structure.asset_groups.is_empty() {
+            if asset_groups.is_empty() {
                 report.errors.push(
                     format!("{path}/assetGroups"),
                     "required",
@@ -568,14 +750,14 @@ pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut 
             }
         }
         Channel::Search | Channel::Display => {
-            if structure.ad_groups.is_empty() {
+            if ad_groups.is_empty() {
                 report.errors.push(
                     format!("{path}/adGroups"),
                     "required",
                     "needs at least one ad group",
                 );
             }
-            if !structure.asset_groups.is_empty() {
+            if !asset_groups.is_empty() {
                 report.errors.push(
                     format!("{path}/assetGroups"),
                     "not_allowed",
@@ -584,10 +766,10 @@ pub(super) fn validate(structure: &GoogleAdsStructure, path: &str, report: &mut 
             }
         }
     }
-    for (index, group) in structure.asset_groups.iter().enumerate() {
+    for (index, group) in asset_groups.iter().enumerate() {
         check_asset_group(group, &format!("{path}/assetGroups/{index}"), report);
     }
-    for (index, group) in structure.ad_groups.iter().enumerate() {
+    for (index, group) in ad_groups.iter().enumerate() {
         let group_path = format!("{path}/adGroups/{index}");
         check(
             &group.name,

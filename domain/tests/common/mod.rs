@@ -65,6 +65,15 @@ pub fn google() -> GoogleAdsStructure {
             text: s("jobs"),
             match_type: MatchType::Broad,
         }],
+        companion_campaigns: vec![],
+    }
+}
+
+pub fn images() -> ImageAssets {
+    ImageAssets {
+        landscape: vec![s("https://adflow.example/img/wide.png")],
+        square: vec![s("https://adflow.example/img/square.png")],
+        logos: vec![s("https://adflow.example/img/logo.png")],
     }
 }
 

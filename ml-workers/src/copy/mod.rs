@@ -4,6 +4,7 @@
 //! The same brief and seed always give the same variations in the same order.
 
 pub mod facts;
+pub mod image_ads;
 mod material;
 pub mod scorer;
 pub mod search_ad;

@@ -116,6 +116,22 @@ fn listing(items: &[String], end: &str, max: usize) -> Option<String> {
     })
 }
 
+/// A body line with the brand voice's required terms it lacks added as a sentence of their own.
+pub fn with_required_terms(brief: &Brief, text: String) -> String {
+    let missing: Vec<&str> = brief
+        .brand_voice
+        .required_terms
+        .iter()
+        .filter(|t| !text.to_lowercase().contains(&t.to_lowercase()))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        text
+    } else {
+        format!("{text} {}.", missing.join(", "))
+    }
+}
+
 /// Descriptions built from the facts (the lead claim with the offer; the features with the proof),
 /// then the ranked variations' descriptions, four in all when there are four.
 pub fn descriptions(brief: &Brief, facts: &[Fact], variations: &[Variation]) -> Vec<String> {
@@ -159,16 +175,8 @@ pub fn descriptions(brief: &Brief, facts: &[Fact], variations: &[Variation]) -> 
     }
     let mut chosen: Vec<String> = Vec::new();
     let facts_taken = 2;
-    let required = &brief.brand_voice.required_terms;
-    for mut text in candidates {
-        let missing: Vec<&str> = required
-            .iter()
-            .filter(|t| !text.to_lowercase().contains(&t.to_lowercase()))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() {
-            text = format!("{text} {}.", missing.join(", "));
-        }
+    for text in candidates {
+        let text = with_required_terms(brief, text);
         if chosen.len() == facts_taken {
             break;
         }

@@ -280,6 +280,14 @@ impl AdPlatform for GoogleAds {
             .google
             .as_ref()
             .ok_or_else(|| PlatformError::Unsupported("the structure has no Google part".into()))?;
+        if !google.companion_campaigns.is_empty() {
+            // Display and Performance Max need their images uploaded as image assets first,
+            // which this gateway does not do yet: the search campaign goes alone.
+            tracing::warn!(
+                companions = google.companion_campaigns.len(),
+                "companion Display and Performance Max campaigns are not deployed"
+            );
+        }
         let mut requests = Requests::default();
         let name = operations::campaign_name(google, key);
         if let Some(found) =
