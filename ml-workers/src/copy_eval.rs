@@ -123,6 +123,10 @@ pub struct CopyEvaluation {
     pub missing_formats: Vec<String>,
     /// Briefs whose Google image format was not generated because they hold no images for it.
     pub without_images: Vec<String>,
+    /// Display ads and asset groups, and those with a number, offer or proof point of their brief
+    /// in a headline or long headline.
+    pub image_ads: usize,
+    pub image_ads_with_concrete_value: usize,
     /// The first brief's first search ad and LinkedIn creative, line by line, for a reader.
     pub example: Vec<String>,
 }
@@ -247,6 +251,20 @@ fn example(brief: &Brief, structure: &CampaignStructure) -> Vec<String> {
             .map(|n| n.text.as_str())
             .collect();
         lines.push(format!("  campaign negatives: {}", negatives.join(", ")));
+        for companion in &google.companion_campaigns {
+            for ad in companion.ad_groups.iter().flat_map(|g| &g.display_ads) {
+                lines.push(format!("display ad of {:?}:", companion.campaign.name));
+                lines.extend(ad.headlines.iter().map(|h| format!("  H  {h}")));
+                lines.push(format!("  LH {}", ad.long_headline));
+                lines.extend(ad.descriptions.iter().map(|d| format!("  D  {d}")));
+            }
+            for group in &companion.asset_groups {
+                lines.push(format!("asset group of {:?}:", companion.campaign.name));
+                lines.extend(group.headlines.iter().map(|h| format!("  H  {h}")));
+                lines.extend(group.long_headlines.iter().map(|h| format!("  LH {h}")));
+                lines.extend(group.descriptions.iter().map(|d| format!("  D  {d}")));
+            }
+        }
     }
     if let Some(creative) = structure
         .linkedin
@@ -417,6 +435,32 @@ fn measure(brief: &Brief, structure: &CampaignStructure, out: &mut CopyEvaluatio
                 .count();
         }
     }
+    if let Some(google) = &structure.google {
+        let concrete = |lines: Vec<&String>| {
+            lines.into_iter().any(|l| {
+                all_facts
+                    .iter()
+                    .filter(|f| f.kind != FactKind::Feature)
+                    .any(|f| facts::carries(l, f))
+            })
+        };
+        for companion in &google.companion_campaigns {
+            for ad in companion.ad_groups.iter().flat_map(|g| &g.display_ads) {
+                out.image_ads += 1;
+                let lines = ad.headlines.iter().chain([&ad.long_headline]).collect();
+                out.image_ads_with_concrete_value += usize::from(concrete(lines));
+            }
+            for group in &companion.asset_groups {
+                out.image_ads += 1;
+                let lines = group
+                    .headlines
+                    .iter()
+                    .chain(&group.long_headlines)
+                    .collect();
+                out.image_ads_with_concrete_value += usize::from(concrete(lines));
+            }
+        }
+    }
     if let Some(linkedin) = &structure.linkedin {
         for campaign in &linkedin.campaigns {
             for creative in &campaign.creatives {
@@ -485,6 +529,11 @@ impl CopyEvaluation {
             "Google image formats not generated for want of the brief's images: {} briefs {:?}",
             self.without_images.len(),
             self.without_images
+        );
+        println!(
+            "display ads and asset groups with a number, offer or proof point of their brief in a headline or long headline: {:.1} % of {}",
+            pct(self.image_ads_with_concrete_value, self.image_ads),
+            self.image_ads
         );
         println!(
             "LinkedIn creatives carrying a fact of their brief: {:.1} %",

@@ -40,6 +40,8 @@ fn the_evaluation_set_gives_ads_a_marketer_would_ship() {
             .get("Performance Max asset group")
             .unwrap_or(&0);
     assert_eq!(image_formats, with_images, "{:?}", result.formats);
+    let image_value = CopyEvaluation::share(result.image_ads_with_concrete_value, result.image_ads);
+    assert!(image_value >= 0.9, "{image_value}");
     assert!(result.search_ads >= result.briefs, "{}", result.search_ads);
     let rated = |r| result.ratings.get(&r).copied().unwrap_or(0);
     assert_eq!(

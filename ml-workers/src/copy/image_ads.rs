@@ -8,10 +8,15 @@ use super::acceptable;
 use super::facts::{self, Fact, FactKind};
 use crate::brief::Brief;
 use adflow_domain::platform_rules::google as limits;
+use adflow_domain::structure::ad_strength::distinct;
 use adflow_domain::structure::editorial::TextRole;
 use adflow_domain::structure::google::{
     AssetGroup, ImageAssets, ResponsiveDisplayAd, ResponsiveSearchAd,
 };
+
+/// Long headlines of an asset group: fewer than Google's five, so the search ads' descriptions
+/// stay descriptions instead of all becoming long headlines.
+const ASSET_GROUP_LONG_HEADLINES: usize = 3;
 
 /// The lines an image format chooses from, best first.
 struct Lines {
@@ -55,11 +60,16 @@ fn lines(brief: &Brief, facts: &[Fact], ads: &[&ResponsiveSearchAd]) -> Lines {
         .map(|f| format!("{}.", f.clause))
         .collect();
     let descriptions_of_ads: Vec<&String> = ads.iter().flat_map(|a| &a.descriptions).collect();
-    for text in sentences.iter().chain(descriptions_of_ads.iter().copied()) {
-        if fits(text, limits::LONG_HEADLINE.max_chars)
-            && acceptable(brief, TextRole::Headline, text)
-        {
-            push_new(&mut long_headlines, text);
+    // A claim short enough for a headline is one already: long headlines say more, when they can.
+    let headline_sized = |text: &str| fits(text, limits::HEADLINE.max_chars + 1);
+    for short in [false, true] {
+        for text in sentences.iter().chain(descriptions_of_ads.iter().copied()) {
+            if headline_sized(text) == short
+                && fits(text, limits::LONG_HEADLINE.max_chars)
+                && acceptable(brief, TextRole::Headline, text)
+            {
+                push_new(&mut long_headlines, text);
+            }
         }
     }
     // Descriptions: the search ads' own (already checked as bodies), then every fact as a short
@@ -113,9 +123,8 @@ pub fn display_ad(
     }
     let mut lines = lines(brief, facts, ads);
     let long_headline = lines.long_headlines.first()?.clone();
-    lines
-        .descriptions
-        .retain(|d| !d.eq_ignore_ascii_case(&long_headline));
+    // A description that restates the long headline adds nothing beside it.
+    lines.descriptions.retain(|d| distinct(d, &long_headline));
     lines.headlines.truncate(limits::DISPLAY_HEADLINES_MAX);
     lines
         .descriptions
@@ -150,7 +159,7 @@ pub fn asset_group(
     lines.headlines.truncate(limits::HEADLINES_MAX);
     lines
         .long_headlines
-        .truncate(limits::ASSET_LONG_HEADLINES_MAX);
+        .truncate(ASSET_GROUP_LONG_HEADLINES.min(limits::ASSET_LONG_HEADLINES_MAX));
     lines.descriptions.retain(|d| {
         !lines
             .long_headlines
