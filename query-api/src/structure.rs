@@ -84,7 +84,9 @@ pub struct GoogleStructure {
     pub ad_groups: Vec<AdGroup>,
     pub asset_groups: Vec<AssetGroup>,
     pub negative_keywords: Vec<Keyword>,
-    /// The Display or Performance Max campaigns beside this search campaign.
+    /// The Display or Performance Max campaigns beside this search campaign. Generated and
+    /// validated, but not deployed yet: Google takes images only as uploaded image assets, which
+    /// Adflow's gateway does not do, so deploying the campaign deploys its search campaign.
     pub companion_campaigns: Vec<GoogleCompanionCampaign>,
 }
 

@@ -253,7 +253,7 @@ mod tests {
         let facts = steered_facts(&brief);
         let group = asset_group(&brief, &facts, &[&search_ad()], "All".into()).unwrap();
         assert!(group.descriptions[0].chars().count() <= 60);
-        assert!(group.headlines.len() >= 3 && group.long_headlines.len() >= 1);
+        assert!(group.headlines.len() >= 3 && !group.long_headlines.is_empty());
         assert!(group.descriptions.len() >= 2);
         assert_eq!(group.images.logos.len(), 1);
         assert!(group.images.landscape.len() + group.images.square.len() <= 20);
