@@ -67,7 +67,7 @@ const STOPWORDS: [&str; 90] = [
 const COMMERCIAL: [&str; 7] = [
     "software", "platform", "tool", "pricing", "demo", "vendor", "solution",
 ];
-const INFORMATIONAL: [&str; 4] = ["guide", "best practices", "examples", "benefits"];
+pub(crate) const INFORMATIONAL: [&str; 4] = ["guide", "best practices", "examples", "benefits"];
 /// Searches a B2B advertiser rarely wants to pay for: job seekers, students, people after
 /// something free or open-source (unless the brief offers it), existing users signing in.
 const NEGATIVE_CANDIDATES: [&str; 22] = [
@@ -184,6 +184,34 @@ pub fn candidates(text: &str) -> Vec<String> {
     found
 }
 
+/// The offer's phrases a search could name: its n-grams without the advertiser's name and the
+/// verbs of the offer's sentence — "FleetPilot reduces fuel spend" gives "fuel spend", not
+/// "reduces fuel spend"; "GiveGrid helps nonprofits raise 25% more" gives no "nonprofits raise".
+pub fn offer_candidates(brief: &Brief) -> Vec<String> {
+    let sentence: Vec<String> = words(&brief.offer).into_iter().flatten().collect();
+    let name: Vec<String> = words(&brief.business_name).into_iter().flatten().collect();
+    let mut excluded: HashSet<String> = name.iter().cloned().collect();
+    if let Some(start) = sentence
+        .windows(name.len().max(1))
+        .position(|w| !name.is_empty() && w == name.as_slice())
+    {
+        let verb_at = start + name.len();
+        if let Some(verb) = sentence.get(verb_at) {
+            excluded.insert(verb.clone());
+            // "helps nonprofits raise": the verb after the helped one's name is the offer's too.
+            if matches!(verb.as_str(), "helps" | "lets" | "enables") {
+                if let Some(second) = sentence.get(verb_at + 2) {
+                    excluded.insert(second.clone());
+                }
+            }
+        }
+    }
+    candidates(&brief.offer)
+        .into_iter()
+        .filter(|c| !c.split(' ').any(|w| excluded.contains(w)))
+        .collect()
+}
+
 /// A key under which plurals and word order do not count as different keywords.
 fn lexical_key(text: &str) -> String {
     let mut stems: Vec<String> = text
@@ -231,7 +259,7 @@ impl SemanticKeywords {
             _ => &INFORMATIONAL,
         };
         // The seeds name the product; without enough of them, the offer's first noun phrases do.
-        let offer_phrases = candidates(&brief.offer)
+        let offer_phrases = offer_candidates(brief)
             .into_iter()
             .filter(|c| !c.split(' ').any(is_stop));
         let bases: Vec<String> = brief
@@ -252,7 +280,7 @@ impl SemanticKeywords {
                 pool.push(format!("{base} {modifier}"));
             }
         }
-        pool.extend(candidates(&brief.offer));
+        pool.extend(offer_candidates(brief));
         pool.extend(candidates(&landing));
         // A long landing page gives hundreds of n-grams: embed only the likeliest — seeds and
         // their expansions, then phrases by how often they occur, longer before single words.
@@ -438,6 +466,31 @@ impl KeywordGenerator for SemanticKeywords {
 
 #[cfg(test)]
 mod tests {
+    use crate::evaluation::sample_briefs;
+
+    #[test]
+    fn the_offers_phrases_leave_out_the_advertiser_and_its_verbs() {
+        let mut brief = sample_briefs().remove(0);
+        brief.business_name = "GiveGrid".into();
+        brief.offer =
+            "GiveGrid helps nonprofits raise 25% more with recurring donation campaigns".into();
+        let found = offer_candidates(&brief);
+        assert!(
+            found.contains(&"recurring donation campaigns".to_owned()),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .all(|c| !c.contains("raise") && !c.contains("givegrid") && !c.contains("helps")),
+            "{found:?}"
+        );
+        brief.business_name = "FleetPilot".into();
+        brief.offer = "FleetPilot reduces fuel spend by 12% for regional trucking fleets".into();
+        let found = offer_candidates(&brief);
+        assert!(found.contains(&"fuel spend".to_owned()), "{found:?}");
+        assert!(found.iter().all(|c| !c.contains("reduces")), "{found:?}");
+    }
     use super::*;
 
     #[test]

@@ -396,7 +396,7 @@ impl ModelStructureGenerator {
                 // Long keywords fit few 30-character patterns: widen the material with every
                 // group's keywords and the offer's own phrases, and top the headlines up.
                 let mut wider = themes_of(plan);
-                wider.extend(crate::keywords::candidates(&brief.offer));
+                wider.extend(crate::keywords::offer_candidates(brief));
                 let slots = Slots::from_brief(brief, wider);
                 let more = self
                     .copy

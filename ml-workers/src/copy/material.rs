@@ -116,6 +116,48 @@ const ELSEWHERE_WORDS: [&str; 6] = [
     "competitors",
 ];
 
+/// Words that name the kind of product rather than what it does: "pipeline forecasting software"
+/// is searched for, "pipeline forecasting" is what a sentence says a product helps with.
+const CATEGORY_NOUNS: [&str; 14] = [
+    "software",
+    "tool",
+    "tools",
+    "platform",
+    "platforms",
+    "solution",
+    "solutions",
+    "app",
+    "apps",
+    "system",
+    "systems",
+    "provider",
+    "providers",
+    "company",
+];
+
+/// Endings of words that name an activity or a field, which a sentence can use without an
+/// article: forecasting, management, automation, security, analytics, compliance.
+const ACTIVITY_ENDINGS: [&str; 8] = ["ing", "ment", "tion", "sion", "ity", "ics", "ance", "ence"];
+
+/// A theme as an activity, for sentences that say what a product does it for ("helps teams with
+/// pipeline forecasting"): its last words dropped while they only name the kind of product
+/// ("… software platform") and what is left ends in an activity ("virtual event platform" stays:
+/// "for virtual event" is not English) of at least two words.
+pub fn activity(theme: &str) -> String {
+    let words: Vec<&str> = theme.split_whitespace().collect();
+    let category = |w: &&&str| CATEGORY_NOUNS.contains(&w.to_lowercase().as_str());
+    let kept = words.len() - words.iter().rev().take_while(category).count();
+    let names_activity = kept >= 2
+        && ACTIVITY_ENDINGS
+            .iter()
+            .any(|e| words[kept - 1].to_lowercase().ends_with(e));
+    if names_activity && kept < words.len() {
+        words[..kept].join(" ")
+    } else {
+        theme.to_owned()
+    }
+}
+
 /// A keyword without its intent words: "kubernetes cost monitoring demo" → "kubernetes cost
 /// monitoring"; empty for a search about another product ("hashicorp vault alternative").
 pub fn noun_phrase(keyword: &str) -> String {
@@ -126,11 +168,25 @@ pub fn noun_phrase(keyword: &str) -> String {
     {
         return String::new();
     }
-    words
+    let mut kept: Vec<&str> = words
         .into_iter()
         .filter(|w| !INTENT_WORDS.contains(&w.to_lowercase().as_str()))
-        .collect::<Vec<_>>()
-        .join(" ")
+        .collect();
+    // "… management guide" is a search for reading about it: the expansion the keyword generator
+    // adds for awareness objectives comes off the end.
+    for modifier in crate::keywords::INFORMATIONAL {
+        let tail: Vec<&str> = modifier.split(' ').collect();
+        if kept.len() > tail.len()
+            && kept[kept.len() - tail.len()..]
+                .iter()
+                .zip(&tail)
+                .all(|(w, t)| w.eq_ignore_ascii_case(t))
+        {
+            kept.truncate(kept.len() - tail.len());
+            break;
+        }
+    }
+    kept.join(" ")
 }
 
 pub fn title_case(text: &str) -> String {
@@ -214,7 +270,7 @@ impl Slots {
         // ranked, so ranked keywords, when there are enough, come alone.
         let mut themes = themes;
         let offer_phrases = if themes.len() < 4 {
-            crate::keywords::candidates(&brief.offer)
+            crate::keywords::offer_candidates(brief)
         } else {
             Vec::new()
         };
@@ -257,8 +313,9 @@ impl Slots {
     }
 }
 
-/// Patterns for short lines (headlines, subjects, card titles): `{t}` theme, `{p}` product,
-/// `{c}` call to action, `{a}` audience, `{b}` benefit.
+/// Patterns for short lines (headlines, subjects, card titles): `{t}` theme, `{T}` the theme as
+/// an activity (see [`activity`]), `{p}` product, `{c}` call to action, `{a}` audience, `{b}`
+/// benefit.
 pub fn headline_patterns(tone: Tone) -> &'static [&'static str] {
     match tone {
         Tone::Professional => &[
@@ -269,30 +326,30 @@ pub fn headline_patterns(tone: Tone) -> &'static [&'static str] {
             "{c}",
             "{c} with {p}",
             "Meet {p}",
-            "{t} made simple",
+            "{T} made simple",
             "Smarter {t}",
             "{t} that scales",
             "{p} for {a}",
             "Rethink {t}",
             "Trusted {t}",
-            "{t}, simplified",
+            "{T}, simplified",
             "Modern {t}",
             "{t} in one place",
             "{b}",
             "{t} for growing teams",
             "Enterprise {t}",
-            "Better {t} with {p}",
+            "Better {T} with {p}",
         ],
         Tone::Friendly => &[
             "{t}",
             "Say hello to {p}",
-            "{t}, made easy",
+            "{T}, made easy",
             "{t} for {a}",
             "{c}",
             "Love your {t}",
-            "{t} without the hassle",
+            "{T} without the hassle",
             "Meet {p}",
-            "Your {t}, sorted",
+            "Your {T}, sorted",
             "{p} for {a}",
             "{b}",
             "Easier {t}",
@@ -306,16 +363,16 @@ pub fn headline_patterns(tone: Tone) -> &'static [&'static str] {
         Tone::Bold => &[
             "{t}",
             "Own your {t}",
-            "{t}. Done right",
+            "{T}. Done right",
             "{p}: {t}",
             "{c}",
-            "Stop guessing {t}",
+            "Stop guessing {T}",
             "{t} for {a}",
             "Upgrade your {t}",
             "Win with {p}",
             "{t} at full speed",
             "{b}",
-            "Take control of {t}",
+            "Take control of {T}",
             "{t} that delivers",
             "Meet {p}",
             "{t} with {p}",
@@ -331,44 +388,44 @@ pub fn body_patterns(tone: Tone) -> &'static [&'static str] {
     match tone {
         Tone::Professional => &[
             "{b}. {c}.",
-            "{p} helps {a} with {t}. {c}.",
+            "{p} helps {a} with {T}. {c}.",
             "{b}. Built for {a}.",
-            "See why {a} choose {p} for {t}. {c}.",
+            "See why {a} choose {p} for {T}. {c}.",
             "{t} for {a}: {b}.",
             "{b}. {c} with {p}.",
             "{p}: {t} for {a}. {c}.",
             "{b}, with {p}. {c}.",
-            "Bring {t} into one place with {p}. {c}.",
+            "Bring {T} into one place with {p}. {c}.",
             "{b}. Made for {a}.",
             "{t} your team can rely on. {c}.",
             "{b}. {p} makes it simple.",
         ],
         Tone::Friendly => &[
             "{b}. {c}.",
-            "{p} makes {t} easy for {a}. {c}.",
+            "{p} makes {T} easy for {a}. {c}.",
             "{b}. We built {p} for {a}.",
             "Curious about {t}? {c}.",
             "{b}, minus the headaches. {c}.",
             "{t} with {p}: {b}.",
             "{b}. Give {p} a try.",
-            "{a} use {p} for {t}. {c}.",
+            "{a} use {p} for {T}. {c}.",
             "{b}. {c} with {p}.",
-            "Make {t} easy with {p}. {c}.",
+            "Make {T} easy with {p}. {c}.",
             "{b}. It just works.",
             "{b}. {p} is here to help.",
         ],
         Tone::Bold => &[
             "{b}. {c}.",
-            "{p} gives {a} control of {t}. {c}.",
+            "{p} gives {a} control of {T}. {c}.",
             "{b}. No compromises.",
             "{t} that performs. {c} with {p}.",
             "{b}. Built for {a}.",
             "{b}. {c} now.",
-            "Raise the bar on {t} with {p}. {c}.",
+            "Raise the bar on {T} with {p}. {c}.",
             "{b}. Lead with {p}.",
             "{a} move faster with {p}. {c}.",
             "{b}. {p} delivers.",
-            "{t}, done properly. {c}.",
+            "{T}, done properly. {c}.",
             "{b}. Make the switch to {p}.",
         ],
     }
@@ -380,8 +437,11 @@ pub fn fill(pattern: &str, slots: &Slots, choice: usize) -> Option<String> {
         (!values.is_empty()).then(|| values[(choice + offset) % values.len()].clone())
     };
     let mut text = pattern.to_owned();
+    let activities: Vec<String> = slots.themes.iter().map(|t| activity(t)).collect();
     for (key, values, offset, case) in [
         ("{t}", &slots.themes, 0, false),
+        // The same theme as `{t}` at this choice (the same offset), in its activity form.
+        ("{T}", &activities, 0, false),
         ("{b}", &slots.benefits, 1, false),
         ("{c}", &slots.ctas, 2, false),
         ("{a}", &slots.audiences, 3, false),
@@ -405,4 +465,51 @@ pub fn fill(pattern: &str, slots: &Slots, choice: usize) -> Option<String> {
     }
     // "Benefit.. " when a benefit already ends in a full stop.
     Some(text.replace("..", ".").trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sentence_says_what_a_product_does_not_what_kind_it_is() {
+        assert_eq!(
+            activity("Pipeline forecasting software"),
+            "Pipeline forecasting"
+        );
+        assert_eq!(
+            activity("warehouse management system"),
+            "warehouse management"
+        );
+        assert_eq!(
+            activity("kubernetes cost monitoring"),
+            "kubernetes cost monitoring"
+        );
+        assert_eq!(activity("software"), "software");
+        assert_eq!(activity("contract software"), "contract software");
+        assert_eq!(activity("virtual event platform"), "virtual event platform");
+        assert_eq!(
+            activity("commercial insurance quoting software platform"),
+            "commercial insurance quoting"
+        );
+        let slots = Slots {
+            product: "Pipewise".into(),
+            themes: vec!["pipeline forecasting software".into()],
+            benefits: vec![],
+            ctas: vec!["Start now".into()],
+            audiences: vec![],
+        };
+        assert_eq!(
+            fill("{t}. Take control of {T}", &slots, 0).as_deref(),
+            Some("Pipeline forecasting software. Take control of pipeline forecasting")
+        );
+        let slots = Slots {
+            audiences: vec!["RevOps teams".into()],
+            ..slots
+        };
+        assert_eq!(
+            fill("{p} gives {a} control of {T}. {c}.", &slots, 1).as_deref(),
+            Some("Pipewise gives RevOps teams control of pipeline forecasting. Start now.")
+        );
+    }
 }
