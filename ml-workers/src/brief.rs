@@ -120,12 +120,23 @@ impl Brief {
             })
             .collect();
         for source in sources {
-            // A capital after a sentence's or list item's first word names something.
-            for sentence in source.split(['.', '!', '?', '\n', ';', ',', ':', '|']) {
-                for (i, word) in split(sentence).into_iter().enumerate() {
+            // A capital after a sentence's first word names something; so does one opening a
+            // later item of a comma list ("donor CRM, Salesforce Nonprofit Cloud sync"), where
+            // sentence case puts none. After a colon a capital is only style.
+            for sentence in source.split(['.', '!', '?', '\n', ':', '|']) {
+                let words = sentence
+                    .split([',', ';'])
+                    .enumerate()
+                    .flat_map(|(item, text)| {
+                        split(text)
+                            .into_iter()
+                            .enumerate()
+                            .map(move |(i, word)| (item > 0 || i > 0, word))
+                    });
+                for (mid_sentence, word) in words {
                     let capitals = word.chars().filter(|c| c.is_uppercase()).count();
                     let named = capitals > 1
-                        || (i > 0
+                        || (mid_sentence
                             && capitals == 1
                             && word.chars().next().is_some_and(char::is_uppercase)
                             && !lower_somewhere.contains(&word.to_lowercase())

@@ -442,6 +442,31 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_name_opening_a_later_list_item_keeps_its_capital() {
+        let mut brief = kube();
+        brief.business_name = "GiveGrid".into();
+        brief.offer =
+            "GiveGrid helps nonprofits raise 25% more with recurring donation campaigns".into();
+        brief.landing_page_text = "Donation forms, donor CRM, Salesforce Nonprofit Cloud sync. \
+            Trusted by 2,000 nonprofits. Request a demo."
+            .into();
+        let proper = brief.proper_words();
+        assert!(proper.contains(&"Salesforce".to_owned()), "{proper:?}");
+        assert!(!proper.contains(&"Donation".to_owned()), "{proper:?}");
+        let facts = facts(&brief);
+        assert!(
+            facts
+                .iter()
+                .any(|f| f.clause.contains("Salesforce Nonprofit Cloud")),
+            "{facts:?}"
+        );
+        assert_eq!(
+            brief.display_case("salesforce nonprofit cloud sync"),
+            "Salesforce Nonprofit Cloud sync"
+        );
+    }
+
+    #[test]
     fn a_kubernetes_cost_brief_gives_its_number_its_offer_its_proof_and_its_features() {
         let facts = facts(&kube());
         let headlines: Vec<&str> = facts.iter().filter_map(|f| f.headline.as_deref()).collect();
