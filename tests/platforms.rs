@@ -555,8 +555,8 @@ async fn a_generated_campaign_goes_live_on_both_platforms_and_its_results_come_b
     }
 
     // A backfill pulls the same days again: nothing changed since, so nothing is recorded.
-    let before = world.count(id, "PerformanceRecorded").await
-        + world.count(id, "PerformanceRestated").await;
+    let before =
+        world.count(id, "PerformanceRecorded").await + world.count(id, "PerformanceRestated").await;
     let (ok, output) = world
         .app
         .run_cli(&[
@@ -573,8 +573,8 @@ async fn a_generated_campaign_goes_live_on_both_platforms_and_its_results_come_b
         output.contains("0 reports recorded, 0 restated"),
         "{output}"
     );
-    let after = world.count(id, "PerformanceRecorded").await
-        + world.count(id, "PerformanceRestated").await;
+    let after =
+        world.count(id, "PerformanceRecorded").await + world.count(id, "PerformanceRestated").await;
     assert_eq!(before, after);
 
     // A pause reaches both platforms, and its outcome is recorded.

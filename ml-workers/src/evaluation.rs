@@ -270,6 +270,16 @@ mod tests {
     }
 
     #[test]
+    fn the_held_out_lines_parse_and_the_scorer_ranks_them() {
+        let scorer = CopyScorer::shipped().expect("artifact parses");
+        let (lines, auc) = scorer
+            .ranking_auc(crate::copy::scorer::HOLDOUT)
+            .expect("the held-out lines parse");
+        assert_eq!(lines, 53);
+        assert!((0.0..=1.0).contains(&auc), "{auc}");
+    }
+
+    #[test]
     fn training_is_repeatable_and_separates_the_labels() {
         let (first, metrics) = train_copy_scorer("test", "").expect("trains");
         let (second, _) = train_copy_scorer("test", "").expect("trains");

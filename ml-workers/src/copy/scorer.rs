@@ -100,6 +100,10 @@ pub struct CopyScorer {
 
 pub const ARTIFACT_BYTES: &[u8] = include_bytes!("../../models/copy-scorer.safetensors");
 
+/// Lines the scorer never trained on, harder than its training set (the generator's own bad lines
+/// against lines grounded in their brief): what its ranking quality is measured on.
+pub const HOLDOUT: &str = include_str!("../../data/copy_quality_holdout.tsv");
+
 impl CopyScorer {
     /// The scorer shipped with this build.
     pub fn shipped() -> Result<CopyScorer, MlError> {
@@ -129,6 +133,15 @@ impl CopyScorer {
             std,
             artifact,
         })
+    }
+
+    /// How many labelled lines `tsv` holds (the training set's format) and the AUC of this
+    /// scorer's ranking of them.
+    pub fn ranking_auc(&self, tsv: &str) -> Result<(usize, f64), MlError> {
+        let examples = parse_dataset(tsv)?;
+        let scores: Vec<f32> = examples.iter().map(|e| self.score(&e.x)).collect();
+        let labels: Vec<f32> = examples.iter().map(|e| e.label).collect();
+        Ok((examples.len(), auc(&scores, &labels)))
     }
 
     pub fn score(&self, x: &[f32; 12]) -> f32 {

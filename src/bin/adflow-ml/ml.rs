@@ -194,6 +194,10 @@ pub fn evaluate_copy(briefs: Option<&std::path::Path>) -> Result<(), Failure> {
         models.scorer.artifact.label(),
         models.scorer.artifact.metrics
     );
+    let (lines, auc) = models
+        .scorer
+        .ranking_auc(adflow_ml_workers::copy::scorer::HOLDOUT)?;
+    println!("copy scorer ranking of {lines} held-out harder lines: AUC {auc:.3}");
     println!("({:.1} s)", started.elapsed().as_secs_f64());
     Ok(())
 }
