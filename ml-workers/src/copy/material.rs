@@ -241,6 +241,36 @@ fn ctas(objective: Objective, tone: Tone) -> Vec<String> {
     base.iter().chain(extra).map(|s| (*s).to_owned()).collect()
 }
 
+/// Calls to action that promise something, by the stem the brief must show for the promise to
+/// hold: an ad may not offer a guide, a free assessment or a demo the advertiser does not give.
+const PROMISES: [(&str, &str); 6] = [
+    ("demo", "demo"),
+    ("pricing", "pric"),
+    ("guide", "guide"),
+    ("assessment", "assess"),
+    ("trial", "trial"),
+    ("case study", "case stud"),
+];
+
+/// The objective's calls to action less those promising what the brief does not offer.
+fn offered_ctas(brief: &Brief) -> Vec<String> {
+    let said = format!(
+        "{} {} {}",
+        brief.offer, brief.landing_page_text, brief.instructions
+    )
+    .to_lowercase();
+    ctas(brief.objective, brief.brand_voice.tone)
+        .into_iter()
+        .filter(|cta| {
+            let lower = cta.to_lowercase();
+            PROMISES
+                .iter()
+                .filter(|(word, _)| lower.contains(word))
+                .all(|(_, stem)| said.contains(stem))
+        })
+        .collect()
+}
+
 impl Slots {
     pub fn from_brief(brief: &Brief, themes: Vec<String>) -> Slots {
         // The brief's own claims first (a figure, an offer, a proof point), then its sentences.
@@ -307,7 +337,7 @@ impl Slots {
             product: brief.business_name.clone(),
             themes,
             benefits,
-            ctas: ctas(brief.objective, brief.brand_voice.tone),
+            ctas: offered_ctas(brief),
             audiences,
         }
     }
@@ -470,6 +500,23 @@ pub fn fill(pattern: &str, slots: &Slots, choice: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_to_action_promise_only_what_the_brief_offers() {
+        let mut brief = crate::copy::facts::tests::kube();
+        brief.objective = Objective::LeadGeneration;
+        brief.brand_voice.tone = Tone::Professional;
+        brief.instructions.clear();
+        // A free trial, no demo, guide, pricing page or assessment.
+        assert_eq!(offered_ctas(&brief), vec!["Talk to an expert".to_owned()]);
+        brief
+            .landing_page_text
+            .push_str(" Book a demo or see pricing.");
+        assert_eq!(
+            offered_ctas(&brief),
+            vec!["Book a demo", "Request pricing", "Talk to an expert"]
+        );
+    }
 
     #[test]
     fn a_sentence_says_what_a_product_does_not_what_kind_it_is() {
