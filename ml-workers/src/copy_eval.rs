@@ -11,7 +11,9 @@ use crate::{MlError, Models};
 use adflow_domain::campaign::brief::{BrandVoice, Tone};
 use adflow_domain::campaign::{Objective, Platform};
 use adflow_domain::structure::ad_strength::{ad_strength, AdStrength};
-use adflow_domain::structure::google::{companion_channel, Channel, ImageAssets};
+use adflow_domain::structure::google::{
+    companion_channel, Channel, GoogleAdsStructure, ImageAssets,
+};
 use adflow_domain::structure::linkedin::Creative;
 use adflow_domain::structure::CampaignStructure;
 use chrono::NaiveDate;
@@ -131,6 +133,46 @@ pub struct CopyEvaluation {
     pub example: Vec<String>,
 }
 
+/// Google's image formats, as the evaluation names them.
+const DISPLAY_AD: &str = "responsive display ad";
+const ASSET_GROUP: &str = "Performance Max asset group";
+
+/// The lines of one Google image ad (a responsive display ad or an asset group) and where it is.
+struct ImageAd<'a> {
+    format: &'static str,
+    campaign: &'a str,
+    headlines: &'a [String],
+    long_headlines: Vec<&'a String>,
+    descriptions: &'a [String],
+}
+
+/// Every display ad and asset group of the structure's companion campaigns.
+fn image_ads(google: &GoogleAdsStructure) -> Vec<ImageAd<'_>> {
+    let mut out = Vec::new();
+    for companion in &google.companion_campaigns {
+        let campaign = companion.campaign.name.as_str();
+        for ad in companion.ad_groups.iter().flat_map(|g| &g.display_ads) {
+            out.push(ImageAd {
+                format: DISPLAY_AD,
+                campaign,
+                headlines: &ad.headlines,
+                long_headlines: vec![&ad.long_headline],
+                descriptions: &ad.descriptions,
+            });
+        }
+        for group in &companion.asset_groups {
+            out.push(ImageAd {
+                format: ASSET_GROUP,
+                campaign,
+                headlines: &group.headlines,
+                long_headlines: group.long_headlines.iter().collect(),
+                descriptions: &group.descriptions,
+            });
+        }
+    }
+    out
+}
+
 /// Every text of a structure, with the business it belongs to.
 fn texts(structure: &CampaignStructure) -> Vec<String> {
     let mut out = Vec::new();
@@ -141,17 +183,10 @@ fn texts(structure: &CampaignStructure) -> Vec<String> {
                 out.extend(ad.descriptions.iter().cloned());
             }
         }
-        for companion in &google.companion_campaigns {
-            for ad in companion.ad_groups.iter().flat_map(|g| &g.display_ads) {
-                out.extend(ad.headlines.iter().cloned());
-                out.push(ad.long_headline.clone());
-                out.extend(ad.descriptions.iter().cloned());
-            }
-            for group in &companion.asset_groups {
-                out.extend(group.headlines.iter().cloned());
-                out.extend(group.long_headlines.iter().cloned());
-                out.extend(group.descriptions.iter().cloned());
-            }
+        for ad in image_ads(google) {
+            out.extend(ad.headlines.iter().cloned());
+            out.extend(ad.long_headlines.into_iter().cloned());
+            out.extend(ad.descriptions.iter().cloned());
         }
     }
     if let Some(linkedin) = &structure.linkedin {
@@ -251,19 +286,11 @@ fn example(brief: &Brief, structure: &CampaignStructure) -> Vec<String> {
             .map(|n| n.text.as_str())
             .collect();
         lines.push(format!("  campaign negatives: {}", negatives.join(", ")));
-        for companion in &google.companion_campaigns {
-            for ad in companion.ad_groups.iter().flat_map(|g| &g.display_ads) {
-                lines.push(format!("display ad of {:?}:", companion.campaign.name));
-                lines.extend(ad.headlines.iter().map(|h| format!("  H  {h}")));
-                lines.push(format!("  LH {}", ad.long_headline));
-                lines.extend(ad.descriptions.iter().map(|d| format!("  D  {d}")));
-            }
-            for group in &companion.asset_groups {
-                lines.push(format!("asset group of {:?}:", companion.campaign.name));
-                lines.extend(group.headlines.iter().map(|h| format!("  H  {h}")));
-                lines.extend(group.long_headlines.iter().map(|h| format!("  LH {h}")));
-                lines.extend(group.descriptions.iter().map(|d| format!("  D  {d}")));
-            }
+        for ad in image_ads(google) {
+            lines.push(format!("{} of {:?}:", ad.format, ad.campaign));
+            lines.extend(ad.headlines.iter().map(|h| format!("  H  {h}")));
+            lines.extend(ad.long_headlines.iter().map(|h| format!("  LH {h}")));
+            lines.extend(ad.descriptions.iter().map(|d| format!("  D  {d}")));
         }
     }
     if let Some(creative) = structure
@@ -316,19 +343,8 @@ fn measure(brief: &Brief, structure: &CampaignStructure, out: &mut CopyEvaluatio
     if let Some(google) = &structure.google {
         *here.entry("responsive search ad").or_default() +=
             google.ad_groups.iter().map(|g| g.ads.len()).sum::<usize>();
-        for companion in &google.companion_campaigns {
-            let display: usize = companion
-                .ad_groups
-                .iter()
-                .map(|g| g.display_ads.len())
-                .sum();
-            if display > 0 {
-                *here.entry("responsive display ad").or_default() += display;
-            }
-            if !companion.asset_groups.is_empty() {
-                *here.entry("Performance Max asset group").or_default() +=
-                    companion.asset_groups.len();
-            }
+        for ad in image_ads(google) {
+            *here.entry(ad.format).or_default() += 1;
         }
     }
     if let Some(linkedin) = &structure.linkedin {
@@ -347,11 +363,8 @@ fn measure(brief: &Brief, structure: &CampaignStructure, out: &mut CopyEvaluatio
     if brief.platforms.contains(&Platform::Google) {
         called_for.push("responsive search ad");
         let (image_format, served) = match companion_channel(brief.objective) {
-            Channel::PerformanceMax => (
-                "Performance Max asset group",
-                brief.images.serve_performance_max(),
-            ),
-            _ => ("responsive display ad", brief.images.serve_display()),
+            Channel::PerformanceMax => (ASSET_GROUP, brief.images.serve_performance_max()),
+            _ => (DISPLAY_AD, brief.images.serve_display()),
         };
         if served {
             called_for.push(image_format);
@@ -436,29 +449,19 @@ fn measure(brief: &Brief, structure: &CampaignStructure, out: &mut CopyEvaluatio
         }
     }
     if let Some(google) = &structure.google {
-        let concrete = |lines: Vec<&String>| {
-            lines.into_iter().any(|l| {
-                all_facts
-                    .iter()
-                    .filter(|f| f.kind != FactKind::Feature)
-                    .any(|f| facts::carries(l, f))
-            })
-        };
-        for companion in &google.companion_campaigns {
-            for ad in companion.ad_groups.iter().flat_map(|g| &g.display_ads) {
-                out.image_ads += 1;
-                let lines = ad.headlines.iter().chain([&ad.long_headline]).collect();
-                out.image_ads_with_concrete_value += usize::from(concrete(lines));
-            }
-            for group in &companion.asset_groups {
-                out.image_ads += 1;
-                let lines = group
-                    .headlines
-                    .iter()
-                    .chain(&group.long_headlines)
-                    .collect();
-                out.image_ads_with_concrete_value += usize::from(concrete(lines));
-            }
+        for ad in image_ads(google) {
+            out.image_ads += 1;
+            let concrete = ad
+                .headlines
+                .iter()
+                .chain(ad.long_headlines.iter().copied())
+                .any(|l| {
+                    all_facts
+                        .iter()
+                        .filter(|f| f.kind != FactKind::Feature)
+                        .any(|f| facts::carries(l, f))
+                });
+            out.image_ads_with_concrete_value += usize::from(concrete);
         }
     }
     if let Some(linkedin) = &structure.linkedin {

@@ -259,14 +259,16 @@ impl SemanticKeywords {
             _ => &INFORMATIONAL,
         };
         // The seeds name the product; without enough of them, the offer's first noun phrases do.
-        let offer_phrases = offer_candidates(brief)
-            .into_iter()
-            .filter(|c| !c.split(' ').any(is_stop));
+        let offer_phrases = offer_candidates(brief);
+        let offer_bases = offer_phrases
+            .iter()
+            .filter(|c| !c.split(' ').any(is_stop))
+            .cloned();
         let bases: Vec<String> = brief
             .seed_keywords
             .iter()
             .map(|s| s.to_lowercase())
-            .chain(offer_phrases.take(3usize.saturating_sub(brief.seed_keywords.len())))
+            .chain(offer_bases.take(3usize.saturating_sub(brief.seed_keywords.len())))
             .take(8)
             .collect();
         // Seeds and their expansions first: they are never cut below.
@@ -280,7 +282,7 @@ impl SemanticKeywords {
                 pool.push(format!("{base} {modifier}"));
             }
         }
-        pool.extend(offer_candidates(brief));
+        pool.extend(offer_phrases);
         pool.extend(candidates(&landing));
         // A long landing page gives hundreds of n-grams: embed only the likeliest — seeds and
         // their expansions, then phrases by how often they occur, longer before single words.
@@ -466,6 +468,7 @@ impl KeywordGenerator for SemanticKeywords {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::evaluation::sample_briefs;
 
     #[test]
@@ -491,7 +494,6 @@ mod tests {
         assert!(found.contains(&"fuel spend".to_owned()), "{found:?}");
         assert!(found.iter().all(|c| !c.contains("reduces")), "{found:?}");
     }
-    use super::*;
 
     #[test]
     fn candidates_skip_stop_word_edges_and_short_words() {

@@ -51,9 +51,10 @@ impl StructureTree {
     pub fn visible_to(mut self, role: Role) -> StructureTree {
         self.document = without_money(role, self.document);
         if let Some(google) = self.google.as_mut() {
-            google.bidding = without_money(role, std::mem::take(&mut google.bidding));
-            for companion in &mut google.companion_campaigns {
-                companion.bidding = without_money(role, std::mem::take(&mut companion.bidding));
+            for campaign in
+                std::iter::once(&mut google.campaign).chain(google.companion_campaigns.iter_mut())
+            {
+                campaign.bidding = without_money(role, std::mem::take(&mut campaign.bidding));
             }
         }
         if let Some(linkedin) = self.linkedin.as_mut() {
@@ -70,35 +71,27 @@ impl StructureTree {
 
 #[derive(SimpleObject, Debug, Clone)]
 pub struct GoogleStructure {
-    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
-    pub daily_budget_micros: Option<Long>,
-    pub campaign_name: String,
-    /// SEARCH, DISPLAY or PERFORMANCE_MAX.
-    pub channel: String,
-    /// MANUAL_CPC, MAXIMIZE_CONVERSIONS, MAXIMIZE_CONVERSION_VALUE or TARGET_SPEND.
-    pub bidding_strategy: String,
-    /// The strategy with its targets (money fields `null` for a role that may not read money).
-    pub bidding: serde_json::Value,
-    pub locations: Vec<String>,
-    pub languages: Vec<String>,
-    pub ad_groups: Vec<AdGroup>,
-    pub asset_groups: Vec<AssetGroup>,
+    /// The search campaign, its fields at this level.
+    #[graphql(flatten)]
+    pub campaign: GoogleCampaign,
     pub negative_keywords: Vec<Keyword>,
     /// The Display or Performance Max campaigns beside this search campaign. Generated and
     /// validated, but not deployed yet: Google takes images only as uploaded image assets, which
     /// Adflow's gateway does not do, so deploying the campaign deploys its search campaign.
-    pub companion_campaigns: Vec<GoogleCompanionCampaign>,
+    pub companion_campaigns: Vec<GoogleCampaign>,
 }
 
-/// A further Google campaign of the same Adflow campaign, with its own budget.
+/// One Google campaign of an Adflow campaign: its budget, bidding, targeting and groups.
 #[derive(SimpleObject, Debug, Clone)]
-pub struct GoogleCompanionCampaign {
+pub struct GoogleCampaign {
     #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
     pub daily_budget_micros: Option<Long>,
     pub campaign_name: String,
-    /// DISPLAY or PERFORMANCE_MAX.
+    /// SEARCH, DISPLAY or PERFORMANCE_MAX (a companion campaign is never SEARCH).
     pub channel: String,
+    /// MANUAL_CPC, MAXIMIZE_CONVERSIONS, MAXIMIZE_CONVERSION_VALUE or TARGET_SPEND.
     pub bidding_strategy: String,
+    /// The strategy with its targets (money fields `null` for a role that may not read money).
     pub bidding: serde_json::Value,
     pub locations: Vec<String>,
     pub languages: Vec<String>,
@@ -273,41 +266,49 @@ fn asset_groups(groups: &[google::AssetGroup]) -> Vec<AssetGroup> {
         .collect()
 }
 
-impl From<&google::CompanionCampaign> for GoogleCompanionCampaign {
-    fn from(c: &google::CompanionCampaign) -> Self {
-        let bidding = json(&c.campaign.bidding);
-        GoogleCompanionCampaign {
-            daily_budget_micros: Some(Long(c.daily_budget_micros)),
-            campaign_name: c.campaign.name.clone(),
-            channel: wire_name(&c.campaign.channel),
+impl GoogleCampaign {
+    fn new(
+        daily_budget_micros: i64,
+        campaign: &google::GoogleCampaign,
+        groups: &[google::AdGroup],
+        asset_group_list: &[google::AssetGroup],
+    ) -> Self {
+        let bidding = json(&campaign.bidding);
+        GoogleCampaign {
+            daily_budget_micros: Some(Long(daily_budget_micros)),
+            campaign_name: campaign.name.clone(),
+            channel: wire_name(&campaign.channel),
             bidding_strategy: bidding["strategy"].as_str().unwrap_or_default().to_owned(),
             bidding,
-            locations: c.campaign.locations.clone(),
-            languages: c.campaign.languages.clone(),
-            ad_groups: ad_groups(&c.ad_groups),
-            asset_groups: asset_groups(&c.asset_groups),
+            locations: campaign.locations.clone(),
+            languages: campaign.languages.clone(),
+            ad_groups: ad_groups(groups),
+            asset_groups: asset_groups(asset_group_list),
         }
     }
 }
 
 impl From<&google::GoogleAdsStructure> for GoogleStructure {
     fn from(s: &google::GoogleAdsStructure) -> Self {
-        let bidding = json(&s.campaign.bidding);
         GoogleStructure {
-            daily_budget_micros: Some(Long(s.daily_budget_micros)),
-            campaign_name: s.campaign.name.clone(),
-            channel: wire_name(&s.campaign.channel),
-            bidding_strategy: bidding["strategy"].as_str().unwrap_or_default().to_owned(),
-            bidding,
-            locations: s.campaign.locations.clone(),
-            languages: s.campaign.languages.clone(),
-            ad_groups: ad_groups(&s.ad_groups),
-            asset_groups: asset_groups(&s.asset_groups),
+            campaign: GoogleCampaign::new(
+                s.daily_budget_micros,
+                &s.campaign,
+                &s.ad_groups,
+                &s.asset_groups,
+            ),
             negative_keywords: keywords(&s.negative_keywords),
             companion_campaigns: s
                 .companion_campaigns
                 .iter()
-                .map(GoogleCompanionCampaign::from)
+                .map(|c| {
+                    GoogleCampaign::new(
+                        c.daily_budget_micros,
+                        &c.campaign,
+                        &c.ad_groups,
+                        &c.asset_groups,
+                    )
+                })
                 .collect(),
         }
     }

@@ -172,16 +172,26 @@ impl GenerationBrief {
             );
         }
         let mut images = ImageAssets::default();
-        for (list, out, name) in [
-            (&self.images.landscape, &mut images.landscape, "landscape"),
-            (&self.images.square, &mut images.square, "square"),
-            (&self.images.logos, &mut images.logos, "logos"),
+        for (list, out, name, max) in [
+            (
+                &self.images.landscape,
+                &mut images.landscape,
+                "landscape",
+                IMAGES_PER_KIND_MAX,
+            ),
+            (
+                &self.images.square,
+                &mut images.square,
+                "square",
+                IMAGES_PER_KIND_MAX,
+            ),
+            (
+                &self.images.logos,
+                &mut images.logos,
+                "logos",
+                crate::platform_rules::google::LOGOS_MAX,
+            ),
         ] {
-            let max = if name == "logos" {
-                crate::platform_rules::google::LOGOS_MAX
-            } else {
-                IMAGES_PER_KIND_MAX
-            };
             if list.len() > max {
                 violations.push(
                     format!("{path}/images/{name}"),

@@ -6,6 +6,7 @@
 
 use super::acceptable;
 use super::facts::{self, Fact, FactKind};
+use super::search_ad::{fits, with_required_terms};
 use crate::brief::Brief;
 use adflow_domain::platform_rules::google as limits;
 use adflow_domain::structure::ad_strength::distinct;
@@ -42,7 +43,6 @@ fn carries_fact(text: &str, facts: &[Fact]) -> bool {
 }
 
 fn lines(brief: &Brief, facts: &[Fact], ads: &[&ResponsiveSearchAd]) -> Lines {
-    let fits = |text: &str, max: usize| text.chars().count() <= max;
     let mut headlines = Vec::new();
     for with_fact in [true, false] {
         for headline in ads.iter().flat_map(|a| &a.headlines) {
@@ -79,7 +79,7 @@ fn lines(brief: &Brief, facts: &[Fact], ads: &[&ResponsiveSearchAd]) -> Lines {
         push_new(&mut descriptions, text);
     }
     for fact in facts {
-        let text = super::search_ad::with_required_terms(brief, format!("{}.", fact.clause));
+        let text = with_required_terms(brief, format!("{}.", fact.clause));
         if fits(&text, limits::DESCRIPTION.max_chars) && acceptable(brief, TextRole::Body, &text) {
             push_new(&mut descriptions, &text);
         }

@@ -467,19 +467,19 @@ pub fn fill(pattern: &str, slots: &Slots, choice: usize) -> Option<String> {
         (!values.is_empty()).then(|| values[(choice + offset) % values.len()].clone())
     };
     let mut text = pattern.to_owned();
-    let activities: Vec<String> = slots.themes.iter().map(|t| activity(t)).collect();
-    for (key, values, offset, case) in [
+    for (key, values, offset, as_activity) in [
         ("{t}", &slots.themes, 0, false),
         // The same theme as `{t}` at this choice (the same offset), in its activity form.
-        ("{T}", &activities, 0, false),
+        ("{T}", &slots.themes, 0, true),
         ("{b}", &slots.benefits, 1, false),
         ("{c}", &slots.ctas, 2, false),
         ("{a}", &slots.audiences, 3, false),
     ] {
         if text.contains(key) {
             let value = pick(values, offset)?;
+            let value = if as_activity { activity(&value) } else { value };
             // A theme opening a sentence is capitalised; inside, it keeps its case.
-            let value = if text.starts_with(key) || case {
+            let value = if text.starts_with(key) {
                 capitalise(&value)
             } else {
                 value

@@ -17,7 +17,7 @@ const KEYWORD_HEADLINES: usize = 3;
 /// Fact headlines, at most: the rest of the ad is the scorer's choice.
 const FACT_HEADLINES: usize = 6;
 
-fn fits(text: &str, max: usize) -> bool {
+pub(super) fn fits(text: &str, max: usize) -> bool {
     text.chars().count() <= max
 }
 
