@@ -280,6 +280,17 @@ mod tests {
     }
 
     #[test]
+    fn the_scorer_ranks_blind_held_out_lines_better_than_chance() {
+        // 0.755 when it shipped (the twelve-feature scorer before it: 0.700).
+        let scorer = CopyScorer::shipped().expect("artifact parses");
+        let (lines, auc) = scorer
+            .ranking_auc(crate::copy::scorer::BLIND_HOLDOUT)
+            .expect("the blind held-out lines parse");
+        assert_eq!(lines, 40);
+        assert!(auc > 0.7, "{auc}");
+    }
+
+    #[test]
     fn training_is_repeatable_and_separates_the_labels() {
         let (first, metrics) = train_copy_scorer("test", "").expect("trains");
         let (second, _) = train_copy_scorer("test", "").expect("trains");

@@ -198,6 +198,12 @@ pub fn evaluate_copy(briefs: Option<&std::path::Path>) -> Result<(), Failure> {
         .scorer
         .ranking_auc(adflow_ml_workers::copy::scorer::HOLDOUT)?;
     println!("copy scorer ranking of {lines} held-out harder lines: AUC {auc:.3}");
+    let (lines, auc) = models
+        .scorer
+        .ranking_auc(adflow_ml_workers::copy::scorer::BLIND_HOLDOUT)?;
+    println!(
+        "copy scorer ranking of {lines} blind held-out lines (failures its features do not name): AUC {auc:.3}"
+    );
     println!("({:.1} s)", started.elapsed().as_secs_f64());
     Ok(())
 }
