@@ -91,6 +91,24 @@ pub struct ReportRow {
     pub revenue_micros: i64,
 }
 
+/// A search that matched one of a campaign's keywords, its figures summed over the window asked
+/// for (Google's search terms report).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchTermRow {
+    pub ad_group: String,
+    /// The keyword the search matched, and how.
+    pub keyword: String,
+    pub match_type: Option<adflow_domain::structure::google::MatchType>,
+    /// What was searched, as the platform reports it (lower-case).
+    pub search_term: String,
+    /// `ADDED` (a keyword already), `EXCLUDED` (a negative already), `ADDED_EXCLUDED` or `NONE`.
+    pub status: String,
+    pub impressions: i64,
+    pub clicks: i64,
+    pub conversions: i64,
+    pub cost_micros: i64,
+}
+
 #[async_trait]
 pub trait AdPlatform: Send + Sync {
     fn platform(&self) -> Platform;
@@ -122,4 +140,15 @@ pub trait AdPlatform: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<ReportRow>, PlatformError>;
+    /// The searches that matched the campaign's keywords over `from..=to`. A platform without
+    /// search terms (LinkedIn targets people, not searches) reports none.
+    async fn search_terms(
+        &self,
+        _account: &Account,
+        _external_id: &str,
+        _from: NaiveDate,
+        _to: NaiveDate,
+    ) -> Result<Vec<SearchTermRow>, PlatformError> {
+        Ok(Vec::new())
+    }
 }

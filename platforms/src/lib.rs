@@ -21,6 +21,7 @@ pub mod simulator;
 pub use error::{Cause, PlatformError};
 pub use gateway::{
     Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow,
+    SearchTermRow,
 };
 pub use http::{Endpoints, RetryPolicy};
 pub use hub::Platforms;

@@ -441,3 +441,103 @@ async fn changes_reach_the_platform_and_reports_are_restated_as_conversions_arri
         .unwrap();
     assert!(after.iter().all(|r| r.impressions == 0), "{after:?}");
 }
+
+#[tokio::test]
+async fn search_terms_add_up_to_the_keywords_and_a_negative_keyword_removes_its_searches() {
+    let h = harness().await;
+    let structure = samples::structure("Searches", 2, 3);
+    let key = DeploymentKey::for_campaign(Uuid::now_v7());
+    let google = h
+        .google
+        .deploy(&google_account(), &key, &structure, "USD")
+        .await
+        .unwrap();
+    h.google
+        .push(
+            &google_account(),
+            &google.external_id,
+            &google.resources,
+            &Change::Resume,
+            "USD",
+        )
+        .await
+        .unwrap();
+    h.control("clock", json!({"hours": 24 * 6})).await;
+    let (from, to) = (start_day(), start_day() + Duration::days(4));
+    let terms = h
+        .google
+        .search_terms(&google_account(), &google.external_id, from, to)
+        .await
+        .unwrap();
+    let report = h
+        .google
+        .report(&google_account(), &google.external_id, from, to)
+        .await
+        .unwrap();
+    let report_clicks: i64 = report.iter().map(|r| r.clicks).sum();
+    assert!(report_clicks > 0);
+    assert_eq!(
+        terms.iter().map(|t| t.clicks).sum::<i64>(),
+        report_clicks,
+        "every click came from one search"
+    );
+    assert_eq!(
+        terms.iter().map(|t| t.conversions).sum::<i64>(),
+        report.iter().map(|r| r.conversions).sum::<i64>()
+    );
+    assert!(
+        terms.iter().all(|t| !t.search_term.contains("jobs")),
+        "the sample's campaign negative \"jobs\" holds from the start"
+    );
+    let salary: Vec<_> = terms
+        .iter()
+        .filter(|t| t.search_term.ends_with(" salary"))
+        .collect();
+    assert!(!salary.is_empty(), "broad keywords catch job seekers");
+    assert!(salary
+        .iter()
+        .all(|t| t.conversions == 0 && t.status == "NONE"));
+    assert!(terms
+        .iter()
+        .all(|t| !t.keyword.is_empty() && !t.ad_group.is_empty() && t.match_type.is_some()));
+    assert!(
+        terms.iter().any(|t| t.status == "ADDED"),
+        "a keyword's own text is a search that is already a keyword"
+    );
+    let linkedin = h
+        .linkedin
+        .search_terms(&linkedin_account(), "anything", from, to)
+        .await
+        .unwrap();
+    assert!(linkedin.is_empty(), "LinkedIn has no searches");
+
+    h.google
+        .push(
+            &google_account(),
+            &google.external_id,
+            &google.resources,
+            &Change::NegativeKeywords {
+                keywords: vec!["salary".into()],
+            },
+            "USD",
+        )
+        .await
+        .unwrap();
+    h.control("clock", json!({"hours": 24 * 4})).await;
+    let later = start_day() + Duration::days(7);
+    let after = h
+        .google
+        .search_terms(
+            &google_account(),
+            &google.external_id,
+            later,
+            later + Duration::days(2),
+        )
+        .await
+        .unwrap();
+    assert!(after.iter().any(|t| t.clicks > 0));
+    assert!(
+        after.iter().all(|t| !t.search_term.contains("salary")),
+        "{after:?}"
+    );
+}

@@ -9,6 +9,7 @@ mod reading;
 
 use crate::gateway::{
     Account, AdPlatform, Change, Deployed, DeploymentKey, ExternalResource, Granularity, ReportRow,
+    SearchTermRow,
 };
 use crate::http::{transport, Endpoints, Requests, TokenCache};
 use crate::PlatformError;
@@ -419,6 +420,29 @@ impl AdPlatform for GoogleAds {
             .search(&customer, &query, &mut Requests::default())
             .await?;
         rows.iter().map(reading::report_row).collect()
+    }
+
+    async fn search_terms(
+        &self,
+        account: &Account,
+        external_id: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SearchTermRow>, PlatformError> {
+        let customer = customer(account)?;
+        // Without segments.date in the selection, Google sums each search over the window.
+        let query = format!(
+            "SELECT ad_group.name, segments.keyword.info.text, \
+             segments.keyword.info.match_type, search_term_view.search_term, \
+             search_term_view.status, metrics.impressions, metrics.clicks, \
+             metrics.conversions, metrics.cost_micros FROM search_term_view \
+             WHERE campaign.resource_name = {} AND segments.date BETWEEN '{from}' AND '{to}'",
+            quote(external_id)
+        );
+        let rows = self
+            .search(&customer, &query, &mut Requests::default())
+            .await?;
+        rows.iter().map(reading::search_term_row).collect()
     }
 }
 

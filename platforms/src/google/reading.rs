@@ -2,7 +2,7 @@
 //! and mapped onto the structure's paths), and report rows in our units.
 
 use super::{quote, Customer, GoogleAds};
-use crate::gateway::{ExternalResource, ReportRow};
+use crate::gateway::{ExternalResource, ReportRow, SearchTermRow};
 use crate::http::Requests;
 use crate::PlatformError;
 use adflow_domain::structure::google::{GoogleAdsStructure, Keyword, MatchType};
@@ -271,6 +271,26 @@ pub(super) fn report_row(row: &Value) -> Result<ReportRow, PlatformError> {
         conversions: double(row, "/metrics/conversions").round() as i64,
         cost_micros: int(row, "/metrics/costMicros"),
         revenue_micros: (double(row, "/metrics/conversionsValue") * 1e6).round() as i64,
+    })
+}
+
+pub(super) fn search_term_row(row: &Value) -> Result<SearchTermRow, PlatformError> {
+    let search_term = text(row, "/searchTermView/searchTerm")
+        .ok_or_else(|| PlatformError::Protocol("a search term row without its search".into()))?;
+    Ok(SearchTermRow {
+        ad_group: text(row, "/adGroup/name").unwrap_or_default().to_owned(),
+        keyword: text(row, "/segments/keyword/info/text")
+            .unwrap_or_default()
+            .to_owned(),
+        match_type: match_type(text(row, "/segments/keyword/info/matchType")),
+        search_term: search_term.to_owned(),
+        status: text(row, "/searchTermView/status")
+            .unwrap_or("NONE")
+            .to_owned(),
+        impressions: int(row, "/metrics/impressions"),
+        clicks: int(row, "/metrics/clicks"),
+        conversions: double(row, "/metrics/conversions").round() as i64,
+        cost_micros: int(row, "/metrics/costMicros"),
     })
 }
 

@@ -4,6 +4,7 @@
 
 use super::gaql::{self, Op};
 use super::google::{refuse, AdGroup, Campaign, CampaignCriterion, Customer};
+use super::search_term_view;
 use super::World;
 use crate::simulator::UnitHour;
 use axum::response::{IntoResponse, Response};
@@ -186,9 +187,9 @@ fn rows(customer_id: &str, c: &Customer, resource: &str) -> Option<Vec<(Row, Opt
                 out.push((row, Some((group.campaign, units))));
             }
         }
-        "ad_group_criterion" | "keyword_view" => {
+        "ad_group_criterion" | "keyword_view" | "search_term_view" => {
             for ((g, k), criterion) in &c.criteria {
-                if resource == "keyword_view" && criterion.negative {
+                if resource != "ad_group_criterion" && criterion.negative {
                     continue;
                 }
                 let Some(group) = c.ad_groups.get(g) else {
@@ -217,6 +218,12 @@ fn rows(customer_id: &str, c: &Customer, resource: &str) -> Option<Vec<(Row, Opt
                 row.insert(
                     "keyword_view.resource_name".into(),
                     json!(format!("customers/{customer_id}/keywordViews/{g}~{k}")),
+                );
+                // What a search term row says of the keyword it matched.
+                row.insert("segments.keyword.info.text".into(), json!(criterion.text));
+                row.insert(
+                    "segments.keyword.info.match_type".into(),
+                    json!(criterion.match_type),
                 );
                 let units = if criterion.negative {
                     Vec::new()
@@ -320,7 +327,9 @@ pub(super) fn search_stream(world: &World, customer_id: &str, body: &Value) -> R
             &format!("Unrecognized resource {}.", query.resource),
         );
     };
-    let wants_metrics = query.fields.iter().any(|f| f.starts_with("metrics."));
+    let search_terms = query.resource == "search_term_view";
+    // A search term exists only where it had impressions: the view is always read with metrics.
+    let wants_metrics = search_terms || query.fields.iter().any(|f| f.starts_with("metrics."));
     let dates = query
         .conditions
         .iter()
@@ -361,7 +370,9 @@ pub(super) fn search_stream(world: &World, customer_id: &str, body: &Value) -> R
             if !query
                 .conditions
                 .iter()
-                .filter(|c| !c.field.starts_with("segments."))
+                .filter(|c| {
+                    !c.field.starts_with("segments.") && !c.field.starts_with("search_term_view.")
+                })
                 .all(|c| row.get(&c.field).is_some_and(|v| c.holds(&text(v))))
             {
                 continue;
@@ -377,8 +388,9 @@ pub(super) fn search_stream(world: &World, customer_id: &str, body: &Value) -> R
                     now,
                 )
             });
-            let mut buckets: BTreeMap<(String, Option<i64>), crate::simulator::Figures> =
+            let mut buckets: BTreeMap<(String, Option<i64>, String), crate::simulator::Figures> =
                 BTreeMap::new();
+            let matched = search_terms.then(|| search_term_view::Matching::of(customer, &row));
             for hour in hours.iter().filter(|h| units.contains(&h.unit)) {
                 let at: DateTime<Utc> =
                     DateTime::from_timestamp(hour.hour * 3600, 0).unwrap_or_default();
@@ -388,10 +400,34 @@ pub(super) fn search_stream(world: &World, customer_id: &str, body: &Value) -> R
                     String::new()
                 };
                 let h = by_hour.then(|| hour.hour.rem_euclid(24));
-                buckets.entry((date, h)).or_default().add(&hour.figures);
+                match &matched {
+                    Some(matching) => {
+                        for term in matching.split(hour) {
+                            buckets
+                                .entry((date.clone(), h, term.text))
+                                .or_default()
+                                .add(&term.figures);
+                        }
+                    }
+                    None => buckets
+                        .entry((date, h, String::new()))
+                        .or_default()
+                        .add(&hour.figures),
+                }
             }
-            for ((date, hour), f) in buckets {
+            for ((date, hour, term), f) in buckets {
                 let mut row = row.clone();
+                if let Some(matching) = &matched {
+                    matching.describe(&mut row, customer_id, &term);
+                    if !query
+                        .conditions
+                        .iter()
+                        .filter(|c| c.field.starts_with("search_term_view."))
+                        .all(|c| row.get(&c.field).is_some_and(|v| c.holds(&text(v))))
+                    {
+                        continue;
+                    }
+                }
                 if by_date {
                     row.insert("segments.date".into(), json!(date));
                 }

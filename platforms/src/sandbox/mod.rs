@@ -15,6 +15,7 @@ mod google_mutate;
 mod google_search;
 mod linkedin;
 mod oauth;
+mod search_term_view;
 
 pub use faults::{Fault, FaultRule};
 

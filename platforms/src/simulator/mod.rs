@@ -13,6 +13,7 @@
 mod clock;
 mod delivery;
 pub mod rng;
+pub mod search_terms;
 mod truth;
 
 pub use clock::SimClock;

@@ -1,0 +1,284 @@
+//! The searches behind a keyword's clicks (what Google's search terms report shows). An exact
+//! keyword matches its own text; phrase and broad keywords also catch searches with words around
+//! it — some from buyers ("… pricing", "… for enterprise"), some from people who will never buy
+//! (job seekers, students, people after something free), broad match more of those than phrase.
+//! Searches that contain one of the campaign's negative keywords are not matched; their share goes
+//! to the others. A keyword-hour's figures are split among its searches: impressions and clicks
+//! by each search's share (jittered hour by hour), cost with the clicks, and conversions by clicks
+//! times how well each kind of searcher buys — so totals are exactly the keyword's.
+
+use super::delivery::Figures;
+use super::rng::Draws;
+
+/// Words around a keyword: before it or after it, how a searcher using them converts against the
+/// keyword's own rate, and their share of a phrase and of a broad keyword's searches.
+struct Modifier {
+    words: &'static str,
+    before: bool,
+    conversion: f64,
+    phrase_share: f64,
+    broad_share: f64,
+}
+
+const MODIFIERS: [Modifier; 10] = [
+    Modifier {
+        words: "pricing",
+        before: false,
+        conversion: 1.3,
+        phrase_share: 0.10,
+        broad_share: 0.06,
+    },
+    Modifier {
+        words: "best",
+        before: true,
+        conversion: 1.0,
+        phrase_share: 0.08,
+        broad_share: 0.06,
+    },
+    Modifier {
+        words: "software",
+        before: false,
+        conversion: 1.1,
+        phrase_share: 0.10,
+        broad_share: 0.08,
+    },
+    Modifier {
+        words: "for enterprise",
+        before: false,
+        conversion: 1.2,
+        phrase_share: 0.05,
+        broad_share: 0.04,
+    },
+    Modifier {
+        words: "jobs",
+        before: false,
+        conversion: 0.0,
+        phrase_share: 0.04,
+        broad_share: 0.08,
+    },
+    Modifier {
+        words: "free",
+        before: true,
+        conversion: 0.1,
+        phrase_share: 0.05,
+        broad_share: 0.08,
+    },
+    Modifier {
+        words: "open source",
+        before: false,
+        conversion: 0.1,
+        phrase_share: 0.03,
+        broad_share: 0.06,
+    },
+    Modifier {
+        words: "what is",
+        before: true,
+        conversion: 0.15,
+        phrase_share: 0.04,
+        broad_share: 0.08,
+    },
+    Modifier {
+        words: "tutorial",
+        before: false,
+        conversion: 0.05,
+        phrase_share: 0.02,
+        broad_share: 0.05,
+    },
+    Modifier {
+        words: "salary",
+        before: false,
+        conversion: 0.0,
+        phrase_share: 0.01,
+        broad_share: 0.04,
+    },
+];
+
+/// One search that matched a keyword, and its share of the keyword's figures for an hour.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchTerm {
+    pub text: String,
+    pub figures: Figures,
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_lowercase).collect()
+}
+
+/// Whether a negative keyword (its words, in any order, as phrase and broad negatives match)
+/// keeps `term` from matching.
+pub fn blocked_by(term: &str, negative: &str) -> bool {
+    let term = words(term);
+    let negative = words(negative);
+    !negative.is_empty() && negative.iter().all(|w| term.contains(w))
+}
+
+/// The searches a keyword (`match_type` 0 exact, 1 phrase, 2 broad) matches while `negatives`
+/// hold, with their shares and conversion weights; the keyword's own text first.
+fn candidates(keyword: &str, match_type: u8, negatives: &[String]) -> Vec<(String, f64, f64)> {
+    let keyword = keyword.trim().to_lowercase();
+    let mut out = Vec::new();
+    let mut taken = 0.0;
+    if match_type > 0 {
+        for m in &MODIFIERS {
+            let share = if match_type == 1 {
+                m.phrase_share
+            } else {
+                m.broad_share
+            };
+            let text = if m.before {
+                format!("{} {keyword}", m.words)
+            } else {
+                format!("{keyword} {}", m.words)
+            };
+            taken += share;
+            if !negatives.iter().any(|n| blocked_by(&text, n)) && !keyword.contains(m.words) {
+                out.push((text, share, m.conversion));
+            }
+        }
+    }
+    out.insert(0, (keyword, (1.0 - taken).max(0.1), 1.0));
+    out
+}
+
+/// Splits `total` in proportion to `weights` (largest remainder: the parts add up to it).
+fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
+    let sum: f64 = weights.iter().sum();
+    if total == 0 || sum <= 0.0 {
+        return vec![0; weights.len()];
+    }
+    let exact: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
+    let mut parts: Vec<u64> = exact.iter().map(|e| e.floor() as u64).collect();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|a, b| {
+        (exact[*b] - exact[*b].floor()).total_cmp(&(exact[*a] - exact[*a].floor()))
+    });
+    let short = total - parts.iter().sum::<u64>();
+    for i in order.into_iter().take(short as usize) {
+        parts[i] += 1;
+    }
+    parts
+}
+
+/// One keyword-hour's figures split among the searches it matched (`unit_hash` and `hour` seed
+/// the hour's jitter, so the same hour always splits the same way). Searches with no impression
+/// are left out.
+pub fn split(
+    keyword: &str,
+    match_type: u8,
+    negatives: &[String],
+    figures: &Figures,
+    unit_hash: u64,
+    hour: i64,
+) -> Vec<SearchTerm> {
+    let terms = candidates(keyword, match_type, negatives);
+    let mut draws = Draws::new(unit_hash, hour, 7);
+    let shares: Vec<f64> = terms
+        .iter()
+        .map(|(_, share, _)| share * draws.lognormal(0.3))
+        .collect();
+    let impressions = apportion(figures.impressions, &shares);
+    let clicks = apportion(figures.clicks, &shares);
+    let buying: Vec<f64> = clicks
+        .iter()
+        .zip(&terms)
+        .map(|(c, (_, _, conversion))| *c as f64 * conversion)
+        .collect();
+    // Conversions that arrived are someone's: if every clicking search was a non-buyer's, the
+    // keyword's own search takes them.
+    let conversions = if buying.iter().sum::<f64>() > 0.0 {
+        apportion(figures.conversions, &buying)
+    } else {
+        let mut own = vec![0; terms.len()];
+        own[0] = figures.conversions;
+        own
+    };
+    let cost = apportion(
+        figures.cost_micros,
+        &clicks.iter().map(|c| *c as f64).collect::<Vec<_>>(),
+    );
+    let revenue = apportion(
+        figures.revenue_micros,
+        &conversions.iter().map(|c| *c as f64).collect::<Vec<_>>(),
+    );
+    terms
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| impressions[*i] > 0 || conversions[*i] > 0)
+        .map(|(i, (text, _, _))| SearchTerm {
+            text,
+            figures: Figures {
+                impressions: impressions[i].max(clicks[i]),
+                clicks: clicks[i],
+                conversions: conversions[i],
+                cost_micros: cost[i],
+                revenue_micros: revenue[i],
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hour() -> Figures {
+        Figures {
+            impressions: 1_000,
+            clicks: 60,
+            conversions: 5,
+            cost_micros: 150_000_000,
+            revenue_micros: 900_000_000,
+        }
+    }
+
+    #[test]
+    fn the_searches_add_up_to_the_keyword_and_an_exact_keyword_matches_only_itself() {
+        for match_type in 0..3 {
+            let terms = split("cloud cost tool", match_type, &[], &hour(), 11, 5);
+            let mut total = Figures::default();
+            for t in &terms {
+                total.add(&t.figures);
+            }
+            assert_eq!(total.clicks, 60);
+            assert_eq!(total.conversions, 5);
+            assert_eq!(total.cost_micros, 150_000_000);
+            assert_eq!(total.revenue_micros, 900_000_000);
+            assert!(total.impressions >= 1_000);
+            if match_type == 0 {
+                assert_eq!(terms.len(), 1);
+                assert_eq!(terms[0].text, "cloud cost tool");
+            } else {
+                assert!(terms.iter().any(|t| t.text == "cloud cost tool jobs"));
+            }
+        }
+        assert_eq!(
+            split("cloud cost tool", 2, &[], &hour(), 11, 5),
+            split("cloud cost tool", 2, &[], &hour(), 11, 5)
+        );
+    }
+
+    #[test]
+    fn a_negative_keyword_removes_the_searches_that_contain_it() {
+        let negatives = vec!["jobs".to_owned(), "open source".to_owned()];
+        let terms = split("cloud cost tool", 2, &negatives, &hour(), 11, 5);
+        assert!(terms.iter().all(|t| !t.text.contains("jobs")));
+        assert!(terms.iter().all(|t| !t.text.contains("open source")));
+        assert!(terms.iter().any(|t| t.text == "free cloud cost tool"));
+        assert!(blocked_by("Free Cloud Tool", "free"));
+        assert!(!blocked_by("cloud tool", "free tool"));
+    }
+
+    #[test]
+    fn job_seekers_click_but_never_convert() {
+        let mut clicks = 0;
+        for hour_index in 0..200 {
+            for t in split("cloud cost tool", 2, &[], &hour(), 3, hour_index) {
+                if t.text.ends_with(" jobs") || t.text.ends_with(" salary") {
+                    assert_eq!(t.figures.conversions, 0, "{t:?}");
+                    clicks += t.figures.clicks;
+                }
+            }
+        }
+        assert!(clicks > 500, "{clicks}");
+    }
+}
