@@ -205,7 +205,8 @@ impl World {
     async fn approve_newest(&self, id: &str) -> Reply {
         let proposal: Uuid = sqlx::query_scalar(
             "SELECT (data->>'proposalId')::uuid FROM events WHERE event_type = 'OptimisationProposed' \
-             AND stream_name LIKE '%' || $1 ORDER BY position DESC LIMIT 1",
+             AND stream_name LIKE '%' || $1 AND data->>'modelVersion' <> 'search-terms@1' \
+             ORDER BY position DESC LIMIT 1",
         )
         .bind(id)
         .fetch_one(&self.app.db.pool)
@@ -1602,4 +1603,114 @@ async fn an_approved_ad_schedule_reaches_google() {
         "{:?}",
         refused.body
     );
+}
+
+#[tokio::test]
+async fn searches_that_spend_without_converting_become_negative_keywords_on_google() {
+    let world = world(&[]).await;
+    let reply = world
+        .app
+        .command(
+            "/v1/settings/guardrails",
+            Some(&world.admin),
+            &json!({"autoApply": true, "minConfidenceBasisPoints": 5000, "maxDailyBudgetChangeBasisPoints": 2000}),
+            &[],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let mut structure =
+        serde_json::to_value(adflow_platforms::samples::structure("Searches", 3, 10)).unwrap();
+    structure["google"]["dailyBudgetMicros"] = json!(1_000_000_000i64);
+    structure.as_object_mut().unwrap().remove("linkedin");
+    let mut body = campaign("Searched");
+    body["platforms"] = json!(["GOOGLE"]);
+    body["totalBudgetMicros"] = json!(60_000_000_000i64);
+    let id = world.approved_campaign_with(body, structure).await;
+    world.step(&id, "deploy").await;
+    world.wait_status(&id, "DEPLOYED", 60).await;
+    world.step(&id, "activate").await;
+    eventually(30, "enabled on Google", || async {
+        (world.google_campaigns().await[0]["status"] == "ENABLED").then_some(())
+    })
+    .await;
+    world.control("clock", json!({"hours": 15 * 24})).await;
+    world.wait_synced_through(13).await;
+
+    // The review proposes the searches that spent a conversion's worth without one; within the
+    // guardrails, each applies itself.
+    let proposed: Vec<Value> = eventually(60, "a search-term proposal", || async {
+        let found: Vec<Value> = sqlx::query_scalar(
+            "SELECT data FROM events WHERE event_type = 'OptimisationProposed' \
+             AND data->>'modelVersion' = 'search-terms@1' AND stream_name LIKE '%' || $1",
+        )
+        .bind(&id)
+        .fetch_all(&world.app.db.pool)
+        .await
+        .unwrap();
+        (!found.is_empty()).then_some(found)
+    })
+    .await;
+    let terms: Vec<String> = proposed
+        .iter()
+        .map(|p| {
+            assert_eq!(p["action"]["kind"], "ADD_NEGATIVE_KEYWORD", "{p}");
+            assert!(
+                p["reason"].as_str().unwrap().contains("for 0 conversions"),
+                "{p}"
+            );
+            p["action"]["keyword"]["text"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    // The simulated market's non-buyers (job seekers, students, people after something free)
+    // are what spends without converting; the sample already excludes "jobs" and "free".
+    assert!(
+        terms
+            .iter()
+            .any(|t| ["salary", "tutorial", "open source", "what is"]
+                .iter()
+                .any(|junk| t.contains(junk))),
+        "{terms:?}"
+    );
+    assert!(
+        terms
+            .iter()
+            .all(|t| !t.contains("jobs") && !t.contains("free")),
+        "{terms:?}"
+    );
+    let first = terms[0].clone();
+    // Applied: on the campaign's structure, then on Google as a campaign negative.
+    eventually(60, "the negative on Google", || async {
+        let campaigns = world.google_campaigns().await;
+        let negatives = campaigns[0]["negativeKeywords"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        negatives
+            .iter()
+            .any(|k| k.as_str() == Some(first.as_str()))
+            .then_some(())
+    })
+    .await;
+    // A later pull proposes none of them again.
+    let before = world.count(&id, "OptimisationProposed").await;
+    world.control("clock", json!({"hours": 24})).await;
+    world.wait_synced_through(14).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again: Vec<String> = sqlx::query_scalar(
+        "SELECT data->'action'->'keyword'->>'text' FROM events WHERE event_type = 'OptimisationProposed' \
+         AND data->>'modelVersion' = 'search-terms@1' AND stream_name LIKE '%' || $1",
+    )
+    .bind(&id)
+    .fetch_all(&world.app.db.pool)
+    .await
+    .unwrap();
+    let mut unique = again.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        again.len(),
+        "a search proposed twice: {again:?}"
+    );
+    assert!(world.count(&id, "OptimisationProposed").await >= before);
 }

@@ -13,6 +13,7 @@ pub mod allocation;
 pub mod experiments;
 pub mod hour_of_week;
 pub mod runs;
+pub mod search_terms;
 
 use crate::campaign::{BudgetTarget, CampaignStatus, Platform, ProposedAction};
 use schemars::JsonSchema;

@@ -15,6 +15,7 @@ pub mod changes;
 pub mod deployer;
 pub mod reports;
 pub mod runtime;
+pub mod search_terms;
 
 use adflow_application::{AppError, Application, Command, EventMetadata, Expected, Outcome};
 use adflow_domain::aggregate::Aggregate;

@@ -330,6 +330,28 @@ impl ReportSync {
                 Recorded::Unchanged => pulled.unchanged += 1,
             }
         }
+        if let (Some(through), Platform::Google) = (last_day, platform) {
+            let cause = Cause {
+                tenant: deployment.tenant,
+                event_id: Uuid::nil(),
+                correlation_id: correlation,
+            };
+            // The reports are recorded whatever the review meets: a failure here is logged, and
+            // the next pull reviews again.
+            match crate::search_terms::review(
+                &self.app, cause, deployment, state, gateway, &account, through,
+            )
+            .await
+            {
+                Ok(reviewed) if reviewed.proposed > 0 => {
+                    tracing::info!(campaign = %deployment.campaign, ?reviewed, "search terms reviewed");
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(campaign = %deployment.campaign, %error, "search terms review failed");
+                }
+            }
+        }
         if pulled.recorded + pulled.restated > 0 {
             // New figures: the campaign's monitor records the pull, and its anomaly check follows.
             let cause = Cause {

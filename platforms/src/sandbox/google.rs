@@ -88,6 +88,10 @@ impl Customer {
                            CampaignCriterion::AdSchedule { day, start_hour, end_hour, bid_modifier } =>
                                Some(json!({"dayOfWeek": day, "startHour": start_hour, "endHour": end_hour, "bidModifier": bid_modifier})),
                            _ => None,
+                       }).collect::<Vec<_>>(),
+                       "negativeKeywords": self.campaign_criteria.iter().filter(|((c, _), _)| c == id).filter_map(|(_, k)| match k {
+                           CampaignCriterion::Keyword { text, negative: true, .. } => Some(json!(text)),
+                           _ => None,
                        }).collect::<Vec<_>>()})
             })
             .collect();
