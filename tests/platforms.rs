@@ -1619,12 +1619,12 @@ async fn searches_that_spend_without_converting_become_negative_keywords_on_goog
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     let mut structure =
-        serde_json::to_value(adflow_platforms::samples::structure("Searches", 3, 10)).unwrap();
-    structure["google"]["dailyBudgetMicros"] = json!(1_000_000_000i64);
+        serde_json::to_value(adflow_platforms::samples::structure("Searches", 6, 10)).unwrap();
+    structure["google"]["dailyBudgetMicros"] = json!(3_000_000_000i64);
     structure.as_object_mut().unwrap().remove("linkedin");
     let mut body = campaign("Searched");
     body["platforms"] = json!(["GOOGLE"]);
-    body["totalBudgetMicros"] = json!(60_000_000_000i64);
+    body["totalBudgetMicros"] = json!(200_000_000_000i64);
     let id = world.approved_campaign_with(body, structure).await;
     world.step(&id, "deploy").await;
     world.wait_status(&id, "DEPLOYED", 60).await;
@@ -1655,7 +1655,7 @@ async fn searches_that_spend_without_converting_become_negative_keywords_on_goog
         .map(|p| {
             assert_eq!(p["action"]["kind"], "ADD_NEGATIVE_KEYWORD", "{p}");
             assert!(
-                p["reason"].as_str().unwrap().contains("for 0 conversions"),
+                p["reason"].as_str().unwrap().contains("would have made"),
                 "{p}"
             );
             p["action"]["keyword"]["text"].as_str().unwrap().to_owned()

@@ -21,6 +21,7 @@ pub mod kmeans;
 pub mod optimiser;
 pub mod prediction;
 pub mod schedule;
+pub mod search_terms_eval;
 pub mod segments;
 pub mod structure;
 pub mod worker;

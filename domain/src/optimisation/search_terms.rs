@@ -3,7 +3,8 @@
 //! "payroll software salary" and "hr software salary") — the n-gram reading practitioners give
 //! the report, which sees a non-buyer's words long before any single search has clicks enough.
 //! A search or modifier whose conversions are far below what the keywords it matched would have
-//! made of its clicks (Poisson, at most [`MAX_SURPRISE`] likely were it as good), and that spent
+//! made of its clicks (Poisson, at most [`MAX_SURPRISE`] likely were it as good, and kept within a
+//! [`FALSE_DISCOVERY_RATE`] over all the report's searches by Benjamini–Hochberg), and that spent
 //! at least what a conversion costs (the target, or the campaign's own cost per conversion; three
 //! times that per conversion when it converted at all), is proposed as a phrase negative, so the
 //! campaign stops paying for it. Never proposed: anything an existing negative blocks, and
@@ -179,11 +180,37 @@ pub fn negative_keywords(
     let cost_per_conversion =
         target_cost_per_conversion_micros.unwrap_or(cost / conversions.max(1));
     let days = f64::from(days.max(1));
-    let mut found: Vec<(Scope, i64, String, Recommendation)> = candidates
+    let tested: Vec<((Scope, String), Search)> = candidates
         .into_iter()
         .filter(|(_, s)| s.clicks >= MIN_CLICKS && s.expected_conversions > 0.0)
+        .collect();
+    // A report holds a hundred searches: at 5 % each, a few good ones would look silent by
+    // chance. Benjamini–Hochberg, within each family (the few modifiers, the many searches),
+    // keeps the share of such among those proposed near the false discovery rate.
+    let threshold = |scope: Scope| {
+        let mut surprises: Vec<f64> = tested
+            .iter()
+            .filter(|((s, _), _)| *s == scope)
+            .map(|(_, s)| poisson_at_most(s.conversions, s.expected_conversions))
+            .collect();
+        surprises.sort_by(f64::total_cmp);
+        let m = surprises.len().max(1) as f64;
+        surprises
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| **p <= (*i as f64 + 1.0) / m * FALSE_DISCOVERY_RATE)
+            .map(|(_, p)| *p)
+            .fold(0.0, f64::max)
+            .min(MAX_SURPRISE)
+    };
+    let thresholds = [threshold(Scope::Modifier), threshold(Scope::Search)];
+    let mut found: Vec<(Scope, i64, String, Recommendation)> = tested
+        .into_iter()
         // Its conversions far below what its keywords' rates expect…
-        .filter(|(_, s)| poisson_at_most(s.conversions, s.expected_conversions) <= MAX_SURPRISE)
+        .filter(|((scope, _), s)| {
+            let threshold = thresholds[*scope as usize];
+            threshold > 0.0 && poisson_at_most(s.conversions, s.expected_conversions) <= threshold
+        })
         // …and what it spent per conversion at least what the target allows (three times over
         // when it converted at all).
         .filter(|(_, s)| match s.conversions {
@@ -202,12 +229,16 @@ pub fn negative_keywords(
             };
             let recommendation = Recommendation {
                 reason: format!(
-                    "{what} took {} clicks and spent {:.2} over {days} days for {} \
-                     conversions; at the rates of the keywords they matched they would have \
-                     made {:.1}, and searches that good make so few {:.1} % of the time",
+                    "{what} took {} clicks and spent {:.2} over {days} days for {}; at the \
+                     rates of the keywords they matched they would have made {:.1} conversions, \
+                     and searches that good make so few {:.1} % of the time",
                     s.clicks,
                     s.cost_micros as f64 / 1e6,
-                    s.conversions,
+                    match s.conversions {
+                        0 => "no conversion".to_owned(),
+                        1 => "1 conversion".to_owned(),
+                        n => format!("{n} conversions"),
+                    },
                     s.expected_conversions,
                     surprise * 100.0
                 ),
@@ -258,8 +289,10 @@ enum Scope {
 }
 
 /// How unlikely the conversions seen may be, were the search as good as its keywords: at most
-/// this, and the search is proposed.
+/// this (and within the false discovery rate over the whole report), and the search is proposed.
 pub const MAX_SURPRISE: f64 = 0.05;
+/// The share of proposals that may be good searches silent by chance (Benjamini–Hochberg).
+pub const FALSE_DISCOVERY_RATE: f64 = 0.1;
 
 /// P(X ≤ `k`) for X Poisson with mean `mean`.
 fn poisson_at_most(k: i64, mean: f64) -> f64 {

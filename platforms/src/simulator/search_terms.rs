@@ -3,9 +3,12 @@
 //! it — some from buyers ("… pricing", "… for enterprise"), some from people who will never buy
 //! (job seekers, students, people after something free), broad match more of those than phrase.
 //! Searches that contain one of the campaign's negative keywords are not matched; their share goes
-//! to the others. A keyword-hour's figures are split among its searches: impressions and clicks
-//! by each search's share (jittered hour by hour), cost with the clicks, and conversions by clicks
-//! times how well each kind of searcher buys — so totals are exactly the keyword's.
+//! to the others. A keyword-hour's figures are split among its searches at random: impressions and
+//! clicks by each search's share (jittered hour by hour), conversions by share times how well each
+//! kind of searcher buys, cost with the clicks — so totals are exactly the keyword's. The
+//! keyword's own conversion rate stays the market's (an average over its searchers); negatives
+//! lift it by their count (the simulator's delivery), not by which searches they block: an
+//! approximation.
 
 use super::delivery::Figures;
 use super::rng::Draws;
@@ -140,6 +143,28 @@ fn candidates(keyword: &str, match_type: u8, negatives: &[String]) -> Vec<(Strin
     out
 }
 
+/// The ground truth an evaluation scores against (models never read it): how a searcher who
+/// typed `search` converts against `keyword`'s own rate — 1 for the keyword itself, the
+/// modifier's rate for a search that adds one, `None` for a search this market does not make.
+pub fn buyer_rate(keyword: &str, search: &str) -> Option<f64> {
+    let keyword = keyword.trim().to_lowercase();
+    let search = search.trim().to_lowercase();
+    if search == keyword {
+        return Some(1.0);
+    }
+    MODIFIERS
+        .iter()
+        .find(|m| {
+            let text = if m.before {
+                format!("{} {keyword}", m.words)
+            } else {
+                format!("{keyword} {}", m.words)
+            };
+            text == search
+        })
+        .map(|m| m.conversion)
+}
+
 /// Splits `total` in proportion to `weights` (largest remainder: the parts add up to it).
 fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
     let sum: f64 = weights.iter().sum();
@@ -155,6 +180,30 @@ fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
     let short = total - parts.iter().sum::<u64>();
     for i in order.into_iter().take(short as usize) {
         parts[i] += 1;
+    }
+    parts
+}
+
+/// Splits `total` among `weights` at random (each unit falls to a part with its weight's
+/// probability): an hour's one conversion goes to any search that could have made it, not
+/// always to the largest. Large totals are apportioned (their draws would differ by little).
+fn draw_parts(total: u64, weights: &[f64], draws: &mut Draws) -> Vec<u64> {
+    let sum: f64 = weights.iter().sum();
+    if total > 2_000 || sum <= 0.0 {
+        return apportion(total, weights);
+    }
+    let mut parts = vec![0; weights.len()];
+    for _ in 0..total {
+        let mut left = draws.uniform() * sum;
+        let mut chosen = weights.len() - 1;
+        for (i, w) in weights.iter().enumerate() {
+            if left < *w {
+                chosen = i;
+                break;
+            }
+            left -= w;
+        }
+        parts[chosen] += 1;
     }
     parts
 }
@@ -176,22 +225,23 @@ pub fn split(
         .iter()
         .map(|(_, share, _)| share * draws.lognormal(0.3))
         .collect();
-    let impressions = apportion(figures.impressions, &shares);
-    let clicks = apportion(figures.clicks, &shares);
-    let buying: Vec<f64> = clicks
+    // Every click had an impression: clicks first, the rest of the impressions after them.
+    let clicks = draw_parts(figures.clicks, &shares, &mut draws);
+    let unclicked = draw_parts(
+        figures.impressions.saturating_sub(figures.clicks),
+        &shares,
+        &mut draws,
+    );
+    let impressions: Vec<u64> = clicks.iter().zip(&unclicked).map(|(c, u)| c + u).collect();
+    // Conversions arrive hours after their clicks (adstock), so an hour's conversions come from
+    // each kind of searcher by its share of clicks over time and how well it buys, not from
+    // whoever clicked in that hour.
+    let buying: Vec<f64> = shares
         .iter()
         .zip(&terms)
-        .map(|(c, (_, _, conversion))| *c as f64 * conversion)
+        .map(|(share, (_, _, conversion))| share * conversion)
         .collect();
-    // Conversions that arrived are someone's: if every clicking search was a non-buyer's, the
-    // keyword's own search takes them.
-    let conversions = if buying.iter().sum::<f64>() > 0.0 {
-        apportion(figures.conversions, &buying)
-    } else {
-        let mut own = vec![0; terms.len()];
-        own[0] = figures.conversions;
-        own
-    };
+    let conversions = draw_parts(figures.conversions, &buying, &mut draws);
     let cost = apportion(
         figures.cost_micros,
         &clicks.iter().map(|c| *c as f64).collect::<Vec<_>>(),
@@ -207,7 +257,7 @@ pub fn split(
         .map(|(i, (text, _, _))| SearchTerm {
             text,
             figures: Figures {
-                impressions: impressions[i].max(clicks[i]),
+                impressions: impressions[i],
                 clicks: clicks[i],
                 conversions: conversions[i],
                 cost_micros: cost[i],
@@ -243,7 +293,7 @@ mod tests {
             assert_eq!(total.conversions, 5);
             assert_eq!(total.cost_micros, 150_000_000);
             assert_eq!(total.revenue_micros, 900_000_000);
-            assert!(total.impressions >= 1_000);
+            assert_eq!(total.impressions, 1_000);
             if match_type == 0 {
                 assert_eq!(terms.len(), 1);
                 assert_eq!(terms[0].text, "cloud cost tool");

@@ -110,6 +110,14 @@ enum EvalWhich {
         #[arg(long, default_value_t = 12)]
         campaigns: usize,
     },
+    /// Negative keywords from search terms on simulated Google campaigns: what our rule, the
+    /// spent-a-conversion rule and the oracle would block in the two weeks after the report.
+    SearchTerms {
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        seeds: Vec<u64>,
+        #[arg(long, default_value_t = 30)]
+        campaigns: usize,
+    },
     /// Creative experiments: A/A tests (false winners) and A/B tests with a true 20 % lift (time
     /// to a decision) under the sequential design, on the simulator.
     Experiments {
@@ -215,6 +223,12 @@ fn main() -> ExitCode {
             Commands::Eval {
                 which: Some(EvalWhich::Copy { briefs }),
             } => ml::evaluate_copy(briefs.as_deref()),
+            Commands::Eval {
+                which: Some(EvalWhich::SearchTerms { seeds, campaigns }),
+            } => {
+                ml::evaluate_search_terms(&seeds, campaigns);
+                Ok(())
+            }
             Commands::Eval {
                 which: Some(EvalWhich::Experiments { seeds, tests }),
             } => {

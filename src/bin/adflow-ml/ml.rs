@@ -655,3 +655,46 @@ pub fn evaluate_experiments(seeds: &[u64], tests: usize) {
         );
     }
 }
+
+/// `adflow-ml eval search-terms`: negatives from two weeks of search terms, scored on the two
+/// weeks after them.
+pub fn evaluate_search_terms(seeds: &[u64], campaigns: usize) {
+    println!(
+        "negative keywords from search terms: {campaigns} simulated Google campaigns a seed (12 keywords, exact/phrase/broad), two weeks read, the next two scored"
+    );
+    println!(
+        "{:<6} {:<22} {:>9} {:>9} {:>24} {:>22} {:>20}",
+        "seed",
+        "rule",
+        "negatives",
+        "right",
+        "non-buyer spend blocked",
+        "buyer spend blocked",
+        "buyer conv. blocked"
+    );
+    for seed in seeds {
+        let r = adflow_ml_workers::search_terms_eval::evaluate(*seed, campaigns);
+        for (name, s) in [
+            ("ours", &r.ours),
+            ("spent a conversion", &r.spent_a_conversion),
+            ("oracle", &r.oracle),
+        ] {
+            println!(
+                "{:<6} {:<22} {:>9} {:>9} {:>23.1}% {:>22.2} {:>20}",
+                seed,
+                name,
+                s.negatives,
+                s.right,
+                s.non_buyer_spend_blocked * 100.0,
+                s.buyer_spend_blocked_micros as f64 / 1e6,
+                s.buyer_conversions_blocked
+            );
+        }
+        println!(
+            "{:<6} non-buyers took {:.1} % of the later weeks' spend ({:.2})",
+            seed,
+            r.non_buyer_spend_share * 100.0,
+            r.later_spend_micros as f64 / 1e6
+        );
+    }
+}
