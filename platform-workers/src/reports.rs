@@ -331,26 +331,8 @@ impl ReportSync {
             }
         }
         if let (Some(through), Platform::Google) = (last_day, platform) {
-            let cause = Cause {
-                tenant: deployment.tenant,
-                event_id: Uuid::nil(),
-                correlation_id: correlation,
-            };
-            // The reports are recorded whatever the review meets: a failure here is logged, and
-            // the next pull reviews again.
-            match crate::search_terms::review(
-                &self.app, cause, deployment, state, gateway, &account, through,
-            )
-            .await
-            {
-                Ok(reviewed) if reviewed.proposed > 0 => {
-                    tracing::info!(campaign = %deployment.campaign, ?reviewed, "search terms reviewed");
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(campaign = %deployment.campaign, %error, "search terms review failed");
-                }
-            }
+            self.review_search_terms(deployment, state, gateway, &account, through, correlation)
+                .await;
         }
         if pulled.recorded + pulled.restated > 0 {
             // New figures: the campaign's monitor records the pull, and its anomaly check follows.
@@ -378,6 +360,68 @@ impl ReportSync {
             .await?;
         }
         Ok((pulled, last_day))
+    }
+
+    /// The search terms review of `deployment` through `through`, once per new day: the report is
+    /// a heavy query, and a day already reviewed has nothing new but late conversions (which the
+    /// next day's review, over the same fortnight, takes in). A failure is logged and the day
+    /// stays unreviewed; the reports are recorded whatever it meets.
+    async fn review_search_terms(
+        &self,
+        deployment: &LiveDeployment,
+        state: &CampaignState,
+        gateway: &dyn adflow_platforms::AdPlatform,
+        account: &adflow_platforms::Account,
+        through: NaiveDate,
+        correlation: Uuid,
+    ) {
+        let reviewed: Result<Option<NaiveDate>, sqlx::Error> = sqlx::query_scalar(
+            "SELECT search_terms_reviewed_through FROM report_sync_state \
+             WHERE tenant_id = $1 AND campaign_id = $2 AND platform = $3",
+        )
+        .bind(deployment.tenant)
+        .bind(deployment.campaign)
+        .bind(deployment.platform.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map(Option::flatten);
+        if matches!(reviewed, Ok(Some(day)) if day >= through) {
+            return;
+        }
+        let cause = Cause {
+            tenant: deployment.tenant,
+            event_id: Uuid::nil(),
+            correlation_id: correlation,
+        };
+        match crate::search_terms::review(
+            &self.app, cause, deployment, state, gateway, account, through,
+        )
+        .await
+        {
+            Ok(outcome) => {
+                if outcome.proposed > 0 {
+                    tracing::info!(campaign = %deployment.campaign, ?outcome, "search terms reviewed");
+                }
+                let marked = sqlx::query(
+                    "INSERT INTO report_sync_state (tenant_id, campaign_id, platform, search_terms_reviewed_through) \
+                     VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (tenant_id, campaign_id, platform) DO UPDATE SET \
+                       search_terms_reviewed_through = GREATEST(report_sync_state.search_terms_reviewed_through, EXCLUDED.search_terms_reviewed_through)",
+                )
+                .bind(deployment.tenant)
+                .bind(deployment.campaign)
+                .bind(deployment.platform.as_str())
+                .bind(through)
+                .execute(&self.pool)
+                .await;
+                if let Err(error) = marked {
+                    tracing::warn!(campaign = %deployment.campaign, %error, "search terms review not marked");
+                }
+            }
+            Err(error) => {
+                tracing::warn!(campaign = %deployment.campaign, %error, "search terms review failed");
+            }
+        }
     }
 
     async fn record(

@@ -111,6 +111,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "inbound webhooks",
         include_str!("../migrations/0020_inbound_webhooks.sql"),
     ),
+    (
+        21,
+        "search term reviews",
+        include_str!("../migrations/0021_search_term_reviews.sql"),
+    ),
 ];
 
 #[derive(Debug, Clone, Copy)]
