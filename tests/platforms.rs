@@ -1711,6 +1711,30 @@ async fn searches_that_spend_without_converting_become_negative_keywords_on_goog
         again.len(),
         "a search proposed twice: {again:?}"
     );
+    // The report the proposals rest on, over GraphQL.
+    let query = "query($id: ID!) { campaign(id: $id) { searchTerms { platform from to rule searchesTotal \
+                 searches { searchTerm keyword clicks conversions costMicros } proposedNegatives reviewedAt } } }";
+    let report = eventually(60, "the search terms report in GraphQL", || async {
+        let body = world
+            .app
+            .graphql(Some(&world.manager), query, json!({"id": id}))
+            .await
+            .body;
+        let report = body["data"]["campaign"]["searchTerms"].clone();
+        (!report.is_null()).then_some(report)
+    })
+    .await;
+    assert_eq!(report["platform"], "GOOGLE", "{report}");
+    assert_eq!(report["rule"], "search-terms@1", "{report}");
+    let searches = report["searches"].as_array().unwrap();
+    assert!(!searches.is_empty() && searches.len() <= 200, "{report}");
+    assert!(
+        searches
+            .windows(2)
+            .all(|w| w[0]["costMicros"].as_i64() >= w[1]["costMicros"].as_i64()),
+        "costliest first: {report}"
+    );
+    assert!(report["searchesTotal"].as_i64().unwrap() >= searches.len() as i64);
     // Reviewed once a day, not at every pull.
     let reviewed: Option<NaiveDate> = sqlx::query_scalar(
         "SELECT search_terms_reviewed_through FROM report_sync_state WHERE campaign_id::text = $1",

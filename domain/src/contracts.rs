@@ -10,7 +10,7 @@ use crate::audience::*;
 use crate::campaign::*;
 use crate::event::{DecodeError, DomainEvent};
 use crate::inbound::{InboundEvent, LeadCaptured, OfflineConversionRecorded};
-use crate::monitoring::{AnomalyDetected, MonitorEvent};
+use crate::monitoring::{AnomalyDetected, MonitorEvent, SearchTermsReviewed};
 use crate::notifications::{InboxEvent, NotificationPreferencesSet, NotificationsRead};
 use crate::optimisation::runs::{OptimisationRunCompleted, OptimisationRunRequested};
 use crate::performance::{PerformanceEvent, PerformanceRecorded, PerformanceRestated};
@@ -104,6 +104,7 @@ pub fn event_contracts() -> Vec<EventContract> {
             MonitorEvent::OPTIMISATION_RUN_COMPLETED,
             1,
         ),
+        contract::<SearchTermsReviewed>("monitor", MonitorEvent::SEARCH_TERMS_REVIEWED, 1),
         contract::<GuardrailsSet>("tenant", TenantEvent::GUARDRAILS_SET, 1),
         contract::<DecisionRulesSet>("tenant", TenantEvent::DECISION_RULES_SET, 1),
         contract::<PlatformConnected>("tenant", TenantEvent::PLATFORM_CONNECTED, 1),

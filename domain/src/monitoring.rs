@@ -111,6 +111,75 @@ pub enum MonitorCommand {
     },
     /// The optimiser's answer; a run answered already records nothing (a redelivery).
     CompleteRun(OptimisationRunCompleted),
+    /// A search terms review: the searches read and the negatives it proposed. A review through a
+    /// day already reviewed records nothing.
+    RecordSearchTerms(SearchTermsReviewed),
+}
+
+/// Searches one review records at most (the costliest).
+pub const MAX_REVIEWED_SEARCHES: usize = 200;
+
+/// One search of a search terms report, summed over the review's window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewedSearch {
+    pub search_term: String,
+    /// The keyword it matched.
+    pub keyword: String,
+    pub clicks: i64,
+    pub conversions: i64,
+    pub cost_micros: i64,
+}
+
+/// The search terms report of `from..=to` as the review read it (its costliest searches), and the
+/// negative keywords it proposed (each through the campaign's proposal flow).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchTermsReviewed {
+    pub campaign_id: Uuid,
+    pub platform: Platform,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The rule's name and version.
+    pub rule: String,
+    /// Searches in the report, of which `searches` are the costliest.
+    pub searches_total: u32,
+    pub searches: Vec<ReviewedSearch>,
+    pub proposed_negatives: Vec<String>,
+}
+
+fn check_review(review: &SearchTermsReviewed, violations: &mut Violations) {
+    if review.to < review.from {
+        violations.push("to", "before_from", "the last day comes after the first");
+    }
+    if review.searches.len() > MAX_REVIEWED_SEARCHES {
+        violations.push(
+            "searches",
+            "too_many",
+            format!("at most {MAX_REVIEWED_SEARCHES} searches"),
+        );
+    }
+    for (i, s) in review
+        .searches
+        .iter()
+        .enumerate()
+        .take(MAX_REVIEWED_SEARCHES)
+    {
+        if s.clicks < 0 || s.conversions < 0 || s.cost_micros < 0 {
+            violations.push(
+                format!("searches/{i}"),
+                "negative",
+                "clicks, conversions and cost are never negative",
+            );
+        }
+        if s.search_term.trim().is_empty() || s.search_term.chars().count() > 200 {
+            violations.push(
+                format!("searches/{i}/searchTerm"),
+                "invalid",
+                "1 to 200 characters",
+            );
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -140,6 +209,7 @@ pub enum MonitorEvent {
     AnomalyDetected(AnomalyDetected),
     OptimisationRunRequested(OptimisationRunRequested),
     OptimisationRunCompleted(OptimisationRunCompleted),
+    SearchTermsReviewed(SearchTermsReviewed),
 }
 
 impl MonitorEvent {
@@ -147,6 +217,7 @@ impl MonitorEvent {
     pub const ANOMALY_DETECTED: &'static str = "AnomalyDetected";
     pub const OPTIMISATION_RUN_REQUESTED: &'static str = "OptimisationRunRequested";
     pub const OPTIMISATION_RUN_COMPLETED: &'static str = "OptimisationRunCompleted";
+    pub const SEARCH_TERMS_REVIEWED: &'static str = "SearchTermsReviewed";
 }
 
 impl DomainEvent for MonitorEvent {
@@ -160,6 +231,7 @@ impl DomainEvent for MonitorEvent {
             MonitorEvent::OptimisationRunCompleted(e) => {
                 encode(Self::OPTIMISATION_RUN_COMPLETED, 1, e)
             }
+            MonitorEvent::SearchTermsReviewed(e) => encode(Self::SEARCH_TERMS_REVIEWED, 1, e),
         }
     }
 
@@ -181,6 +253,9 @@ impl DomainEvent for MonitorEvent {
             (Self::OPTIMISATION_RUN_COMPLETED, 1) => {
                 decode(event_type, schema_version, data).map(MonitorEvent::OptimisationRunCompleted)
             }
+            (Self::SEARCH_TERMS_REVIEWED, 1) => {
+                decode(event_type, schema_version, data).map(MonitorEvent::SearchTermsReviewed)
+            }
             _ => Err(unknown(event_type, schema_version)),
         }
     }
@@ -197,6 +272,9 @@ pub struct MonitorState {
     /// Every optimisation run asked for, and whether it was answered.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub runs: BTreeMap<Uuid, RunStatus>,
+    /// The last day a search terms review covered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_terms_reviewed_through: Option<NaiveDate>,
 }
 
 pub struct CampaignMonitor;
@@ -296,6 +374,19 @@ impl Aggregate for CampaignMonitor {
                     restated: *restated,
                 })]);
             }
+            MonitorCommand::RecordSearchTerms(review) => {
+                if state
+                    .and_then(|s| s.search_terms_reviewed_through)
+                    .is_some_and(|through| through >= review.to)
+                {
+                    return Ok(vec![]);
+                }
+                let mut violations = Violations::new();
+                check_review(review, &mut violations);
+                return violations
+                    .into_result(vec![MonitorEvent::SearchTermsReviewed(review.clone())])
+                    .map_err(Rejection::Invalid);
+            }
             MonitorCommand::RecordFindings {
                 campaign_id,
                 findings,
@@ -339,6 +430,7 @@ impl Aggregate for CampaignMonitor {
             MonitorEvent::AnomalyDetected(e) => e.campaign_id,
             MonitorEvent::OptimisationRunRequested(e) => e.campaign_id,
             MonitorEvent::OptimisationRunCompleted(e) => e.campaign_id,
+            MonitorEvent::SearchTermsReviewed(e) => e.campaign_id,
         };
         let mut state = state.unwrap_or(MonitorState {
             campaign_id,
@@ -362,6 +454,13 @@ impl Aggregate for CampaignMonitor {
             }
             MonitorEvent::OptimisationRunCompleted(e) => {
                 state.runs.insert(e.run_id, RunStatus::Completed);
+            }
+            MonitorEvent::SearchTermsReviewed(e) => {
+                state.search_terms_reviewed_through = Some(
+                    state
+                        .search_terms_reviewed_through
+                        .map_or(e.to, |t| t.max(e.to)),
+                );
             }
         }
         Ok(state)
@@ -399,6 +498,47 @@ mod tests {
             findings,
             detector: "d@1".into(),
         }
+    }
+
+    fn review(to: &str, clicks: i64) -> SearchTermsReviewed {
+        SearchTermsReviewed {
+            campaign_id: Uuid::from_u128(1),
+            platform: Platform::Google,
+            from: "2026-01-01".parse().unwrap(),
+            to: to.parse().unwrap(),
+            rule: "search-terms@1".into(),
+            searches_total: 1,
+            searches: vec![ReviewedSearch {
+                search_term: "payroll salary".into(),
+                keyword: "payroll".into(),
+                clicks,
+                conversions: 0,
+                cost_micros: 10_000_000,
+            }],
+            proposed_negatives: vec!["salary".into()],
+        }
+    }
+
+    #[test]
+    fn a_search_terms_review_is_recorded_once_per_day_and_checked() {
+        let first = review("2026-01-14", 40);
+        Scenario::<CampaignMonitor>::given(vec![])
+            .when(MonitorCommand::RecordSearchTerms(first.clone()))
+            .then(vec![MonitorEvent::SearchTermsReviewed(first.clone())]);
+        // Redelivered, or a second pull the same day: nothing new.
+        Scenario::<CampaignMonitor>::given(vec![MonitorEvent::SearchTermsReviewed(first.clone())])
+            .when(MonitorCommand::RecordSearchTerms(review("2026-01-14", 41)))
+            .then(vec![]);
+        let next = review("2026-01-15", 45);
+        Scenario::<CampaignMonitor>::given(vec![MonitorEvent::SearchTermsReviewed(first)])
+            .when(MonitorCommand::RecordSearchTerms(next.clone()))
+            .then(vec![MonitorEvent::SearchTermsReviewed(next)]);
+        Scenario::<CampaignMonitor>::given(vec![])
+            .when(MonitorCommand::RecordSearchTerms(review("2026-01-14", -1)))
+            .then_violations(&[("searches/0", "negative")]);
+        Scenario::<CampaignMonitor>::given(vec![])
+            .when(MonitorCommand::RecordSearchTerms(review("2025-12-31", 1)))
+            .then_violations(&[("to", "before_from")]);
     }
 
     #[test]

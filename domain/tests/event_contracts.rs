@@ -374,6 +374,34 @@ fn samples() -> Vec<EventPayload> {
             },
         )
         .to_payload(),
+        adflow_domain::monitoring::MonitorEvent::SearchTermsReviewed(
+            adflow_domain::monitoring::SearchTermsReviewed {
+                campaign_id: Uuid::from_u128(0x0192_0000_0000_7000_8000_0000_0000_0002),
+                platform: Platform::Google,
+                from: "2027-01-03".parse().unwrap(),
+                to: "2027-01-16".parse().unwrap(),
+                rule: "search-terms@1".into(),
+                searches_total: 2,
+                searches: vec![
+                    adflow_domain::monitoring::ReviewedSearch {
+                        search_term: "kubernetes cost monitoring salary".into(),
+                        keyword: "kubernetes cost monitoring".into(),
+                        clicks: 41,
+                        conversions: 0,
+                        cost_micros: 98_400_000,
+                    },
+                    adflow_domain::monitoring::ReviewedSearch {
+                        search_term: "kubernetes cost monitoring pricing".into(),
+                        keyword: "kubernetes cost monitoring".into(),
+                        clicks: 30,
+                        conversions: 3,
+                        cost_micros: 72_000_000,
+                    },
+                ],
+                proposed_negatives: vec!["salary".into()],
+            },
+        )
+        .to_payload(),
         adflow_domain::tenant::TenantEvent::DecisionRulesSet(
             adflow_domain::tenant::DecisionRulesSet {
                 rules: adflow_domain::optimisation::DecisionRules::default(),

@@ -10,11 +10,16 @@ use crate::reports::LiveDeployment;
 use crate::{submit, Cause, WorkerError};
 use adflow_application::{AppError, Application};
 use adflow_domain::campaign::{Campaign, CampaignCommand, CampaignState, ProposedAction};
+use adflow_domain::monitoring::{
+    monitor_stream_id, CampaignMonitor, MonitorCommand, ReviewedSearch, SearchTermsReviewed,
+    MAX_REVIEWED_SEARCHES,
+};
 use adflow_domain::optimisation::search_terms::{negative_keywords, SearchTermFigures, Targeting};
 use adflow_domain::tenant::TenantSettings;
 use adflow_domain::{Rejection, TenantId};
 use adflow_platforms::{Account, AdPlatform};
 use chrono::{Duration, NaiveDate};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 pub const ACTOR: &str = "system:search-terms";
@@ -87,10 +92,12 @@ pub async fn review(
         searches: searches.len(),
         proposed: 0,
     };
+    let mut proposed_negatives = Vec::new();
     for recommendation in recommendations {
         let ProposedAction::AddNegativeKeyword { keyword } = &recommendation.action else {
             continue;
         };
+        proposed_negatives.push(keyword.text.clone());
         let command = CampaignCommand::ProposeOptimisation {
             proposal_id: proposal_id(campaign, &keyword.text),
             guardrails: rules.guardrails_for(&recommendation.action, &settings.guardrails),
@@ -109,5 +116,50 @@ pub async fn review(
             Err(error) => return Err(error.into()),
         }
     }
+    // The report as read, on the campaign's monitor: what the proposals rest on, for auditors and
+    // for GraphQL (`Campaign.searchTerms`).
+    let record = MonitorCommand::RecordSearchTerms(SearchTermsReviewed {
+        campaign_id: campaign,
+        platform: deployment.platform,
+        from,
+        to: through,
+        rule: RULE_VERSION.to_owned(),
+        searches_total: u32::try_from(searches.len()).unwrap_or(u32::MAX),
+        searches: costliest(&searches),
+        proposed_negatives,
+    });
+    submit::<CampaignMonitor>(
+        app,
+        ACTOR,
+        cause,
+        monitor_stream_id(campaign),
+        record,
+        false,
+    )
+    .await?;
     Ok(reviewed)
+}
+
+/// The report's searches summed per search and keyword, the costliest first, as many as a review
+/// records.
+fn costliest(rows: &[SearchTermFigures]) -> Vec<ReviewedSearch> {
+    let mut summed: BTreeMap<(String, String), ReviewedSearch> = BTreeMap::new();
+    for row in rows {
+        let entry = summed
+            .entry((row.search_term.clone(), row.keyword.clone()))
+            .or_insert_with(|| ReviewedSearch {
+                search_term: row.search_term.clone(),
+                keyword: row.keyword.clone(),
+                clicks: 0,
+                conversions: 0,
+                cost_micros: 0,
+            });
+        entry.clicks += row.clicks;
+        entry.conversions += row.conversions;
+        entry.cost_micros += row.cost_micros;
+    }
+    let mut searches: Vec<ReviewedSearch> = summed.into_values().collect();
+    searches.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros));
+    searches.truncate(MAX_REVIEWED_SEARCHES);
+    searches
 }

@@ -232,6 +232,19 @@ impl Campaign {
         Ok(Some(rows))
     }
 
+    /// The newest search terms review of this campaign's Google clicks: the searches behind them
+    /// (the costliest, with the keyword each matched) and the negative keywords it proposed. Null
+    /// before the first review, and, with a FORBIDDEN error, for roles that may not see money.
+    #[graphql(guard = "RoleGuard(Action::ReadSpend)")]
+    async fn search_terms(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::search_terms::SearchTermReport>> {
+        self.page
+            .search_terms(ctx.data::<ReadDb>()?, &self.key)
+            .await
+    }
+
     /// The optimiser's runs on this campaign, newest first (at most `first`): the optimisation
     /// log. Null, with a FORBIDDEN error, for roles that may not see money.
     #[graphql(guard = "RoleGuard(Action::ReadSpend)")]

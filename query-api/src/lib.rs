@@ -23,6 +23,7 @@ mod optimisation;
 mod recommendations;
 pub mod reports;
 mod scalars;
+mod search_terms;
 mod siblings;
 mod structure;
 mod templates;

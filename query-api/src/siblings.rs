@@ -24,6 +24,7 @@ pub struct CampaignPage {
     proposals: Loaded<Vec<crate::recommendations::ProposalRow>>,
     anomalies: Loaded<Vec<crate::anomalies::AnomalyFound>>,
     runs: Loaded<Vec<crate::optimisation::OptimizationRun>>,
+    search_terms: Loaded<crate::search_terms::SearchTermReport>,
 }
 
 impl std::fmt::Debug for CampaignPage {
@@ -113,6 +114,20 @@ impl CampaignPage {
         )
         .await?
         .unwrap_or_default())
+    }
+
+    pub async fn search_terms(
+        &self,
+        db: &ReadDb,
+        key: &Owned,
+    ) -> async_graphql::Result<Option<crate::search_terms::SearchTermReport>> {
+        part(
+            &self.search_terms,
+            crate::search_terms::SearchTermsLoader(db.clone()),
+            &self.keys,
+            key,
+        )
+        .await
     }
 
     pub async fn proposals(
