@@ -159,7 +159,7 @@ fn costliest(rows: &[SearchTermFigures]) -> Vec<ReviewedSearch> {
         entry.cost_micros += row.cost_micros;
     }
     let mut searches: Vec<ReviewedSearch> = summed.into_values().collect();
-    searches.sort_by(|a, b| b.cost_micros.cmp(&a.cost_micros));
+    searches.sort_by_key(|s| std::cmp::Reverse(s.cost_micros));
     searches.truncate(MAX_REVIEWED_SEARCHES);
     searches
 }
