@@ -401,7 +401,12 @@ impl ModelStructureGenerator {
                 let more = self
                     .copy
                     .variations(brief, &slots, CopyFormat::SearchAd, 1)?;
-                for headline in distinct(&more, 0, google_limits::HEADLINES_MAX) {
+                // Every distinct headline of the wider material, best first: the best few may
+                // be ones the ad already holds.
+                let wider = distinct(&more, 0, usize::MAX);
+                // Still short (one long theme): the offer's own wording, cut to fit.
+                let offer = search_ad::offer_headlines(brief);
+                for headline in wider.into_iter().chain(offer) {
                     if headlines.len() == google_limits::HEADLINES_MAX {
                         break;
                     }

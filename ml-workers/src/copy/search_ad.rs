@@ -91,6 +91,51 @@ pub fn headlines(
     chosen
 }
 
+/// Words a headline cut out of the offer may not end on (nor, but for "for", open with).
+const DANGLING: [&str; 16] = [
+    "a", "an", "the", "and", "or", "for", "to", "of", "in", "on", "with", "by", "at", "from",
+    "your", "our",
+];
+
+/// Headlines cut from the offer's own wording, longest first: runs of two to six of its words
+/// that fit a headline and neither open nor end on a word that needs another ("Technical
+/// recruiting in Europe", "For manufacturers in Europe"). The last material for an ad whose
+/// themes are too long for the headline patterns; the brief's casing is kept.
+pub fn offer_headlines(brief: &Brief) -> Vec<String> {
+    let max_chars = google::HEADLINE
+        .warn_above
+        .unwrap_or(google::HEADLINE.max_chars);
+    let words: Vec<&str> = brief
+        .offer
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | ':' | '!' | '?'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut found: Vec<String> = Vec::new();
+    for length in (2..=6).rev() {
+        for run in words.windows(length) {
+            let (first, last) = (run[0].to_lowercase(), run[length - 1].to_lowercase());
+            if DANGLING.contains(&last.as_str())
+                || (first != "for" && DANGLING.contains(&first.as_str()))
+            {
+                continue;
+            }
+            let phrase = run.join(" ");
+            let mut letters = phrase.chars();
+            let text: String = match letters.next() {
+                Some(c) => c.to_uppercase().chain(letters).collect(),
+                None => continue,
+            };
+            if fits(&text, max_chars)
+                && !found.iter().any(|f| f.eq_ignore_ascii_case(&text))
+                && super::acceptable(brief, TextRole::Headline, &text)
+            {
+                found.push(text);
+            }
+        }
+    }
+    found
+}
+
 /// A fact's clause inside a sentence: its first letter lowered unless the brief capitalises it.
 fn inside(brief: &Brief, clause: &str) -> String {
     let first = clause.split_whitespace().next().unwrap_or_default();
