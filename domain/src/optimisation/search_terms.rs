@@ -4,7 +4,8 @@
 //! the report, which sees a non-buyer's words long before any single search has clicks enough.
 //! A search or modifier whose conversions are far below what the keywords it matched would have
 //! made of its clicks (Poisson, at most [`MAX_SURPRISE`] likely were it as good, and kept within a
-//! [`FALSE_DISCOVERY_RATE`] over all the report's searches by Benjamini–Hochberg), and that spent
+//! [`FALSE_DISCOVERY_RATE`] by Benjamini–Hochberg within each family: the modifiers, the
+//! searches), and that spent
 //! at least what a conversion costs (the target, or the campaign's own cost per conversion; three
 //! times that per conversion when it converted at all), is proposed as a phrase negative, so the
 //! campaign stops paying for it. Never proposed: anything an existing negative blocks, and
@@ -12,7 +13,7 @@
 //!
 //! Each keyword's conversion rate is its own over the window, drawn towards the campaign's by
 //! [`PRIOR_CLICKS`] (a keyword with few clicks is judged as the campaign converts). The confidence
-//! is one less that probability.
+//! is one minus that probability.
 
 use super::{ExpectedImpact, Recommendation};
 use crate::campaign::ProposedAction;
