@@ -299,6 +299,36 @@ impl World {
         id
     }
 
+    /// A Google-only campaign named `name` on the sample structure `sample` (`groups` ad groups of
+    /// `keywords` keywords, `daily_budget_micros` a day), approved, deployed and enabled on Google.
+    async fn live_google_campaign(
+        &self,
+        name: &str,
+        sample: &str,
+        (groups, keywords): (usize, usize),
+        daily_budget_micros: i64,
+        total_budget_micros: i64,
+    ) -> String {
+        let mut structure = serde_json::to_value(adflow_platforms::samples::structure(
+            sample, groups, keywords,
+        ))
+        .unwrap();
+        structure["google"]["dailyBudgetMicros"] = json!(daily_budget_micros);
+        structure.as_object_mut().unwrap().remove("linkedin");
+        let mut body = campaign(name);
+        body["platforms"] = json!(["GOOGLE"]);
+        body["totalBudgetMicros"] = json!(total_budget_micros);
+        let id = self.approved_campaign_with(body, structure).await;
+        self.step(&id, "deploy").await;
+        self.wait_status(&id, "DEPLOYED", 60).await;
+        self.step(&id, "activate").await;
+        eventually(30, "enabled on Google", || async {
+            (self.google_campaigns().await[0]["status"] == "ENABLED").then_some(())
+        })
+        .await;
+        id
+    }
+
     /// Until the report sync has pulled every platform through `days` after the first day.
     async fn wait_synced_through(&self, days: u64) {
         eventually(
@@ -1005,21 +1035,9 @@ async fn an_optimisation_run_predicts_proposes_and_applies_within_the_guardrails
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.to_string().contains("pauseBelowBasisPoints"));
 
-    let mut structure =
-        serde_json::to_value(adflow_platforms::samples::structure("Grow", 3, 10)).unwrap();
-    structure["google"]["dailyBudgetMicros"] = json!(20_000_000i64);
-    structure.as_object_mut().unwrap().remove("linkedin");
-    let mut body = campaign("Growing");
-    body["platforms"] = json!(["GOOGLE"]);
-    body["totalBudgetMicros"] = json!(60_000_000_000i64);
-    let id = world.approved_campaign_with(body, structure).await;
-    world.step(&id, "deploy").await;
-    world.wait_status(&id, "DEPLOYED", 60).await;
-    world.step(&id, "activate").await;
-    eventually(30, "enabled on Google", || async {
-        (world.google_campaigns().await[0]["status"] == "ENABLED").then_some(())
-    })
-    .await;
+    let id = world
+        .live_google_campaign("Growing", "Grow", (3, 10), 20_000_000i64, 60_000_000_000i64)
+        .await;
     world.control("clock", json!({"hours": 15 * 24})).await;
     world.wait_synced_through(14).await;
 
@@ -1618,21 +1636,15 @@ async fn searches_that_spend_without_converting_become_negative_keywords_on_goog
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    let mut structure =
-        serde_json::to_value(adflow_platforms::samples::structure("Searches", 6, 10)).unwrap();
-    structure["google"]["dailyBudgetMicros"] = json!(3_000_000_000i64);
-    structure.as_object_mut().unwrap().remove("linkedin");
-    let mut body = campaign("Searched");
-    body["platforms"] = json!(["GOOGLE"]);
-    body["totalBudgetMicros"] = json!(200_000_000_000i64);
-    let id = world.approved_campaign_with(body, structure).await;
-    world.step(&id, "deploy").await;
-    world.wait_status(&id, "DEPLOYED", 60).await;
-    world.step(&id, "activate").await;
-    eventually(30, "enabled on Google", || async {
-        (world.google_campaigns().await[0]["status"] == "ENABLED").then_some(())
-    })
-    .await;
+    let id = world
+        .live_google_campaign(
+            "Searched",
+            "Searches",
+            (6, 10),
+            3_000_000_000i64,
+            200_000_000_000i64,
+        )
+        .await;
     world.control("clock", json!({"hours": 15 * 24})).await;
     world.wait_synced_through(13).await;
 

@@ -13,6 +13,7 @@ use crate::event::{decode, encode, unknown, DecodeError, DomainEvent, EventPaylo
 use crate::optimisation::runs::{
     check_completion, OptimisationRunCompleted, OptimisationRunRequested, RunStatus, RunTrigger,
 };
+use crate::optimisation::search_terms::SearchTermFigures;
 use crate::violation::Violations;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use schemars::JsonSchema;
@@ -119,18 +120,6 @@ pub enum MonitorCommand {
 /// Searches one review records at most (the costliest).
 pub const MAX_REVIEWED_SEARCHES: usize = 200;
 
-/// One search of a search terms report, summed over the review's window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReviewedSearch {
-    pub search_term: String,
-    /// The keyword it matched.
-    pub keyword: String,
-    pub clicks: i64,
-    pub conversions: i64,
-    pub cost_micros: i64,
-}
-
 /// The search terms report of `from..=to` as the review read it (its costliest searches), and the
 /// negative keywords it proposed (each through the campaign's proposal flow).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -144,7 +133,7 @@ pub struct SearchTermsReviewed {
     pub rule: String,
     /// Searches in the report, of which `searches` are the costliest.
     pub searches_total: u32,
-    pub searches: Vec<ReviewedSearch>,
+    pub searches: Vec<SearchTermFigures>,
     pub proposed_negatives: Vec<String>,
 }
 
@@ -508,7 +497,7 @@ mod tests {
             to: to.parse().unwrap(),
             rule: "search-terms@1".into(),
             searches_total: 1,
-            searches: vec![ReviewedSearch {
+            searches: vec![SearchTermFigures {
                 search_term: "payroll salary".into(),
                 keyword: "payroll".into(),
                 clicks,

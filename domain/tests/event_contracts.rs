@@ -383,14 +383,14 @@ fn samples() -> Vec<EventPayload> {
                 rule: "search-terms@1".into(),
                 searches_total: 2,
                 searches: vec![
-                    adflow_domain::monitoring::ReviewedSearch {
+                    adflow_domain::optimisation::search_terms::SearchTermFigures {
                         search_term: "kubernetes cost monitoring salary".into(),
                         keyword: "kubernetes cost monitoring".into(),
                         clicks: 41,
                         conversions: 0,
                         cost_micros: 98_400_000,
                     },
-                    adflow_domain::monitoring::ReviewedSearch {
+                    adflow_domain::optimisation::search_terms::SearchTermFigures {
                         search_term: "kubernetes cost monitoring pricing".into(),
                         keyword: "kubernetes cost monitoring".into(),
                         clicks: 30,

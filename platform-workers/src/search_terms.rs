@@ -11,8 +11,7 @@ use crate::{submit, Cause, WorkerError};
 use adflow_application::{AppError, Application};
 use adflow_domain::campaign::{Campaign, CampaignCommand, CampaignState, ProposedAction};
 use adflow_domain::monitoring::{
-    monitor_stream_id, CampaignMonitor, MonitorCommand, ReviewedSearch, SearchTermsReviewed,
-    MAX_REVIEWED_SEARCHES,
+    monitor_stream_id, CampaignMonitor, MonitorCommand, SearchTermsReviewed, MAX_REVIEWED_SEARCHES,
 };
 use adflow_domain::optimisation::search_terms::{negative_keywords, SearchTermFigures, Targeting};
 use adflow_domain::tenant::TenantSettings;
@@ -142,23 +141,21 @@ pub async fn review(
 
 /// The report's searches summed per search and keyword, the costliest first, as many as a review
 /// records.
-fn costliest(rows: &[SearchTermFigures]) -> Vec<ReviewedSearch> {
-    let mut summed: BTreeMap<(String, String), ReviewedSearch> = BTreeMap::new();
+fn costliest(rows: &[SearchTermFigures]) -> Vec<SearchTermFigures> {
+    let mut summed: BTreeMap<(String, String), SearchTermFigures> = BTreeMap::new();
     for row in rows {
         let entry = summed
             .entry((row.search_term.clone(), row.keyword.clone()))
-            .or_insert_with(|| ReviewedSearch {
+            .or_insert_with(|| SearchTermFigures {
                 search_term: row.search_term.clone(),
                 keyword: row.keyword.clone(),
-                clicks: 0,
-                conversions: 0,
-                cost_micros: 0,
+                ..SearchTermFigures::default()
             });
         entry.clicks += row.clicks;
         entry.conversions += row.conversions;
         entry.cost_micros += row.cost_micros;
     }
-    let mut searches: Vec<ReviewedSearch> = summed.into_values().collect();
+    let mut searches: Vec<SearchTermFigures> = summed.into_values().collect();
     searches.sort_by_key(|s| std::cmp::Reverse(s.cost_micros));
     searches.truncate(MAX_REVIEWED_SEARCHES);
     searches

@@ -18,6 +18,8 @@
 use super::{ExpectedImpact, Recommendation};
 use crate::campaign::ProposedAction;
 use crate::structure::google::{GoogleAdsStructure, Keyword, MatchType};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Clicks a search must have taken before its silence says anything.
@@ -30,7 +32,8 @@ pub const MAX_PROPOSALS: usize = 10;
 const MAX_TEXT_CHARS: usize = 80;
 
 /// One search as reported for one keyword over the window.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct SearchTermFigures {
     pub search_term: String,
     /// The keyword it matched.
@@ -154,10 +157,12 @@ pub fn negative_keywords(
     let mut candidates: BTreeMap<(Scope, String), Search> = BTreeMap::new();
     for row in rows {
         let search = normalise(&row.search_term);
+        let search_words = words(&search);
         let keyword_words = words(&row.keyword);
-        let added: Vec<String> = words(&search)
-            .into_iter()
+        let added: Vec<String> = search_words
+            .iter()
             .filter(|w| !keyword_words.contains(w))
+            .cloned()
             .collect();
         let rate = rate_of(&row.keyword);
         let modifier = Keyword {
@@ -167,7 +172,7 @@ pub fn negative_keywords(
         let mut scopes = vec![(Scope::Search, search.clone())];
         // Only words added in one piece: the phrase negative must block the searches it was
         // judged on.
-        if !added.is_empty() && added.len() < words(&search).len() && blocks(&modifier, &search) {
+        if !added.is_empty() && added.len() < search_words.len() && blocks(&modifier, &search) {
             scopes.push((Scope::Modifier, modifier.text));
         }
         for key in scopes {

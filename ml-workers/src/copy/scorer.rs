@@ -190,19 +190,23 @@ fn verb_as_noun(lower_words: &[String]) -> bool {
 }
 
 fn miscased_name(text: &str) -> bool {
+    tokens(text).any(|w| {
+        let lower = w.to_lowercase();
+        (ACRONYMS.contains(&lower.as_str()) && w.chars().any(|c| c.is_lowercase()))
+            || (NAMES.contains(&lower.as_str()) && w.starts_with(|c: char| c.is_lowercase()))
+    })
+}
+
+/// The words of `text` as written (letters, digits and hyphens).
+fn tokens(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|w| !w.is_empty())
-        .any(|w| {
-            let lower = w.to_lowercase();
-            (ACRONYMS.contains(&lower.as_str()) && w.chars().any(|c| c.is_lowercase()))
-                || (NAMES.contains(&lower.as_str()) && w.starts_with(|c: char| c.is_lowercase()))
-        })
 }
 
 fn content_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '-'))
+    tokens(text)
         .map(str::to_lowercase)
-        .filter(|w| !w.is_empty() && !STOP.contains(&w.as_str()))
+        .filter(|w| !STOP.contains(&w.as_str()))
         .collect()
 }
 
@@ -236,7 +240,7 @@ pub fn features(text: &str, max_chars: usize, product: &str, offer: &str) -> Fea
         text.chars().any(|c| c.is_ascii_digit()) as u8 as f32,
         has(&CTA_VERBS),
         (lower.contains("you") || lower.contains("your")) as u8 as f32,
-        (!product.is_empty() && lower.contains(&product.to_lowercase())) as u8 as f32,
+        (!product.is_empty() && lower.contains(&product_lower)) as u8 as f32,
         overlap,
         (text.split_whitespace().count() as f32 / 12.0).min(2.0),
         text.contains('?') as u8 as f32,

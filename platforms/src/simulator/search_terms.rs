@@ -12,6 +12,8 @@
 
 use super::delivery::Figures;
 use super::rng::Draws;
+use adflow_domain::optimisation::search_terms::blocks;
+use adflow_domain::structure::google::{Keyword, MatchType};
 
 /// Words around a keyword: before it or after it, how a searcher using them converts against the
 /// keyword's own rate, and their share of a phrase and of a broad keyword's searches.
@@ -103,22 +105,20 @@ pub struct SearchTerm {
     pub figures: Figures,
 }
 
-fn words(text: &str) -> Vec<String> {
-    text.split_whitespace().map(str::to_lowercase).collect()
-}
-
-/// Whether a negative keyword (its words, in any order, as phrase and broad negatives match)
-/// keeps `term` from matching.
-pub fn blocked_by(term: &str, negative: &str) -> bool {
-    let term = words(term);
-    let negative = words(negative);
-    !negative.is_empty() && negative.iter().all(|w| term.contains(w))
+/// A negative as this market applies it: its words, in any order (broad match), whatever match
+/// type it was added with.
+fn as_broad(negative: &str) -> Keyword {
+    Keyword {
+        text: negative.to_owned(),
+        match_type: MatchType::Broad,
+    }
 }
 
 /// The searches a keyword (`match_type` 0 exact, 1 phrase, 2 broad) matches while `negatives`
 /// hold, with their shares and conversion weights; the keyword's own text first.
 fn candidates(keyword: &str, match_type: u8, negatives: &[String]) -> Vec<(String, f64, f64)> {
     let keyword = keyword.trim().to_lowercase();
+    let negatives: Vec<Keyword> = negatives.iter().map(|n| as_broad(n)).collect();
     let mut out = Vec::new();
     let mut taken = 0.0;
     if match_type > 0 {
@@ -134,7 +134,7 @@ fn candidates(keyword: &str, match_type: u8, negatives: &[String]) -> Vec<(Strin
                 format!("{keyword} {}", m.words)
             };
             taken += share;
-            if !negatives.iter().any(|n| blocked_by(&text, n)) && !keyword.contains(m.words) {
+            if !negatives.iter().any(|n| blocks(n, &text)) && !keyword.contains(m.words) {
                 out.push((text, share, m.conversion));
             }
         }
@@ -314,8 +314,8 @@ mod tests {
         assert!(terms.iter().all(|t| !t.text.contains("jobs")));
         assert!(terms.iter().all(|t| !t.text.contains("open source")));
         assert!(terms.iter().any(|t| t.text == "free cloud cost tool"));
-        assert!(blocked_by("Free Cloud Tool", "free"));
-        assert!(!blocked_by("cloud tool", "free tool"));
+        assert!(blocks(&as_broad("free"), "Free Cloud Tool"));
+        assert!(!blocks(&as_broad("free tool"), "cloud tool"));
     }
 
     #[test]
