@@ -13,7 +13,7 @@ use adflow_domain::optimisation::search_terms::{
 };
 use adflow_domain::structure::google::{Keyword, MatchType};
 use adflow_platforms::simulator::rng::{key_hash, Draws};
-use adflow_platforms::simulator::search_terms::{buyer_rate, split};
+use adflow_platforms::simulator::search_terms::{buyer_rate, Searches};
 use adflow_platforms::simulator::{Market, UnitKind};
 use chrono::{Duration, TimeZone, Utc};
 use serde::Serialize;
@@ -76,13 +76,13 @@ pub struct SearchTermsEvaluation {
     pub oracle: RuleScore,
 }
 
-/// A keyword's searches summed over a window: (keyword, search) → figures.
-type Searches = BTreeMap<(String, String), SearchTermFigures>;
+/// A search terms report summed over a window: (keyword, search) → figures.
+type Report = BTreeMap<(String, String), SearchTermFigures>;
 
 struct Simulated {
     keywords: Vec<Keyword>,
-    seen: Searches,
-    later: Searches,
+    seen: Report,
+    later: Report,
 }
 
 fn simulate(seed: u64, campaign: usize) -> Simulated {
@@ -96,7 +96,7 @@ fn simulate(seed: u64, campaign: usize) -> Simulated {
     let budget = ((200.0 + 600.0 * draws.uniform()) * 1e6) as i64;
     market.add_campaign(&key, start, budget, true);
     let topic = TOPICS[campaign % TOPICS.len()];
-    let mut texts: BTreeMap<String, (String, u8)> = BTreeMap::new();
+    let mut texts: BTreeMap<String, (String, Searches)> = BTreeMap::new();
     let mut keywords = Vec::new();
     for (k, form) in FORMS.iter().enumerate() {
         let text = form.replace("{}", topic);
@@ -116,7 +116,8 @@ fn simulate(seed: u64, campaign: usize) -> Simulated {
             match_type: [MatchType::Exact, MatchType::Phrase, MatchType::Broad]
                 [usize::from(match_type)],
         });
-        texts.insert(unit, (text, match_type));
+        let searches = Searches::new(&text, match_type, &[]);
+        texts.insert(unit, (text, searches));
     }
     let h0 = start.timestamp() / 3600;
     let rows = market.campaign_hours(
@@ -125,9 +126,9 @@ fn simulate(seed: u64, campaign: usize) -> Simulated {
         h0 + 2 * WINDOW_DAYS * 24,
         start + Duration::days(2 * WINDOW_DAYS + 4),
     );
-    let (mut seen, mut later) = (Searches::new(), Searches::new());
+    let (mut seen, mut later) = (Report::new(), Report::new());
     for row in rows {
-        let Some((text, match_type)) = texts.get(&row.unit) else {
+        let Some((text, searches)) = texts.get(&row.unit) else {
             continue;
         };
         let window = if row.hour < h0 + WINDOW_DAYS * 24 {
@@ -135,14 +136,7 @@ fn simulate(seed: u64, campaign: usize) -> Simulated {
         } else {
             &mut later
         };
-        for term in split(
-            text,
-            *match_type,
-            &[],
-            &row.figures,
-            key_hash(seed, &row.unit),
-            row.hour,
-        ) {
+        for term in searches.split(&row.figures, key_hash(seed, &row.unit), row.hour) {
             let entry = window
                 .entry((text.clone(), term.text.clone()))
                 .or_insert_with(|| SearchTermFigures {
@@ -168,7 +162,7 @@ fn is_non_buyer(s: &SearchTermFigures) -> bool {
 
 /// The rule many accounts run by hand: a search that spent the campaign's cost per conversion
 /// without converting becomes a negative of itself (phrase, as ours are).
-fn spent_a_conversion(seen: &Searches, keywords: &[Keyword]) -> Vec<Keyword> {
+fn spent_a_conversion(seen: &Report, keywords: &[Keyword]) -> Vec<Keyword> {
     let conversions: i64 = seen.values().map(|s| s.conversions).sum();
     let cost: i64 = seen.values().map(|s| s.cost_micros).sum();
     if conversions == 0 {
@@ -186,7 +180,7 @@ fn spent_a_conversion(seen: &Searches, keywords: &[Keyword]) -> Vec<Keyword> {
 }
 
 /// A negative for every non-buyer search the report showed, knowing which they are.
-fn oracle(seen: &Searches) -> Vec<Keyword> {
+fn oracle(seen: &Report) -> Vec<Keyword> {
     seen.values()
         .filter(|s| is_non_buyer(s))
         .map(|s| Keyword {
@@ -196,7 +190,7 @@ fn oracle(seen: &Searches) -> Vec<Keyword> {
         .collect()
 }
 
-fn ours(seen: &Searches, keywords: &[Keyword]) -> Vec<Keyword> {
+fn ours(seen: &Report, keywords: &[Keyword]) -> Vec<Keyword> {
     let targeting = Targeting {
         keywords: keywords.to_vec(),
         negatives: Vec::new(),
@@ -220,7 +214,7 @@ struct Tally {
     buyer_conversions: i64,
 }
 
-fn score(tally: &mut Tally, negatives: &[Keyword], later: &Searches) {
+fn score(tally: &mut Tally, negatives: &[Keyword], later: &Report) {
     tally.negatives += negatives.len();
     for negative in negatives {
         let (mut non_buyer, mut all) = (0, 0);

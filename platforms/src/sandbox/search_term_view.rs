@@ -5,7 +5,7 @@
 
 use super::google::{CampaignCriterion, Customer};
 use crate::simulator::rng::key_hash;
-use crate::simulator::search_terms::{self, SearchTerm};
+use crate::simulator::search_terms::{SearchTerm, Searches};
 use crate::simulator::UnitHour;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -14,8 +14,7 @@ type Row = BTreeMap<String, Value>;
 
 /// What one keyword row of the view matches.
 pub(super) struct Matching {
-    keyword: String,
-    match_type: u8,
+    searches: Searches,
     /// The ad group's keywords (lower-cased), for the `ADDED` status.
     keywords: Vec<String>,
     negatives: Vec<String>,
@@ -62,8 +61,11 @@ impl Matching {
             }
         }
         Matching {
-            keyword: field(row, "segments.keyword.info.text"),
-            match_type,
+            searches: Searches::new(
+                &field(row, "segments.keyword.info.text"),
+                match_type,
+                &negatives,
+            ),
             keywords,
             negatives,
             ad_group: ad_group.to_string(),
@@ -73,14 +75,8 @@ impl Matching {
 
     /// The keyword's figures for `hour`, split among the searches it matched.
     pub(super) fn split(&self, hour: &UnitHour) -> Vec<SearchTerm> {
-        search_terms::split(
-            &self.keyword,
-            self.match_type,
-            &self.negatives,
-            &hour.figures,
-            key_hash(0, &hour.unit),
-            hour.hour,
-        )
+        self.searches
+            .split(&hour.figures, key_hash(0, &hour.unit), hour.hour)
     }
 
     /// The view's own fields for `term` on `row`.

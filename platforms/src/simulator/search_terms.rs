@@ -114,6 +114,30 @@ fn as_broad(negative: &str) -> Keyword {
     }
 }
 
+/// The searches one keyword matches while some negatives hold: worked out once, then each hour's
+/// figures split among them.
+pub struct Searches {
+    /// Text, share and conversion weight; the keyword's own text first.
+    terms: Vec<(String, f64, f64)>,
+}
+
+impl Searches {
+    /// The searches `keyword` (`match_type` 0 exact, 1 phrase, 2 broad) matches while `negatives`
+    /// hold.
+    pub fn new(keyword: &str, match_type: u8, negatives: &[String]) -> Searches {
+        Searches {
+            terms: candidates(keyword, match_type, negatives),
+        }
+    }
+
+    /// One keyword-hour's figures split among the searches (`unit_hash` and `hour` seed the
+    /// hour's jitter, so the same hour always splits the same way). Searches with no impression
+    /// are left out.
+    pub fn split(&self, figures: &Figures, unit_hash: u64, hour: i64) -> Vec<SearchTerm> {
+        split_among(&self.terms, figures, unit_hash, hour)
+    }
+}
+
 /// The searches a keyword (`match_type` 0 exact, 1 phrase, 2 broad) matches while `negatives`
 /// hold, with their shares and conversion weights; the keyword's own text first.
 fn candidates(keyword: &str, match_type: u8, negatives: &[String]) -> Vec<(String, f64, f64)> {
@@ -208,18 +232,13 @@ fn draw_parts(total: u64, weights: &[f64], draws: &mut Draws) -> Vec<u64> {
     parts
 }
 
-/// One keyword-hour's figures split among the searches it matched (`unit_hash` and `hour` seed
-/// the hour's jitter, so the same hour always splits the same way). Searches with no impression
-/// are left out.
-pub fn split(
-    keyword: &str,
-    match_type: u8,
-    negatives: &[String],
+/// One keyword-hour's figures split among `terms` (see [`Searches::split`]).
+fn split_among(
+    terms: &[(String, f64, f64)],
     figures: &Figures,
     unit_hash: u64,
     hour: i64,
 ) -> Vec<SearchTerm> {
-    let terms = candidates(keyword, match_type, negatives);
     let mut draws = Draws::new(unit_hash, hour, 7);
     let shares: Vec<f64> = terms
         .iter()
@@ -238,7 +257,7 @@ pub fn split(
     // whoever clicked in that hour.
     let buying: Vec<f64> = shares
         .iter()
-        .zip(&terms)
+        .zip(terms)
         .map(|(share, (_, _, conversion))| share * conversion)
         .collect();
     let conversions = draw_parts(figures.conversions, &buying, &mut draws);
@@ -251,11 +270,11 @@ pub fn split(
         &conversions.iter().map(|c| *c as f64).collect::<Vec<_>>(),
     );
     terms
-        .into_iter()
+        .iter()
         .enumerate()
         .filter(|(i, _)| impressions[*i] > 0 || conversions[*i] > 0)
         .map(|(i, (text, _, _))| SearchTerm {
-            text,
+            text: text.clone(),
             figures: Figures {
                 impressions: impressions[i],
                 clicks: clicks[i],
@@ -284,7 +303,7 @@ mod tests {
     #[test]
     fn the_searches_add_up_to_the_keyword_and_an_exact_keyword_matches_only_itself() {
         for match_type in 0..3 {
-            let terms = split("cloud cost tool", match_type, &[], &hour(), 11, 5);
+            let terms = Searches::new("cloud cost tool", match_type, &[]).split(&hour(), 11, 5);
             let mut total = Figures::default();
             for t in &terms {
                 total.add(&t.figures);
@@ -302,15 +321,15 @@ mod tests {
             }
         }
         assert_eq!(
-            split("cloud cost tool", 2, &[], &hour(), 11, 5),
-            split("cloud cost tool", 2, &[], &hour(), 11, 5)
+            Searches::new("cloud cost tool", 2, &[]).split(&hour(), 11, 5),
+            Searches::new("cloud cost tool", 2, &[]).split(&hour(), 11, 5)
         );
     }
 
     #[test]
     fn a_negative_keyword_removes_the_searches_that_contain_it() {
         let negatives = vec!["jobs".to_owned(), "open source".to_owned()];
-        let terms = split("cloud cost tool", 2, &negatives, &hour(), 11, 5);
+        let terms = Searches::new("cloud cost tool", 2, &negatives).split(&hour(), 11, 5);
         assert!(terms.iter().all(|t| !t.text.contains("jobs")));
         assert!(terms.iter().all(|t| !t.text.contains("open source")));
         assert!(terms.iter().any(|t| t.text == "free cloud cost tool"));
@@ -322,7 +341,7 @@ mod tests {
     fn job_seekers_click_but_never_convert() {
         let mut clicks = 0;
         for hour_index in 0..200 {
-            for t in split("cloud cost tool", 2, &[], &hour(), 3, hour_index) {
+            for t in Searches::new("cloud cost tool", 2, &[]).split(&hour(), 3, hour_index) {
                 if t.text.ends_with(" jobs") || t.text.ends_with(" salary") {
                     assert_eq!(t.figures.conversions, 0, "{t:?}");
                     clicks += t.figures.clicks;
