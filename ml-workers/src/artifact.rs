@@ -75,6 +75,10 @@ impl Artifact {
             })
     }
 
+    pub fn has(&self, name: &str) -> bool {
+        self.tensors.contains_key(name)
+    }
+
     /// `name@version`, what events record.
     pub fn label(&self) -> String {
         format!("{}@{}", self.name, self.version)

@@ -67,8 +67,17 @@ impl Models {
     /// Loads MiniLM from `minilm_dir` onto the GPU if there is one, and the shipped copy scorer.
     pub fn load(minilm_dir: &Path) -> Result<Models, MlError> {
         let device = tch::Device::cuda_if_available();
-        let encoder: Arc<dyn encoder::TextEncoder> =
-            Arc::new(encoder::MiniLm::load(minilm_dir, device)?);
+        Self::with_encoder(encoder::MiniLm::load(minilm_dir, device)?, device)
+    }
+
+    /// From `ADFLOW_MINILM_DIR` or the project's torch venv.
+    pub fn load_default() -> Result<Models, MlError> {
+        let device = tch::Device::cuda_if_available();
+        Self::with_encoder(encoder::MiniLm::load_default(device)?, device)
+    }
+
+    fn with_encoder(encoder: encoder::MiniLm, device: tch::Device) -> Result<Models, MlError> {
+        let encoder: Arc<dyn encoder::TextEncoder> = Arc::new(encoder);
         let scorer = Arc::new(copy::scorer::CopyScorer::shipped()?);
         let keywords = Arc::new(keywords::SemanticKeywords::new(encoder.clone()));
         let copy = Arc::new(copy::PatternCopy::new(scorer.clone()));
@@ -90,15 +99,5 @@ impl Models {
             structure,
             device,
         })
-    }
-
-    /// From `ADFLOW_MINILM_DIR` or the project's torch venv.
-    pub fn load_default() -> Result<Models, MlError> {
-        let dir = encoder::MiniLm::default_dir().ok_or_else(|| {
-            MlError::Model(
-                "all-MiniLM-L6-v2 not found: run ops/setup.sh or set ADFLOW_MINILM_DIR".into(),
-            )
-        })?;
-        Self::load(&dir)
     }
 }

@@ -7,6 +7,7 @@
 use crate::backend::{Backend, Submission, Trigger};
 use crate::prediction::features::{Observation, Target};
 use crate::prediction::live::{self, RateSource};
+use crate::prediction::text::TextVectors;
 use crate::prediction::Estimate;
 use crate::worker::{
     analytics_hold, trigger, uuid_field, Step, WorkHandler, WorkRequest, WorkType,
@@ -47,6 +48,8 @@ pub struct OptimiserHandler {
     pub backend: Arc<dyn Backend>,
     pub analytics: Analytics,
     pub pool: PgPool,
+    /// The embeddings the predictor reads units' words through.
+    pub text: Arc<TextVectors>,
     pub device: tch::Device,
 }
 
@@ -144,8 +147,22 @@ impl WorkHandler for OptimiserHandler {
             })
             .unwrap_or(0);
         let (ctr, cvr) = match (
-            RateSource::latest(&self.pool, tenant, Target::ClickThrough, self.device).await,
-            RateSource::latest(&self.pool, tenant, Target::Conversion, self.device).await,
+            RateSource::latest(
+                &self.pool,
+                tenant,
+                Target::ClickThrough,
+                &self.text,
+                self.device,
+            )
+            .await,
+            RateSource::latest(
+                &self.pool,
+                tenant,
+                Target::Conversion,
+                &self.text,
+                self.device,
+            )
+            .await,
         ) {
             (Ok(ctr), Ok(cvr)) => (ctr, cvr),
             (Err(error), _) | (_, Err(error)) => return Step::Retry(error),

@@ -3,6 +3,7 @@
 //! every such tenant's prediction models older than the retraining age.
 
 use crate::prediction::live;
+use crate::prediction::text::TextVectors;
 use crate::MlError;
 use adflow_application::{Application, Command, EventMetadata, Expected};
 use adflow_domain::campaign::Campaign;
@@ -13,6 +14,7 @@ use adflow_projections::analytics::Analytics;
 use chrono::{DateTime, DurationRound, Utc};
 use sqlx::PgPool;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -25,6 +27,8 @@ pub struct Schedule {
     pub analytics: Analytics,
     pub interval: Duration,
     pub retrain_after: chrono::Duration,
+    /// The embeddings the predictor reads units' words through.
+    pub text: Arc<TextVectors>,
     pub device: tch::Device,
 }
 
@@ -105,6 +109,7 @@ impl Schedule {
                         .map(|loaded| loaded.state)
                         .map_err(backend)
                 },
+                &self.text,
                 self.device,
             )
             .await?;

@@ -91,6 +91,16 @@ impl MiniLm {
         })
     }
 
+    /// From [`MiniLm::default_dir`].
+    pub fn load_default(device: Device) -> Result<MiniLm, MlError> {
+        let dir = Self::default_dir().ok_or_else(|| {
+            MlError::Model(
+                "all-MiniLM-L6-v2 not found: run ops/setup.sh or set ADFLOW_MINILM_DIR".into(),
+            )
+        })?;
+        Self::load(&dir, device)
+    }
+
     fn embed_chunk(&self, texts: &[&str]) -> Result<Tensor, MlError> {
         let encodings = self
             .tokenizer

@@ -3,13 +3,18 @@
 //! three weeks that train and a fourth that is held out; bids and negative keywords change along
 //! the way, and new keywords and new campaigns start in the fourth week (the cold start). How well
 //! an offer speaks to a segment is a hidden low-rank affinity that shapes the true rates (the
-//! simulator's targeting fit). Every held-out row is scored by logistic regression, the
-//! factorisation machine and the oracle that knows each unit's true rates (and when an anomaly
-//! bent them).
+//! simulator's targeting fit), and so is what a keyword's words say its searcher wants: buyers'
+//! words ("pricing", "vendors", "demo") convert among decision-makers and learners' words
+//! ("tutorial", "api docs", "for beginners") among practitioners, each the other way round in the
+//! other audience. The models see the words and the segment's name, never the intent or the
+//! audience's role; the new keywords of the fourth week use wordings the first three never showed.
+//! Every held-out row is scored by logistic regression, the factorisation machine and the oracle
+//! that knows each unit's true rates (and when an anomaly bent them).
 
 use super::features::{Observation, Target};
 use super::metrics::{self, RateScore, Scored};
 use super::model::{Architecture, TrainOptions};
+use super::text::TextVectors;
 use super::{train_rate, Estimate, RateEstimator};
 use crate::MlError;
 use adflow_platforms::simulator::rng::{key_hash, Draws};
@@ -19,14 +24,112 @@ use adflow_platforms::simulator::{
 use chrono::{Duration, TimeZone, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use tch::Device;
 
 const TRAIN_DAYS: i64 = 21;
 const TEST_DAYS: i64 = 7;
 const VALIDATION_DAYS: i64 = 4;
-/// Audience segments and offers the simulated campaigns combine.
-const SEGMENTS: usize = 6;
-const OFFERS: usize = 5;
+/// Who an audience segment is, which the models never see: decision-makers buy, practitioners
+/// try things out first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    DecisionMaker,
+    Practitioner,
+}
+
+/// Audience segments the simulated campaigns aim at: the name the models see, the role they do not.
+const SEGMENTS: [(&str, Role); 6] = [
+    ("finance leaders at mid-market firms", Role::DecisionMaker),
+    ("vice presidents of sales", Role::DecisionMaker),
+    ("IT directors", Role::DecisionMaker),
+    ("data engineers", Role::Practitioner),
+    ("platform engineers", Role::Practitioner),
+    ("marketing operations specialists", Role::Practitioner),
+];
+/// What the simulated campaigns offer: an ad group's theme and its keywords' stem.
+const OFFERS: [&str; 5] = [
+    "cloud cost management",
+    "sales pipeline forecasting",
+    "data pipeline monitoring",
+    "contract lifecycle management",
+    "marketing attribution",
+];
+
+/// What a keyword's words say its searcher wants (hidden; the models see the words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Intent {
+    Buying,
+    Learning,
+    Plain,
+}
+
+/// Keyword wordings (`{}` is the offer) and their intent: the first three weeks' keywords use
+/// these.
+const WORDINGS: [(&str, Intent); 21] = [
+    ("{} pricing", Intent::Buying),
+    ("{} software vendors", Intent::Buying),
+    ("best {} software", Intent::Buying),
+    ("{} demo", Intent::Buying),
+    ("enterprise {} platform", Intent::Buying),
+    ("{} cost comparison", Intent::Buying),
+    ("buy {} tool", Intent::Buying),
+    ("how to do {}", Intent::Learning),
+    ("{} tutorial", Intent::Learning),
+    ("{} api docs", Intent::Learning),
+    ("open source {}", Intent::Learning),
+    ("{} examples", Intent::Learning),
+    ("{} best practices", Intent::Learning),
+    ("learn {}", Intent::Learning),
+    ("{}", Intent::Plain),
+    ("{} tool", Intent::Plain),
+    ("{} platform", Intent::Plain),
+    ("{} software", Intent::Plain),
+    ("{} solution", Intent::Plain),
+    ("{} system", Intent::Plain),
+    ("{} service", Intent::Plain),
+];
+/// Wordings only the fourth week's new keywords use: what the words must carry to a keyword the
+/// models have never seen.
+const NEW_WORDINGS: [(&str, Intent); 7] = [
+    ("{} price quote", Intent::Buying),
+    ("{} vendor shortlist", Intent::Buying),
+    ("{} licensing costs", Intent::Buying),
+    ("{} step by step guide", Intent::Learning),
+    ("{} github repo", Intent::Learning),
+    ("{} for beginners", Intent::Learning),
+    ("{} app", Intent::Plain),
+];
+/// A LinkedIn creative's headline by intent (`{}` is the offer).
+const HEADLINES: [(&str, Intent); 6] = [
+    ("See {} pricing for your team", Intent::Buying),
+    ("Book a {} demo this week", Intent::Buying),
+    ("A hands-on guide to {}", Intent::Learning),
+    ("{}: the practitioner's handbook", Intent::Learning),
+    ("{} for modern teams", Intent::Plain),
+    ("Rethink {}", Intent::Plain),
+];
+/// Google ad headlines of an ad group (`{}` is the offer).
+const AD_COPY: [&str; 4] = [
+    "{} that pays for itself",
+    "Try our {} free",
+    "{} built for scale",
+    "Smarter {} for B2B teams",
+];
+
+/// How much more (or less) a unit of this intent converts among this audience: the hidden
+/// interaction of words and audience.
+fn intent_fit(intent: Intent, role: Role) -> f64 {
+    match (intent, role) {
+        (Intent::Buying, Role::DecisionMaker) | (Intent::Learning, Role::Practitioner) => 1.9,
+        (Intent::Buying, Role::Practitioner) | (Intent::Learning, Role::DecisionMaker) => 0.5,
+        (Intent::Plain, _) => 1.0,
+    }
+}
+
+fn worded(wording: &str, offer: &str) -> String {
+    wording.replace("{}", offer)
+}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -36,6 +139,8 @@ pub struct TargetEvaluation {
     pub test_trials: f64,
     pub logistic: RateScore,
     pub model: RateScore,
+    /// The factorisation machine without the words (hashed fields only): what the embeddings add.
+    pub model_without_words: Option<RateScore>,
     pub oracle: RateScore,
     /// Our AUC over the oracle's.
     pub auc_ratio_to_oracle: f64,
@@ -53,6 +158,7 @@ pub struct ColdStart {
     pub units: usize,
     pub logistic: f64,
     pub model: f64,
+    pub model_without_words: Option<f64>,
     pub oracle: f64,
 }
 
@@ -63,6 +169,8 @@ pub struct PredictionEvaluation {
     pub campaigns: usize,
     pub units: usize,
     pub device: String,
+    /// The text encoder the models read words through; `None`: hashed fields only.
+    pub text_encoder: Option<String>,
     pub train_seconds: f64,
     pub targets: Vec<TargetEvaluation>,
 }
@@ -86,6 +194,7 @@ struct UnitPlan {
     campaign: String,
     theme: String,
     copy: String,
+    keyword: String,
     segment: String,
     kind: String,
     match_type: Option<u8>,
@@ -112,8 +221,8 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
             .map(|_| [0.6 * draws.normal(), 0.6 * draws.normal()])
             .collect()
     };
-    let segments = factors(&mut draws, SEGMENTS);
-    let offers = factors(&mut draws, OFFERS);
+    let segments = factors(&mut draws, SEGMENTS.len());
+    let offers = factors(&mut draws, OFFERS.len());
     let affinity = |s: usize, o: usize| {
         (segments[s][0] * offers[o][0] + segments[s][1] * offers[o][1])
             .exp()
@@ -128,11 +237,12 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
         } else {
             start
         };
-        let segment = (draws.uniform() * SEGMENTS as f64) as usize % SEGMENTS;
+        let segment = (draws.uniform() * SEGMENTS.len() as f64) as usize % SEGMENTS.len();
+        let (segment_name, role) = SEGMENTS[segment];
         let budget = (150.0 + 650.0 * draws.uniform()) * 1e6;
         market.add_campaign(&campaign, created, budget as i64, true);
         // Campaigns aimed at one segment share its hour-of-week rhythm.
-        market.set_audience(&campaign, &format!("seg{segment}"));
+        market.set_audience(&campaign, segment_name);
         let mut changes = vec![(0, 0, None)];
         if !linkedin && created == start {
             for _ in 0..2 {
@@ -152,26 +262,31 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
             market.add_unit(&plan.key, &campaign, kind, &plan.copy, fit, at);
             plans.push(plan);
         };
+        let pick = |draws: &mut Draws, from: &[(&'static str, Intent)]| {
+            from[(draws.uniform() * from.len() as f64) as usize % from.len()]
+        };
         if linkedin {
             for k in 0..8 {
-                let offer = (c + k) % OFFERS;
+                let offer = (c + k) % OFFERS.len();
                 let audience = (20_000.0 + 400_000.0 * draws.uniform()) as u64;
+                let (headline, intent) = pick(&mut draws, &HEADLINES);
                 add(
                     &mut market,
                     UnitPlan {
                         key: format!("{campaign}/cr{k}"),
                         ad_group: format!("{campaign}/lc{}", k / 4),
                         campaign: campaign.clone(),
-                        theme: format!("Offer {offer}"),
-                        copy: format!("Creative {} of offer {offer}", k % 3),
-                        segment: format!("seg{segment}"),
+                        theme: OFFERS[offer].to_owned(),
+                        copy: worded(headline, OFFERS[offer]),
+                        keyword: String::new(),
+                        segment: segment_name.to_owned(),
                         kind: "linkedin/sponsored".into(),
                         match_type: None,
                     },
                     UnitKind::Creative {
                         audience_size: audience,
                     },
-                    affinity(segment, offer),
+                    affinity(segment, offer) * intent_fit(intent, role),
                     created,
                 );
             }
@@ -179,32 +294,34 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
         }
         for g in 0..6 {
             let ad_group = format!("{campaign}/g{g}");
-            let offer = (c + g) % OFFERS;
-            let copy = format!("Headline {} for offer {offer}", g % 4);
+            let offer = (c + g) % OFFERS.len();
+            let copy = worded(AD_COPY[g % AD_COPY.len()], OFFERS[offer]);
             for k in 0..6 {
                 let match_type = ((k + g) % 3) as u8;
-                // One keyword per ad group starts in the held-out week.
-                let at = if k == 5 {
-                    start + Duration::days(TRAIN_DAYS)
+                // One keyword per ad group starts in the held-out week, in a new wording.
+                let (at, wordings): (_, &[(&str, Intent)]) = if k == 5 {
+                    (start + Duration::days(TRAIN_DAYS), &NEW_WORDINGS)
                 } else {
-                    created
+                    (created, &WORDINGS)
                 };
+                let (wording, intent) = pick(&mut draws, wordings);
                 add(
                     &mut market,
                     UnitPlan {
                         key: format!("{ad_group}/kw{k}"),
                         ad_group: ad_group.clone(),
                         campaign: campaign.clone(),
-                        theme: format!("Offer {offer}"),
+                        theme: OFFERS[offer].to_owned(),
                         copy: copy.clone(),
-                        segment: format!("seg{segment}"),
+                        keyword: worded(wording, OFFERS[offer]),
+                        segment: segment_name.to_owned(),
                         kind: ["google/exact", "google/phrase", "google/broad"]
                             [match_type as usize]
                             .into(),
                         match_type: Some(match_type),
                     },
                     UnitKind::Keyword { match_type },
-                    affinity(segment, offer),
+                    affinity(segment, offer) * intent_fit(intent, role),
                     at,
                 );
             }
@@ -255,6 +372,7 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
                 campaign: plan.campaign.clone(),
                 theme: plan.theme.clone(),
                 copy: plan.copy.clone(),
+                keyword: plan.keyword.clone(),
                 segment: plan.segment.clone(),
                 kind: plan.kind.clone(),
                 day,
@@ -293,6 +411,7 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
             campaign: plan.campaign.clone(),
             theme: plan.theme.clone(),
             copy: plan.copy.clone(),
+            keyword: plan.keyword.clone(),
             segment: plan.segment.clone(),
             kind: plan.kind.clone(),
             day,
@@ -380,6 +499,7 @@ fn evaluate_target(
     truths: &[f64],
     history: &SimulatedHistory,
     options: &TrainOptions,
+    text: Option<&Arc<TextVectors>>,
     device: Device,
 ) -> Result<(TargetEvaluation, RateEstimator), MlError> {
     let split = history.first_day + TRAIN_DAYS;
@@ -401,6 +521,7 @@ fn evaluate_target(
         &train,
         VALIDATION_DAYS,
         options,
+        text,
         device,
     )?;
     let model = train_rate(
@@ -409,8 +530,25 @@ fn evaluate_target(
         &train,
         VALIDATION_DAYS,
         options,
+        text,
         device,
     )?;
+    let p_without_words = match text {
+        Some(_) => Some(
+            train_rate(
+                target,
+                Architecture::FactorisationMachine,
+                &train,
+                VALIDATION_DAYS,
+                options,
+                None,
+                device,
+            )?
+            .model
+            .predict(&test_owned)?,
+        ),
+        None => None,
+    };
     let p_logistic = logistic.model.predict(&test_owned)?;
     let estimates: Vec<Estimate> = model.estimate(&test_owned)?;
     let p_model: Vec<f64> = estimates.iter().map(|e| e.probability).collect();
@@ -459,6 +597,9 @@ fn evaluate_target(
             logistic_auc_ratio_to_oracle: ratio(s_logistic.auc),
             logistic: s_logistic,
             model: s_model,
+            model_without_words: p_without_words
+                .as_ref()
+                .map(|p| metrics::score(&scored(p, &test))),
             oracle: s_oracle,
             cold_start_log_loss: ColdStart {
                 units: history
@@ -468,6 +609,9 @@ fn evaluate_target(
                     .count(),
                 logistic: metrics::log_loss(&subset(&p_logistic)),
                 model: metrics::log_loss(&subset(&p_model)),
+                model_without_words: p_without_words
+                    .as_ref()
+                    .map(|p| metrics::log_loss(&subset(p))),
                 oracle: metrics::log_loss(&subset(&truth)),
             },
             interval_coverage_of_truth: covered / units.len().max(1) as f64,
@@ -477,11 +621,13 @@ fn evaluate_target(
     ))
 }
 
-/// Trains both models on three simulated weeks and scores them on the fourth.
+/// Trains both models on three simulated weeks and scores them on the fourth; with `text`, both
+/// read the units' words, and the factorisation machine is scored once more without them.
 pub fn evaluate(
     seed: u64,
     campaigns: usize,
     options: &TrainOptions,
+    text: Option<&Arc<TextVectors>>,
     device: Device,
 ) -> Result<PredictionEvaluation, MlError> {
     let history = simulate(seed, campaigns);
@@ -492,6 +638,7 @@ pub fn evaluate(
         &history.hourly_truth,
         &history,
         options,
+        text,
         device,
     )?;
     let (cvr, _) = evaluate_target(
@@ -500,6 +647,7 @@ pub fn evaluate(
         &history.daily_truth,
         &history,
         options,
+        text,
         device,
     )?;
     Ok(PredictionEvaluation {
@@ -507,6 +655,7 @@ pub fn evaluate(
         campaigns,
         units: history.units,
         device: format!("{device:?}"),
+        text_encoder: text.map(|t| t.version().to_owned()),
         train_seconds: started.elapsed().as_secs_f64(),
         targets: vec![ctr, cvr],
     })

@@ -1,7 +1,7 @@
 //! What the predictor knows about one unit (a keyword or a creative) over one hour or day: its
 //! identity and the things around it (ad group, campaign, theme, copy, audience segment, platform and
-//! match type, bid,
-//! negative keywords, hour of week), each hashed into its own range of one embedding table, and the
+//! match type, bid, negative keywords, hour of week), each hashed into its own range of one
+//! embedding table; the words of its keyword and of its copy, which [`super::text`] embeds; and the
 //! counts observed (trials and successes: impressions and clicks, or clicks and conversions).
 
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,11 @@ pub struct Observation {
     pub theme: String,
     /// The ad text the unit serves with.
     pub copy: String,
+    /// A keyword's own words (`cloud cost pricing`); empty for a creative, whose words are its copy.
+    /// Hashed only as part of the unit; embedded, they carry what a searcher wants to units the
+    /// model has never seen.
+    #[serde(default)]
+    pub keyword: String,
     /// The audience segment the campaign targets (empty: none named).
     #[serde(default)]
     pub segment: String,
@@ -149,6 +154,7 @@ mod tests {
             campaign: "c".into(),
             theme: "cloud costs".into(),
             copy: "Cut cloud bills".into(),
+            keyword: "kw".into(),
             segment: "it-directors".into(),
             kind: "google/exact".into(),
             day: 20_000,

@@ -7,6 +7,7 @@
 use super::features::{Observation, Target};
 use super::model::{Architecture, TrainOptions};
 use super::registry::{self, ModelRecord, Window};
+use super::text::TextVectors;
 use super::{estimate, train_rate, Estimate, RateEstimator};
 use crate::artifact::sha256_hex;
 use crate::MlError;
@@ -18,6 +19,7 @@ use adflow_projections::analytics::Analytics;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// The version of the stand-in estimate used before a tenant has a trained model.
@@ -129,6 +131,7 @@ pub fn observations(
                 campaign: row.campaign_id.to_string(),
                 theme: row.ad_group.clone(),
                 copy,
+                keyword: row.keyword.clone(),
                 kind,
                 day: hour.div_euclid(24),
                 hour_of_day: (target == Target::ClickThrough && row.platform == "GOOGLE")
@@ -173,13 +176,14 @@ where
     Ok(campaigns)
 }
 
-/// Trains the tenant's click-through and conversion models on its last [`TRAINING_DAYS`] and
-/// registers them. Targets without enough data are skipped.
+/// Trains the tenant's click-through and conversion models on its last [`TRAINING_DAYS`], reading
+/// the units' words through `text`, and registers them. Targets without enough data are skipped.
 pub async fn train_tenant<F, Fut>(
     pool: &PgPool,
     analytics: &Analytics,
     tenant: Uuid,
     load: F,
+    text: &Arc<TextVectors>,
     device: tch::Device,
 ) -> Result<Vec<ModelRecord>, MlError>
 where
@@ -208,6 +212,7 @@ where
         let validation_days = (days.len() as i64 / 5).max(1);
         let trained = {
             let observations = observations.clone();
+            let text = text.clone();
             tokio::task::spawn_blocking(move || {
                 registry::Trained::new(&train_rate(
                     target,
@@ -215,6 +220,7 @@ where
                     &observations,
                     validation_days,
                     &TrainOptions::default(),
+                    Some(&text),
                     device,
                 )?)
             })
@@ -258,10 +264,11 @@ impl RateSource {
         pool: &PgPool,
         tenant: Uuid,
         target: Target,
+        text: &Arc<TextVectors>,
         device: tch::Device,
     ) -> Result<RateSource, MlError> {
         Ok(
-            match registry::latest(pool, tenant, target, device).await? {
+            match registry::latest(pool, tenant, target, text, device).await? {
                 Some(model) => RateSource::Model(Box::new(model)),
                 None => RateSource::Empirical,
             },

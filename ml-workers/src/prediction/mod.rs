@@ -1,7 +1,7 @@
 //! The performance predictor: click-through (per impression, by hour of week) and conversion rate
 //! (per click, by day) of every keyword and creative, from what the platforms reported. A logistic
-//! regression baseline and a factorisation machine share the hashed features
-//! ([`features`]); training splits time-ordered (the last days of the window validate and
+//! regression baseline and a factorisation machine share the hashed features ([`features`]) and
+//! the MiniLM embeddings of each unit's keyword and copy ([`text`]); training splits time-ordered (the last days of the window validate and
 //! calibrate); every probability comes with a 90 % interval whose width follows how much the unit
 //! itself has shown (a new unit borrows from similar ones through its shared fields: ad group,
 //! campaign, copy, kind — the cold start).
@@ -12,13 +12,16 @@ pub mod live;
 pub mod metrics;
 pub mod model;
 pub mod registry;
+pub mod text;
 
 use crate::MlError;
 use features::{Observation, Target};
 use model::{Architecture, RateModel, TrainOptions};
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tch::Device;
+use text::TextVectors;
 
 /// z of a two-sided 90 % interval.
 const Z90: f64 = 1.644_853_6;
@@ -201,6 +204,7 @@ fn fit_on_validation(
     train: &[Observation],
     validation: &[Observation],
     options: &TrainOptions,
+    text: Option<&Arc<TextVectors>>,
     device: Device,
 ) -> Result<(RateModel, TrainOptions), MlError> {
     let scales: &[f64] = match architecture {
@@ -213,8 +217,14 @@ fn fit_on_validation(
             factor_l2_scale: options.factor_l2_scale * scale,
             ..*options
         };
-        let candidate =
-            RateModel::train(architecture, train, validation, &candidate_options, device)?;
+        let candidate = RateModel::train(
+            architecture,
+            train,
+            validation,
+            &candidate_options,
+            text,
+            device,
+        )?;
         let scored: Vec<metrics::Scored> = candidate
             .predict(validation)?
             .into_iter()
@@ -230,17 +240,20 @@ fn fit_on_validation(
         .ok_or_else(|| MlError::Model("no interaction penalty to try".into()))
 }
 
-/// Trains one target's model on `observations` (time-ordered split, calibration, interval prior).
+/// Trains one target's model on `observations` (time-ordered split, calibration, interval prior),
+/// reading their words through `text` when it is given.
 pub fn train_rate(
     target: Target,
     architecture: Architecture,
     observations: &[Observation],
     validation_days: i64,
     options: &TrainOptions,
+    text: Option<&Arc<TextVectors>>,
     device: Device,
 ) -> Result<RateEstimator, MlError> {
     let (train, validation) = time_split(observations, validation_days);
-    let (model, options) = fit_on_validation(architecture, &train, &validation, options, device)?;
+    let (model, options) =
+        fit_on_validation(architecture, &train, &validation, options, text, device)?;
     let options = &options;
     let unit_trials = trials_per_unit(&train);
     let predictions = model.predict(&validation)?;
@@ -266,7 +279,7 @@ pub fn train_rate(
     ]);
     // The final model learns from the validation days too (they are the most recent) and keeps
     // the calibration fitted where those days were still unseen.
-    let mut final_model = RateModel::train(architecture, observations, &[], options, device)?;
+    let mut final_model = RateModel::train(architecture, observations, &[], options, text, device)?;
     final_model.scale = model.scale;
     final_model.shift = model.shift;
     let model = final_model;

@@ -1,11 +1,15 @@
 //! The rate models, trained in tch on counts (each row weighs by its trials): logistic regression
-//! over the hashed fields (one weight per bucket), and a factorisation machine that adds a learned
-//! interaction between every pair of fields (`<v_i, v_j>`, the Rendle 2010 form computed in linear
-//! time). Both are Platt-calibrated on a time-later validation slice.
+//! over the hashed fields (one weight per bucket) and the embedded words of keyword and copy (one
+//! weight per embedding dimension), and a factorisation machine that adds a learned interaction
+//! between every pair of fields (`<v_i, v_j>`, the Rendle 2010 form computed in linear time; a
+//! text field's vector is a learned projection of its embedding, so the words of a keyword meet the
+//! audience they were shown to). Both are Platt-calibrated on a time-later validation slice.
 
 use super::features::{encode, Observation, FIELDS, TABLE_ROWS};
+use super::text::TextVectors;
 use crate::MlError;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
@@ -66,40 +70,80 @@ impl Default for TrainOptions {
     }
 }
 
+/// The weights of the two text fields (keyword, copy): the wordings the training texts fall into
+/// (`centroids`, `[wordings, dim]`, unit rows), and per field `[wordings, 1 + factors]`: column 0
+/// a wording's linear weight, the rest its vector in the interaction space.
+struct TextWeights {
+    centroids: Tensor,
+    keyword: Tensor,
+    copy: Tensor,
+}
+
 /// A trained model: weights on `device` and the Platt scaling fitted after training.
 pub struct RateModel {
     pub architecture: Architecture,
     bias: Tensor,
     linear: Tensor,
     factors: Option<Tensor>,
+    /// With the embeddings that feed it; `None` for a model of hashed fields only.
+    text: Option<(TextWeights, Arc<TextVectors>)>,
     /// Calibrated logit: `scale · raw + shift`.
     pub scale: f64,
     pub shift: f64,
     device: Device,
 }
 
+/// The rows' texts: the distinct texts' embeddings `[texts, dim]` and each row's index per field.
+struct TextRows {
+    vectors: Tensor,
+    keyword: Tensor,
+    copy: Tensor,
+}
+
 /// Rows as tensors: field rows `[n, fields]`, trials and successes `[n]`.
 pub struct Batch {
-    pub rows: Tensor,
-    pub trials: Tensor,
-    pub successes: Tensor,
+    rows: Tensor,
+    trials: Tensor,
+    successes: Tensor,
+    text: Option<TextRows>,
 }
 
 impl Batch {
-    pub fn new(observations: &[Observation], device: Device) -> Batch {
+    pub fn new(
+        observations: &[Observation],
+        text: Option<&TextVectors>,
+        device: Device,
+    ) -> Result<Batch, MlError> {
         let rows: Vec<i64> = observations.iter().flat_map(encode).collect();
         let trials: Vec<f32> = observations.iter().map(|o| o.trials as f32).collect();
         let successes: Vec<f32> = observations
             .iter()
             .map(|o| o.successes.min(o.trials) as f32)
             .collect();
-        Batch {
+        let text = match text {
+            None => None,
+            Some(vectors) => {
+                let table = vectors.table(
+                    observations
+                        .iter()
+                        .map(|o| (o.keyword.as_str(), o.copy.as_str(), o.theme.as_str())),
+                    device,
+                )?;
+                Some(TextRows {
+                    vectors: table.vectors,
+                    keyword: Tensor::from_slice(&table.keyword).to_device(device),
+                    copy: Tensor::from_slice(&table.copy).to_device(device),
+                })
+            }
+        };
+        Ok(Batch {
             rows: Tensor::from_slice(&rows)
                 .view([observations.len() as i64, FIELDS.len() as i64])
                 .to_device(device),
             trials: Tensor::from_slice(&trials).to_device(device),
             successes: Tensor::from_slice(&successes).to_device(device),
-        }
+            text,
+        })
     }
 
     fn select(&self, index: &Tensor) -> Batch {
@@ -107,9 +151,17 @@ impl Batch {
             rows: self.rows.index_select(0, index),
             trials: self.trials.index_select(0, index),
             successes: self.successes.index_select(0, index),
+            text: self.text.as_ref().map(|t| TextRows {
+                vectors: t.vectors.shallow_clone(),
+                keyword: t.keyword.index_select(0, index),
+                copy: t.copy.index_select(0, index),
+            }),
         }
     }
 }
+
+/// Wordings the texts' embeddings are grouped into.
+const WORDINGS: usize = 8;
 
 /// The leading fields that name an entity rather than describe it.
 const IDENTITY_FIELDS: i64 = 3;
@@ -121,13 +173,22 @@ enum Fields {
     Shared,
 }
 
-fn raw_logits(
-    bias: &Tensor,
-    linear: &Tensor,
-    factors: Option<&Tensor>,
-    rows: &Tensor,
-    fields: Fields,
-) -> Tensor {
+/// The weights a forward pass reads, trained or loaded.
+struct Weights<'a> {
+    bias: &'a Tensor,
+    linear: &'a Tensor,
+    factors: Option<&'a Tensor>,
+    text: Option<&'a TextWeights>,
+}
+
+fn raw_logits(weights: &Weights, batch: &Batch, fields: Fields) -> Tensor {
+    let Weights {
+        bias,
+        linear,
+        factors,
+        text,
+    } = *weights;
+    let rows = &batch.rows;
     let attributes = rows.narrow(1, IDENTITY_FIELDS, FIELDS.len() as i64 - IDENTITY_FIELDS);
     let linear_rows = match fields {
         Fields::All => rows,
@@ -140,10 +201,28 @@ fn raw_logits(
         Kind::Float,
     );
     let mut z = first + bias;
+    // Each text field projected once per distinct text, then spread to its rows: [n, 1 + k].
+    let mut text_factors = Vec::new();
+    if let (Some(weights), Some(rows)) = (text, &batch.text) {
+        let reduced = nearest_wording(&rows.vectors, &weights.centroids);
+        for (w, index) in [
+            (&weights.keyword, &rows.keyword),
+            (&weights.copy, &rows.copy),
+        ] {
+            let projected = reduced.mm(w).index_select(0, index);
+            z += projected.select(1, 0);
+            if factors.is_some() {
+                text_factors.push(projected.narrow(1, 1, projected.size()[1] - 1));
+            }
+        }
+    }
     if let Some(v) = factors {
         // Identities (unit, ad group, campaign) enter linearly only: their interactions could
-        // only be learned from their own few rows. Attributes interact.
-        let e = Tensor::embedding(v, &attributes, -1, false, false); // [n, fields, k]
+        // only be learned from their own few rows. Attributes interact, the words among them.
+        let mut e = Tensor::embedding(v, &attributes, -1, false, false); // [n, fields, k]
+        if !text_factors.is_empty() {
+            e = Tensor::cat(&[e, Tensor::stack(&text_factors, 1)], 1);
+        }
         let sum = e.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
         let squares = e
             .pow_tensor_scalar(2)
@@ -157,6 +236,36 @@ fn raw_logits(
     z
 }
 
+fn unit(vectors: &Tensor) -> (Tensor, Tensor) {
+    let norms = vectors.norm_scalaropt_dim(2.0, [1i64].as_slice(), true);
+    let spoken = norms.gt(1e-6).to_kind(Kind::Float);
+    (vectors / norms.clamp_min(1e-12), spoken)
+}
+
+/// The wordings of the training texts: k-means (by cosine) over what each distinct text adds to
+/// its theme, `[wordings, dim]`. A weight per wording is learned from every keyword that shares
+/// it; a weight per embedding dimension, learned from a few thousand conversions, fitted each
+/// text's noise instead (on the evaluation's conversion rate: no better than no words at all).
+fn wordings(vectors: &Tensor, seed: i64) -> Tensor {
+    tch::no_grad(|| {
+        let (unit_rows, spoken) = unit(vectors);
+        let said = spoken.squeeze_dim(1).nonzero().squeeze_dim(1);
+        if said.size()[0] == 0 {
+            return Tensor::zeros([1, vectors.size()[1]], (Kind::Float, vectors.device()));
+        }
+        let clustering =
+            crate::kmeans::kmeans(&unit_rows.index_select(0, &said), WORDINGS, seed as u64, 30);
+        unit(&clustering.centroids).0
+    })
+}
+
+/// Each text's nearest wording, one-hot `[texts, wordings]`; an empty text, none.
+fn nearest_wording(vectors: &Tensor, centroids: &Tensor) -> Tensor {
+    let (unit_rows, spoken) = unit(vectors);
+    let nearest = unit_rows.mm(&centroids.transpose(0, 1)).argmax(1, false);
+    nearest.one_hot(centroids.size()[0]).to_kind(Kind::Float) * spoken
+}
+
 /// Binomial negative log-likelihood of the counts, per trial.
 fn nll(logits: &Tensor, batch: &Batch) -> Tensor {
     let failures = &batch.trials - &batch.successes;
@@ -165,11 +274,14 @@ fn nll(logits: &Tensor, batch: &Batch) -> Tensor {
 }
 
 impl RateModel {
+    /// Trains on `train` (with the embedded words when `text` is given), calibrates on
+    /// `validation`.
     pub fn train(
         architecture: Architecture,
         train: &[Observation],
         validation: &[Observation],
         options: &TrainOptions,
+        text: Option<&Arc<TextVectors>>,
         device: Device,
     ) -> Result<RateModel, MlError> {
         if train.is_empty() {
@@ -193,8 +305,33 @@ impl RateModel {
                 },
             )
         });
+        let data = Batch::new(train, text.map(|t| t.as_ref()), device)?;
+        let text_weights = data.text.as_ref().map(|rows| {
+            let centroids = wordings(&rows.vectors, options.seed);
+            let dim = centroids.size()[0];
+            let columns = 1 + factors.as_ref().map_or(0, |_| options.factors);
+            let field = |name: &str| {
+                let w = root.var(
+                    name,
+                    &[dim, columns],
+                    nn::Init::Randn {
+                        mean: 0.0,
+                        stdev: 0.01,
+                    },
+                );
+                // The linear column starts at zero, as the hashed fields' weights do.
+                tch::no_grad(|| {
+                    let _ = w.narrow(1, 0, 1).zero_();
+                });
+                w
+            };
+            TextWeights {
+                centroids,
+                keyword: field("keyword_text"),
+                copy: field("copy_text"),
+            }
+        });
         let mut optimiser = nn::Adam::default().build(&store, options.learning_rate)?;
-        let data = Batch::new(train, device);
         let n = train.len() as i64;
         // Shared fields first, then identities on top: trained together from the start, a unit's
         // or ad group's own weight explains what a segment × theme interaction would, and only the
@@ -218,12 +355,31 @@ impl RateModel {
             while start < n {
                 let size = options.batch_rows.min(n - start);
                 let batch = data.select(&order.narrow(0, start, size));
-                let logits = raw_logits(&bias, &linear, factors.as_ref(), &batch.rows, fields);
+                let weights = Weights {
+                    bias: &bias,
+                    linear: &linear,
+                    factors: factors.as_ref(),
+                    text: text_weights.as_ref(),
+                };
+                let logits = raw_logits(&weights, &batch, fields);
                 // The whole table's L2 once a step: a weight shared by many rows (a segment, a
                 // copy) is shrunk as much as a unit's own, not once per row that touches it.
                 let mut penalty = linear.pow_tensor_scalar(2).sum(Kind::Float);
                 if let Some(v) = &factors {
                     penalty += v.pow_tensor_scalar(2).sum(Kind::Float) * options.factor_l2_scale;
+                }
+                if let Some(t) = &text_weights {
+                    for w in [&t.keyword, &t.copy] {
+                        let columns = w.size()[1];
+                        penalty += w.narrow(1, 0, 1).pow_tensor_scalar(2).sum(Kind::Float);
+                        if columns > 1 {
+                            penalty += w
+                                .narrow(1, 1, columns - 1)
+                                .pow_tensor_scalar(2)
+                                .sum(Kind::Float)
+                                * options.factor_l2_scale;
+                        }
+                    }
                 }
                 let loss = nll(&logits, &batch) + penalty * options.l2;
                 optimiser.backward_step(&loss);
@@ -235,6 +391,17 @@ impl RateModel {
             bias: bias.detach(),
             linear: linear.detach(),
             factors: factors.map(|f| f.detach()),
+            text: match (text_weights, text) {
+                (Some(w), Some(vectors)) => Some((
+                    TextWeights {
+                        centroids: w.centroids,
+                        keyword: w.keyword.detach(),
+                        copy: w.copy.detach(),
+                    },
+                    vectors.clone(),
+                )),
+                _ => None,
+            },
             scale: 1.0,
             shift: 0.0,
             device,
@@ -245,20 +412,33 @@ impl RateModel {
         Ok(model)
     }
 
-    fn raw(&self, rows: &Tensor) -> Tensor {
-        raw_logits(
-            &self.bias,
-            &self.linear,
-            self.factors.as_ref(),
-            rows,
-            Fields::All,
+    /// The embeddings this model reads, if it reads words.
+    pub fn text_vectors(&self) -> Option<&Arc<TextVectors>> {
+        self.text.as_ref().map(|(_, vectors)| vectors)
+    }
+
+    fn batch(&self, observations: &[Observation]) -> Result<Batch, MlError> {
+        Batch::new(
+            observations,
+            self.text.as_ref().map(|(_, vectors)| vectors.as_ref()),
+            self.device,
         )
+    }
+
+    fn raw(&self, batch: &Batch) -> Tensor {
+        let weights = Weights {
+            bias: &self.bias,
+            linear: &self.linear,
+            factors: self.factors.as_ref(),
+            text: self.text.as_ref().map(|(w, _)| w),
+        };
+        raw_logits(&weights, batch, Fields::All)
     }
 
     /// Platt scaling on `validation`: a scale and a shift of the logit, by gradient descent.
     fn calibrate(&mut self, validation: &[Observation]) -> Result<(), MlError> {
-        let batch = Batch::new(validation, self.device);
-        let raw = tch::no_grad(|| self.raw(&batch.rows));
+        let batch = self.batch(validation)?;
+        let raw = tch::no_grad(|| self.raw(&batch));
         let store = nn::VarStore::new(self.device);
         let scale = store.root().var("scale", &[1], nn::Init::Const(1.0));
         let shift = store.root().var("shift", &[1], nn::Init::Const(0.0));
@@ -276,8 +456,8 @@ impl RateModel {
         if observations.is_empty() {
             return Ok(Vec::new());
         }
-        let batch = Batch::new(observations, self.device);
-        let p = tch::no_grad(|| (self.raw(&batch.rows) * self.scale + self.shift).sigmoid())
+        let batch = self.batch(observations)?;
+        let p = tch::no_grad(|| (self.raw(&batch) * self.scale + self.shift).sigmoid())
             .to_device(Device::Cpu)
             .to_kind(Kind::Double);
         Ok(Vec::<f64>::try_from(&p)?)
@@ -298,13 +478,21 @@ impl RateModel {
         if let Some(f) = &self.factors {
             out.push(("factors", flat(f)?));
         }
+        if let Some((w, _)) = &self.text {
+            out.push(("text_centroids", flat(&w.centroids)?));
+            out.push(("keyword_text", flat(&w.keyword)?));
+            out.push(("copy_text", flat(&w.copy)?));
+        }
         Ok(out)
     }
 
-    /// A model from the artifact's tensors, on `device`.
+    /// A model from the artifact's tensors, on `device`. An artifact with text weights needs
+    /// `text`, the embeddings it was trained on (the registry checks the encoder's version).
     pub fn from_tensors(
         architecture: Architecture,
         get: impl Fn(&str) -> Result<Vec<f32>, MlError>,
+        has: impl Fn(&str) -> bool,
+        text: Option<Arc<TextVectors>>,
         device: Device,
     ) -> Result<RateModel, MlError> {
         let linear = get("linear")?;
@@ -330,8 +518,46 @@ impl RateModel {
                 )
             }
         };
+        let columns = 1 + factors.as_ref().map_or(0, |f| f.size()[1]);
+        let text = if has("keyword_text") {
+            let vectors = text.ok_or_else(|| {
+                MlError::Model("the model reads words: it needs the text encoder".into())
+            })?;
+            let field = |name: &str| -> Result<Tensor, MlError> {
+                let w = get(name)?;
+                let wordings = w.len() as i64 / columns;
+                if wordings == 0 || w.len() as i64 != wordings * columns {
+                    return Err(MlError::Model(format!("{name} does not fit its columns")));
+                }
+                Ok(Tensor::from_slice(&w)
+                    .view([wordings, columns])
+                    .to_device(device))
+            };
+            let keyword = field("keyword_text")?;
+            let wordings = keyword.size()[0];
+            let centroids = get("text_centroids")?;
+            let dim = centroids.len() as i64 / wordings;
+            if dim == 0 || centroids.len() as i64 != dim * wordings {
+                return Err(MlError::Model(
+                    "text_centroids do not fit the wordings".into(),
+                ));
+            }
+            Some((
+                TextWeights {
+                    centroids: Tensor::from_slice(&centroids)
+                        .view([wordings, dim])
+                        .to_device(device),
+                    keyword,
+                    copy: field("copy_text")?,
+                },
+                vectors,
+            ))
+        } else {
+            None
+        };
         Ok(RateModel {
             architecture,
+            text,
             bias: Tensor::from_slice(&get("bias")?).to_device(device),
             linear: Tensor::from_slice(&linear)
                 .view([TABLE_ROWS, 1])

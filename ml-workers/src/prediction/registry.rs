@@ -3,6 +3,7 @@
 
 use super::features::Target;
 use super::model::{Architecture, RateModel};
+use super::text::TextVectors;
 use super::RateEstimator;
 use crate::artifact::Artifact;
 use crate::MlError;
@@ -10,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgPool;
 use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 fn db(error: sqlx::Error) -> MlError {
@@ -75,6 +77,9 @@ impl Trained {
         let mut metrics_json =
             serde_json::to_value(&metrics).map_err(|e| MlError::Model(e.to_string()))?;
         metrics_json["unitTrials"] = serde_json::json!(unit_trials);
+        if let Some(vectors) = estimator.model.text_vectors() {
+            metrics_json["textEncoder"] = serde_json::json!(vectors.version());
+        }
         Ok(Trained {
             target: estimator.target.as_str(),
             architecture: estimator.model.architecture.as_str(),
@@ -194,11 +199,13 @@ pub async fn list(pool: &PgPool, tenant: Uuid) -> Result<Vec<ModelRecord>, MlErr
     Ok(rows.into_iter().map(record).collect())
 }
 
-/// The newest model of the tenant's target, loaded onto `device`.
+/// The newest model of the tenant's target, loaded onto `device`; a model that reads words reads
+/// them through `text`, which must be the encoder it was trained with.
 pub async fn latest(
     pool: &PgPool,
     tenant: Uuid,
     target: Target,
+    text: &Arc<TextVectors>,
     device: tch::Device,
 ) -> Result<Option<(ModelRecord, RateEstimator)>, MlError> {
     let row: Option<(Row, Vec<u8>)> = sqlx::query_as::<_, (Uuid, String, i32, String, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, String, serde_json::Value, Vec<u8>)>(
@@ -217,9 +224,20 @@ pub async fn latest(
     };
     let record = record(row);
     let artifact = Artifact::parse(&bytes, &record.label())?;
+    if let Some(encoder) = record.metrics["textEncoder"].as_str() {
+        if encoder != text.version() {
+            return Err(MlError::Model(format!(
+                "{} was trained on {encoder} embeddings, this process has {}",
+                record.label(),
+                text.version()
+            )));
+        }
+    }
     let model = RateModel::from_tensors(
         architecture(&record.architecture)?,
         |name| artifact.floats(name),
+        |name| artifact.has(name),
+        Some(text.clone()),
         device,
     )?;
     let unit_trials: HashMap<String, f64> = record.metrics["unitTrials"]

@@ -6,7 +6,9 @@ use adflow::config::Config;
 use adflow::platform::{self, PlatformError};
 use adflow_event_store::EventStore;
 use adflow_ml_workers::backend::StoreBackend;
+use adflow_ml_workers::encoder::MiniLm;
 use adflow_ml_workers::handlers::{SegmentHandler, StructureHandler};
+use adflow_ml_workers::prediction::text::TextVectors;
 use adflow_ml_workers::segments::KMeansSegmenter;
 use adflow_ml_workers::worker::{WorkHandler, Worker, WorkerOptions};
 use adflow_ml_workers::{evaluation, Models};
@@ -29,9 +31,8 @@ fn options(config: &Config) -> WorkerOptions {
 pub fn workers(
     config: &Config,
     store: Arc<dyn EventStore>,
-) -> Result<(Worker<StructureHandler>, Worker<SegmentHandler>), Failure> {
-    let models = Models::load_default()?;
-    tracing::info!(device = ?models.device, "ML models loaded");
+    models: &Models,
+) -> (Worker<StructureHandler>, Worker<SegmentHandler>) {
     let backend = Arc::new(StoreBackend::new(
         adflow_application::Application::new(store),
         "ml-worker",
@@ -46,10 +47,18 @@ pub fn workers(
         segmenter: Arc::new(KMeansSegmenter),
         model_version: adflow_ml_workers::SEGMENTER_VERSION.to_owned(),
     };
-    Ok((
+    (
         Worker::new(structure, options.clone()),
         Worker::new(segments, options),
-    ))
+    )
+}
+
+/// The predictor's text embeddings, on the device the models run on.
+fn text_vectors() -> Result<Arc<TextVectors>, Failure> {
+    let device = adflow_ml_workers::prediction::default_device();
+    Ok(Arc::new(TextVectors::new(Arc::new(MiniLm::load_default(
+        device,
+    )?))))
 }
 
 /// Runs a worker until shutdown; reconnects to NATS after any failure.
@@ -90,6 +99,9 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         &config.clickhouse_database,
     )
     .map_err(PlatformError::from)?;
+    let models = Models::load_default()?;
+    tracing::info!(device = ?models.device, "ML models loaded");
+    let text = Arc::new(TextVectors::new(models.encoder.clone()));
     let device = adflow_ml_workers::prediction::default_device();
     let optimiser = Worker::new(
         adflow_ml_workers::optimiser::OptimiserHandler {
@@ -99,6 +111,7 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
             )),
             analytics: analytics.clone(),
             pool: pool.clone(),
+            text: text.clone(),
             device,
         },
         options(config),
@@ -118,7 +131,7 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
         },
         options(config),
     );
-    let (structures, segments) = workers(config, store.clone())?;
+    let (structures, segments) = workers(config, store.clone(), &models);
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(run_worker(
         structures,
@@ -147,6 +160,7 @@ pub async fn serve(config: &Config) -> Result<(), Failure> {
             analytics,
             interval: Duration::from_secs(config.optimisation_schedule_seconds),
             retrain_after: chrono::Duration::days(config.retrain_days.max(1)),
+            text,
             device,
         };
         tasks.spawn(schedule.run(shutdown.clone()));
@@ -279,11 +293,20 @@ pub fn evaluate_prediction(
     options: &adflow_ml_workers::prediction::model::TrainOptions,
 ) -> Result<(), Failure> {
     let device = adflow_ml_workers::prediction::default_device();
-    let result =
-        adflow_ml_workers::prediction::evaluate::evaluate(seed, campaigns, options, device)?;
+    let text = text_vectors()?;
+    let result = adflow_ml_workers::prediction::evaluate::evaluate(
+        seed,
+        campaigns,
+        options,
+        Some(&text),
+        device,
+    )?;
     println!(
-        "performance prediction on {} simulated campaigns, {} units (seed {seed}, {}): weeks 1-3 train (last 4 days validate), week 4 held out",
-        result.campaigns, result.units, result.device
+        "performance prediction on {} simulated campaigns, {} units (seed {seed}, {}): weeks 1-3 train (last 4 days validate), week 4 held out; both models read hashed fields and the {} embeddings of keyword and copy",
+        result.campaigns,
+        result.units,
+        result.device,
+        result.text_encoder.as_deref().unwrap_or("(no)")
     );
     for t in &result.targets {
         println!(
@@ -299,10 +322,10 @@ pub fn evaluate_prediction(
             t.cold_start_log_loss.units
         );
         println!(
-            "{:<24} {:>7} {:>11} {:>10} {:>12} {:>16}",
+            "{:<32} {:>7} {:>11} {:>10} {:>12} {:>16}",
             "model", "AUC", "AUC/oracle", "log loss", "calib. error", "cold-start loss"
         );
-        for (name, score, ratio, cold) in [
+        let mut lines = vec![
             (
                 "logistic regression",
                 &t.logistic,
@@ -315,15 +338,27 @@ pub fn evaluate_prediction(
                 t.auc_ratio_to_oracle,
                 t.cold_start_log_loss.model,
             ),
-            (
-                "oracle (true rates)",
-                &t.oracle,
-                1.0,
-                t.cold_start_log_loss.oracle,
-            ),
-        ] {
+        ];
+        if let (Some(score), Some(cold)) = (
+            &t.model_without_words,
+            t.cold_start_log_loss.model_without_words,
+        ) {
+            lines.push((
+                "  the same without the words",
+                score,
+                score.auc / t.oracle.auc.max(1e-9),
+                cold,
+            ));
+        }
+        lines.push((
+            "oracle (true rates)",
+            &t.oracle,
+            1.0,
+            t.cold_start_log_loss.oracle,
+        ));
+        for (name, score, ratio, cold) in lines {
             println!(
-                "{:<24} {:>7.4} {:>11.4} {:>10.5} {:>12.5} {:>16.5}",
+                "{:<32} {:>7.4} {:>11.4} {:>10.5} {:>12.5} {:>16.5}",
                 name, score.auc, ratio, score.log_loss, score.calibration_error, cold
             );
         }
@@ -412,6 +447,7 @@ pub async fn train_prediction(config: &Config, tenant: uuid::Uuid) -> Result<(),
         &reads.analytics,
         tenant,
         |campaign| reads.campaign(tenant, campaign),
+        &text_vectors()?,
         adflow_ml_workers::prediction::default_device(),
     )
     .await?;
@@ -498,12 +534,14 @@ pub fn bench_prediction(single: usize) -> Result<(), Failure> {
     use adflow_ml_workers::prediction::{evaluate, features::Target, model, train_rate};
     let device = adflow_ml_workers::prediction::default_device();
     let history = evaluate::simulate(3, 8);
+    let text = text_vectors()?;
     let estimator = train_rate(
         Target::ClickThrough,
         model::Architecture::FactorisationMachine,
         &history.hourly,
         4,
         &model::TrainOptions::default(),
+        Some(&text),
         device,
     )?;
     let rows = &history.hourly;
