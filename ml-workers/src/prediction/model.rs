@@ -534,7 +534,13 @@ impl RateModel {
                     .to_device(device))
             };
             let keyword = field("keyword_text")?;
+            let copy = field("copy_text")?;
             let wordings = keyword.size()[0];
+            if copy.size()[0] != wordings {
+                return Err(MlError::Model(
+                    "keyword_text and copy_text differ in wordings".into(),
+                ));
+            }
             let centroids = get("text_centroids")?;
             let dim = centroids.len() as i64 / wordings;
             if dim == 0 || centroids.len() as i64 != dim * wordings {
@@ -548,7 +554,7 @@ impl RateModel {
                         .view([wordings, dim])
                         .to_device(device),
                     keyword,
-                    copy: field("copy_text")?,
+                    copy,
                 },
                 vectors,
             ))

@@ -74,7 +74,10 @@ impl TextVectors {
         }
         let texts: Vec<&str> = pairs.iter().map(|p| p.0).collect();
         let themes: Vec<&str> = pairs.iter().map(|p| p.1).collect();
-        let said = self.vectors(&texts)?;
+        // Texts and themes in one lookup: one encoder pass for whatever neither has cached.
+        let both = self.vectors(&[texts.as_slice(), themes.as_slice()].concat())?;
+        let said = both.narrow(0, 0, texts.len() as i64);
+        let theme = both.narrow(0, texts.len() as i64, themes.len() as i64);
         let spoken = Tensor::from_slice(
             &texts
                 .iter()
@@ -83,7 +86,7 @@ impl TextVectors {
         )
         .unsqueeze(1);
         // An empty text adds nothing, whatever its theme.
-        let vectors = (said - self.vectors(&themes)?) * spoken;
+        let vectors = (said - theme) * spoken;
         Ok(TextTable {
             vectors: vectors.to_device(device),
             keyword,
