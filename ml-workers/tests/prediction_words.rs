@@ -3,7 +3,7 @@
 
 use adflow_ml_workers::encoder::MiniLm;
 use adflow_ml_workers::prediction::features::Observation;
-use adflow_ml_workers::prediction::model::{Architecture, RateModel, TrainOptions};
+use adflow_ml_workers::prediction::model::{Architecture, Inputs, RateModel, TrainOptions};
 use adflow_ml_workers::prediction::text::TextVectors;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,7 +70,7 @@ fn an_unseen_wording_takes_the_rate_of_the_wordings_it_resembles() {
         &train,
         &[],
         &TrainOptions::default(),
-        Some(&text),
+        Inputs::text(Some(&text)),
         Device::Cpu,
     )
     .unwrap();
@@ -89,11 +89,11 @@ fn an_unseen_wording_takes_the_rate_of_the_wordings_it_resembles() {
     );
 
     // The artifact keeps the words: the same predictions after a round trip.
-    let tensors: HashMap<&str, Vec<f32>> = model.tensors().unwrap().into_iter().collect();
+    let tensors: HashMap<String, Vec<f32>> = model.tensors().unwrap().into_iter().collect();
     let loaded = RateModel::from_tensors(
         Architecture::Logistic,
-        |name| Ok(tensors[name].clone()),
-        |name| tensors.contains_key(name),
+        &|name| Ok(tensors[name].clone()),
+        &|name| tensors.contains_key(name),
         Some(text.clone()),
         Device::Cpu,
     )
@@ -105,8 +105,8 @@ fn an_unseen_wording_takes_the_rate_of_the_wordings_it_resembles() {
     // Without the encoder, a model that reads words refuses to load rather than guess.
     assert!(RateModel::from_tensors(
         Architecture::Logistic,
-        |name| Ok(tensors[name].clone()),
-        |name| tensors.contains_key(name),
+        &|name| Ok(tensors[name].clone()),
+        &|name| tensors.contains_key(name),
         None,
         Device::Cpu,
     )

@@ -13,7 +13,7 @@
 
 use super::features::{Observation, Target};
 use super::metrics::{self, RateScore, Scored};
-use super::model::{Architecture, TrainOptions};
+use super::model::{Architecture, Inputs, TrainOptions};
 use super::text::TextVectors;
 use super::{train_rate, Estimate, RateEstimator};
 use crate::MlError;
@@ -139,8 +139,8 @@ pub struct TargetEvaluation {
     pub test_trials: f64,
     pub logistic: RateScore,
     pub model: RateScore,
-    /// The factorisation machine without the words (hashed fields only): what the embeddings add.
-    pub model_without_words: Option<RateScore>,
+    /// The factorisation machine with one of its inputs taken away: what that input adds.
+    pub ablations: Vec<Ablation>,
     pub oracle: RateScore,
     /// Our AUC over the oracle's.
     pub auc_ratio_to_oracle: f64,
@@ -158,8 +158,17 @@ pub struct ColdStart {
     pub units: usize,
     pub logistic: f64,
     pub model: f64,
-    pub model_without_words: Option<f64>,
     pub oracle: f64,
+}
+
+/// The factorisation machine trained without some of its inputs.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ablation {
+    /// What it lacks: `without the words`, `without the click model`, ….
+    pub name: String,
+    pub score: RateScore,
+    pub cold_start_log_loss: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -212,7 +221,8 @@ pub fn simulate(seed: u64, campaigns: usize) -> SimulatedHistory {
     let mut plans: Vec<UnitPlan> = Vec::new();
     let mut new_units = Vec::new();
     // (campaign, day from which, negatives, max cpc)
-    let mut knobs: HashMap<String, Vec<(i64, u32, Option<i64>)>> = HashMap::new();
+    // Ordered: the rows' order (and so each training run) must not depend on a hasher's seed.
+    let mut knobs: BTreeMap<String, Vec<(i64, u32, Option<i64>)>> = BTreeMap::new();
     // How well each offer speaks to each audience segment: low-rank and hidden (the models see
     // only segment and offer names). A segment and an offer each met before, but never together,
     // is what a new campaign brings: the cold start that interactions can carry.
@@ -499,7 +509,7 @@ fn evaluate_target(
     truths: &[f64],
     history: &SimulatedHistory,
     options: &TrainOptions,
-    text: Option<&Arc<TextVectors>>,
+    inputs: Inputs,
     device: Device,
 ) -> Result<(TargetEvaluation, RateEstimator), MlError> {
     let split = history.first_day + TRAIN_DAYS;
@@ -521,7 +531,7 @@ fn evaluate_target(
         &train,
         VALIDATION_DAYS,
         options,
-        text,
+        Inputs::text(inputs.text),
         device,
     )?;
     let model = train_rate(
@@ -530,25 +540,40 @@ fn evaluate_target(
         &train,
         VALIDATION_DAYS,
         options,
-        text,
+        inputs,
         device,
     )?;
-    let p_without_words = match text {
-        Some(_) => Some(
-            train_rate(
-                target,
-                Architecture::FactorisationMachine,
-                &train,
-                VALIDATION_DAYS,
-                options,
-                None,
-                device,
-            )?
-            .model
-            .predict(&test_owned)?,
-        ),
-        None => None,
-    };
+    let mut ablated: Vec<(&str, Inputs)> = Vec::new();
+    if inputs.click.is_some() {
+        ablated.push(("  without the click model", Inputs::text(inputs.text)));
+    }
+    if inputs.text.is_some() {
+        ablated.push((
+            "  without the words",
+            Inputs {
+                text: None,
+                ..inputs
+            },
+        ));
+    }
+    if inputs.text.is_some() && inputs.click.is_some() {
+        ablated.push(("  without words or click model", Inputs::default()));
+    }
+    let mut ablated_predictions = Vec::new();
+    for (name, less) in ablated {
+        let p = train_rate(
+            target,
+            Architecture::FactorisationMachine,
+            &train,
+            VALIDATION_DAYS,
+            options,
+            less,
+            device,
+        )?
+        .model
+        .predict(&test_owned)?;
+        ablated_predictions.push((name, p));
+    }
     let p_logistic = logistic.model.predict(&test_owned)?;
     let estimates: Vec<Estimate> = model.estimate(&test_owned)?;
     let p_model: Vec<f64> = estimates.iter().map(|e| e.probability).collect();
@@ -597,9 +622,14 @@ fn evaluate_target(
             logistic_auc_ratio_to_oracle: ratio(s_logistic.auc),
             logistic: s_logistic,
             model: s_model,
-            model_without_words: p_without_words
-                .as_ref()
-                .map(|p| metrics::score(&scored(p, &test))),
+            ablations: ablated_predictions
+                .iter()
+                .map(|(name, p)| Ablation {
+                    name: (*name).to_owned(),
+                    score: metrics::score(&scored(p, &test)),
+                    cold_start_log_loss: metrics::log_loss(&subset(p)),
+                })
+                .collect(),
             oracle: s_oracle,
             cold_start_log_loss: ColdStart {
                 units: history
@@ -609,9 +639,6 @@ fn evaluate_target(
                     .count(),
                 logistic: metrics::log_loss(&subset(&p_logistic)),
                 model: metrics::log_loss(&subset(&p_model)),
-                model_without_words: p_without_words
-                    .as_ref()
-                    .map(|p| metrics::log_loss(&subset(p))),
                 oracle: metrics::log_loss(&subset(&truth)),
             },
             interval_coverage_of_truth: covered / units.len().max(1) as f64,
@@ -622,7 +649,8 @@ fn evaluate_target(
 }
 
 /// Trains both models on three simulated weeks and scores them on the fourth; with `text`, both
-/// read the units' words, and the factorisation machine is scored once more without them.
+/// read the units' words; the conversion machine reads the click machine besides. Each machine is
+/// scored again without each of its inputs.
 pub fn evaluate(
     seed: u64,
     campaigns: usize,
@@ -632,13 +660,13 @@ pub fn evaluate(
 ) -> Result<PredictionEvaluation, MlError> {
     let history = simulate(seed, campaigns);
     let started = std::time::Instant::now();
-    let (ctr, _) = evaluate_target(
+    let (ctr, click) = evaluate_target(
         Target::ClickThrough,
         &history.hourly,
         &history.hourly_truth,
         &history,
         options,
-        text,
+        Inputs::text(text),
         device,
     )?;
     let (cvr, _) = evaluate_target(
@@ -647,7 +675,10 @@ pub fn evaluate(
         &history.daily_truth,
         &history,
         options,
-        text,
+        Inputs {
+            text,
+            click: Some(&click.model),
+        },
         device,
     )?;
     Ok(PredictionEvaluation {

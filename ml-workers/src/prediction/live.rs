@@ -5,7 +5,7 @@
 //! its kind's pooled rate) stands in.
 
 use super::features::{Observation, Target};
-use super::model::{Architecture, TrainOptions};
+use super::model::{Architecture, Inputs, RateModel, TrainOptions};
 use super::registry::{self, ModelRecord, Window};
 use super::text::TextVectors;
 use super::{estimate, train_rate, Estimate, RateEstimator};
@@ -199,6 +199,8 @@ where
         .map_err(backend)?;
     let campaigns = campaigns_of(&hourly, &load).await?;
     let mut records = Vec::new();
+    // The conversion machine reads the click machine trained just before it (when there was one).
+    let mut click: Option<RateModel> = None;
     for (target, rows) in [
         (Target::ClickThrough, &hourly),
         (Target::Conversion, &daily),
@@ -210,23 +212,31 @@ where
             continue;
         }
         let validation_days = (days.len() as i64 / 5).max(1);
-        let trained = {
+        let (trained, model) = {
             let observations = observations.clone();
             let text = text.clone();
+            let click = click.take();
             tokio::task::spawn_blocking(move || {
-                registry::Trained::new(&train_rate(
+                let estimator = train_rate(
                     target,
                     Architecture::FactorisationMachine,
                     &observations,
                     validation_days,
                     &TrainOptions::default(),
-                    Some(&text),
+                    Inputs {
+                        text: Some(&text),
+                        click: click.as_ref(),
+                    },
                     device,
-                )?)
+                )?;
+                Ok::<_, MlError>((registry::Trained::new(&estimator)?, estimator.model))
             })
             .await
             .map_err(|e| MlError::Model(e.to_string()))??
         };
+        if target == Target::ClickThrough {
+            click = Some(model);
+        }
         let at = |day: i64| DateTime::<Utc>::from_timestamp(day * 86_400, 0).unwrap_or_default();
         let window = Window {
             from: at(*days.first().unwrap_or(&0)),

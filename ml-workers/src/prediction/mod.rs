@@ -16,17 +16,18 @@ pub mod text;
 
 use crate::MlError;
 use features::{Observation, Target};
-use model::{Architecture, RateModel, TrainOptions};
+use model::{Architecture, Inputs, RateModel, TrainOptions};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::Arc;
 use tch::Device;
-use text::TextVectors;
 
 /// z of a two-sided 90 % interval.
 const Z90: f64 = 1.644_853_6;
 /// The prior strengths (in trials) an interval may assume, tried on the validation days.
 const PRIOR_STRENGTHS: [f64; 9] = [3.0, 10.0, 30.0, 100.0, 300.0, 1e3, 3e3, 1e4, 3e4];
+/// Validation log losses within this fraction of each other are a tie (run-to-run noise of
+/// training is about 0.05 %).
+const PENALTY_TIE: f64 = 1e-3;
 /// What one of a unit's own trials may count for, tried with them.
 const TRIAL_WEIGHTS: [f64; 7] = [1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001];
 
@@ -204,14 +205,14 @@ fn fit_on_validation(
     train: &[Observation],
     validation: &[Observation],
     options: &TrainOptions,
-    text: Option<&Arc<TextVectors>>,
+    inputs: Inputs,
     device: Device,
 ) -> Result<(RateModel, TrainOptions), MlError> {
     let scales: &[f64] = match architecture {
         Architecture::FactorisationMachine if !validation.is_empty() => &model::FACTOR_L2_SCALES,
         _ => &[1.0],
     };
-    let mut best: Option<(RateModel, TrainOptions, f64)> = None;
+    let mut candidates: Vec<(RateModel, TrainOptions, f64)> = Vec::new();
     for scale in scales {
         let candidate_options = TrainOptions {
             factor_l2_scale: options.factor_l2_scale * scale,
@@ -222,7 +223,7 @@ fn fit_on_validation(
             train,
             validation,
             &candidate_options,
-            text,
+            inputs,
             device,
         )?;
         let scored: Vec<metrics::Scored> = candidate
@@ -232,28 +233,33 @@ fn fit_on_validation(
             .map(|(p, o)| (p, o.trials, o.successes))
             .collect();
         let loss = metrics::score(&scored).log_loss;
-        if best.as_ref().is_none_or(|b| loss < b.2) {
-            best = Some((candidate, candidate_options, loss));
-        }
+        candidates.push((candidate, candidate_options, loss));
     }
-    best.map(|(model, options, _)| (model, options))
+    // The validation days hold few new units, which are what interactions are for: a penalty that
+    // wins there by less than run-to-run noise is no evidence against the interactions, and the
+    // lightest penalty within that margin of the best keeps them.
+    let lowest = candidates.iter().map(|c| c.2).fold(f64::INFINITY, f64::min);
+    candidates
+        .into_iter()
+        .find(|c| c.2 <= lowest * (1.0 + PENALTY_TIE))
+        .map(|(model, options, _)| (model, options))
         .ok_or_else(|| MlError::Model("no interaction penalty to try".into()))
 }
 
 /// Trains one target's model on `observations` (time-ordered split, calibration, interval prior),
-/// reading their words through `text` when it is given.
+/// reading their words and a click model as `inputs` give them.
 pub fn train_rate(
     target: Target,
     architecture: Architecture,
     observations: &[Observation],
     validation_days: i64,
     options: &TrainOptions,
-    text: Option<&Arc<TextVectors>>,
+    inputs: Inputs,
     device: Device,
 ) -> Result<RateEstimator, MlError> {
     let (train, validation) = time_split(observations, validation_days);
     let (model, options) =
-        fit_on_validation(architecture, &train, &validation, options, text, device)?;
+        fit_on_validation(architecture, &train, &validation, options, inputs, device)?;
     let options = &options;
     let unit_trials = trials_per_unit(&train);
     let predictions = model.predict(&validation)?;
@@ -264,7 +270,7 @@ pub fn train_rate(
         .map(|(p, o)| (*p, o.trials, o.successes))
         .collect();
     let score = metrics::score(&scored);
-    let metrics = HashMap::from([
+    let mut metrics = HashMap::from([
         ("validation_auc".to_owned(), score.auc),
         ("validation_log_loss".to_owned(), score.log_loss),
         (
@@ -277,9 +283,13 @@ pub fn train_rate(
         ("interval_trial_weight".to_owned(), evidence.weight),
         ("factor_l2_scale".to_owned(), options.factor_l2_scale),
     ]);
+    if let Some(weight) = model.click_weight() {
+        metrics.insert("click_interaction_weight".to_owned(), weight);
+    }
     // The final model learns from the validation days too (they are the most recent) and keeps
     // the calibration fitted where those days were still unseen.
-    let mut final_model = RateModel::train(architecture, observations, &[], options, text, device)?;
+    let mut final_model =
+        RateModel::train(architecture, observations, &[], options, inputs, device)?;
     final_model.scale = model.scale;
     final_model.shift = model.shift;
     let model = final_model;

@@ -4,6 +4,12 @@
 //! between every pair of fields (`<v_i, v_j>`, the Rendle 2010 form computed in linear time; a
 //! text field's vector is a learned projection of its embedding, so the words of a keyword meet the
 //! audience they were shown to). Both are Platt-calibrated on a time-later validation slice.
+//!
+//! A conversion machine may read a trained click machine besides ([`Inputs::click`]): how well an
+//! audience meets a message (theme, copy, words) moves clicks and conversions alike, and clicks
+//! are a hundred times more plentiful than conversions, so the interactions the click model
+//! learned enter the conversion model as one input with a weight of its own — the shared
+//! representation of ESMM (Ma et al. 2018, "Entire Space Multi-Task Model"), in its simplest form.
 
 use super::features::{encode, Observation, FIELDS, TABLE_ROWS};
 use super::text::TextVectors;
@@ -79,6 +85,30 @@ struct TextWeights {
     copy: Tensor,
 }
 
+/// What a model reads besides its hashed fields.
+#[derive(Clone, Copy, Default)]
+pub struct Inputs<'a> {
+    /// The embeddings of the units' words.
+    pub text: Option<&'a Arc<TextVectors>>,
+    /// A trained click-through model whose audience × message interactions a conversion
+    /// factorisation machine reads (logistic regression, the baseline, reads none).
+    pub click: Option<&'a RateModel>,
+}
+
+impl<'a> Inputs<'a> {
+    /// The words only.
+    pub fn text(text: Option<&'a Arc<TextVectors>>) -> Inputs<'a> {
+        Inputs { text, click: None }
+    }
+}
+
+/// The click model a conversion model reads, kept whole in it (its artifact too), and the weight
+/// the conversion model gives its interactions.
+struct ClickPrior {
+    model: Box<RateModel>,
+    weight: Tensor,
+}
+
 /// A trained model: weights on `device` and the Platt scaling fitted after training.
 pub struct RateModel {
     pub architecture: Architecture,
@@ -87,6 +117,7 @@ pub struct RateModel {
     factors: Option<Tensor>,
     /// With the embeddings that feed it; `None` for a model of hashed fields only.
     text: Option<(TextWeights, Arc<TextVectors>)>,
+    click: Option<ClickPrior>,
     /// Calibrated logit: `scale · raw + shift`.
     pub scale: f64,
     pub shift: f64,
@@ -100,20 +131,27 @@ struct TextRows {
     copy: Tensor,
 }
 
-/// Rows as tensors: field rows `[n, fields]`, trials and successes `[n]`.
+/// Rows as tensors: field rows `[n, fields]`, trials and successes `[n]`, and the click model's
+/// audience × message interactions `[n]` where one is read.
 pub struct Batch {
     rows: Tensor,
     trials: Tensor,
     successes: Tensor,
     text: Option<TextRows>,
+    click: Option<Tensor>,
 }
 
 impl Batch {
     pub fn new(
         observations: &[Observation],
         text: Option<&TextVectors>,
+        click: Option<&RateModel>,
         device: Device,
     ) -> Result<Batch, MlError> {
+        let click = match click {
+            Some(model) => Some(model.affinity(observations)?.to_device(device)),
+            None => None,
+        };
         let rows: Vec<i64> = observations.iter().flat_map(encode).collect();
         let trials: Vec<f32> = observations.iter().map(|o| o.trials as f32).collect();
         let successes: Vec<f32> = observations
@@ -143,6 +181,7 @@ impl Batch {
             trials: Tensor::from_slice(&trials).to_device(device),
             successes: Tensor::from_slice(&successes).to_device(device),
             text,
+            click,
         })
     }
 
@@ -156,15 +195,25 @@ impl Batch {
                 keyword: t.keyword.index_select(0, index),
                 copy: t.copy.index_select(0, index),
             }),
+            click: self.click.as_ref().map(|c| c.index_select(0, index)),
         }
     }
 }
+
+/// Where a conversion model's artifact keeps the click model it reads.
+const CLICK_PREFIX: &str = "click.";
 
 /// Wordings the texts' embeddings are grouped into.
 const WORDINGS: usize = 8;
 
 /// The leading fields that name an entity rather than describe it.
 const IDENTITY_FIELDS: i64 = 3;
+
+/// The audience (segment) field, and the fields of the message it meets: theme, copy and kind
+/// (with the words of keyword and copy). Hour, day and bid are left out: a conversion row is a
+/// whole day, which the click model's hours never were.
+const AUDIENCE_FIELD: i64 = 5;
+const MESSAGE_FIELDS: [i64; 3] = [3, 4, 6];
 
 /// Which fields enter the linear part: all, or the shared ones only (the first phase of training).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +228,59 @@ struct Weights<'a> {
     linear: &'a Tensor,
     factors: Option<&'a Tensor>,
     text: Option<&'a TextWeights>,
+    click: Option<&'a Tensor>,
+}
+
+/// The text fields' terms: each field projected once per distinct text, then spread to its rows
+/// (`[n, 1 + k]`): the linear column summed over both fields `[n]`, and each field's interaction
+/// vectors `[n, k]` when `interacting`.
+fn text_terms(
+    text: Option<&TextWeights>,
+    batch: &Batch,
+    interacting: bool,
+) -> (Option<Tensor>, Vec<Tensor>) {
+    let (Some(weights), Some(rows)) = (text, &batch.text) else {
+        return (None, Vec::new());
+    };
+    let reduced = nearest_wording(&rows.vectors, &weights.centroids);
+    let mut linear: Option<Tensor> = None;
+    let mut vectors = Vec::new();
+    for (w, index) in [
+        (&weights.keyword, &rows.keyword),
+        (&weights.copy, &rows.copy),
+    ] {
+        let projected = reduced.mm(w).index_select(0, index);
+        let column = projected.select(1, 0);
+        linear = Some(match linear {
+            Some(sum) => sum + column,
+            None => column,
+        });
+        if interacting {
+            vectors.push(projected.narrow(1, 1, projected.size()[1] - 1));
+        }
+    }
+    (linear, vectors)
+}
+
+/// The sum of every pair's interaction `<e_i, e_j>` over the fields of `e` `[n, fields, k]`: the
+/// Rendle form, in linear time.
+fn pairwise(e: &Tensor) -> Tensor {
+    let sum = e.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    let squares = e
+        .pow_tensor_scalar(2)
+        .sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    (sum.pow_tensor_scalar(2) - squares).sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+        * 0.5
+}
+
+/// The interaction vectors of `fields` (columns of the batch's rows) and of the words.
+fn interaction_vectors(factors: &Tensor, fields: &Tensor, text_vectors: Vec<Tensor>) -> Tensor {
+    let e = Tensor::embedding(factors, fields, -1, false, false); // [n, fields, k]
+    if text_vectors.is_empty() {
+        e
+    } else {
+        Tensor::cat(&[e, Tensor::stack(&text_vectors, 1)], 1)
+    }
 }
 
 fn raw_logits(weights: &Weights, batch: &Batch, fields: Fields) -> Tensor {
@@ -187,6 +289,7 @@ fn raw_logits(weights: &Weights, batch: &Batch, fields: Fields) -> Tensor {
         linear,
         factors,
         text,
+        click,
     } = *weights;
     let rows = &batch.rows;
     let attributes = rows.narrow(1, IDENTITY_FIELDS, FIELDS.len() as i64 - IDENTITY_FIELDS);
@@ -201,37 +304,17 @@ fn raw_logits(weights: &Weights, batch: &Batch, fields: Fields) -> Tensor {
         Kind::Float,
     );
     let mut z = first + bias;
-    // Each text field projected once per distinct text, then spread to its rows: [n, 1 + k].
-    let mut text_factors = Vec::new();
-    if let (Some(weights), Some(rows)) = (text, &batch.text) {
-        let reduced = nearest_wording(&rows.vectors, &weights.centroids);
-        for (w, index) in [
-            (&weights.keyword, &rows.keyword),
-            (&weights.copy, &rows.copy),
-        ] {
-            let projected = reduced.mm(w).index_select(0, index);
-            z += projected.select(1, 0);
-            if factors.is_some() {
-                text_factors.push(projected.narrow(1, 1, projected.size()[1] - 1));
-            }
-        }
+    let (text_linear, text_vectors) = text_terms(text, batch, factors.is_some());
+    if let Some(t) = text_linear {
+        z += t;
     }
     if let Some(v) = factors {
         // Identities (unit, ad group, campaign) enter linearly only: their interactions could
         // only be learned from their own few rows. Attributes interact, the words among them.
-        let mut e = Tensor::embedding(v, &attributes, -1, false, false); // [n, fields, k]
-        if !text_factors.is_empty() {
-            e = Tensor::cat(&[e, Tensor::stack(&text_factors, 1)], 1);
-        }
-        let sum = e.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-        let squares = e
-            .pow_tensor_scalar(2)
-            .sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
-        z += (sum.pow_tensor_scalar(2) - squares).sum_dim_intlist(
-            [1i64].as_slice(),
-            false,
-            Kind::Float,
-        ) * 0.5;
+        z += pairwise(&interaction_vectors(v, &attributes, text_vectors));
+    }
+    if let (Some(w), Some(affinity)) = (click, &batch.click) {
+        z += affinity * w;
     }
     z
 }
@@ -281,20 +364,27 @@ impl RateModel {
         train: &[Observation],
         validation: &[Observation],
         options: &TrainOptions,
-        text: Option<&Arc<TextVectors>>,
+        inputs: Inputs,
         device: Device,
     ) -> Result<RateModel, MlError> {
+        let text = inputs.text;
+        let click = inputs
+            .click
+            .filter(|_| architecture == Architecture::FactorisationMachine);
         if train.is_empty() {
             return Err(MlError::Model("no observations to train on".into()));
         }
         tch::manual_seed(options.seed);
+        // The linear weights learn in both phases; the interactions, the words and the click
+        // model's weight in the first only (see the phases below).
+        let linear_store = nn::VarStore::new(device);
         let store = nn::VarStore::new(device);
         let root = store.root();
         let total_trials: f64 = train.iter().map(|o| o.trials).sum();
         let total_successes: f64 = train.iter().map(|o| o.successes.min(o.trials)).sum();
         let base = (total_successes.max(0.5) / (total_trials - total_successes).max(0.5)).ln();
-        let bias = root.var("bias", &[1], nn::Init::Const(base));
-        let linear = root.zeros("linear", &[TABLE_ROWS, 1]);
+        let bias = linear_store.root().var("bias", &[1], nn::Init::Const(base));
+        let linear = linear_store.root().zeros("linear", &[TABLE_ROWS, 1]);
         let factors = (architecture == Architecture::FactorisationMachine).then(|| {
             root.var(
                 "factors",
@@ -305,7 +395,8 @@ impl RateModel {
                 },
             )
         });
-        let data = Batch::new(train, text.map(|t| t.as_ref()), device)?;
+        let data = Batch::new(train, text.map(|t| t.as_ref()), click, device)?;
+        let click_weight = click.map(|_| root.zeros("click_weight", &[1]));
         let text_weights = data.text.as_ref().map(|rows| {
             let centroids = wordings(&rows.vectors, options.seed);
             let dim = centroids.size()[0];
@@ -331,12 +422,21 @@ impl RateModel {
                 copy: field("copy_text"),
             }
         });
-        let mut optimiser = nn::Adam::default().build(&store, options.learning_rate)?;
+        let mut linear_optimiser =
+            nn::Adam::default().build(&linear_store, options.learning_rate)?;
+        let mut optimiser = match store.len() {
+            0 => None,
+            _ => Some(nn::Adam::default().build(&store, options.learning_rate)?),
+        };
         let n = train.len() as i64;
         // Shared fields first, then identities on top: trained together from the start, a unit's
         // or ad group's own weight explains what a segment × theme interaction would, and only the
         // shared explanation reaches a new campaign. Fitted first, the shared fields (and their
-        // interactions) take all they can explain across campaigns; identities learn the rest.
+        // interactions) take all they can explain across campaigns; then the interactions and the
+        // words are held, and the linear weights (identities among them) learn the rest. Trained
+        // on, the interactions dwindled to nothing under their penalty once identities explained
+        // the same rows (Adam shrinks a weight the data no longer pulls at full step size), and a
+        // new campaign lost them.
         let phases = [Fields::Shared, Fields::All];
         let steps_per_epoch = (n as usize).div_ceil(options.batch_rows.max(1) as usize);
         // Small data (a new tenant's few hundred rows make one step an epoch) stops at
@@ -350,6 +450,15 @@ impl RateModel {
         );
         for epoch in 0..epochs * 2 {
             let fields = phases[(epoch / epochs).min(1)];
+            let held = fields == Fields::All;
+            let now = |t: &Tensor| if held { t.detach() } else { t.shallow_clone() };
+            let factors_now = factors.as_ref().map(now);
+            let text_now = text_weights.as_ref().map(|t| TextWeights {
+                centroids: t.centroids.shallow_clone(),
+                keyword: now(&t.keyword),
+                copy: now(&t.copy),
+            });
+            let click_now = click_weight.as_ref().map(now);
             let order = Tensor::randperm(n, (Kind::Int64, device));
             let mut start = 0;
             while start < n {
@@ -358,17 +467,18 @@ impl RateModel {
                 let weights = Weights {
                     bias: &bias,
                     linear: &linear,
-                    factors: factors.as_ref(),
-                    text: text_weights.as_ref(),
+                    factors: factors_now.as_ref(),
+                    text: text_now.as_ref(),
+                    click: click_now.as_ref(),
                 };
                 let logits = raw_logits(&weights, &batch, fields);
                 // The whole table's L2 once a step: a weight shared by many rows (a segment, a
                 // copy) is shrunk as much as a unit's own, not once per row that touches it.
                 let mut penalty = linear.pow_tensor_scalar(2).sum(Kind::Float);
-                if let Some(v) = &factors {
+                if let (Some(v), false) = (&factors, held) {
                     penalty += v.pow_tensor_scalar(2).sum(Kind::Float) * options.factor_l2_scale;
                 }
-                if let Some(t) = &text_weights {
+                if let (Some(t), false) = (&text_weights, held) {
                     for w in [&t.keyword, &t.copy] {
                         let columns = w.size()[1];
                         penalty += w.narrow(1, 0, 1).pow_tensor_scalar(2).sum(Kind::Float);
@@ -382,7 +492,16 @@ impl RateModel {
                     }
                 }
                 let loss = nll(&logits, &batch) + penalty * options.l2;
-                optimiser.backward_step(&loss);
+                linear_optimiser.zero_grad();
+                match (&mut optimiser, held) {
+                    (Some(optimiser), false) => {
+                        optimiser.zero_grad();
+                        loss.backward();
+                        optimiser.step();
+                    }
+                    _ => loss.backward(),
+                }
+                linear_optimiser.step();
                 start += size;
             }
         }
@@ -402,6 +521,13 @@ impl RateModel {
                 )),
                 _ => None,
             },
+            click: match (click, click_weight) {
+                (Some(model), Some(weight)) => Some(ClickPrior {
+                    model: Box::new(model.shallow_copy()),
+                    weight: weight.detach(),
+                }),
+                _ => None,
+            },
             scale: 1.0,
             shift: 0.0,
             device,
@@ -417,10 +543,71 @@ impl RateModel {
         self.text.as_ref().map(|(_, vectors)| vectors)
     }
 
+    /// The weight this conversion model gives the click model's interactions, if it reads one.
+    pub fn click_weight(&self) -> Option<f64> {
+        self.click
+            .as_ref()
+            .and_then(|c| f64::try_from(&c.weight).ok())
+    }
+
+    /// The same weights, shared (tensors are reference-counted): what a conversion model keeps of
+    /// the click model it reads.
+    fn shallow_copy(&self) -> RateModel {
+        RateModel {
+            architecture: self.architecture,
+            bias: self.bias.shallow_clone(),
+            linear: self.linear.shallow_clone(),
+            factors: self.factors.as_ref().map(Tensor::shallow_clone),
+            text: self.text.as_ref().map(|(w, vectors)| {
+                (
+                    TextWeights {
+                        centroids: w.centroids.shallow_clone(),
+                        keyword: w.keyword.shallow_clone(),
+                        copy: w.copy.shallow_clone(),
+                    },
+                    vectors.clone(),
+                )
+            }),
+            click: self.click.as_ref().map(|c| ClickPrior {
+                model: Box::new(c.model.shallow_copy()),
+                weight: c.weight.shallow_clone(),
+            }),
+            scale: self.scale,
+            shift: self.shift,
+            device: self.device,
+        }
+    }
+
+    /// How each row's audience meets its message, as this model learned it: the interactions of
+    /// [`AUDIENCE_FIELD`] with [`MESSAGE_FIELDS`] and the words `[n]` (zero for a model without
+    /// interactions). What the message's parts do to each other is the click's own business
+    /// (copy against match type, say), not the audience's.
+    fn affinity(&self, observations: &[Observation]) -> Result<Tensor, MlError> {
+        let n = observations.len() as i64;
+        let Some(v) = &self.factors else {
+            return Ok(Tensor::zeros([n], (Kind::Float, self.device)));
+        };
+        let batch = self.batch(observations)?;
+        Ok(tch::no_grad(|| {
+            let columns = Tensor::from_slice(&MESSAGE_FIELDS).to_device(self.device);
+            let message = batch.rows.index_select(1, &columns);
+            let (_, words) = text_terms(self.text.as_ref().map(|(w, _)| w), &batch, true);
+            let message = interaction_vectors(v, &message, words).sum_dim_intlist(
+                [1i64].as_slice(),
+                false,
+                Kind::Float,
+            );
+            let audience =
+                Tensor::embedding(v, &batch.rows.select(1, AUDIENCE_FIELD), -1, false, false);
+            (audience * message).sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
+        }))
+    }
+
     fn batch(&self, observations: &[Observation]) -> Result<Batch, MlError> {
         Batch::new(
             observations,
             self.text.as_ref().map(|(_, vectors)| vectors.as_ref()),
+            self.click.as_ref().map(|c| c.model.as_ref()),
             self.device,
         )
     }
@@ -431,6 +618,7 @@ impl RateModel {
             linear: &self.linear,
             factors: self.factors.as_ref(),
             text: self.text.as_ref().map(|(w, _)| w),
+            click: self.click.as_ref().map(|c| &c.weight),
         };
         raw_logits(&weights, batch, Fields::All)
     }
@@ -464,24 +652,33 @@ impl RateModel {
     }
 
     /// The weights as flat f32 vectors, for the artifact.
-    pub fn tensors(&self) -> Result<Vec<(&'static str, Vec<f32>)>, MlError> {
+    pub fn tensors(&self) -> Result<Vec<(String, Vec<f32>)>, MlError> {
         let flat = |t: &Tensor| -> Result<Vec<f32>, MlError> {
             Ok(Vec::<f32>::try_from(
                 &t.to_device(Device::Cpu).to_kind(Kind::Float).reshape([-1]),
             )?)
         };
         let mut out = vec![
-            ("bias", flat(&self.bias)?),
-            ("linear", flat(&self.linear)?),
-            ("calibration", vec![self.scale as f32, self.shift as f32]),
+            ("bias".to_owned(), flat(&self.bias)?),
+            ("linear".to_owned(), flat(&self.linear)?),
+            (
+                "calibration".to_owned(),
+                vec![self.scale as f32, self.shift as f32],
+            ),
         ];
         if let Some(f) = &self.factors {
-            out.push(("factors", flat(f)?));
+            out.push(("factors".to_owned(), flat(f)?));
         }
         if let Some((w, _)) = &self.text {
-            out.push(("text_centroids", flat(&w.centroids)?));
-            out.push(("keyword_text", flat(&w.keyword)?));
-            out.push(("copy_text", flat(&w.copy)?));
+            out.push(("text_centroids".to_owned(), flat(&w.centroids)?));
+            out.push(("keyword_text".to_owned(), flat(&w.keyword)?));
+            out.push(("copy_text".to_owned(), flat(&w.copy)?));
+        }
+        if let Some(click) = &self.click {
+            out.push(("click_weight".to_owned(), flat(&click.weight)?));
+            for (name, values) in click.model.tensors()? {
+                out.push((format!("{CLICK_PREFIX}{name}"), values));
+            }
         }
         Ok(out)
     }
@@ -490,11 +687,36 @@ impl RateModel {
     /// `text`, the embeddings it was trained on (the registry checks the encoder's version).
     pub fn from_tensors(
         architecture: Architecture,
-        get: impl Fn(&str) -> Result<Vec<f32>, MlError>,
-        has: impl Fn(&str) -> bool,
+        get: &dyn Fn(&str) -> Result<Vec<f32>, MlError>,
+        has: &dyn Fn(&str) -> bool,
         text: Option<Arc<TextVectors>>,
         device: Device,
     ) -> Result<RateModel, MlError> {
+        let click = if has("click_weight") {
+            let prefixed = |name: &str| format!("{CLICK_PREFIX}{name}");
+            let click_architecture = if has(&prefixed("factors")) {
+                Architecture::FactorisationMachine
+            } else {
+                Architecture::Logistic
+            };
+            let model = RateModel::from_tensors(
+                click_architecture,
+                &|name| get(&prefixed(name)),
+                &|name| has(&prefixed(name)),
+                text.clone(),
+                device,
+            )?;
+            let weight = get("click_weight")?;
+            if weight.len() != 1 {
+                return Err(MlError::Model("click_weight is not one number".into()));
+            }
+            Some(ClickPrior {
+                model: Box::new(model),
+                weight: Tensor::from_slice(&weight).to_device(device),
+            })
+        } else {
+            None
+        };
         let linear = get("linear")?;
         if linear.len() as i64 != TABLE_ROWS {
             return Err(MlError::Model(format!(
@@ -564,6 +786,7 @@ impl RateModel {
         Ok(RateModel {
             architecture,
             text,
+            click,
             bias: Tensor::from_slice(&get("bias")?).to_device(device),
             linear: Tensor::from_slice(&linear)
                 .view([TABLE_ROWS, 1])

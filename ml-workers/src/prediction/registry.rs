@@ -60,7 +60,7 @@ pub struct Trained {
     target: &'static str,
     architecture: &'static str,
     metrics: HashMap<String, f64>,
-    tensors: Vec<(&'static str, Vec<f32>)>,
+    tensors: Vec<(String, Vec<f32>)>,
     metrics_json: serde_json::Value,
 }
 
@@ -120,7 +120,10 @@ pub async fn register(
     .fetch_one(&mut *transaction)
     .await
     .map_err(db)?;
-    let views: Vec<(&str, &[f32])> = tensors.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+    let views: Vec<(&str, &[f32])> = tensors
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_slice()))
+        .collect();
     let bytes = Artifact::write(
         &format!("{target}-{architecture}"),
         &version.to_string(),
@@ -235,8 +238,8 @@ pub async fn latest(
     }
     let model = RateModel::from_tensors(
         architecture(&record.architecture)?,
-        |name| artifact.floats(name),
-        |name| artifact.has(name),
+        &|name| artifact.floats(name),
+        &|name| artifact.has(name),
         Some(text.clone()),
         device,
     )?;

@@ -302,7 +302,7 @@ pub fn evaluate_prediction(
         device,
     )?;
     println!(
-        "performance prediction on {} simulated campaigns, {} units (seed {seed}, {}): weeks 1-3 train (last 4 days validate), week 4 held out; both models read hashed fields and the {} embeddings of keyword and copy",
+        "performance prediction on {} simulated campaigns, {} units (seed {seed}, {}): weeks 1-3 train (last 4 days validate), week 4 held out; both models read hashed fields and the {} embeddings of keyword and copy; the conversion machine reads the click machine's audience x message interactions besides",
         result.campaigns,
         result.units,
         result.device,
@@ -339,15 +339,12 @@ pub fn evaluate_prediction(
                 t.cold_start_log_loss.model,
             ),
         ];
-        if let (Some(score), Some(cold)) = (
-            &t.model_without_words,
-            t.cold_start_log_loss.model_without_words,
-        ) {
+        for ablation in &t.ablations {
             lines.push((
-                "  the same without the words",
-                score,
-                score.auc / t.oracle.auc.max(1e-9),
-                cold,
+                ablation.name.as_str(),
+                &ablation.score,
+                ablation.score.auc / t.oracle.auc.max(1e-9),
+                ablation.cold_start_log_loss,
             ));
         }
         lines.push((
@@ -541,7 +538,7 @@ pub fn bench_prediction(single: usize) -> Result<(), Failure> {
         &history.hourly,
         4,
         &model::TrainOptions::default(),
-        Some(&text),
+        model::Inputs::text(Some(&text)),
         device,
     )?;
     let rows = &history.hourly;
