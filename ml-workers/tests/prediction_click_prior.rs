@@ -18,7 +18,7 @@ const THEMES: [&str; 6] = ["t0", "t1", "t2", "t3", "t4", "t5"];
 
 /// Whether segment `s` answers theme `t`: a checkerboard, an interaction with no main effect.
 fn fits(s: usize, t: usize) -> bool {
-    (s + t) % 2 == 0
+    (s + t).is_multiple_of(2)
 }
 
 fn row(s: usize, t: usize, day: i64, hour: Option<u8>, trials: f64, rate: f64) -> Observation {
