@@ -532,7 +532,7 @@ pub fn bench_prediction(single: usize) -> Result<(), Failure> {
     let device = adflow_ml_workers::prediction::default_device();
     let history = evaluate::simulate(3, 8);
     let text = text_vectors()?;
-    let estimator = train_rate(
+    let click = train_rate(
         Target::ClickThrough,
         model::Architecture::FactorisationMachine,
         &history.hourly,
@@ -541,35 +541,52 @@ pub fn bench_prediction(single: usize) -> Result<(), Failure> {
         model::Inputs::text(Some(&text)),
         device,
     )?;
-    let rows = &history.hourly;
-    let mut latencies = Vec::with_capacity(single);
-    for i in 0..single {
-        let one = std::slice::from_ref(&rows[i % rows.len()]);
-        let started = std::time::Instant::now();
-        let e = estimator.estimate(one)?;
-        latencies.push(started.elapsed().as_secs_f64() * 1e3);
-        std::hint::black_box(e);
-    }
-    latencies.sort_by(f64::total_cmp);
-    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
-    println!(
-        "single prediction ({device:?}, {single} calls, estimate with interval): p50 {:.3} ms, p95 {:.3} ms, p99 {:.3} ms",
-        at(0.5),
-        at(0.95),
-        at(0.99)
-    );
-    for batch in [256usize, 4_096, 32_768] {
-        let chunk: Vec<_> = rows.iter().cycle().take(batch).cloned().collect();
-        let rounds = (200_000 / batch).max(3);
-        let started = std::time::Instant::now();
-        for _ in 0..rounds {
-            std::hint::black_box(estimator.estimate(&chunk)?);
+    // The conversion machine reads the click machine: its prediction runs both.
+    let conversion = train_rate(
+        Target::Conversion,
+        model::Architecture::FactorisationMachine,
+        &history.daily,
+        4,
+        &model::TrainOptions::default(),
+        model::Inputs {
+            text: Some(&text),
+            click: Some(&click.model),
+        },
+        device,
+    )?;
+    for (name, estimator, rows) in [
+        ("click-through", &click, &history.hourly),
+        ("conversion (with the click model)", &conversion, &history.daily),
+    ] {
+        let mut latencies = Vec::with_capacity(single);
+        for i in 0..single {
+            let one = std::slice::from_ref(&rows[i % rows.len()]);
+            let started = std::time::Instant::now();
+            let e = estimator.estimate(one)?;
+            latencies.push(started.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(e);
         }
-        let seconds = started.elapsed().as_secs_f64();
+        latencies.sort_by(f64::total_cmp);
+        let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
         println!(
-            "batch of {batch:>6}: {:>10.0} predictions/s",
-            (batch * rounds) as f64 / seconds
+            "{name}: single prediction ({device:?}, {single} calls, estimate with interval): p50 {:.3} ms, p95 {:.3} ms, p99 {:.3} ms",
+            at(0.5),
+            at(0.95),
+            at(0.99)
         );
+        for batch in [256usize, 4_096, 32_768] {
+            let chunk: Vec<_> = rows.iter().cycle().take(batch).cloned().collect();
+            let rounds = (200_000 / batch).max(3);
+            let started = std::time::Instant::now();
+            for _ in 0..rounds {
+                std::hint::black_box(estimator.estimate(&chunk)?);
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{name}: batch of {batch:>6}: {:>10.0} predictions/s",
+                (batch * rounds) as f64 / seconds
+            );
+        }
     }
     Ok(())
 }
