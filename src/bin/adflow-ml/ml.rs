@@ -556,7 +556,11 @@ pub fn bench_prediction(single: usize) -> Result<(), Failure> {
     )?;
     for (name, estimator, rows) in [
         ("click-through", &click, &history.hourly),
-        ("conversion (with the click model)", &conversion, &history.daily),
+        (
+            "conversion (with the click model)",
+            &conversion,
+            &history.daily,
+        ),
     ] {
         let mut latencies = Vec::with_capacity(single);
         for i in 0..single {
