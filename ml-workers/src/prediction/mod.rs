@@ -1,8 +1,9 @@
 //! The performance predictor: click-through (per impression, by hour of week) and conversion rate
 //! (per click, by day) of every keyword and creative, from what the platforms reported. A logistic
 //! regression baseline and a factorisation machine share the hashed features ([`features`]) and
-//! the MiniLM embeddings of each unit's keyword and copy ([`text`]); training splits time-ordered (the last days of the window validate and
-//! calibrate); every probability comes with a 90 % interval whose width follows how much the unit
+//! the MiniLM embeddings of each unit's keyword and copy ([`text`]); the conversion machine reads
+//! the click machine's audience × message interactions besides ([`model::Inputs`]); training
+//! splits time-ordered (the last days of the window validate and calibrate); every probability comes with a 90 % interval whose width follows how much the unit
 //! itself has shown (a new unit borrows from similar ones through its shared fields: ad group,
 //! campaign, copy, kind — the cold start).
 

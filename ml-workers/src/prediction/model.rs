@@ -1,9 +1,11 @@
 //! The rate models, trained in tch on counts (each row weighs by its trials): logistic regression
-//! over the hashed fields (one weight per bucket) and the embedded words of keyword and copy (one
-//! weight per embedding dimension), and a factorisation machine that adds a learned interaction
-//! between every pair of fields (`<v_i, v_j>`, the Rendle 2010 form computed in linear time; a
-//! text field's vector is a learned projection of its embedding, so the words of a keyword meet the
-//! audience they were shown to). Both are Platt-calibrated on a time-later validation slice.
+//! over the hashed fields (one weight per bucket) and the words of keyword and copy (one weight per
+//! wording: the nearest of the k-means groups of the training texts' embeddings), and a
+//! factorisation machine that adds a learned interaction between every pair of attribute fields
+//! and wordings (`<v_i, v_j>`, the Rendle 2010 form computed in linear time), so the words of a
+//! keyword meet the audience they were shown to. Training runs in two phases: shared fields and
+//! their interactions first, then the linear weights of identities (unit, ad group, campaign) on
+//! top while the interactions are held. Both are Platt-calibrated on a time-later validation slice.
 //!
 //! A conversion machine may read a trained click machine besides ([`Inputs::click`]): how well an
 //! audience meets a message (theme, copy, words) moves clicks and conversions alike, and clicks
