@@ -150,17 +150,13 @@ impl Batch {
         click: Option<&RateModel>,
         device: Device,
     ) -> Result<Batch, MlError> {
-        let click = match click {
-            Some(model) => Some(model.affinity(observations)?.to_device(device)),
-            None => None,
-        };
         let rows: Vec<i64> = observations.iter().flat_map(encode).collect();
         let trials: Vec<f32> = observations.iter().map(|o| o.trials as f32).collect();
         let successes: Vec<f32> = observations
             .iter()
             .map(|o| o.successes.min(o.trials) as f32)
             .collect();
-        let text = match text {
+        let text_rows = match text {
             None => None,
             Some(vectors) => {
                 let table = vectors.table(
@@ -176,15 +172,26 @@ impl Batch {
                 })
             }
         };
-        Ok(Batch {
+        let mut batch = Batch {
             rows: Tensor::from_slice(&rows)
                 .view([observations.len() as i64, FIELDS.len() as i64])
                 .to_device(device),
             trials: Tensor::from_slice(&trials).to_device(device),
             successes: Tensor::from_slice(&successes).to_device(device),
-            text,
-            click,
-        })
+            text: text_rows,
+            click: None,
+        };
+        if let Some(model) = click {
+            // The click model reads this batch's rows as they are, and its words too when it
+            // reads them through the same embeddings: the table is not built twice.
+            let affinity = if model.reads_like(text, device) {
+                model.affinity(&batch)
+            } else {
+                model.affinity(&model.batch(observations)?)
+            };
+            batch.click = Some(affinity.to_device(device));
+        }
+        Ok(batch)
     }
 
     fn select(&self, index: &Tensor) -> Batch {
@@ -321,10 +328,14 @@ fn raw_logits(weights: &Weights, batch: &Batch, fields: Fields) -> Tensor {
     z
 }
 
+/// The rows at unit length, and which rows say anything at all (`[rows, 1]`: an empty text's
+/// row is zeros).
 fn unit(vectors: &Tensor) -> (Tensor, Tensor) {
-    let norms = vectors.norm_scalaropt_dim(2.0, [1i64].as_slice(), true);
-    let spoken = norms.gt(1e-6).to_kind(Kind::Float);
-    (vectors / norms.clamp_min(1e-12), spoken)
+    let spoken = vectors
+        .norm_scalaropt_dim(2.0, [1i64].as_slice(), true)
+        .gt(1e-6)
+        .to_kind(Kind::Float);
+    (crate::encoder::unit_rows(vectors), spoken)
 }
 
 /// The wordings of the training texts: k-means (by cosine) over what each distinct text adds to
@@ -401,12 +412,12 @@ impl RateModel {
         let click_weight = click.map(|_| root.zeros("click_weight", &[1]));
         let text_weights = data.text.as_ref().map(|rows| {
             let centroids = wordings(&rows.vectors, options.seed);
-            let dim = centroids.size()[0];
+            let wording_count = centroids.size()[0];
             let columns = 1 + factors.as_ref().map_or(0, |_| options.factors);
             let field = |name: &str| {
                 let w = root.var(
                     name,
-                    &[dim, columns],
+                    &[wording_count, columns],
                     nn::Init::Randn {
                         mean: 0.0,
                         stdev: 0.01,
@@ -584,16 +595,14 @@ impl RateModel {
     /// [`AUDIENCE_FIELD`] with [`MESSAGE_FIELDS`] and the words `[n]` (zero for a model without
     /// interactions). What the message's parts do to each other is the click's own business
     /// (copy against match type, say), not the audience's.
-    fn affinity(&self, observations: &[Observation]) -> Result<Tensor, MlError> {
-        let n = observations.len() as i64;
+    fn affinity(&self, batch: &Batch) -> Tensor {
         let Some(v) = &self.factors else {
-            return Ok(Tensor::zeros([n], (Kind::Float, self.device)));
+            return Tensor::zeros([batch.rows.size()[0]], (Kind::Float, self.device));
         };
-        let batch = self.batch(observations)?;
-        Ok(tch::no_grad(|| {
+        tch::no_grad(|| {
             let columns = Tensor::from_slice(&MESSAGE_FIELDS).to_device(self.device);
             let message = batch.rows.index_select(1, &columns);
-            let (_, words) = text_terms(self.text.as_ref().map(|(w, _)| w), &batch, true);
+            let (_, words) = text_terms(self.text.as_ref().map(|(w, _)| w), batch, true);
             let message = interaction_vectors(v, &message, words).sum_dim_intlist(
                 [1i64].as_slice(),
                 false,
@@ -602,7 +611,18 @@ impl RateModel {
             let audience =
                 Tensor::embedding(v, &batch.rows.select(1, AUDIENCE_FIELD), -1, false, false);
             (audience * message).sum_dim_intlist([1i64].as_slice(), false, Kind::Float)
-        }))
+        })
+    }
+
+    /// Whether a batch built with `text` on `device` holds what this model reads: its rows
+    /// always, and its words when this model reads none or reads these same embeddings.
+    fn reads_like(&self, text: Option<&TextVectors>, device: Device) -> bool {
+        device == self.device
+            && match (&self.text, text) {
+                (None, _) => true,
+                (Some((_, own)), Some(given)) => std::ptr::eq(own.as_ref(), given),
+                (Some(_), None) => false,
+            }
     }
 
     fn batch(&self, observations: &[Observation]) -> Result<Batch, MlError> {
